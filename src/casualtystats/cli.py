@@ -1,0 +1,91 @@
+"""Command line: `casualtystats validate | report | brief`.
+
+The CLI only composes the public API; it holds no statistics. Expected user
+errors (unreadable files, bad arguments) print one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import CasualtyStatsError
+
+EXIT_USER_ERROR = 2
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .sources import load_incidents
+
+    result = load_incidents(args.file, source=args.source)
+    print(result.summary())
+    out = Path(args.output) if args.output else Path(args.file).with_suffix(".quarantine.csv")
+    _write_atomic(out, result.quarantine.to_csv(index=False))
+    print(f"quarantine: {len(result.quarantine)} rows written to {out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    path = build_report(args.files, args.output, actor=args.actor, start=args.date_from, end=args.date_to)
+    print(f"report written to {path}")
+    return 0
+
+
+def _brief(args: argparse.Namespace) -> int:
+    from .briefing import briefing
+
+    brief = briefing(args.files, args.month, actor=args.actor)
+    print(json.dumps(brief.to_dict(), indent=2, default=str) if args.json else brief.to_markdown())
+    return 0
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Temp file then rename, so a crash never leaves a half-written output."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="casualtystats", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="load a file, print what was accepted and quarantined")
+    p.add_argument("file")
+    p.add_argument("--source", choices=["native", "ucdp", "gtd", "acled"], help="force the format")
+    p.add_argument("-o", "--output", help="quarantine CSV (default: FILE.quarantine.csv)")
+    p.set_defaults(run=_validate)
+
+    p = sub.add_parser("report", help="build the self-contained HTML trend report")
+    p.add_argument("files", nargs="+")
+    p.add_argument("-o", "--output", default="reports/report.html")
+    p.add_argument("--actor", default="ISIS")
+    p.add_argument("--from", dest="date_from", help="first date (YYYY-MM-DD)")
+    p.add_argument("--to", dest="date_to", help="last date (YYYY-MM-DD)")
+    p.set_defaults(run=_report)
+
+    p = sub.add_parser("brief", help="monthly briefing in markdown (or JSON)")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--actor", default="ISIS")
+    p.add_argument("--json", action="store_true", help="structured output instead of markdown")
+    p.set_defaults(run=_brief)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except CasualtyStatsError as err:
+        print(f"casualtystats {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
