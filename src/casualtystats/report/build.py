@@ -1,0 +1,197 @@
+"""`build_report`: incident files in, one self-contained offline HTML trend report out.
+
+The report composes the public pipeline (load -> panel -> change points and
+trends -> resurgence) and draws what it returns. To stay fast on millions of
+incidents it aggregates first: every model sees a weekly series (a few hundred
+to a few thousand points) whatever the number of incidents, only the overall
+series and a bounded number of regions are modelled and drawn, and the map
+shows at most `sections.MAP_POINTS` incidents, sampled, with a note saying so.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from ..aggregate import monthly_panel, weekly_panel
+from ..changepoints import detect_change_points
+from ..errors import CasualtyStatsError
+from ..normalize import involving
+from ..resurgence import find_resurgence
+from ..sources import load_incidents
+from ..trend import fit_trend
+from . import compose
+from .html import write_atomic
+from .sections import ReportPage
+
+#: Regions with the most fatalities that get their own chart (flagged regions are added, up to MAX_REGION_CHARTS).
+TOP_REGIONS = 6
+MAX_REGION_CHARTS = 8
+
+
+@dataclass
+class SeriesModel:
+    """One modelled weekly series: its panel rows and what the engines returned for it."""
+
+    name: str
+    weekly: pd.DataFrame
+    change_points: object | None
+    trend: object | None
+    problem: str | None = None
+
+
+class _Steps:
+    """A rich progress bar over the build steps (hidden when not on a terminal or not wanted)."""
+
+    def __init__(self, enabled: bool):
+        self.console = Console(stderr=True)
+        self.bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<40}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            disable=not (enabled and self.console.is_terminal),
+        )
+
+    def __enter__(self):
+        self.bar.start()
+        self.task = self.bar.add_task("loading", total=None)
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.stop()
+
+    def expect(self, total: int) -> None:
+        self.bar.update(self.task, total=total)
+
+    def __call__(self, description: str) -> None:
+        """Start a step: the previous one is done."""
+        self.bar.update(self.task, description=description)
+
+    def done(self) -> None:
+        self.bar.advance(self.task)
+
+
+def build_report(
+    sources, output="reports/report.html", *, actor: str = "ISIS", start=None, end=None, progress: bool = True
+) -> Path:
+    """Build the HTML trend report for `actor` from one or several incident files.
+
+    `start`/`end` (dates, inclusive) restrict the incidents by their start date.
+    The file is written atomically: if anything fails, a previous report at
+    `output` is left as it was. Returns the path written.
+    """
+    began = time.perf_counter()
+    paths = compose.as_paths(sources)
+    start, end = compose.parse_date(start, "--from"), compose.parse_date(end, "--to")
+    if start is not None and end is not None and start > end:
+        raise CasualtyStatsError(f"--from {start:%Y-%m-%d} is after --to {end:%Y-%m-%d}")
+
+    with _Steps(progress) as step:
+        step(f"loading {len(paths)} file{'s' * (len(paths) > 1)}")
+        loaded = load_incidents(paths)
+        incidents = compose.select_dates(loaded.incidents, start, end)
+        mine = involving(incidents, actor)
+        if mine.empty:
+            raise CasualtyStatsError(_nothing_for(actor, incidents, paths, start, end))
+        step.done()
+
+        step("aggregating weekly panels")
+        first = start if start is not None else incidents["date_start"].min()
+        last = end if end is not None else incidents["date_start"].max()
+        window = dict(start=first, end=last)
+        panels = {
+            "weekly": weekly_panel(mine, by=["actor", "region"], **window),
+            "weekly_total": weekly_panel(mine, by=None, **window),
+            "monthly_total": monthly_panel(mine, by=None, **window),
+            "weekly_all": weekly_panel(incidents, by=None, **window),
+            "weekly_actors": weekly_panel(incidents, by=["actor"], **window),
+        }
+        step.done()
+
+        step("resurgence rules")
+        flags = find_resurgence(panels["weekly"], actor=actor, by="region")
+        step.done()
+
+        regions = _regions_to_chart(panels["weekly"], flags)
+        step.expect(4 + 1 + len(regions) + 1)
+        models = []
+        for name, rows in [("all regions", panels["weekly_total"])] + [
+            (region, panels["weekly"][panels["weekly"]["region"] == region]) for region in regions
+        ]:
+            step(f"fitting: {name}"[:40])
+            models.append(_model(name, rows))
+            step.done()
+
+        step("rendering")
+        cover = compose.coverage(loaded, incidents, panels["weekly_all"])
+        report = ReportPage(
+            actor=actor,
+            paths=paths,
+            start=first,
+            end=last,
+            loaded=loaded,
+            incidents=incidents,
+            involved=mine,
+            panels=panels,
+            flags=flags,
+            models=models,
+            coverage=cover,
+        )
+        step("writing")
+        written = write_atomic(output, report.chunks())
+        step.done()
+
+    if progress:
+        seconds = time.perf_counter() - began
+        size = written.stat().st_size / 2**20
+        print(
+            f"{written}: {len(mine):,} incidents involving {actor}, {report.figure_count} charts, "
+            f"{len(flags)} resurgence flags ({size:.1f} MiB in {seconds:.1f} s)"
+        )
+    return written
+
+
+def _nothing_for(actor, incidents, paths, start, end) -> str:
+    span = f" between {start:%Y-%m-%d} and {end:%Y-%m-%d}" if start is not None and end is not None else ""
+    names = ", ".join(Path(p).name for p in paths)
+    present = incidents["actor"].value_counts().head(5).index.tolist()
+    hint = f" (actors present: {', '.join(present)})" if present else " (no incidents at all)"
+    return f"no incidents involving {actor!r} in {names}{span}{hint}"
+
+
+def _regions_to_chart(weekly: pd.DataFrame, flags: pd.DataFrame) -> list[str]:
+    """The regions with the most fatalities, then flagged regions, at most MAX_REGION_CHARTS."""
+    by_total = weekly.groupby("region", observed=True)["fatalities_best"].sum().sort_values(ascending=False)
+    chosen = [r for r in by_total.index[:TOP_REGIONS] if by_total[r] > 0]
+    for region in flags.get("region", pd.Series(dtype=str)):
+        if region not in chosen and len(chosen) < MAX_REGION_CHARTS:
+            chosen.append(region)
+    return chosen
+
+
+def _model(name: str, rows: pd.DataFrame) -> SeriesModel:
+    """Change points and trend of one weekly fatalities series; a series the models
+    cannot take (all zeros, too short) is drawn without them, with the reason."""
+    rows = rows.sort_values("week").reset_index(drop=True)
+    killed = rows.set_index("week")["fatalities_best"].astype("Float64")
+    found = detect_change_points(killed)
+    try:
+        fitted = fit_trend(killed)
+    except CasualtyStatsError as err:
+        return SeriesModel(name, rows, found, None, f"no trend: {err}")
+    return SeriesModel(name, rows, found, fitted)

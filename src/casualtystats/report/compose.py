@@ -1,0 +1,179 @@
+"""What the report and the monthly briefing both say, composed from the public API.
+
+Loading, date selection, the totals of one period of a panel and the coverage
+caveats are the same for both outputs, so they live here once. Nothing here
+estimates anything: totals are read from the panels `aggregate` built.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..errors import CasualtyStatsError
+
+#: Panel measure -> the word the outputs use.
+MEASURES = {
+    "incidents": "incidents",
+    "fatalities_best": "killed",
+    "fatalities_low": "killed_low",
+    "fatalities_high": "killed_high",
+    "injuries_best": "injured",
+    "injuries_low": "injured_low",
+    "injuries_high": "injured_high",
+}
+
+_SYNTHETIC = re.compile(r"synth|simulat", re.IGNORECASE)
+
+
+def as_paths(sources) -> list[str]:
+    """One path or several, as the list `load_incidents` takes."""
+    if isinstance(sources, (str, os.PathLike)):
+        return [os.fspath(sources)]
+    paths = [os.fspath(p) for p in sources]
+    if not paths:
+        raise CasualtyStatsError("no input files given")
+    return paths
+
+
+def parse_date(value, what: str) -> pd.Timestamp | None:
+    if value is None or value == "":
+        return None
+    try:
+        return pd.Timestamp(value).normalize()
+    except (ValueError, TypeError) as err:
+        raise CasualtyStatsError(f"{what}: {value!r} is not a date (expected YYYY-MM-DD)") from err
+
+
+def parse_month(value) -> pd.Period:
+    try:
+        return pd.Period(str(value), freq="M")
+    except (ValueError, TypeError) as err:
+        raise CasualtyStatsError(f"month: {value!r} is not a month (expected YYYY-MM)") from err
+
+
+def select_dates(
+    incidents: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> pd.DataFrame:
+    """Incidents that started within [start, end] (the panels' rule: an event counts at its start date)."""
+    keep = pd.Series(True, index=incidents.index)
+    if start is not None:
+        keep &= incidents["date_start"] >= start
+    if end is not None:
+        keep &= incidents["date_start"] < end + pd.Timedelta(days=1)
+    return incidents[keep]
+
+
+def totals(panel: pd.DataFrame, period_column: str, period) -> dict:
+    """The measures of one period of a one-series panel, named as the outputs say them.
+
+    Missing counts stay missing (a source without injuries reports `None`, not 0).
+    """
+    row = panel.loc[panel[period_column] == period]
+    if row.empty:
+        return {name: None for name in MEASURES.values()}
+    row = row.iloc[0]
+    return {name: (None if pd.isna(row[col]) else int(row[col])) for col, name in MEASURES.items()}
+
+
+def change(now: dict, before: dict) -> dict:
+    """Change of each measure between two periods: absolute and relative (None where undefined)."""
+    out = {}
+    for name in ("incidents", "killed", "injured"):
+        a, b = now.get(name), before.get(name)
+        if a is None or b is None:
+            out[name] = {"absolute": None, "relative": None}
+        else:
+            out[name] = {"absolute": a - b, "relative": None if b == 0 else (a - b) / b}
+    return out
+
+
+def source_kind(source: str) -> str:
+    """`synthetic` for simulated records (the simulator names its source so), else `reported`."""
+    return "synthetic" if _SYNTHETIC.search(str(source)) else "reported"
+
+
+@dataclass
+class Coverage:
+    """What the data covers and what it leaves out: the caveats of any figure drawn from it."""
+
+    first_date: pd.Timestamp
+    last_date: pd.Timestamp
+    weeks: int
+    weeks_without_reports: list[pd.Timestamp]
+    quarantined: int
+    accepted: int
+    quarantine_reasons: pd.Series
+    unknown_injuries: pd.DataFrame
+    unmatched_actors: Sequence[str]
+    unmatched_regions: Sequence[str]
+    sources: pd.DataFrame
+
+    def gaps(self) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+        """Runs of consecutive weeks without reports, as (first week, last week)."""
+        runs: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+        for week in self.weeks_without_reports:
+            if runs and week - runs[-1][1] == pd.Timedelta(weeks=1):
+                runs[-1] = (runs[-1][0], week)
+            else:
+                runs.append((week, week))
+        return runs
+
+    def to_dict(self) -> dict:
+        return {
+            "first_date": self.first_date.date().isoformat(),
+            "last_date": self.last_date.date().isoformat(),
+            "weeks": self.weeks,
+            "weeks_without_reports": len(self.weeks_without_reports),
+            "gaps": [[a.date().isoformat(), b.date().isoformat()] for a, b in self.gaps()],
+            "rows_accepted": self.accepted,
+            "rows_quarantined": self.quarantined,
+            "quarantine_reasons": {str(k): int(v) for k, v in self.quarantine_reasons.items()},
+            "unknown_injuries": self.unknown_injuries.to_dict(orient="records"),
+            "unmatched_actors": list(self.unmatched_actors),
+            "unmatched_regions": list(self.unmatched_regions),
+        }
+
+
+def coverage(loaded, incidents: pd.DataFrame, weekly_all: pd.DataFrame) -> Coverage:
+    """Coverage caveats of `incidents` (already date-selected) from the load result and
+    the all-actor weekly panel over the same range: a week without any record is a
+    week nobody reported, not necessarily a quiet one."""
+    quiet = weekly_all.loc[weekly_all["incidents"] == 0, "week"]
+    by_source = incidents.groupby("source", observed=True)
+    unknown = pd.DataFrame(
+        {
+            "incidents": by_source.size(),
+            "injuries_unknown": by_source["injuries_best"].agg(lambda s: int(s.isna().sum())),
+            "first_date": by_source["date_start"].min(),
+            "last_date": by_source["date_start"].max(),
+        }
+    ).reset_index()
+    unknown["kind"] = unknown["source"].map(source_kind)
+    return Coverage(
+        first_date=weekly_all["week"].min() if incidents.empty else incidents["date_start"].min(),
+        last_date=weekly_all["week"].max() if incidents.empty else incidents["date_start"].max(),
+        weeks=int(weekly_all["week"].nunique()),
+        weeks_without_reports=[pd.Timestamp(w) for w in quiet],
+        quarantined=len(loaded.quarantine),
+        accepted=len(loaded.incidents),
+        quarantine_reasons=quarantine_reasons(loaded.quarantine),
+        unknown_injuries=unknown[["source", "incidents", "injuries_unknown"]],
+        unmatched_actors=list(loaded.unmatched_actors),
+        unmatched_regions=list(loaded.unmatched_regions),
+        sources=unknown[["source", "kind", "incidents", "first_date", "last_date"]],
+    )
+
+
+def quarantine_reasons(quarantine: pd.DataFrame) -> pd.Series:
+    """How many quarantined rows failed for each reason (a row can fail for several)."""
+    if quarantine.empty:
+        return pd.Series(dtype="int64", name="rows")
+    reasons = quarantine["reasons"]
+    if not reasons.map(lambda r: isinstance(r, (list, tuple))).all():
+        reasons = reasons.astype(str).str.split("; ")
+    return reasons.explode().str.strip().value_counts().rename("rows")

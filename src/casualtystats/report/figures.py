@@ -1,0 +1,318 @@
+"""Plotly figures of the report, drawn from tidy panels and fitted results.
+
+Panels arrive long (one row per period and group); they are pivoted wide only
+here, at the plotting edge. Figures draw what the models returned; nothing is
+estimated in this module.
+
+Plotly renders a small subset of HTML inside labels and hover text, so every
+string that comes from the data goes through `plot_text` first: plotly shows
+the escaped entities as the characters themselves, and a `<script>` in a note
+stays text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+FATALITIES = "#b2182b"
+INJURIES = "#d6791a"
+TREND = "#2166ac"
+SEGMENTS = "#5e3c99"
+CHANGE = "#555555"
+#: One colour per series in multi-series charts (colour-blind-safe, Okabe-Ito order).
+SERIES_COLOURS = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000"]
+
+FONT = dict(
+    family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif", size=13
+)
+
+
+def plot_text(value: object) -> str:
+    """Data text made safe for plotly's label markup: `&`, `<`, `>` become entities."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=plot_text(title), x=0.01, xanchor="left", font=dict(size=16)),
+        height=height,
+        font=FONT,
+        template="plotly_white",
+        margin=dict(l=60, r=20, t=60, b=40),
+        hovermode="x unified",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+    )
+    return fig
+
+
+def _band(fig: go.Figure, x, low, high, colour: str, name: str, row: int, legendgroup: str) -> None:
+    """A shaded low-high range: the upper edge, then the lower edge filled up to it."""
+    common = dict(x=x, mode="lines", line=dict(width=0), legendgroup=legendgroup, hoverinfo="skip")
+    fig.add_trace(go.Scatter(y=high, showlegend=False, **common), row=row, col=1)
+    fig.add_trace(
+        go.Scatter(y=low, fill="tonexty", fillcolor=_rgba(colour, 0.22), name=name, **common),
+        row=row,
+        col=1,
+    )
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _values(column: pd.Series) -> np.ndarray:
+    """Counts as floats with NaN for unknown, the form plotly draws gaps from."""
+    return column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def series_figure(
+    weekly: pd.DataFrame,
+    title: str,
+    *,
+    change_points=None,
+    trend=None,
+    period: str = "week",
+    height: int = 460,
+) -> go.Figure:
+    """Weekly fatalities (and injuries where known) of one series, with their low-high
+    bands, the fitted trend with its interval, and the change points with segment rates.
+
+    `weekly` is one series of a tidy panel (`week` plus the measures); `change_points`
+    is a `ChangePoints` and `trend` a `TrendResult` fitted on its `fatalities_best`.
+    """
+    weekly = weekly.sort_values(period)
+    x = weekly[period]
+    has_injuries = bool(weekly["injuries_best"].notna().any())
+    rows = 2 if has_injuries else 1
+    fig = make_subplots(
+        rows=rows,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        row_heights=[0.62, 0.38] if has_injuries else [1.0],
+    )
+
+    _band(
+        fig,
+        x,
+        _values(weekly["fatalities_low"]),
+        _values(weekly["fatalities_high"]),
+        FATALITIES,
+        "killed: low-high",
+        1,
+        "killed",
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_values(weekly["fatalities_best"]),
+            name="killed (best)",
+            mode="lines",
+            line=dict(color=FATALITIES, width=1.3),
+            legendgroup="killed",
+        ),
+        row=1,
+        col=1,
+    )
+    if trend is not None:
+        fitted = trend.fitted
+        fig.add_trace(
+            go.Scatter(
+                x=fitted.index,
+                y=fitted["ci_high"],
+                mode="lines",
+                line=dict(width=0),
+                showlegend=False,
+                legendgroup="trend",
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=fitted.index,
+                y=fitted["ci_low"],
+                mode="lines",
+                line=dict(width=0),
+                fill="tonexty",
+                fillcolor=_rgba(TREND, 0.15),
+                name="trend interval",
+                legendgroup="trend",
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=fitted.index,
+                y=fitted["fitted"],
+                name="trend",
+                mode="lines",
+                line=dict(color=TREND, width=2.2),
+                legendgroup="trend",
+            ),
+            row=1,
+            col=1,
+        )
+    if change_points is not None:
+        _mark_change_points(fig, x.reset_index(drop=True), change_points)
+    if has_injuries:
+        _band(
+            fig,
+            x,
+            _values(weekly["injuries_low"]),
+            _values(weekly["injuries_high"]),
+            INJURIES,
+            "injured: low-high",
+            2,
+            "injured",
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_values(weekly["injuries_best"]),
+                name="injured (best)",
+                mode="lines",
+                line=dict(color=INJURIES, width=1.3),
+                legendgroup="injured",
+            ),
+            row=2,
+            col=1,
+        )
+        fig.update_yaxes(title_text=f"injured / {period}", row=2, col=1, rangemode="tozero")
+    fig.update_yaxes(title_text=f"killed / {period}", row=1, col=1, rangemode="tozero")
+    return _layout(fig, title, height)
+
+
+def _mark_change_points(fig: go.Figure, periods: pd.Series, change_points) -> None:
+    """Segment rates as a step line, each change as a dashed vertical line with its rate ratio."""
+    segments = change_points.segments
+    step_x, step_y = [], []
+    for seg in segments.itertuples():
+        step_x += [periods.iloc[seg.start], periods.iloc[seg.end - 1], None]
+        step_y += [seg.estimate, seg.estimate, None]
+    fig.add_trace(
+        go.Scatter(
+            x=step_x,
+            y=step_y,
+            name="segment rate (change points)",
+            mode="lines",
+            line=dict(color=SEGMENTS, width=2, dash="dot"),
+            legendgroup="segments",
+        ),
+        row=1,
+        col=1,
+    )
+    ratios = change_points.rate_ratios()
+    for change in ratios.itertuples():
+        when = periods.iloc[change.location]
+        fig.add_vline(x=when, line=dict(color=CHANGE, width=1, dash="dash"), opacity=0.7)
+        fig.add_annotation(
+            x=when,
+            y=1.0,
+            yref="paper",
+            yanchor="bottom",
+            showarrow=False,
+            font=dict(size=11, color=CHANGE),
+            text=f"×{change.ratio:.2g}",
+            hovertext=(
+                f"change from {pd.Timestamp(when):%Y-%m-%d}: rate {change.before:.3g} → {change.after:.3g}"
+                f" per period, ratio {change.ratio:.3g} (95% CI {change.ci_low:.3g}–{change.ci_high:.3g})"
+            ),
+        )
+
+
+def actors_figure(
+    panel: pd.DataFrame,
+    actors: Sequence[str],
+    *,
+    measure: str = "fatalities_best",
+    period: str = "week",
+    height: int = 420,
+) -> go.Figure:
+    """One line per actor of a tidy panel by actor: who the violence in the data comes from."""
+    wide = panel[panel["actor"].isin(actors)].pivot_table(
+        index=period, columns="actor", values=measure, aggfunc="sum", observed=True
+    )
+    fig = go.Figure()
+    for i, actor in enumerate(actors):
+        if actor not in wide:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=wide.index,
+                y=_values(wide[actor]),
+                name=plot_text(actor),
+                mode="lines",
+                line=dict(color=SERIES_COLOURS[i % len(SERIES_COLOURS)], width=1.4),
+            )
+        )
+    fig.update_yaxes(title_text=f"killed / {period}", rangemode="tozero")
+    return _layout(
+        fig, f"Killed per {period} by actor (top {len(actors)} actors in the data, all roles)", height
+    )
+
+
+def incident_map(points: pd.DataFrame, *, title: str, height: int = 620) -> go.Figure:
+    """Incidents at their coordinates, sized by fatalities, one colour per region.
+
+    A plain longitude/latitude scatter with equal scales and region labels at the
+    median of their points: plotly's geographic base maps load their outlines from
+    a CDN, which an offline report cannot do.
+    """
+    fig = go.Figure()
+    regions = points["region"].value_counts().index
+    killed = points["fatalities_best"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    size = 4 + 3 * np.sqrt(np.minimum(killed, 400))
+    for i, region in enumerate(regions):
+        mask = (points["region"] == region).to_numpy()
+        here = points[mask]
+        fig.add_trace(
+            go.Scatter(
+                x=here["longitude"],
+                y=here["latitude"],
+                mode="markers",
+                name=plot_text(region),
+                marker=dict(
+                    size=size[mask],
+                    color=SERIES_COLOURS[i % len(SERIES_COLOURS)],
+                    opacity=0.55,
+                    line=dict(width=0.4, color="white"),
+                ),
+                text=[_hover(row) for row in here.itertuples()],
+                hoverinfo="text",
+            )
+        )
+        fig.add_annotation(
+            x=float(here["longitude"].median()),
+            y=float(here["latitude"].median()),
+            text=plot_text(region),
+            showarrow=False,
+            font=dict(size=11, color="#222"),
+            bgcolor="rgba(255,255,255,0.7)",
+        )
+    fig.update_xaxes(title_text="longitude", showgrid=True)
+    fig.update_yaxes(title_text="latitude", scaleanchor="x", scaleratio=1)
+    _layout(fig, title, height)
+    fig.update_layout(hovermode="closest", showlegend=len(regions) <= 20)
+    return fig
+
+
+def _hover(row) -> str:
+    killed = "unknown" if pd.isna(row.fatalities_best) else f"{row.fatalities_best:,}"
+    injured = "unknown" if pd.isna(row.injuries_best) else f"{row.injuries_best:,}"
+    place = ", ".join(plot_text(p) for p in (row.location, row.region) if isinstance(p, str) and p)
+    note = row.notes if isinstance(row.notes, str) else ""
+    note = plot_text(note[:160] + ("…" if len(note) > 160 else ""))
+    return (
+        f"{row.date_start:%Y-%m-%d} · {place}<br>killed {killed}, injured {injured}"
+        f" · {plot_text(row.source)}" + (f"<br>{note}" if note else "")
+    )

@@ -1,0 +1,427 @@
+"""The report's sections, in page order, from what `build_report` computed.
+
+Headline numbers, charts, resurgence table, map, largest incidents, data
+quality, methods. Numbers are read from the panels and the result objects;
+the method descriptions are the result objects' own `summary()` texts and
+attributes, so the page cannot drift from what was fitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .. import __version__
+from . import compose, figures
+from .html import count, count_range, esc, figure, page, section, table
+
+#: Actors drawn in the "who" chart.
+TOP_ACTORS = 6
+#: Incidents drawn on the map at most (a random sample beyond that).
+MAP_POINTS = 5000
+#: The seed of the map's sample, so the same data gives the same page.
+MAP_SEED = 0
+#: Rows of the largest-incidents table.
+LARGEST = 12
+#: Quarantined rows listed (all are counted).
+QUARANTINE_ROWS = 50
+#: Weeks-without-reports runs listed.
+GAP_ROWS = 40
+
+
+@dataclass
+class ReportPage:
+    actor: str
+    paths: list[str]
+    start: pd.Timestamp
+    end: pd.Timestamp
+    loaded: object
+    incidents: pd.DataFrame
+    involved: pd.DataFrame
+    panels: dict[str, pd.DataFrame]
+    flags: pd.DataFrame
+    models: list
+    coverage: compose.Coverage
+    _figures: list[str] = field(default_factory=list, init=False)
+
+    @property
+    def figure_count(self) -> int:
+        return len(self._figures)
+
+    def _figure(self, fig, caption: str, name: str) -> str:
+        self._figures.append(name)
+        return figure(fig, caption, name=name)
+
+    def chunks(self):
+        """The page as chunks of text, for `write_atomic`."""
+        self._figures.clear()
+        sections = [
+            ("headline", "Headline", self.headline()),
+            ("trends", "Weekly trends", self.trends()),
+            ("resurgence", "Resurgence", self.resurgence()),
+            ("map", "Map", self.map()),
+            ("largest", "Largest incidents", self.largest()),
+            ("quality", "Data quality", self.quality()),
+            ("methods", "Methods", self.methods()),
+        ]
+        title = f"{self.actor}: casualties, trends and resurgence"
+        kinds = sorted(set(self.coverage.sources["kind"]))
+        subtitle = [
+            f"Incidents involving {self.actor} (as perpetrator or party), {self.start:%d %b %Y} – {self.end:%d %b %Y}.",
+            "Data: "
+            + ", ".join(Path(p).name for p in self.paths)
+            + f" ({' and '.join(kinds)} records; see Data quality).",
+        ]
+        if "synthetic" in kinds:
+            subtitle.append(
+                "Contains SYNTHETIC (simulated) incidents: they illustrate the method and are not real events."
+            )
+        footer = f"casualtystats {__version__} · built {datetime.now():%Y-%m-%d %H:%M} · works offline"
+        yield from page(title, subtitle, sections, figure_count=self.figure_count, footer=footer)
+
+    # --- headline -------------------------------------------------------------
+
+    def headline(self) -> str:
+        weekly, monthly = self.panels["weekly_total"], self.panels["monthly_total"]
+        whole = {
+            "incidents": len(self.involved),
+            **{
+                name: _sum(self.panels["weekly_total"][col])
+                for col, name in compose.MEASURES.items()
+                if col != "incidents"
+            },
+        }
+        cards = [
+            self._period_cards("week", weekly, "week", pd.Timedelta(days=6)),
+            self._period_cards("month", monthly, "month", None),
+            _cards("whole", f"Whole period ({self.start:%d %b %Y} – {self.end:%d %b %Y})", whole, None),
+        ]
+        note = (
+            '<p class="note">Killed and injured: best estimate, with the low–high range reported by the sources '
+            'in brackets (? = no upper bound, e.g. "at least 10"). Change is against the previous period. '
+            "Injuries are unknown where the sources do not report them.</p>"
+        )
+        return section("headline", "Headline numbers", *cards, note)
+
+    def _period_cards(self, key: str, panel: pd.DataFrame, column: str, length) -> str:
+        periods = panel[column].sort_values().unique()
+        latest = periods[-1]
+        now = compose.totals(panel, column, latest)
+        before = compose.totals(panel, column, periods[-2]) if len(periods) > 1 else None
+        last_day = latest + length if length is not None else latest + pd.offsets.MonthEnd(0)
+        label = f"week of {latest:%d %b %Y}" if key == "week" else f"{latest:%B %Y}"
+        if last_day > self.end:
+            label += f" (partial: to {self.end:%d %b})"
+        return _cards(key, f"Latest {key}: {label}", now, compose.change(now, before) if before else None)
+
+    # --- trends ---------------------------------------------------------------
+
+    def trends(self) -> str:
+        parts = [
+            '<p class="note">Each chart: killed per week (best estimate, line; low–high range, shaded), '
+            "injured per week where the sources report injuries, the fitted trend with its 95% interval, and "
+            "the change points of the weekly fatalities, with the rate of each segment (dotted) and the rate "
+            "ratio of each change (×, hover for its interval).</p>"
+        ]
+        for i, model in enumerate(self.models):
+            fig = figures.series_figure(
+                model.weekly,
+                f"{self.actor} – {model.name}: killed and injured per week",
+                change_points=model.change_points,
+                trend=model.trend,
+            )
+            caption = _growth_caption(model)
+            if i == 1:
+                parts.append("<h3>By region</h3>")
+            parts.append(self._figure(fig, caption, name=f"series:{model.name}"))
+        actors_panel = self.panels["weekly_actors"]
+        top = (
+            actors_panel.groupby("actor", observed=True)["fatalities_best"]
+            .sum()
+            .sort_values(ascending=False)
+            .head(TOP_ACTORS)
+        )
+        top = [a for a in top.index if top[a] > 0]
+        if top:
+            parts.append("<h3>By actor</h3>")
+            parts.append(
+                self._figure(
+                    figures.actors_figure(actors_panel, top),
+                    "All incidents in the data, by the actor recorded as perpetrator.",
+                    name="actors",
+                )
+            )
+        return section("trends", f"Weekly fatalities and injuries: {self.actor}", *parts)
+
+    # --- resurgence -----------------------------------------------------------
+
+    def resurgence(self) -> str:
+        flags = self.flags
+        as_of = flags["as_of"].max() if len(flags) else self.end
+        if flags.empty:
+            body = f"<p>No resurgence flag for {esc(self.actor)} as of {esc(f'{as_of:%d %b %Y}')}.</p>"
+        else:
+            by = [c for c in ("region", "actor") if c in flags.columns][:1]
+            columns = {
+                "rule": "Rule",
+                **{c: c.capitalize() for c in by},
+                "date": "Since",
+                "value": "Value",
+                "baseline": "Baseline",
+                "ratio": "Ratio",
+                "ci": "95% CI",
+                "probability": "P(change)",
+                "evidence": "Evidence",
+            }
+            shown = flags.assign(
+                ci=[_interval(lo, hi) for lo, hi in zip(flags["ci_low"], flags["ci_high"], strict=True)]
+            )
+            body = table(
+                shown,
+                columns,
+                numeric=["value", "baseline", "ratio", "probability"],
+                formats={"date": _day, "ci": str},
+                attrs=' class="flags"',
+            )
+        note = (
+            f'<p class="note">Flags as of {esc(f"{as_of:%d %b %Y}")}, computed on weekly '
+            f"{esc(_measure_of(flags))} with only the data up to that date. Rules and thresholds: see Methods.</p>"
+        )
+        return section("resurgence", f"Resurgence flags: {self.actor}", body, note)
+
+    # --- map ------------------------------------------------------------------
+
+    def map(self) -> str:
+        located = self.involved.dropna(subset=["latitude", "longitude"])
+        missing = len(self.involved) - len(located)
+        if located.empty:
+            return section("map", "Map of incidents", "<p>No incident in the data has coordinates.</p>")
+        notes = []
+        if len(located) > MAP_POINTS:
+            notes.append(
+                f"Showing a random sample of {MAP_POINTS:,} of the {len(located):,} incidents with "
+                "coordinates (all are counted everywhere else)."
+            )
+            located = located.sample(MAP_POINTS, random_state=MAP_SEED)
+        if missing:
+            notes.append(f"{missing:,} incidents without coordinates are not on the map.")
+        notes.append(
+            "Marker size grows with the number killed. No base map: the page loads nothing from the network."
+        )
+        fig = figures.incident_map(located, title=f"Incidents involving {self.actor} with coordinates")
+        return section("map", "Map of incidents", self._figure(fig, " ".join(notes), name="map"))
+
+    # --- largest incidents ----------------------------------------------------
+
+    def largest(self) -> str:
+        top = self.involved.sort_values("fatalities_best", ascending=False, na_position="last").head(LARGEST)
+        top = top.assign(
+            killed=[
+                count_range(*r)
+                for r in top[["fatalities_best", "fatalities_low", "fatalities_high"]].itertuples(index=False)
+            ],
+            injured=[
+                count_range(*r)
+                for r in top[["injuries_best", "injuries_low", "injuries_high"]].itertuples(index=False)
+            ],
+            note=top["notes"].map(lambda n: n if not isinstance(n, str) or len(n) <= 240 else n[:240] + "…"),
+        )
+        columns = {
+            "date_start": "Date",
+            "source": "Source",
+            "region": "Region",
+            "location": "Location",
+            "actor": "Actor",
+            "target": "Other side",
+            "killed": "Killed",
+            "injured": "Injured",
+            "note": "Notes",
+        }
+        body = table(
+            top,
+            columns,
+            numeric=["killed", "injured"],
+            formats={"date_start": _day, "killed": str, "injured": str},
+        )
+        return section("largest", f"Largest incidents involving {self.actor}", body)
+
+    # --- data quality ---------------------------------------------------------
+
+    def quality(self) -> str:
+        cov = self.coverage
+        sources = cov.sources.assign(
+            kind=cov.sources["kind"].map(
+                lambda k: "SYNTHETIC (simulated)" if k == "synthetic" else "reported (real)"
+            )
+        )
+        parts = [
+            "<h3>Inputs</h3>",
+            f"<pre>{esc(self.loaded.summary())}</pre>",
+            table(
+                sources,
+                {
+                    "source": "Source",
+                    "kind": "Kind",
+                    "incidents": "Incidents (all actors)",
+                    "first_date": "First",
+                    "last_date": "Last",
+                },
+                numeric=["incidents"],
+                formats={"first_date": _day, "last_date": _day},
+            ),
+            f"<h3>Quarantined rows: {cov.quarantined:,} of {cov.quarantined + cov.accepted:,}</h3>",
+        ]
+        if cov.quarantined:
+            reasons = cov.quarantine_reasons.rename_axis("reason").reset_index()
+            parts.append(table(reasons, {"reason": "Reason", "rows": "Rows"}, numeric=["rows"]))
+            q = self.loaded.quarantine.head(QUARANTINE_ROWS)
+            q = q.assign(
+                reasons=q["reasons"].map(lambda r: "; ".join(r) if isinstance(r, (list, tuple)) else r)
+            )
+            shown = ["file", "line", "reasons"]
+            parts.append(
+                f"<details><summary>First {len(q):,} quarantined rows</summary>"
+                + table(
+                    q.assign(file=q["file"].map(lambda f: Path(str(f)).name)),
+                    {c: c.capitalize() for c in shown},
+                    numeric=["line"],
+                )
+                + "</details>"
+            )
+        else:
+            parts.append("<p>Every row passed validation.</p>")
+        parts.append("<h3>Names left unmatched</h3>")
+        parts.append(_name_list("Actors", cov.unmatched_actors))
+        parts.append(_name_list("Regions", cov.unmatched_regions))
+        gaps = cov.gaps()
+        parts.append(f"<h3>Weeks with no reports: {len(cov.weeks_without_reports):,} of {cov.weeks:,}</h3>")
+        if gaps:
+            runs = pd.DataFrame(
+                {
+                    "first": [a for a, _ in gaps],
+                    "last": [b + pd.Timedelta(days=6) for _, b in gaps],
+                    "weeks": [(b - a).days // 7 + 1 for a, b in gaps],
+                }
+            )
+            runs = runs.sort_values("weeks", ascending=False).head(GAP_ROWS).sort_values("first")
+            parts.append(
+                '<p class="note">Weeks in which the data holds no incident of any actor: a gap in '
+                "reporting (or a truly quiet week); the panels count them as zeros.</p>"
+            )
+            parts.append(
+                table(
+                    runs,
+                    {"first": "From", "last": "To", "weeks": "Weeks"},
+                    numeric=["weeks"],
+                    formats={"first": _day, "last": _day},
+                )
+            )
+        parts.append("<h3>Unknown injuries by source</h3>")
+        unknown = cov.unknown_injuries.assign(
+            share=lambda d: (d["injuries_unknown"] / d["incidents"]).map(lambda v: f"{v:.0%}")
+        )
+        parts.append(
+            table(
+                unknown,
+                {
+                    "source": "Source",
+                    "incidents": "Incidents",
+                    "injuries_unknown": "Injuries unknown",
+                    "share": "Share",
+                },
+                numeric=["incidents", "injuries_unknown", "share"],
+                formats={"share": str},
+            )
+        )
+        return section("quality", "Data quality", *parts)
+
+    # --- methods --------------------------------------------------------------
+
+    def methods(self) -> str:
+        parts = ["<h3>Change points</h3>"]
+        for model in self.models:
+            summary = model.change_points.summary() if model.change_points is not None else "not fitted"
+            parts.append(f"<details><summary>{esc(model.name)}</summary><pre>{esc(summary)}</pre></details>")
+        parts.append("<h3>Trends</h3>")
+        for model in self.models:
+            summary = model.trend.summary() if model.trend is not None else model.problem
+            parts.append(f"<details><summary>{esc(model.name)}</summary><pre>{esc(summary)}</pre></details>")
+        parts.append("<h3>Resurgence rules</h3>")
+        parts.append(f"<pre>{esc(_rules_text(self.flags))}</pre>")
+        return section("methods", "Methods", *parts)
+
+
+def _cards(key: str, title: str, values: dict, change: dict | None) -> str:
+    """One row of headline cards (incidents, killed, injured), values in data- attributes for tools and tests."""
+    cells = []
+    for name, low, high, label in (
+        ("incidents", None, None, "Incidents"),
+        ("killed", "killed_low", "killed_high", "Killed"),
+        ("injured", "injured_low", "injured_high", "Injured"),
+    ):
+        value = values.get(name)
+        data = "" if value is None else str(value)
+        rng = ""
+        if low is not None and value is not None:
+            rng = f'<div class="range">range {esc(count_range(value, values.get(low), values.get(high)).split(" ", 1)[1])}</div>'
+        delta = _delta(change[name]) if change else ""
+        cells.append(
+            f'<div class="card"><h3>{esc(label)}</h3>'
+            f'<div class="value" data-headline="{esc(key)}.{name}" data-value="{esc(data)}">{esc(count(value))}</div>'
+            f"{rng}{delta}</div>"
+        )
+    return f'<h3>{esc(title)}</h3><div class="cards" data-period="{esc(key)}">{"".join(cells)}</div>'
+
+
+def _delta(change: dict) -> str:
+    if change["absolute"] is None:
+        return '<div class="delta">no comparison</div>'
+    a, rel = change["absolute"], change["relative"]
+    direction = "up" if a > 0 else "down" if a < 0 else "flat"
+    pct = "" if rel is None else f" ({rel:+.0%})"
+    return f'<div class="delta {direction}">{a:+,}{esc(pct)} vs previous</div>'
+
+
+def _sum(column: pd.Series):
+    total = column.sum(min_count=1)
+    return None if pd.isna(total) else int(total)
+
+
+def _day(value) -> str:
+    return "—" if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+def _interval(low, high) -> str:
+    return "—" if pd.isna(low) or pd.isna(high) else f"{low:.3g}–{high:.3g}"
+
+
+def _growth_caption(model) -> str:
+    if model.trend is None:
+        return model.problem or ""
+    g = model.trend.growth_per_month
+    n = len(model.change_points.locations) if model.change_points is not None else 0
+    return (
+        f"Trend ({model.trend.model}) now {g['estimate']:+.0%} per month "
+        f"(95% CI {g['ci_low']:+.0%} to {g['ci_high']:+.0%}); {n} change point{'s' * (n != 1)} in the weekly fatalities."
+    )
+
+
+def _name_list(what: str, names) -> str:
+    if not len(names):
+        return f"<p>{esc(what)}: all matched the alias tables.</p>"
+    items = "".join(f"<li>{esc(n)}</li>" for n in names)
+    return (
+        f"<p>{esc(what)} kept as given ({len(names):,}; extend the alias table to merge them):</p>"
+        f'<ul class="names">{items}</ul>'
+    )
+
+
+def _measure_of(flags: pd.DataFrame) -> str:
+    return str(flags.attrs.get("measure", "fatalities_best"))
+
+
+def _rules_text(flags: pd.DataFrame) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in flags.attrs.items()) or "(the rules reported no parameters)"
