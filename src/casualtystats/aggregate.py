@@ -1,0 +1,411 @@
+"""Panels: incidents summed by period (week, month or year) and group, long and complete.
+
+One code path (`_panel`) serves `weekly_panel`, `monthly_panel` and `yearly_panel`.
+DuckDB does the group-by, scanning the caller's pandas frame in place (no copy of
+the incident table); the small aggregated result is then zero-filled into the
+complete period x group grid with numpy and checked against `PanelSchema`.
+
+Rules, the same for every period length:
+
+- Range. The panel covers whole periods, from the one containing `start` (default:
+  the first incident) to the one containing `end` (default: the last incident). An
+  incident counts when the day it is assigned to falls in a covered period.
+- Groups. Every combination of the `by` columns that occurs anywhere in the input
+  (also outside the range) gets every period of the range; a missing group value
+  (NA) is a group of its own. Periods without incidents are rows of zeros.
+- Multi-day events. By default an incident belongs to the day it started
+  (`date_start`). With ``spread=True`` it is split evenly over its days
+  (`date_start` .. `date_end`), so panel values become fractional.
+- Unknown counts are never read as zero. In each cell (period x group):
+
+  * ``*_best`` is the sum of the known best estimates; an incident that gave only a
+    lower bound ("at least 10") counts that bound, the schema's own reading of
+    such reports. NA when no incident in the cell has either.
+  * ``*_low`` is the sum of the known lower bounds, a valid lower bound for the
+    cell (an incident without one contributes nothing); NA when none is known.
+  * ``*_high`` is the sum of the upper bounds only when every incident in the cell
+    has one: a single unbounded report ("at least 10", high unknown) makes the
+    cell's upper bound unknown (NA), because summing the others would
+    understate it.
+  * A cell whose incidents all had unknown injuries therefore says NA, not 0.
+    When only some are unknown, ``best`` is the total of what was reported: a
+    floor for the true number, which the bounds bracket honestly.
+
+  Consequences: ``low <= best <= high`` holds in every cell where all three are
+  known, and totals are conserved: summed over the panel, ``incidents``,
+  ``*_low`` and ``*_best`` (as defined above) equal their sums over the
+  incidents in range, and ``*_high`` does wherever it is known.
+
+Only the columns a call uses are needed: `date_start` (and `date_end` with
+``spread=True``), the `by` columns, and whichever of the six measures are
+present (absent measures are absent from the panel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from .errors import CasualtyStatsError
+from .schema import COUNT_COLUMNS
+
+#: Columns a panel can be grouped by.
+GROUP_COLUMNS = ("actor", "target", "region", "country", "event_type")
+#: Names of the period column, by period length.
+PERIOD_COLUMNS = ("week", "month", "year")
+#: Accepted `week_start` values (ISO weeks start on Monday).
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+# Day numbers are shifted by a multiple of 7 so that integer division also
+# floors correctly for dates before 1970 (DuckDB's // truncates toward zero).
+_SHIFT_DAYS = 7 * 100_000
+_EPOCH = np.datetime64("1970-01-01", "D")
+_US_PER_DAY = 86_400_000_000
+
+
+class PanelError(CasualtyStatsError, ValueError):
+    """A panel cannot be built from the given table or arguments."""
+
+
+# --- the panel schema -------------------------------------------------------
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _period_column(df: pd.DataFrame) -> str:
+    names = [c for c in PERIOD_COLUMNS if c in df.columns]
+    if len(names) != 1:
+        raise PanelError(f"a panel has exactly one of the columns {PERIOD_COLUMNS}, found {names}")
+    return names[0]
+
+
+def _one_period_column(df: pd.DataFrame) -> bool:
+    return sum(c in df.columns for c in PERIOD_COLUMNS) == 1
+
+
+def _cells_ordered(df: pd.DataFrame) -> bool:
+    """low <= best <= high wherever both sides are known (tolerant of float rounding)."""
+    for measure in ("fatalities", "injuries"):
+        cols = [f"{measure}_{b}" for b in ("low", "best", "high")]
+        present = [c for c in cols if c in df.columns]
+        for i, lower in enumerate(present):
+            for upper in present[i + 1 :]:
+                lo = df[lower].to_numpy(dtype=float, na_value=np.nan)
+                hi = df[upper].to_numpy(dtype=float, na_value=np.nan)
+                if np.any(lo > hi + 1e-9 * np.maximum(1.0, np.abs(hi))):
+                    return False
+    return True
+
+
+def _complete_grid(df: pd.DataFrame) -> bool:
+    """One row per (period, group), and every group has every period."""
+    if not _one_period_column(df):
+        return False
+    period = _period_column(df)
+    by = [c for c in GROUP_COLUMNS if c in df.columns]
+    if df.duplicated([period, *by]).any():
+        return False
+    n_groups = len(df[by].drop_duplicates()) if by else min(len(df), 1)
+    return len(df) == df[period].nunique() * n_groups
+
+
+def _contiguous_periods(df: pd.DataFrame) -> bool:
+    """Periods are consecutive weeks, months or years, each given by its first day."""
+    if not _one_period_column(df):
+        return False
+    period = _period_column(df)
+    days = np.unique(df[period].to_numpy().astype("datetime64[D]"))
+    if len(days) == 0:
+        return True
+    if period == "week":
+        return bool(np.all(np.diff(days).astype(np.int64) == 7))
+    unit = "M" if period == "month" else "Y"
+    starts = days.astype(f"datetime64[{unit}]")
+    first_day = np.all(starts.astype("datetime64[D]") == days)
+    return bool(first_day and np.all(np.diff(starts).astype(np.int64) == 1))
+
+
+def _measure_column(required: bool) -> pa.Column:
+    return pa.Column(
+        None,
+        checks=[pa.Check(_is_numeric, element_wise=False, error="numeric"), pa.Check.ge(0)],
+        nullable=True,
+        required=required,
+    )
+
+
+#: Schema of every panel: one period column (`week`, `month` or `year`, the first
+#: day of the period), any of the group columns, `incidents` and the measures.
+PanelSchema = pa.DataFrameSchema(
+    columns={
+        r"^(week|month|year)$": pa.Column(
+            None,
+            regex=True,
+            checks=pa.Check(pd.api.types.is_datetime64_dtype, element_wise=False, error="datetime"),
+        ),
+        **{c: pa.Column(None, nullable=True, required=False) for c in GROUP_COLUMNS},
+        "incidents": pa.Column(
+            None, checks=[pa.Check(_is_numeric, element_wise=False, error="numeric"), pa.Check.ge(0)]
+        ),
+        **{c: _measure_column(required=False) for c in COUNT_COLUMNS},
+    },
+    checks=[
+        pa.Check(_one_period_column, error="exactly one period column: week, month or year"),
+        pa.Check(_cells_ordered, error="low <= best <= high in every cell"),
+        pa.Check(_complete_grid, error="one row per period and group, every group has every period"),
+        pa.Check(_contiguous_periods, error="consecutive periods, each given by its first day"),
+    ],
+    strict=True,
+    name="PanelSchema",
+)
+
+
+# --- public functions -------------------------------------------------------
+
+
+def weekly_panel(
+    incidents: pd.DataFrame,
+    by: Iterable[str] | str | None = ("actor", "region"),
+    start=None,
+    end=None,
+    week_start: str = "MON",
+    spread: bool = False,
+) -> pd.DataFrame:
+    """Weekly totals per group, long and complete (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    incidents : DataFrame with `date_start` (and `date_end` if `spread`), the `by`
+        columns and any of the six measures, e.g. the output of `load_incidents`.
+    by : any subset of ``GROUP_COLUMNS``; ``()`` or None for one series.
+    start, end : dates; the panel covers the whole weeks containing them.
+    week_start : first day of the week, ``"MON"`` (ISO weeks) .. ``"SUN"``.
+    spread : split a multi-day incident evenly over its days (fractional values).
+
+    Returns
+    -------
+    DataFrame validated by `PanelSchema`: `week` (first day), the `by` columns,
+    `incidents` and the measures present in the input, sorted by group then week.
+    """
+    return _panel(incidents, "week", by, start, end, week_start, spread)
+
+
+def monthly_panel(
+    incidents: pd.DataFrame,
+    by: Iterable[str] | str | None = ("actor", "region"),
+    start=None,
+    end=None,
+    spread: bool = False,
+) -> pd.DataFrame:
+    """Calendar-month totals per group; `month` is the first day of the month. See `weekly_panel`."""
+    return _panel(incidents, "month", by, start, end, "MON", spread)
+
+
+def yearly_panel(
+    incidents: pd.DataFrame,
+    by: Iterable[str] | str | None = ("actor", "region"),
+    start=None,
+    end=None,
+    spread: bool = False,
+) -> pd.DataFrame:
+    """Calendar-year totals per group; `year` is 1 January of the year. See `weekly_panel`."""
+    return _panel(incidents, "year", by, start, end, "MON", spread)
+
+
+# --- the one code path --------------------------------------------------------
+
+
+def _group_columns(by) -> list[str]:
+    if by is None:
+        return []
+    cols = [by] if isinstance(by, str) else list(by)
+    unknown = [c for c in cols if c not in GROUP_COLUMNS]
+    if unknown:
+        raise PanelError(f"cannot group by {unknown}: choose from {list(GROUP_COLUMNS)}")
+    if len(set(cols)) != len(cols):
+        raise PanelError(f"`by` names a column twice: {cols}")
+    return cols
+
+
+class _Periods:
+    """Integer period keys, computed the same way in SQL and in Python."""
+
+    def __init__(self, period: str, week_start: str):
+        self.period = period
+        if period == "week":
+            if not isinstance(week_start, str) or week_start.upper() not in WEEKDAYS:
+                raise PanelError(f"week_start must be one of {WEEKDAYS}, got {week_start!r}")
+            # 1970-01-01 was a Thursday (index 3): day numbers congruent to
+            # `offset` mod 7 fall on `week_start`.
+            self.offset = (WEEKDAYS.index(week_start.upper()) - 3) % 7
+
+    def sql(self, day: str) -> str:
+        """SQL expression of the period key of the timestamp expression `day`."""
+        if self.period == "week":
+            days = f"((epoch_us({day}) // {_US_PER_DAY}) + {_SHIFT_DAYS})"
+            return f"(({days} - {self.offset}) // 7)"
+        if self.period == "month":
+            return f"((year({day}) - 1970) * 12 + month({day}) - 1)"
+        return f"(year({day}) - 1970)"
+
+    def key(self, when) -> int:
+        ts = pd.Timestamp(when)
+        if self.period == "week":
+            day = (ts.normalize() - pd.Timestamp("1970-01-01")).days + _SHIFT_DAYS
+            return (day - self.offset) // 7
+        if self.period == "month":
+            return (ts.year - 1970) * 12 + ts.month - 1
+        return ts.year - 1970
+
+    def first_days(self, keys: np.ndarray) -> np.ndarray:
+        """datetime64[ns] first day of each period key."""
+        if self.period == "week":
+            days = keys * 7 + self.offset - _SHIFT_DAYS
+            return (_EPOCH + days.astype("timedelta64[D]")).astype("datetime64[ns]")
+        unit = "M" if self.period == "month" else "Y"
+        return keys.astype(f"datetime64[{unit}]").astype("datetime64[ns]")
+
+
+def _as_datetime(series: pd.Series, name: str) -> pd.Series:
+    if pd.api.types.is_datetime64_dtype(series):
+        return series
+    try:
+        return pd.to_datetime(series)
+    except (ValueError, TypeError) as exc:
+        raise PanelError(f"column {name!r} is not a date: {exc}") from exc
+
+
+def _aggregate_sql(periods: _Periods, by: list[str], measures: list[str], spread: bool) -> str:
+    """The group-by: period key, group columns, incident count and cell totals."""
+    if spread:
+        # One row per day of each incident, weighted 1/days, so an incident's
+        # weights sum to exactly one over its days.
+        source = (
+            "(SELECT *, 1.0 / n_days AS w, date_start + to_days(CAST(unnest(range(n_days)) AS INTEGER)) AS day"
+            " FROM (SELECT *, datediff('day', date_start, date_end) + 1 AS n_days FROM incidents))"
+        )
+        day, count, weight = "day", "sum(w)", " * w"
+        total = "sum({})"
+    else:
+        source, day, count, weight = "incidents", "date_start", "count(*)", ""
+        total = "CAST(sum({}) AS BIGINT)"
+    columns = [f"{periods.sql(day)} AS period_key", *by, f"{count} AS incidents"]
+    for m in measures:
+        name, bound = m.rsplit("_", 1)
+        if bound == "best":
+            low = f"{name}_low" if f"{name}_low" in measures else "NULL"
+            value = total.format(f"coalesce({m}, {low}){weight}")
+        elif bound == "low":
+            value = total.format(f"{m}{weight}")
+        else:  # high: a bound only if every incident in the cell has one
+            value = f"CASE WHEN count({m}) = count(*) THEN {total.format(f'{m}{weight}')} END"
+        columns.append(f"{value} AS {m}")
+    group_order = ", ".join(f'"{c}" NULLS LAST' for c in by)
+    group_code = f"dense_rank() OVER (ORDER BY {group_order}) - 1" if by else "0"
+    return (
+        f"WITH cells AS (SELECT {', '.join(columns)} FROM {source} GROUP BY ALL)"
+        f" SELECT {group_code} AS group_code, * FROM cells"
+    )
+
+
+def _panel(incidents, period, by, start, end, week_start, spread) -> pd.DataFrame:
+    by = _group_columns(by)
+    periods = _Periods(period, week_start)
+    if not isinstance(incidents, pd.DataFrame):
+        raise PanelError(f"incidents must be a pandas DataFrame, got {type(incidents).__name__}")
+    dates = ["date_start", "date_end"] if spread else ["date_start"]
+    missing = [c for c in (*dates, *by) if c not in incidents.columns]
+    if missing:
+        raise PanelError(f"the incident table has no column {missing} (needed for this panel)")
+    measures = [m for m in COUNT_COLUMNS if m in incidents.columns]
+    for m in measures:
+        if not _is_numeric(incidents[m]):
+            raise PanelError(f"column {m!r} is not numeric ({incidents[m].dtype})")
+    frame = incidents[[*dates, *by, *measures]]  # copy-on-write: no data copied
+    for d in dates:
+        if not pd.api.types.is_datetime64_dtype(frame[d]):
+            frame = frame.assign(**{d: _as_datetime(frame[d], d)})
+    integer = not spread and all(pd.api.types.is_integer_dtype(frame[m]) for m in measures)
+
+    con = duckdb.connect()
+    try:
+        con.register("incidents", frame)
+        if spread:
+            bad = con.execute(
+                "SELECT count(*) FROM incidents WHERE date_start IS NULL OR date_end IS NULL"
+                " OR date_end < date_start"
+            ).fetchone()[0]
+            if bad:
+                raise PanelError(f"{bad} incidents lack date_start/date_end or end before they start")
+        cells = con.execute(_aggregate_sql(periods, by, measures, spread)).df()
+    finally:
+        con.close()
+
+    keys = cells["period_key"]
+    if keys.isna().any():
+        raise PanelError(f"{int(cells.loc[keys.isna(), 'incidents'].sum())} incidents have no date_start")
+    keys = keys.to_numpy(dtype=np.int64)
+    if start is None and end is None and len(keys) == 0:
+        return _empty_panel(period, by, measures, spread)
+    # A bound not given is the first/last incident's period, never beyond the other bound.
+    data_first, data_last = (int(keys.min()), int(keys.max())) if len(keys) else (None, None)
+    first = periods.key(start) if start is not None else None
+    last = periods.key(end) if end is not None else None
+    if first is None:
+        first = last if data_first is None else min(data_first, last if last is not None else data_first)
+    if last is None:
+        last = first if data_last is None else max(data_last, first)
+    if last < first:
+        raise PanelError(f"end ({end}) is before start ({start})")
+    n_periods = last - first + 1
+
+    codes = cells["group_code"].to_numpy(dtype=np.int64)
+    n_groups = int(codes.max()) + 1 if len(codes) else (0 if by else 1)
+    _, first_row = np.unique(codes, return_index=True)
+    groups = cells[by].iloc[first_row].reset_index(drop=True)
+
+    in_range = (keys >= first) & (keys <= last)
+    cell = codes[in_range] * n_periods + (keys[in_range] - first)
+    size = n_groups * n_periods
+    rows = np.repeat(np.arange(n_groups), n_periods)
+    panel = {period: np.tile(periods.first_days(np.arange(first, last + 1)), n_groups)}
+    for c in by:
+        panel[c] = groups[c].take(rows).reset_index(drop=True)
+    panel["incidents"] = _scatter(cells["incidents"][in_range], cell, size, integer=not spread, masked=False)
+    for m in measures:
+        panel[m] = _scatter(cells[m][in_range], cell, size, integer=integer, masked=True)
+    return PanelSchema.validate(pd.DataFrame(panel))
+
+
+def _scatter(values: pd.Series, cell: np.ndarray, size: int, *, integer: bool, masked: bool):
+    """Place aggregated values at their cells of the complete grid; other cells are 0."""
+    dtype = np.int64 if integer else np.float64
+    out = np.zeros(size, dtype=dtype)
+    known = values.notna().to_numpy()
+    out[cell[known]] = values[known].to_numpy(dtype=dtype)
+    if not masked:
+        return out
+    mask = np.zeros(size, dtype=bool)
+    mask[cell[~known]] = True
+    if integer:
+        return pd.arrays.IntegerArray(out, mask)
+    return pd.arrays.FloatingArray(out, mask)
+
+
+def _empty_panel(period, by, measures, spread) -> pd.DataFrame:
+    dtype = "Float64" if spread else "Int64"
+    panel = pd.DataFrame(
+        {
+            period: pd.Series(dtype="datetime64[ns]"),
+            **{c: pd.Series(dtype="str") for c in by},
+            "incidents": pd.Series(dtype="float64" if spread else "int64"),
+            **{m: pd.Series(dtype=dtype) for m in measures},
+        }
+    )
+    return PanelSchema.validate(panel)
