@@ -1,0 +1,1 @@
+"""Search methods: exact PELT (offline) and Bayesian online detection."""
