@@ -1,0 +1,146 @@
+"""What every format module shares: the `Format` description and per-column
+coercion that records each failing cell instead of raising.
+
+A cell that cannot be coerced ('ten' in a count column, 2021-02-30) becomes NA
+and its row gets a problem; the row is quarantined later with that reason.
+Coercing column by column here, before pandera runs, keeps one bad cell from
+breaking a check on the whole table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: Cells that mean "not known" in a numeric column.
+MISSING_TOKENS = {"", "na", "n/a", "nan", "null", "none", "unknown", "-", "--", "?", "."}
+
+# Row-level dates must fit pandas' nanosecond timestamps.
+_EARLIEST, _LATEST = pd.Timestamp("1678-01-01"), pd.Timestamp("2262-01-01")
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}(?:[ T].*)?$"
+# Day-first and month-name spellings (ACLED's '15 March 2024', GTD's 'March 3, 2021').
+_OTHER_DATE_FORMATS = ["%d %B %Y", "%d %b %Y", "%d-%B-%Y", "%d-%b-%Y", "%B %d, %Y", "%b %d, %Y"]
+
+
+class Problems:
+    """Problems found in rows, kept tidy: row, column, problem, value.
+
+    A problem sends its row to the quarantine. A warning does not: it records
+    a repair made under a source's documented convention (see `ucdp`).
+    """
+
+    def __init__(self, *, is_warnings: bool = False) -> None:
+        self._parts: list[pd.DataFrame] = []
+        self.warnings: Problems | None = None if is_warnings else Problems(is_warnings=True)
+
+    def add(self, rows: pd.Series, column: str, problem: str | pd.Series, value: pd.Series | None = None) -> None:
+        """Record `problem` for every row where the boolean Series `rows` is True."""
+        part = _tidy(rows, column, problem, value)
+        if part is not None:
+            self._parts.append(part)
+
+    def extend(self, table: pd.DataFrame) -> None:
+        """Add rows already in the tidy shape (row, column, problem, value)."""
+        if len(table):
+            self._parts.append(table[["row", "column", "problem", "value"]].reset_index(drop=True))
+
+    def table(self) -> pd.DataFrame:
+        if not self._parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in ("row", "column", "problem", "value")})
+        return pd.concat(self._parts, ignore_index=True)
+
+    # -- coercers: text Series in, typed Series out, failures recorded ------
+
+    def integer(self, text: pd.Series, column: str, unknown: tuple[int, ...] = ()) -> pd.Series:
+        """Whole numbers as Int64; blank and tokens like 'unknown' are NA.
+
+        `unknown` lists numeric codes a source uses for "not known" (GTD: -99).
+        """
+        number = self.number(text, column)
+        whole = number.isna() | (number % 1 == 0)
+        self.add(~whole, column, "not a whole number", text)
+        number = number.where(whole)
+        if unknown:
+            number = number.where(~number.isin(unknown))
+        return number.astype("Int64")
+
+    def number(self, text: pd.Series, column: str) -> pd.Series:
+        """Decimal numbers as float64 (NaN = missing)."""
+        clean = text.str.strip()
+        blank = clean.isna() | clean.str.lower().isin(MISSING_TOKENS)
+        # '1,234' is a thousands separator, not a decimal comma.
+        clean = clean.where(~clean.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+").fillna(False), clean.str.replace(",", ""))
+        number = pd.to_numeric(clean.where(~blank), errors="coerce").astype("float64")
+        bad = ~blank & (number.isna() | ~np.isfinite(number.fillna(0)) | number.abs().gt(2**53))
+        self.add(bad, column, "not a number", text)
+        return number.where(~bad)
+
+    def date(self, text: pd.Series, column: str) -> pd.Series:
+        """Calendar dates (time of day dropped); unparseable or impossible dates are problems."""
+        clean = text.str.strip()
+        blank = clean.isna()
+        iso = clean.str.match(_ISO_DATE).fillna(False)
+        parsed = pd.to_datetime(clean.where(iso), format="ISO8601", errors="coerce", utc=True)
+        parsed = parsed.dt.tz_localize(None).astype("datetime64[us]")
+        for fmt in _OTHER_DATE_FORMATS:
+            todo = ~blank & ~iso & parsed.isna()
+            if not todo.any():
+                break
+            parsed = parsed.fillna(pd.to_datetime(clean.where(todo), format=fmt, errors="coerce"))
+        parsed = parsed.dt.normalize()
+        self.add(~blank & parsed.isna(), column, "not a valid date", text)
+        out_of_range = parsed.notna() & ((parsed < _EARLIEST) | (parsed >= _LATEST))
+        self.add(out_of_range, column, "date outside 1678..2261", text)
+        return parsed.where(~out_of_range)
+
+    def code(self, text: pd.Series, column: str, codes: dict[str, str]) -> pd.Series:
+        """Map a coded column ('1' -> 'day'); a code not in `codes` is a problem."""
+        clean = text.str.strip().str.replace(r"\.0$", "", regex=True)
+        mapped = clean.map(codes)
+        self.add(clean.notna() & mapped.isna(), column, f"not one of {', '.join(codes)}", text)
+        return mapped.astype("str")
+
+
+def _tidy(rows: pd.Series, column: str, problem, value) -> pd.DataFrame | None:
+    rows = rows.fillna(False).astype(bool)
+    if not rows.any():
+        return None
+    index = rows.index[rows.to_numpy()]
+    part = pd.DataFrame({"row": index, "column": column}, index=index)
+    part["problem"] = problem[rows] if isinstance(problem, pd.Series) else problem
+    part["value"] = value[rows].astype("str") if value is not None else None
+    return part.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Format:
+    """How one kind of file maps to the canonical incident table.
+
+    `columns` maps a canonical column to the source columns that can fill it
+    (first present wins); they are coerced by the canonical type. `derive`
+    computes the columns that need the source's conventions (dates from
+    parts, coded precision, ...) and returns them already typed.
+    """
+
+    key: str  # what `load_incidents(source=...)` accepts
+    name: str  # for messages and summaries
+    source: str | None  # value of the `source` column; None = per file
+    markers: frozenset[str]  # distinctive columns, for detection
+    required: tuple[tuple[str, ...], ...]  # each tuple: one of these must be present
+    columns: dict[str, tuple[str, ...]]
+    derive: Callable[[pd.DataFrame, Problems], dict[str, pd.Series]] = field(default=lambda raw, problems: {})
+
+    def missing(self, present: set[str]) -> list[str]:
+        """Required columns absent from `present`, as 'a' or 'a or b'."""
+        return [" or ".join(options) for options in self.required if not present.intersection(options)]
+
+
+def column(raw: pd.DataFrame, *names: str) -> pd.Series:
+    """The first of `names` present in `raw`, else an all-NA text column."""
+    for name in names:
+        if name in raw:
+            return raw[name]
+    return pd.Series(pd.NA, index=raw.index, dtype="str")

@@ -1,0 +1,98 @@
+"""Global Terrorism Database (START/UMD): full release schema (CSV or XLSX)
+and extracts with fewer columns.
+
+Conventions (GTD codebook): the date comes in parts ``iyear``/``imonth``/
+``iday``; ``iday`` = 0 means the day is unknown (precision 'month', the event
+spans the month) and ``imonth`` = 0 the month (precision 'year').
+``approxdate`` is free text; a range in it ('February 17-24, 2021') sets
+``date_end`` and precision 'range'. Extended incidents (kidnappings) end on
+``resolution``. ``gname`` is the actor ('Unknown' stays 'Unknown'),
+``targtype1_txt`` the target, ``provstate`` the region, ``city`` the location,
+``summary`` the notes, ``attacktype1_txt`` the event type. ``nkill`` and
+``nwound`` are the best figures; blank (and the GTD unknown codes -9/-99)
+is NA, never 0.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .convert import Format, Problems, column
+
+UNKNOWN_CODES = (-9, -99)
+
+# 'February 17-24, 2021', 'April 29 - May 1, 2021', 'May 5, 2021 - May 31, 2021'
+_RANGE = (
+    r"^\s*(?P<month1>[A-Za-z]+)\.?\s+(?P<day1>\d{1,2})(?:,\s*\d{4})?\s*[-\u2013]\s*"
+    r"(?:(?P<month2>[A-Za-z]+)\.?\s+)?(?P<day2>\d{1,2})[,.]?\s*(?P<year>\d{4})\s*$"
+)
+
+
+def _derive(raw: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
+    year = problems.integer(raw["iyear"], "iyear")
+    month = problems.integer(raw["imonth"], "imonth")
+    day = problems.integer(raw["iday"], "iday")
+    month_known, day_known = month.fillna(0).gt(0), day.fillna(0).gt(0)
+    parts = pd.DataFrame({"year": year, "month": month.where(month_known, 1), "day": day.where(day_known, 1)})
+    start = pd.to_datetime(parts, errors="coerce")
+    complete = year.notna() & month.notna() & day.notna()
+    problems.add(
+        complete & start.isna(),
+        "date_start (iyear/imonth/iday)",
+        "not a valid date",
+        year.astype("str") + "-" + month.astype("str") + "-" + day.astype("str"),
+    )
+    end = start.where(day_known, start + pd.offsets.MonthEnd(0))
+    end = end.where(month_known, start + pd.offsets.YearEnd(0))
+    precision = pd.Series("day", index=raw.index, dtype="str").where(day_known, "month").where(month_known, "year")
+
+    approx_end = _range_end(column(raw, "approxdate"))
+    widen = approx_end.notna() & approx_end.gt(end)
+    end, precision = end.where(~widen, approx_end), precision.where(~widen, "range")
+
+    resolution = column(raw, "resolution")
+    if resolution.notna().any():
+        resolved = problems.date(resolution, "date_end (resolution)")
+        later = resolved.notna() & (resolved > end)
+        end = end.where(~later, resolved)
+    return {
+        "source": pd.Series("GTD", index=raw.index, dtype="str"),
+        "date_start": start,
+        "date_end": end,
+        "date_precision": precision,
+        "fatalities_best": problems.integer(column(raw, "nkill"), "fatalities_best (nkill)", UNKNOWN_CODES),
+        "injuries_best": problems.integer(column(raw, "nwound"), "injuries_best (nwound)", UNKNOWN_CODES),
+    }
+
+
+def _range_end(approxdate: pd.Series) -> pd.Series:
+    """Last day of a date range written in ``approxdate``; NaT where it is not a range."""
+    parts = approxdate.str.extract(_RANGE)
+    text = parts["month2"].fillna(parts["month1"]) + " " + parts["day2"] + " " + parts["year"]
+    end = pd.to_datetime(text, format="%B %d %Y", errors="coerce")
+    return end.fillna(pd.to_datetime(text, format="%b %d %Y", errors="coerce"))
+
+
+FORMAT = Format(
+    key="gtd",
+    name="GTD",
+    source="GTD",
+    markers=frozenset(
+        {"eventid", "iyear", "imonth", "iday", "gname", "nkill", "nwound", "provstate", "targtype1_txt",
+         "attacktype1_txt", "country_txt", "approxdate", "extended", "gsubname"}
+    ),
+    required=(("eventid",), ("iyear",), ("imonth",), ("iday",), ("country_txt",), ("gname",), ("nkill", "nwound")),
+    columns={
+        "incident_id": ("eventid",),
+        "country": ("country_txt",),
+        "region": ("provstate",),
+        "location": ("city",),
+        "latitude": ("latitude",),
+        "longitude": ("longitude",),
+        "actor": ("gname",),
+        "target": ("targtype1_txt",),
+        "event_type": ("attacktype1_txt",),
+        "notes": ("summary",),
+    },
+    derive=_derive,
+)

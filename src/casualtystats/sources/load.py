@@ -1,0 +1,393 @@
+"""`load_incidents`: files in, validated incidents and a quarantine out.
+
+Per file: read text cells with their lines, detect the format, convert to the
+canonical columns (recording cells that cannot be coerced), normalize actor
+and region names. Then all files together: exact duplicate rows (the same
+incident in two overlapping downloads) keep their first copy, and pandera
+validates the rest lazily. A row is quarantined with every reason found: its
+coercion problems and its pandera failure cases. Accepted + quarantined =
+input rows, always.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from .. import normalize
+from ..normalize import AliasSource
+from ..schema import COUNT_COLUMNS, INCIDENT_COLUMNS, IncidentSchema
+from .convert import Format, Problems
+from .detect import detect_format
+from .read import RawTable, read_table
+
+_DATE_COLUMNS = ("date_start", "date_end")
+_FLOAT_COLUMNS = ("latitude", "longitude")
+#: Region of an incident the source places no closer than the country.
+UNKNOWN_REGION = "Unknown"
+
+
+@dataclass
+class LoadResult:
+    """Validated incidents, the rows that failed, and what was learned on the way."""
+
+    incidents: pd.DataFrame
+    quarantine: pd.DataFrame  # file, line, reasons, then the raw columns as given
+    files: pd.DataFrame  # per file: file, format, rows, accepted, quarantined, seconds
+    unmatched_actors: pd.DataFrame  # actor, count: names the alias table does not know
+    unmatched_regions: pd.DataFrame  # country, region, count
+    problems: pd.DataFrame  # tidy: file, line, column, problem, value (one row per reason)
+    warnings: pd.DataFrame  # same shape: repairs made under a source's convention; rows kept
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_input(self) -> int:
+        return len(self.incidents) + len(self.quarantine)
+
+    def summary(self) -> str:
+        """A plain-text account: per file, counts, date range, top quarantine reasons, unmatched names."""
+        lines = ["Incident load summary", "=" * 60]
+        for row in self.files.itertuples(index=False):
+            lines.append(
+                f"{row.file}  [{row.format}]  rows {row.rows:,}  accepted {row.accepted:,}  "
+                f"quarantined {row.quarantined:,}  ({row.seconds:.2f} s)"
+            )
+        lines += [
+            "-" * 60,
+            f"input rows    {self.n_input:>10,}",
+            f"accepted      {len(self.incidents):>10,}",
+            f"quarantined   {len(self.quarantine):>10,}",
+        ]
+        inc = self.incidents
+        if len(inc):
+            lines.append(f"dates         {inc['date_start'].min():%Y-%m-%d} to {inc['date_end'].max():%Y-%m-%d}")
+            lines.append(f"sources       {', '.join(sorted(inc['source'].unique()))}")
+            for measure in ("fatalities_best", "injuries_best"):
+                known = int(inc[measure].notna().sum())
+                total = f"{int(inc[measure].sum()):>10,}" if known else f"{'unknown':>10}"
+                lines.append(f"{measure:<14}{total}  (known in {known:,} of {len(inc):,} rows)")
+        if len(self.problems):
+            lines.append("quarantine reasons (rows):")
+            counts = (
+                self.problems.drop_duplicates(["file", "line", "column", "problem"])
+                .groupby(["column", "problem"], dropna=False, sort=False)
+                .size()
+                .sort_values(ascending=False)
+            )
+            for (col, problem), n in counts.head(10).items():
+                lines.append(f"  {n:>8,}  {col + ': ' if col else ''}{problem}")
+            if len(counts) > 10:
+                lines.append(f"  ... and {len(counts) - 10} more kinds")
+        if len(self.warnings):
+            lines.append("repaired, kept (rows):")
+            counts = self.warnings.groupby(["column", "problem"], sort=False).size().sort_values(ascending=False)
+            lines += [f"  {n:>8,}  {col}: {problem}" for (col, problem), n in counts.items()]
+        for label, table, name in (
+            ("actor", self.unmatched_actors, "actor"),
+            ("region", self.unmatched_regions, "region"),
+        ):
+            if len(table):
+                top = ", ".join(f"{n} ({c:,})" for n, c in zip(table[name].head(5), table["count"].head(5), strict=True))
+                lines.append(f"unmatched {label} names: {len(table):,} (kept as given), top: {top}")
+        lines += [f"note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<LoadResult: {len(self.incidents):,} incidents accepted, {len(self.quarantine):,} quarantined>"
+
+
+def load_incidents(
+    path: str | Path | Sequence[str | Path],
+    source: str | None = None,
+    *,
+    actor_aliases: AliasSource = None,
+    region_aliases: AliasSource = None,
+    fold_lineage: bool = False,
+) -> LoadResult:
+    """Load one file or several into the canonical incident table.
+
+    ``source`` forces the format ("native", "ucdp", "gtd", "acled"); by default
+    it is detected from the columns. ``actor_aliases``/``region_aliases`` extend
+    the shipped alias tables (CSV path, DataFrame or dict). ``fold_lineage``
+    folds ISIS's predecessors (Al-Qaida in Iraq, ...) into ISIS.
+
+    Raises LoadError for a file that cannot be read as a table at all.
+    """
+    paths = [path] if isinstance(path, str | Path) else list(path)
+    actors = normalize.actor_aliases(actor_aliases, fold_lineage)
+    regions = normalize.region_aliases(region_aliases)
+    parts, notes, timing = [], [], []
+    offset = 0
+    for one in paths:
+        started = time.perf_counter()
+        part = _load_file(Path(one), source, offset, actors, regions)
+        timing.append(time.perf_counter() - started)
+        offset += len(part.frame)
+        parts.append(part)
+        notes += [f"{Path(one).name}: {note}" for note in part.notes]
+    if not parts:
+        raise ValueError("load_incidents needs at least one path")
+    return _validate(parts, timing, notes)
+
+
+# ---------------------------------------------------------------- per file
+
+
+@dataclass
+class _FileRows:
+    path: Path
+    fmt: Format
+    raw: pd.DataFrame  # original column names, index = global row id
+    lines: np.ndarray
+    frame: pd.DataFrame  # canonical columns, typed
+    problems: pd.DataFrame
+    warnings: pd.DataFrame
+    matched_actor: pd.Series
+    matched_region: pd.Series
+    notes: list[str]
+
+
+def _load_file(
+    path: Path, source: str | None, offset: int, actors: normalize.AliasTable, regions: normalize.AliasTable
+) -> _FileRows:
+    table: RawTable = read_table(path)
+    raw = table.frame
+    raw.index = pd.RangeIndex(offset, offset + len(raw))
+    lowered = raw.rename(columns=lambda c: c.strip().lower())
+    lowered = lowered.loc[:, ~lowered.columns.duplicated()]
+    fmt = detect_format(path, set(lowered.columns), source)
+
+    problems = Problems()
+    for position, problem in table.row_problems.items():
+        problems.add(pd.Series(True, index=[offset + position]), "", problem)
+    frame = _canonical(lowered, fmt, problems)
+    frame = _fill_defaults(frame, raw, table.lines, fmt, path)
+    frame["actor_raw"] = frame["actor_raw"].fillna(frame["actor"])
+    frame["actor"], matched_actor = actors.apply(frame["actor"])
+    frame["target"] = actors.apply(frame["target"])[0]
+    frame["region"], matched_region = regions.apply(frame["region"])
+    return _FileRows(
+        path, fmt, raw, table.lines, frame, problems.table(), problems.warnings.table(),
+        matched_actor, matched_region, table.notes,
+    )
+
+
+def _canonical(raw: pd.DataFrame, fmt: Format, problems: Problems) -> pd.DataFrame:
+    """The canonical columns, typed; cells that fail coercion are NA and recorded."""
+    derived = fmt.derive(raw, problems)
+    columns = {}
+    for name in INCIDENT_COLUMNS:
+        if name in derived:
+            columns[name] = derived[name]
+            continue
+        given = next((s for s in fmt.columns.get(name, ()) if s in raw), None)
+        if given is None:
+            columns[name] = _missing(name, raw.index)
+            continue
+        text, label = raw[given], name if given == name else f"{name} ({given})"
+        if name in COUNT_COLUMNS:
+            columns[name] = problems.integer(text, label)
+        elif name in _FLOAT_COLUMNS:
+            columns[name] = problems.number(text, label)
+        elif name in _DATE_COLUMNS:
+            columns[name] = problems.date(text, label)
+        else:
+            columns[name] = text.str.strip().replace("", pd.NA).astype("str")
+    return pd.DataFrame(columns, index=raw.index)
+
+
+def _missing(name: str, index: pd.Index) -> pd.Series:
+    if name in COUNT_COLUMNS:
+        return pd.Series(pd.NA, index=index, dtype="Int64")
+    if name in _FLOAT_COLUMNS:
+        return pd.Series(np.nan, index=index, dtype="float64")
+    if name in _DATE_COLUMNS:
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[us]")
+    return pd.Series(pd.NA, index=index, dtype="str")
+
+
+def _fill_defaults(frame: pd.DataFrame, raw: pd.DataFrame, lines: np.ndarray, fmt: Format, path: Path):
+    """Values a source leaves implicit: one-day events, region unknown, generated ids."""
+    frame["source"] = frame["source"].fillna(fmt.source or path.stem)
+    frame["date_end"] = frame["date_end"].fillna(frame["date_start"])
+    implied = pd.Series("day", index=frame.index, dtype="str").where(frame["date_end"].eq(frame["date_start"]), "range")
+    frame["date_precision"] = frame["date_precision"].fillna(implied)
+    frame["region"] = frame["region"].fillna(UNKNOWN_REGION)
+    missing_id = frame["incident_id"].isna()
+    if missing_id.any():
+        # Deterministic: the same row on the same line always gets the same id.
+        content = raw.loc[missing_id].assign(_line=lines[missing_id.to_numpy()])
+        digest = pd.util.hash_pandas_object(content, index=False).to_numpy()
+        generated = pd.Series([f"row-{h:016x}" for h in digest], index=content.index, dtype="str")
+        frame["incident_id"] = frame["incident_id"].fillna(generated)
+    return frame
+
+
+# ------------------------------------------------------- all files together
+
+
+def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> LoadResult:
+    frame = pd.concat([p.frame for p in parts])
+    origin = pd.DataFrame(
+        {
+            "file": np.concatenate([np.full(len(p.frame), str(p.path), dtype=object) for p in parts]),
+            "line": np.concatenate([p.lines for p in parts]),
+        },
+        index=frame.index,
+    )
+    problems = Problems()
+    for part in parts:
+        problems.extend(part.problems)
+
+    repeated = _exact_repeats(frame, origin, problems)
+    _pandera_problems(frame.loc[~repeated], problems, _coerced_cells(problems))
+
+    tidy = problems.table()
+    bad = frame.index.isin(tidy["row"].unique())
+    accepted = IncidentSchema.validate(frame.loc[~bad].reset_index(drop=True))
+
+    quarantine = _quarantine(parts, origin, tidy)
+    matched_actor = pd.concat([p.matched_actor for p in parts])
+    matched_region = pd.concat([p.matched_region for p in parts])
+    kept = ~bad
+    unmatched_actors = (
+        frame.loc[kept & ~matched_actor, "actor"].value_counts().rename_axis("actor").reset_index(name="count")
+    )
+    unmatched_regions = (
+        frame.loc[kept & ~matched_region, ["country", "region"]]
+        .value_counts()
+        .reset_index(name="count")
+    )
+    files = pd.DataFrame(
+        {
+            "file": [str(p.path) for p in parts],
+            "format": [p.fmt.name for p in parts],
+            "rows": [len(p.frame) for p in parts],
+            "accepted": [int((~bad[origin["file"].eq(str(p.path)).to_numpy()]).sum()) for p in parts],
+            "seconds": timing,
+        }
+    )
+    files["quarantined"] = files["rows"] - files["accepted"]
+    return LoadResult(
+        incidents=accepted,
+        quarantine=quarantine,
+        files=files,
+        unmatched_actors=unmatched_actors,
+        unmatched_regions=unmatched_regions,
+        problems=_located(origin, tidy),
+        warnings=_located(origin, pd.concat([p.warnings for p in parts], ignore_index=True)),
+        notes=notes,
+    )
+
+
+def _located(origin: pd.DataFrame, tidy: pd.DataFrame) -> pd.DataFrame:
+    """A tidy problem table with each row's file and line in front."""
+    return origin.join(tidy.set_index("row"), how="inner").sort_values(["file", "line"]).reset_index(drop=True)
+
+
+def _exact_repeats(frame: pd.DataFrame, origin: pd.DataFrame, problems: Problems) -> pd.Series:
+    """Rows identical to an earlier row (overlapping downloads): the first copy is kept."""
+    digest = pd.util.hash_pandas_object(frame[INCIDENT_COLUMNS], index=False)
+    repeated = digest.duplicated(keep="first")
+    if repeated.any():
+        first = pd.Series(frame.index, index=frame.index).groupby(digest.to_numpy()).transform("first")[repeated]
+        where = origin.loc[first.to_numpy()]
+        message = [f"exact duplicate of {Path(f).name} line {n}" for f, n in zip(where["file"], where["line"], strict=True)]
+        problems.add(repeated, "", pd.Series(message, index=first.index, dtype="str").reindex(repeated.index))
+    return repeated
+
+
+def _coerced_cells(problems: Problems) -> pd.DataFrame:
+    """(row, canonical column) pairs already reported as failed coercions."""
+    tidy = problems.table()
+    return pd.DataFrame({"row": tidy["row"], "column": tidy["column"].str.split(" ").str[0]})
+
+
+def _pandera_problems(frame: pd.DataFrame, problems: Problems, coerced: pd.DataFrame) -> None:
+    """Run the schema lazily and record every failure case against its row."""
+    try:
+        IncidentSchema.validate(frame, lazy=True)
+        return
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    if cases["index"].isna().any():
+        # A failure not tied to a row (a whole column of the wrong type) is a bug here, not bad data.
+        raise RuntimeError(f"schema failure not tied to a row:\n{cases[cases['index'].isna()]}")
+    cases = cases.assign(row=cases["index"].astype("int64"), check=cases["check"].astype("str"))
+    by_column = cases["schema_context"].eq("Column")
+
+    column_cases = cases.loc[by_column]
+    # A cell that failed coercion is NA now; its 'not_nullable' failure would say the same twice.
+    repeated = column_cases.merge(coerced.drop_duplicates(), on=["row", "column"], how="left", indicator=True)
+    column_cases = column_cases.loc[~(repeated["_merge"].eq("both") & repeated["check"].eq("not_nullable")).to_numpy()]
+    table = pd.DataFrame(
+        {
+            "row": column_cases["row"].to_numpy(),
+            "column": column_cases["column"].to_numpy(),
+            "problem": column_cases["check"].map(_friendly).to_numpy(),
+            "value": np.where(column_cases["check"].eq("not_nullable"), None, column_cases["failure_case"].astype(str)),
+        }
+    )
+    problems.extend(table)
+
+    # Table-level checks list every column of a failing row; keep the columns the check names.
+    frame_cases = cases.loc[~by_column & cases["column"].notna()]
+    named = [col in check for col, check in zip(frame_cases["column"], frame_cases["check"], strict=True)]
+    frame_cases = frame_cases.loc[named]
+    values = (
+        (frame_cases["column"] + "=" + frame_cases["failure_case"].astype(str))
+        .groupby([frame_cases["row"], frame_cases["check"]], sort=False)
+        .agg(", ".join)
+        .reset_index(name="value")
+    )
+    failing = cases.loc[~by_column, ["row", "check"]].drop_duplicates()
+    failing = failing.merge(values, on=["row", "check"], how="left")
+    problems.extend(
+        pd.DataFrame(
+            {"row": failing["row"], "column": "", "problem": failing["check"], "value": failing["value"]}
+        )
+    )
+
+
+_CHECK_WORDS = {
+    "greater_than_or_equal_to": ">=",
+    "less_than_or_equal_to": "<=",
+    "greater_than": ">",
+    "less_than": "<",
+}
+
+
+def _friendly(check: str) -> str:
+    """'greater_than_or_equal_to(0)' -> 'must be >= 0'; 'not_nullable' -> 'missing'."""
+    if check == "not_nullable":
+        return "missing"
+    name, _, argument = check.partition("(")
+    argument = argument.rstrip(")")
+    if name in _CHECK_WORDS:
+        return f"must be {_CHECK_WORDS[name]} {argument}"
+    if name == "isin":
+        return "must be one of " + argument.strip("[]").replace("'", "")
+    return check
+
+
+def _quarantine(parts: list[_FileRows], origin: pd.DataFrame, tidy: pd.DataFrame) -> pd.DataFrame:
+    """Rejected rows: origin, every reason joined, then the raw cells as given."""
+    text = tidy["problem"].where(tidy["column"].eq(""), tidy["column"] + ": " + tidy["problem"])
+    with_value = tidy["value"].notna() & tidy["value"].ne("")
+    text = text.where(~with_value, text + " (" + tidy["value"].astype(str) + ")")
+    reasons = (
+        pd.DataFrame({"row": tidy["row"], "text": text})
+        .drop_duplicates()
+        .groupby("row", sort=True)["text"]
+        .agg("; ".join)
+    )
+    raw = pd.concat([p.raw.loc[p.raw.index.isin(reasons.index)] for p in parts])
+    out = origin.loc[reasons.index].assign(reasons=reasons)
+    out = out.join(raw, rsuffix="_raw").reset_index(drop=True)
+    return out
