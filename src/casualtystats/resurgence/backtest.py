@@ -38,8 +38,6 @@ from .rules import (
     WEEKS_PER_YEAR,
     Context,
     ResurgenceError,
-    Thresholds,
-    check_direction,
     check_rules,
     evaluate,
     normalize_by,
@@ -136,7 +134,7 @@ def backtest(
         direction = "both" if (onsets["direction"] == "down").any() else "up"
     if int(step) < 1 or int(window) < 0 or int(tolerance) < 0:
         raise ResurgenceError("step must be >= 1 and window, tolerance >= 0 weeks")
-    ctx = Context(actor, by_cols, measure, Thresholds.from_kwargs(thresholds), check_direction(direction))
+    ctx = Context.make(panel, actor, by_cols, measure, direction, thresholds)
     series_list = weekly_series(panel, actor, by_cols, measure)
     if not series_list:
         raise ResurgenceError("the panel has no rows to replay")
@@ -262,7 +260,8 @@ def _false_alarms(flags, onsets, ctx, weeks, window, tolerance, step) -> pd.Data
     for (rule, direction, *key), group in flags.groupby(["rule", "direction", *ctx.by], sort=False):
         stride = (step if rule == "changepoint" else 1) * WEEK
         alarm_weeks = group["week"].drop_duplicates().sort_values()
-        starts = alarm_weeks[alarm_weeks.diff().fillna(pd.Timedelta.max) > stride]
+        gaps = alarm_weeks.diff()
+        starts = alarm_weeks[gaps.isna() | (gaps > stride)]
         relevant = onset_weeks[onset_weeks["direction"] == direction]
         for col, value in zip(ctx.by, key, strict=True):
             if col in relevant.columns:

@@ -121,6 +121,15 @@ class Context:
     measure: str
     thresholds: Thresholds
     directions: tuple
+    by_dtypes: dict
+
+    @classmethod
+    def make(cls, panel: pd.DataFrame, actor, by, measure: str, direction: str, thresholds: dict) -> Context:
+        by_cols = normalize_by(by)
+        dtypes = {c: panel[c].dtype for c in by_cols if c in panel.columns}
+        return cls(
+            actor, by_cols, measure, Thresholds.from_kwargs(thresholds), check_direction(direction), dtypes
+        )
 
     @property
     def columns(self) -> list[str]:
@@ -470,8 +479,12 @@ def evaluate(series_list: list[Series], rules, ctx: Context, positions_of, as_of
     )
     if as_of is not None:
         frame["as_of"] = as_of
-    for col in ("date", "as_of"):
-        frame[col] = pd.to_datetime(frame[col])
+    # the same dtypes whether or not anything was flagged, so replays concatenate cleanly
+    types = dict.fromkeys(["rule", "actor", "measure", "direction", "evidence"], "str")
+    types |= dict.fromkeys(["date", "as_of"], "datetime64[us]")
+    types |= dict.fromkeys(["value", "baseline", "ratio", "ci_low", "ci_high", "probability"], "float64")
+    types |= ctx.by_dtypes
+    frame = frame.astype({col: kind for col, kind in types.items() if col in frame.columns})
     return frame.reset_index(drop=True)
 
 
@@ -508,10 +521,9 @@ def find_resurgence(
     docstring for the rules). Only weeks complete by `as_of` are used, so the
     answer for a date never depends on data after it. `direction="down"` or
     `"both"` also reports declines (changepoint, surge, threat)."""
-    by_cols = normalize_by(by)
-    ctx = Context(actor, by_cols, measure, Thresholds.from_kwargs(thresholds), check_direction(direction))
+    ctx = Context.make(panel, actor, by, measure, direction, thresholds)
     rules = check_rules(rules)
-    series_list = weekly_series(panel, actor, by_cols, measure)
+    series_list = weekly_series(panel, actor, ctx.by, measure)
     if as_of is None:
         cutoff = max((s.weeks[-1] for s in series_list), default=None)
         as_of = None if cutoff is None else cutoff + LAST_DAY
