@@ -1,0 +1,12 @@
+"""Change points: exact PELT with pluggable costs, and Bayesian online detection.
+
+    detect_change_points(values, cost="auto", penalty="auto") -> ChangePoints
+    bocpd(values, model="auto", hazard=1/100) -> BOCPDResult
+"""
+
+from __future__ import annotations
+
+from .detect import detect_change_points
+from .results import BOCPDResult, ChangePoints
+
+__all__ = ["BOCPDResult", "ChangePoints", "bocpd", "detect_change_points"]

@@ -87,6 +87,10 @@ class Cost:
         """Units of one unit of cost relative to -2 log-likelihood (only `l2` differs)."""
         return 1.0
 
+    def fitted(self, start: int, end: int) -> np.ndarray:
+        """The segment model's fitted values (the segment mean unless overridden)."""
+        return np.full(end - start, self.values[start:end].mean())
+
     def estimate(self, start: int, end: int, alpha: float = 0.05) -> tuple[float, float, float, float]:
         """Segment level, its (1 - alpha) CI and the standard error of log(level).
 
@@ -99,6 +103,20 @@ class Cost:
         se = sd / math.sqrt(seg.size)
         q = st.t.ppf(1 - alpha / 2, max(seg.size - 1, 1))
         return m, m - q * se, m + q * se, (se / m if m > 0 else math.nan)
+
+    def ratio(self, before: tuple[int, int], after: tuple[int, int], alpha: float = 0.05):
+        """Ratio of the levels of two segments (after / before) with a (1 - alpha) CI.
+
+        Default: Wald interval on the log scale from each level's standard
+        error of log(level); NaN where a level is not positive.
+        """
+        m0, _, _, se0 = self.estimate(*before, alpha=alpha)
+        m1, _, _, se1 = self.estimate(*after, alpha=alpha)
+        if not (m0 > 0 and m1 > 0 and math.isfinite(se0) and math.isfinite(se1)):
+            return (m1 / m0 if m0 > 0 else math.nan), math.nan, math.nan
+        ratio = m1 / m0
+        half = st.norm.ppf(1 - alpha / 2) * math.sqrt(se0**2 + se1**2)
+        return ratio, ratio * math.exp(-half), ratio * math.exp(half)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -1,4 +1,4 @@
-"""Gaussian segments with their own straight-line trend."""
+"""Gaussian segments with their own straight-line trend and variance."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import math
 
 import numba as nb
 import numpy as np
+from scipy import stats as st
 
 from .base import Cost, cumulative, robust_noise_sd
 
 
 @nb.njit(cache=True)
 def trend_rss(stats, start, end):
+    """Residual sum of squares of the least-squares line through the segment."""
     n = end - start
     st_ = stats[0, end] - stats[0, start]
     sy = stats[1, end] - stats[1, start]
@@ -25,25 +27,50 @@ def trend_rss(stats, start, end):
 
 @nb.njit(cache=True)
 def normal_trend_segment_cost(stats, params, start, end):
-    return trend_rss(stats, start, end) / params[0]
+    n = end - start
+    return n * math.log(max(trend_rss(stats, start, end) / n, params[0]))
 
 
 class NormalTrend(Cost):
-    """-2 log-likelihood of a Gaussian segment around its own least-squares
-    line (level and slope per segment, not joined), with a common noise
-    variance estimated once from first differences.
+    """-2 log-likelihood (up to a constant) of a Gaussian segment around its
+    own least-squares line with its own variance: n log(RSS / n).
 
-    A change point is then a break in level or in slope: a steadily rising
-    series is one segment, not a staircase of mean shifts.
+    A change point is a break in level, slope or noise: a steadily rising
+    series is one segment, not a staircase of mean shifts. The variance is
+    floored at the robust noise variance from first differences, so short
+    stretches that happen to lie on a line cannot buy an arbitrarily low cost.
     """
 
     name = "normal_trend"
-    n_params = 2
-    min_size = 2
+    n_params = 3
+    min_size = 3
     segment_cost = normal_trend_segment_cost
 
     def _stats(self, y):
         t = self.times - self.times.mean()
         self.sigma = max(robust_noise_sd(y), 1e-12 * max(1.0, float(np.abs(y).max(initial=0.0))))
-        yc = (y - y.mean()) / self.sigma  # in noise units, so the cost needs no further scaling
+        yc = (y - y.mean()) / self.sigma  # in noise units: the floor is then 1
         return cumulative(t, yc, t * t, t * yc, yc * yc), np.array([1.0])
+
+    def fitted(self, start, end):
+        t = self.times[start:end]
+        y = self.values[start:end]
+        if end - start < 2:
+            return y.copy()
+        slope, intercept = np.polyfit(t - t.mean(), y, 1)
+        return intercept + slope * (t - t.mean())
+
+    def estimate(self, start, end, alpha=0.05):
+        """Segment mean with a t interval from the residuals about the line."""
+        y = self.values[start:end]
+        n = y.size
+        resid = y - self.fitted(start, end)
+        sd = math.sqrt(max(float(resid @ resid) / max(n - 2, 1), self.sigma**2))
+        se = sd / math.sqrt(n)
+        q = st.t.ppf(1 - alpha / 2, max(n - 2, 1))
+        m = float(y.mean())
+        return m, m - q * se, m + q * se, (se / m if m > 0 else math.nan)
+
+    def slope(self, start, end) -> float:
+        t = self.times[start:end]
+        return float(np.polyfit(t, self.values[start:end], 1)[0]) if end - start >= 2 else 0.0

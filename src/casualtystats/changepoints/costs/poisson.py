@@ -28,6 +28,11 @@ def poisson_rate_ci(total: float, exposure: float, alpha: float) -> tuple[float,
     return float(low), float(high)
 
 
+def odds_to_ratio(p: float, n0: int, n1: int) -> float:
+    """Rate ratio rho from p = n1 rho / (n0 + n1 rho)."""
+    return float(p / (1 - p) * n0 / n1) if p < 1 else math.inf
+
+
 class Poisson(Cost):
     """-2 log-likelihood of Poisson counts with one rate per segment."""
 
@@ -44,3 +49,18 @@ class Poisson(Cost):
         low, high = poisson_rate_ci(total, n, alpha)
         rate = total / n
         return rate, low, high, (1.0 / math.sqrt(total) if total > 0 else math.nan)
+
+    def ratio(self, before, after, alpha=0.05):
+        """Rate ratio after/before with the exact conditional interval: given the
+        total N = x0 + x1, x1 ~ Binomial(N, p) with p = n1 rho / (n0 + n1 rho),
+        so a Clopper-Pearson interval for p maps to one for rho."""
+        n0, n1 = before[1] - before[0], after[1] - after[0]
+        x0 = float(self.values[before[0] : before[1]].sum())
+        x1 = float(self.values[after[0] : after[1]].sum())
+        total = x0 + x1
+        ratio = (x1 / n1) / (x0 / n0) if x0 > 0 else (math.inf if x1 > 0 else math.nan)
+        if total == 0:
+            return ratio, math.nan, math.nan
+        p_low = st.beta.ppf(alpha / 2, x1, x0 + 1) if x1 > 0 else 0.0
+        p_high = st.beta.ppf(1 - alpha / 2, x1 + 1, x0) if x0 > 0 else 1.0
+        return ratio, odds_to_ratio(p_low, n0, n1), odds_to_ratio(p_high, n0, n1)

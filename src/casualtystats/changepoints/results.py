@@ -1,0 +1,192 @@
+"""Result objects of the change-point stage: estimates, intervals, summary()."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from .costs import Cost
+from .penalties import Penalty
+
+
+def _text_table(frame: pd.DataFrame, float_format: str = "{:.4g}") -> str:
+    formatters = {c: float_format.format for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
+    return frame.to_string(index=False, formatters=formatters)
+
+
+@dataclass(eq=False)
+class ChangePoints:
+    """Change points of one series and the segments between them.
+
+    locations: sorted 0-based positions, each the first observation of a new
+    segment (the TCPD convention). Positions index the input as given,
+    including missing values, which were skipped for the fit.
+    """
+
+    values: np.ndarray
+    labels: pd.Index
+    locations: list[int]
+    cost_model: Cost = field(repr=False)
+    penalty_used: Penalty
+    cost_trace: np.ndarray = field(repr=False)
+    #: (start, end) of each segment among the observed (non-missing) values
+    observed_bounds: list[tuple[int, int]] = field(repr=False)
+    #: positions of the observed values in the input
+    observed_positions: np.ndarray = field(repr=False)
+    alpha: float = 0.05
+
+    @property
+    def cost(self) -> str:
+        return self.cost_model.name
+
+    @property
+    def penalty(self) -> float:
+        """Penalty per change, in the cost's units."""
+        return self.penalty_used.value
+
+    @property
+    def n_changes(self) -> int:
+        return len(self.locations)
+
+    @cached_property
+    def segments(self) -> pd.DataFrame:
+        """One row per segment: `start`, `end` (exclusive, positions in the
+        input), `start_label`, `end_label` (label of the last observation),
+        `n` (observed values), `estimate` (mean level / rate) and its
+        (1 - alpha) CI `ci_low`, `ci_high`."""
+        n_total = len(self.values)
+        starts = [0, *self.locations]
+        ends = [*self.locations, n_total]
+        rows = []
+        for (lo, hi), start, end in zip(self.observed_bounds, starts, ends, strict=True):
+            est, low, high, _ = self.cost_model.estimate(lo, hi, alpha=self.alpha)
+            rows.append(
+                {
+                    "start": start,
+                    "end": end,
+                    "start_label": self.labels[start],
+                    "end_label": self.labels[end - 1],
+                    "n": hi - lo,
+                    "estimate": est,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+        return pd.DataFrame(rows, columns=["start", "end", "start_label", "end_label", "n", "estimate", "ci_low", "ci_high"])
+
+    def rate_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
+        """For each change: level after / level before with a (1 - alpha) CI.
+
+        Poisson: exact conditional (binomial) interval. Negative binomial:
+        Wald on the log scale with var(log mean) = (1/mu + 1/r) / n, which
+        widens it for overdispersion. Gaussian costs: Wald on the log scale
+        from each segment's standard error (NaN when a level is not positive).
+        """
+        rows = []
+        bounds = self.observed_bounds
+        for k, loc in enumerate(self.locations):
+            before = self.cost_model.estimate(*bounds[k], alpha=alpha)[0]
+            after = self.cost_model.estimate(*bounds[k + 1], alpha=alpha)[0]
+            ratio, low, high = self.cost_model.ratio(bounds[k], bounds[k + 1], alpha=alpha)
+            rows.append(
+                {
+                    "location": loc,
+                    "label": self.labels[loc],
+                    "before": before,
+                    "after": after,
+                    "ratio": ratio,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+        return pd.DataFrame(rows, columns=["location", "label", "before", "after", "ratio", "ci_low", "ci_high"])
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per observation, indexed like the input: `value`, `segment`
+        (0, 1, ...), the segment's `estimate`, `ci_low`, `ci_high`, and
+        `change` (True at the first observation of each new segment)."""
+        seg = self.segments
+        segment = np.repeat(np.arange(len(seg)), (seg["end"] - seg["start"]).to_numpy())
+        frame = pd.DataFrame({"value": self.values, "segment": segment}, index=self.labels)
+        for col in ("estimate", "ci_low", "ci_high"):
+            frame[col] = seg[col].to_numpy()[segment]
+        frame["change"] = False
+        frame.iloc[self.locations, frame.columns.get_loc("change")] = True
+        return frame
+
+    def summary(self) -> str:
+        n_obs = len(self.observed_positions)
+        head = [
+            "Change points (PELT)",
+            "=" * 60,
+            f"cost: {self.cost:<16} penalty: {self.penalty_used.name} = {self.penalty:.4g} per change",
+            f"observations: {len(self.values)} ({len(self.values) - n_obs} missing, skipped)",
+            f"change points: {self.n_changes}  at {[self.labels[i] for i in self.locations]}",
+            "-" * 60,
+            f"segments (level and {100 * (1 - self.alpha):.0f}% CI)",
+            _text_table(self.segments),
+        ]
+        if self.n_changes:
+            head += ["-" * 60, "rate ratios (after / before)", _text_table(self.rate_ratios(self.alpha))]
+        return "\n".join(head)
+
+    def __repr__(self) -> str:
+        return f"ChangePoints(cost={self.cost!r}, penalty={self.penalty:.4g}, locations={self.locations})"
+
+
+@dataclass(eq=False)
+class BOCPDResult:
+    """Bayesian online change-point detection (Adams & MacKay 2007) of one series.
+
+    change_prob[t]: posterior probability that a new segment starts at t
+    (x_t is its first observation), judged with `lag` more observations.
+    run_length_mode[t]: most probable number of observations in the current
+    segment after seeing x_t. run_length_posterior: the final step's run-length
+    distribution (index r - 1 for run length r).
+    """
+
+    labels: pd.Index
+    change_prob: np.ndarray
+    run_length_mode: np.ndarray
+    run_length_posterior: np.ndarray
+    model: str
+    hazard: float
+    lag: int
+
+    def prob_recent_change(self, k: int) -> float:
+        """Posterior probability, given all the data, that a change happened
+        within the last k steps (the current segment is at most k long)."""
+        if k < 1:
+            return 0.0
+        return float(min(1.0, self.run_length_posterior[:k].sum()))
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"change_prob": self.change_prob, "run_length_mode": self.run_length_mode}, index=self.labels
+        )
+
+    def summary(self, top: int = 5) -> str:
+        order = np.argsort(-np.nan_to_num(self.change_prob, nan=-1.0))[:top]
+        peaks = pd.DataFrame(
+            {"position": order, "label": self.labels[order], "change_prob": self.change_prob[order]}
+        )
+        recent = pd.DataFrame(
+            {"within_last": [1, 4, 13], "probability": [self.prob_recent_change(k) for k in (1, 4, 13)]}
+        )
+        return "\n".join(
+            [
+                "Bayesian online change-point detection",
+                "=" * 60,
+                f"model: {self.model:<10} hazard: {self.hazard:.4g} (expected run {1 / self.hazard:.0f})  lag: {self.lag}",
+                f"observations: {len(self.change_prob)}  current run length (mode): {int(self.run_length_mode[-1]) if len(self.run_length_mode) else 0}",
+                "-" * 60,
+                "largest change probabilities",
+                _text_table(peaks),
+                "-" * 60,
+                "probability of a change in the last k steps",
+                _text_table(recent),
+            ]
+        )
