@@ -2,7 +2,7 @@
 
 `IncidentSchema` is the single source of truth for column names, types and
 checks. Every loader in `casualtystats.sources` produces this table; rows that
-fail it go to the quarantine (see `casualtystats.load`), never silently away.
+fail it go to the quarantine (see `casualtystats.sources.load`), never silently away.
 """
 
 from __future__ import annotations
@@ -32,9 +32,13 @@ def _today() -> pd.Timestamp:
 
 
 def _ordered(low: pd.Series, high: pd.Series) -> pd.Series:
-    """low <= high wherever both are known (NA never fails the check)."""
-    ok = low.le(high)
-    return ok.fillna(True).astype(bool)
+    """low <= high wherever both are known (NA never fails the check).
+
+    Comparisons with NaT are False rather than NA, so unknowns are let
+    through explicitly; a missing date is reported by its own column check.
+    """
+    ok = low.le(high).fillna(True).astype(bool)
+    return ok | low.isna().to_numpy() | high.isna().to_numpy()
 
 
 class IncidentSchema(pa.DataFrameModel):
@@ -51,7 +55,9 @@ class IncidentSchema(pa.DataFrameModel):
     date_end: Series[pa.DateTime] = pa.Field(description="Last day of the event (= date_start for one-day events).")
     date_precision: Series[str] = pa.Field(isin=DATE_PRECISIONS, description="How exactly the date is known.")
     country: Series[str] = pa.Field(description="Country name.")
-    region: Series[str] = pa.Field(description="Admin-1 unit (governorate/province), normalized.")
+    region: Series[str] = pa.Field(
+        description="Admin-1 unit (governorate/province), normalized; 'Unknown' where the source gives none."
+    )
     admin2: Series[str] = pa.Field(nullable=True, description="Admin-2 unit (district), as given.")
     location: Series[str] = pa.Field(nullable=True, description="Place name, as given.")
     latitude: Series[float] = pa.Field(ge=-90, le=90, nullable=True, description="WGS84 latitude.")
@@ -85,7 +91,7 @@ class IncidentSchema(pa.DataFrameModel):
     def dates_ordered(cls, df: pd.DataFrame) -> pd.Series:
         return _ordered(df["date_start"], df["date_end"])
 
-    @pa.dataframe_check(error="date in the future")
+    @pa.dataframe_check(error="date_end in the future")
     def not_in_future(cls, df: pd.DataFrame) -> pd.Series:
         return _ordered(df["date_end"], pd.Series(_today(), index=df.index))
 

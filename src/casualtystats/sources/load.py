@@ -60,18 +60,18 @@ class LoadResult:
             )
         lines += [
             "-" * 60,
-            f"input rows    {self.n_input:>10,}",
-            f"accepted      {len(self.incidents):>10,}",
-            f"quarantined   {len(self.quarantine):>10,}",
+            f"input rows      {self.n_input:>10,}",
+            f"accepted        {len(self.incidents):>10,}",
+            f"quarantined     {len(self.quarantine):>10,}",
         ]
         inc = self.incidents
         if len(inc):
-            lines.append(f"dates         {inc['date_start'].min():%Y-%m-%d} to {inc['date_end'].max():%Y-%m-%d}")
-            lines.append(f"sources       {', '.join(sorted(inc['source'].unique()))}")
+            lines.append(f"dates           {inc['date_start'].min():%Y-%m-%d} to {inc['date_end'].max():%Y-%m-%d}")
+            lines.append(f"sources         {', '.join(sorted(inc['source'].unique()))}")
             for measure in ("fatalities_best", "injuries_best"):
                 known = int(inc[measure].notna().sum())
                 total = f"{int(inc[measure].sum()):>10,}" if known else f"{'unknown':>10}"
-                lines.append(f"{measure:<14}{total}  (known in {known:,} of {len(inc):,} rows)")
+                lines.append(f"{measure:<16}{total}  (known in {known:,} of {len(inc):,} rows)")
         if len(self.problems):
             lines.append("quarantine reasons (rows):")
             counts = (
@@ -306,7 +306,10 @@ def _exact_repeats(frame: pd.DataFrame, origin: pd.DataFrame, problems: Problems
 def _coerced_cells(problems: Problems) -> pd.DataFrame:
     """(row, canonical column) pairs already reported as failed coercions."""
     tidy = problems.table()
-    return pd.DataFrame({"row": tidy["row"], "column": tidy["column"].str.split(" ").str[0]})
+    cells = pd.DataFrame({"row": tidy["row"], "column": tidy["column"].str.split(" ").str[0]})
+    # A blank date_end is filled from date_start, so it is NA exactly when date_start failed.
+    ends = cells.loc[cells["column"].eq("date_start")].assign(column="date_end")
+    return pd.concat([cells, ends], ignore_index=True).drop_duplicates()
 
 
 def _pandera_problems(frame: pd.DataFrame, problems: Problems, coerced: pd.DataFrame) -> None:
@@ -324,7 +327,7 @@ def _pandera_problems(frame: pd.DataFrame, problems: Problems, coerced: pd.DataF
 
     column_cases = cases.loc[by_column]
     # A cell that failed coercion is NA now; its 'not_nullable' failure would say the same twice.
-    repeated = column_cases.merge(coerced.drop_duplicates(), on=["row", "column"], how="left", indicator=True)
+    repeated = column_cases.merge(coerced, on=["row", "column"], how="left", indicator=True)
     column_cases = column_cases.loc[~(repeated["_merge"].eq("both") & repeated["check"].eq("not_nullable")).to_numpy()]
     table = pd.DataFrame(
         {
@@ -341,7 +344,7 @@ def _pandera_problems(frame: pd.DataFrame, problems: Problems, coerced: pd.DataF
     named = [col in check for col, check in zip(frame_cases["column"], frame_cases["check"], strict=True)]
     frame_cases = frame_cases.loc[named]
     values = (
-        (frame_cases["column"] + "=" + frame_cases["failure_case"].astype(str))
+        (frame_cases["column"] + "=" + frame_cases["failure_case"].astype(str).str.removesuffix(" 00:00:00"))
         .groupby([frame_cases["row"], frame_cases["check"]], sort=False)
         .agg(", ".join)
         .reset_index(name="value")

@@ -78,18 +78,23 @@ def read_table(path: str | Path) -> RawTable:
     for magic, what in _NOT_TABLES:
         if data.startswith(magic):
             raise LoadError(path, f"is {what}, not a table (expected CSV, XLSX or Parquet)")
-    return _read_csv(path, _decode(path, data))
+    notes: list[str] = []
+    return _read_csv(path, _decode(path, data, notes), notes)
 
 
-def _decode(path: Path, data: bytes) -> str:
+def _decode(path: Path, data: bytes, notes: list[str]) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
     if b"\x00" in data[:65536]:
         raise LoadError(path, "binary file, not a table (expected CSV, XLSX or Parquet)")
-    return data.decode("utf-8-sig", errors="casualtystats-cp1252")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        notes.append("not all UTF-8: the other bytes were read as Windows-1252")
+        return data.decode("utf-8-sig", errors="casualtystats-cp1252")
 
 
-def _read_csv(path: Path, text: str) -> RawTable:
+def _read_csv(path: Path, text: str, notes: list[str]) -> RawTable:
     first = text.lstrip()[:1]
     if first in "{[":
         raise LoadError(path, "looks like JSON, not a table (export it as CSV, XLSX or Parquet)")
@@ -99,7 +104,6 @@ def _read_csv(path: Path, text: str) -> RawTable:
     if not records:
         raise LoadError(path, "empty file (no header, no rows)")
     header, records, lines = records[0], records[1:], lines[1:]
-    notes: list[str] = []
     if records and _is_hxl_tag_row(records[0]):
         notes.append(f"line {lines[0]}: HXL hashtag row skipped")
         records, lines = records[1:], lines[1:]
