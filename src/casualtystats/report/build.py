@@ -11,6 +11,7 @@ shows at most `sections.MAP_POINTS` incidents, sampled, with a note saying so.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,9 @@ from .sections import ReportPage
 #: Regions with the most fatalities that get their own chart (flagged regions are added, up to MAX_REGION_CHARTS).
 TOP_REGIONS = 6
 MAX_REGION_CHARTS = 8
+#: A region is charted and modelled on its own only with incidents in at least this many weeks
+#: (unless a resurgence rule flags it): a trend through three isolated weeks says nothing.
+MIN_ACTIVE_WEEKS = 8
 
 
 @dataclass
@@ -176,7 +180,9 @@ def _nothing_for(actor, incidents, paths, start, end) -> str:
 
 def _regions_to_chart(weekly: pd.DataFrame, flags: pd.DataFrame) -> list[str]:
     """The regions with the most fatalities, then flagged regions, at most MAX_REGION_CHARTS."""
-    by_total = weekly.groupby("region", observed=True)["fatalities_best"].sum().sort_values(ascending=False)
+    by_region = weekly.groupby("region", observed=True)
+    active = by_region["incidents"].agg(lambda n: int((n > 0).sum()))
+    by_total = by_region["fatalities_best"].sum()[active >= MIN_ACTIVE_WEEKS].sort_values(ascending=False)
     chosen = [r for r in by_total.index[:TOP_REGIONS] if by_total[r] > 0]
     for region in flags.get("region", pd.Series(dtype=str)):
         if region not in chosen and len(chosen) < MAX_REGION_CHARTS:
@@ -185,13 +191,22 @@ def _regions_to_chart(weekly: pd.DataFrame, flags: pd.DataFrame) -> list[str]:
 
 
 def _model(name: str, rows: pd.DataFrame) -> SeriesModel:
-    """Change points and trend of one weekly fatalities series; a series the models
-    cannot take (all zeros, too short) is drawn without them, with the reason."""
+    """Change points and trend of one weekly fatalities series. A series the trend
+    cannot take (all zeros, too short) is drawn without it, with the reason; the
+    fitters' numerical warnings are counted for the methods table, not printed
+    over the progress bar."""
     rows = rows.sort_values("week").reset_index(drop=True)
     killed = rows.set_index("week")["fatalities_best"].astype("Float64")
-    found = detect_change_points(killed)
-    try:
-        fitted = fit_trend(killed)
-    except CasualtyStatsError as err:
-        return SeriesModel(name, rows, found, None, f"no trend: {err}")
-    return SeriesModel(name, rows, found, fitted)
+    fitted, problem = None, None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = detect_change_points(killed)
+        try:
+            fitted = fit_trend(killed)
+        except CasualtyStatsError as err:
+            problem = f"no trend: {err}"
+    if caught:
+        kinds = ", ".join(sorted({w.category.__name__ for w in caught}))
+        note = f"{len(caught)} numerical warning{'s' * (len(caught) > 1)} while fitting ({kinds})"
+        problem = f"{problem}; {note}" if problem else note
+    return SeriesModel(name, rows, found, fitted, problem)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -80,6 +79,25 @@ def totals(panel: pd.DataFrame, period_column: str, period) -> dict:
     return {name: (None if pd.isna(row[col]) else int(row[col])) for col, name in MEASURES.items()}
 
 
+def combined_totals(panel: pd.DataFrame) -> dict:
+    """The measures of several periods of a one-series panel taken together, by the
+    panels' own rules one level up: `best` and `low` add what is known (unknown when
+    no period with incidents knows them); `high` is unknown as soon as one period
+    with incidents has no upper bound. Periods without incidents add nothing."""
+    active = panel[panel["incidents"] > 0]
+    out = {"incidents": int(panel["incidents"].sum())}
+    for col, name in MEASURES.items():
+        if col == "incidents":
+            continue
+        values = active[col]
+        if col.endswith("_high") and values.isna().any():
+            out[name] = None
+        else:
+            total = values.sum(min_count=1)
+            out[name] = None if pd.isna(total) else int(total)
+    return out
+
+
 def change(now: dict, before: dict) -> dict:
     """Change of each measure between two periods: absolute and relative (None where undefined)."""
     out = {}
@@ -109,8 +127,8 @@ class Coverage:
     accepted: int
     quarantine_reasons: pd.Series
     unknown_injuries: pd.DataFrame
-    unmatched_actors: Sequence[str]
-    unmatched_regions: Sequence[str]
+    unmatched_actors: pd.DataFrame
+    unmatched_regions: pd.DataFrame
     sources: pd.DataFrame
 
     def gaps(self) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -134,8 +152,8 @@ class Coverage:
             "rows_quarantined": self.quarantined,
             "quarantine_reasons": {str(k): int(v) for k, v in self.quarantine_reasons.items()},
             "unknown_injuries": self.unknown_injuries.to_dict(orient="records"),
-            "unmatched_actors": list(self.unmatched_actors),
-            "unmatched_regions": list(self.unmatched_regions),
+            "unmatched_actors": self.unmatched_actors.to_dict(orient="records"),
+            "unmatched_regions": self.unmatched_regions.to_dict(orient="records"),
         }
 
 
@@ -161,19 +179,26 @@ def coverage(loaded, incidents: pd.DataFrame, weekly_all: pd.DataFrame) -> Cover
         weeks_without_reports=[pd.Timestamp(w) for w in quiet],
         quarantined=len(loaded.quarantine),
         accepted=len(loaded.incidents),
-        quarantine_reasons=quarantine_reasons(loaded.quarantine),
+        quarantine_reasons=quarantine_reasons(loaded.problems, loaded.quarantine),
         unknown_injuries=unknown[["source", "incidents", "injuries_unknown"]],
-        unmatched_actors=list(loaded.unmatched_actors),
-        unmatched_regions=list(loaded.unmatched_regions),
+        unmatched_actors=loaded.unmatched_actors,
+        unmatched_regions=loaded.unmatched_regions,
         sources=unknown[["source", "kind", "incidents", "first_date", "last_date"]],
     )
 
 
-def quarantine_reasons(quarantine: pd.DataFrame) -> pd.Series:
-    """How many quarantined rows failed for each reason (a row can fail for several)."""
+def quarantine_reasons(problems: pd.DataFrame, quarantine: pd.DataFrame) -> pd.Series:
+    """How many quarantined rows failed for each reason (a row can fail for several).
+
+    `problems` also lists repairs made to rows that were kept; only the
+    quarantined rows' reasons count here.
+    """
     if quarantine.empty:
         return pd.Series(dtype="int64", name="rows")
-    reasons = quarantine["reasons"]
-    if not reasons.map(lambda r: isinstance(r, (list, tuple))).all():
-        reasons = reasons.astype(str).str.split("; ")
-    return reasons.explode().str.strip().value_counts().rename("rows")
+    rejected = problems.merge(quarantine[["file", "line"]].drop_duplicates(), on=["file", "line"])
+    column = rejected["column"].fillna("").astype(str)
+    reason = column.where(column == "", column + ": ") + rejected["problem"].astype(str)
+    per_row = pd.DataFrame(
+        {"file": rejected["file"], "line": rejected["line"], "reason": reason}
+    ).drop_duplicates()
+    return per_row["reason"].value_counts().rename("rows")

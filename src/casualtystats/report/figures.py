@@ -43,9 +43,9 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
         height=height,
         font=FONT,
         template="plotly_white",
-        margin=dict(l=60, r=20, t=60, b=40),
+        margin=dict(l=60, r=20, t=70, b=40),
         hovermode="x unified",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        legend=dict(orientation="h", yanchor="top", y=-0.08, xanchor="left", x=0.0),
     )
     return fig
 
@@ -222,12 +222,18 @@ def _mark_change_points(fig: go.Figure, periods: pd.Series, change_points) -> No
             yanchor="bottom",
             showarrow=False,
             font=dict(size=11, color=CHANGE),
-            text=f"×{change.ratio:.2g}",
+            text=_ratio_label(change.ratio),
             hovertext=(
                 f"change from {pd.Timestamp(when):%Y-%m-%d}: rate {change.before:.3g} → {change.after:.3g}"
                 f" per period, ratio {change.ratio:.3g} (95% CI {change.ci_low:.3g}–{change.ci_high:.3g})"
             ),
         )
+
+
+def _ratio_label(ratio: float) -> str:
+    if np.isfinite(ratio):
+        return f"×{ratio:.2g}"
+    return "from 0" if ratio > 0 else "change"
 
 
 def actors_figure(

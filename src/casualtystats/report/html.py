@@ -81,6 +81,8 @@ def count_range(best: object, low: object, high: object) -> str:
     """`best (low–high)`, with an open bound shown as `?` ("at least 10" is 10 (10–?))."""
     if best is None or pd.isna(best):
         return "unknown"
+    if pd.isna(low) and pd.isna(high):
+        return count(best)
     return f"{count(best)} ({'?' if pd.isna(low) else f'{int(low):,}'}–{'?' if pd.isna(high) else f'{int(high):,}'})"
 
 

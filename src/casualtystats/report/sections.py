@@ -8,13 +8,17 @@ attributes, so the page cannot drift from what was fitted.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__
+from .. import __version__, aggregate
+from ..resurgence import RULES, Thresholds
+from ..resurgence import rules as resurgence_rules
 from . import compose, figures
 from .html import count, count_range, esc, figure, page, section, table
 
@@ -86,14 +90,7 @@ class ReportPage:
 
     def headline(self) -> str:
         weekly, monthly = self.panels["weekly_total"], self.panels["monthly_total"]
-        whole = {
-            "incidents": len(self.involved),
-            **{
-                name: _sum(self.panels["weekly_total"][col])
-                for col, name in compose.MEASURES.items()
-                if col != "incidents"
-            },
-        }
+        whole = compose.combined_totals(weekly)
         cards = [
             self._period_cards("week", weekly, "week", pd.Timedelta(days=6)),
             self._period_cards("month", monthly, "month", None),
@@ -341,16 +338,58 @@ class ReportPage:
     # --- methods --------------------------------------------------------------
 
     def methods(self) -> str:
-        parts = ["<h3>Change points</h3>"]
-        for model in self.models:
-            summary = model.change_points.summary() if model.change_points is not None else "not fitted"
-            parts.append(f"<details><summary>{esc(model.name)}</summary><pre>{esc(summary)}</pre></details>")
-        parts.append("<h3>Trends</h3>")
-        for model in self.models:
-            summary = model.trend.summary() if model.trend is not None else model.problem
-            parts.append(f"<details><summary>{esc(model.name)}</summary><pre>{esc(summary)}</pre></details>")
-        parts.append("<h3>Resurgence rules</h3>")
-        parts.append(f"<pre>{esc(_rules_text(self.flags))}</pre>")
+        cps = pd.DataFrame(
+            [
+                {
+                    "series": m.name,
+                    "cost": m.change_points.cost,
+                    "penalty": f"{m.change_points.penalty_used.name} = {m.change_points.penalty:.4g}",
+                    "changes": m.change_points.n_changes,
+                }
+                for m in self.models
+            ]
+        )
+        trends = pd.DataFrame([_trend_row(m) for m in self.models])
+        thresholds = pd.DataFrame(
+            [{"threshold": k, "value": str(v)} for k, v in dataclasses.asdict(Thresholds()).items()]
+        )
+        parts = [
+            "<h3>Weekly panels</h3>",
+            f"<p>{esc(self.actor)}'s incidents (as perpetrator or party, <code>involving</code>) summed per "
+            "week and region by <code>weekly_panel</code>; the overall series by the same function without "
+            "grouping. Every week of the range is present; a week without incidents is zero.</p>",
+            _doc("Panel rules (casualtystats.aggregate)", aggregate.__doc__),
+            "<h3>Change points</h3>",
+            "<p>Exact PELT on each weekly fatalities series (<code>detect_change_points</code>, automatic cost "
+            "and penalty):</p>",
+            table(
+                cps,
+                {"series": "Series", "cost": "Cost", "penalty": "Penalty per change", "changes": "Changes"},
+                numeric=["changes"],
+            ),
+            *(_doc(f"{m.name}: change points", m.change_points.summary()) for m in self.models),
+            "<h3>Trends</h3>",
+            "<p>Fitted by <code>fit_trend</code> on each weekly fatalities series, with 95% intervals:</p>",
+            table(
+                trends,
+                {
+                    "series": "Series",
+                    "model": "Model",
+                    "trend": "Time trend",
+                    "dispersion": "NB alpha",
+                    "aic": "AIC",
+                    "growth": "Growth per month (95% CI)",
+                    "note": "Note",
+                },
+                numeric=["dispersion", "aic"],
+            ),
+            *(_doc(f"{m.name}: trend", m.trend.summary()) for m in self.models if m.trend is not None),
+            "<h3>Resurgence rules</h3>",
+            f"<p>Rules {esc(', '.join(RULES))} (<code>find_resurgence</code>, default thresholds), on weekly "
+            f"{esc(_measure_of(self.flags))} by region, with only the weeks complete by the as-of date:</p>",
+            table(thresholds, {"threshold": "Threshold", "value": "Value"}),
+            _doc("Rule definitions (casualtystats.resurgence.rules)", resurgence_rules.__doc__),
+        ]
         return section("methods", "Methods", *parts)
 
 
@@ -365,8 +404,13 @@ def _cards(key: str, title: str, values: dict, change: dict | None) -> str:
         value = values.get(name)
         data = "" if value is None else str(value)
         rng = ""
-        if low is not None and value is not None:
-            rng = f'<div class="range">range {esc(count_range(value, values.get(low), values.get(high)).split(" ", 1)[1])}</div>'
+        if (
+            low is not None
+            and value is not None
+            and (values.get(low) is not None or values.get(high) is not None)
+        ):
+            bounds = count_range(value, values.get(low), values.get(high)).split(" ", 1)[1].strip("()")
+            rng = f'<div class="range">range {esc(bounds)}</div>'
         delta = _delta(change[name]) if change else ""
         cells.append(
             f'<div class="card"><h3>{esc(label)}</h3>'
@@ -383,11 +427,6 @@ def _delta(change: dict) -> str:
     direction = "up" if a > 0 else "down" if a < 0 else "flat"
     pct = "" if rel is None else f" ({rel:+.0%})"
     return f'<div class="delta {direction}">{a:+,}{esc(pct)} vs previous</div>'
-
-
-def _sum(column: pd.Series):
-    total = column.sum(min_count=1)
-    return None if pd.isna(total) else int(total)
 
 
 def _day(value) -> str:
@@ -409,19 +448,52 @@ def _growth_caption(model) -> str:
     )
 
 
-def _name_list(what: str, names) -> str:
-    if not len(names):
+def _name_list(what: str, names: pd.DataFrame) -> str:
+    """Unmatched names with how many rows carry them."""
+    if names.empty:
         return f"<p>{esc(what)}: all matched the alias tables.</p>"
-    items = "".join(f"<li>{esc(n)}</li>" for n in names)
+    columns = {c: c.capitalize() for c in names.columns if c != "count"} | {"count": "Rows"}
     return (
         f"<p>{esc(what)} kept as given ({len(names):,}; extend the alias table to merge them):</p>"
-        f'<ul class="names">{items}</ul>'
+        + table(names, columns, numeric=["count"])
     )
 
 
 def _measure_of(flags: pd.DataFrame) -> str:
-    return str(flags.attrs.get("measure", "fatalities_best"))
+    measures = flags["measure"].unique() if "measure" in flags else []
+    return ", ".join(map(str, measures)) or "fatalities_best"
 
 
-def _rules_text(flags: pd.DataFrame) -> str:
-    return "\n".join(f"{k}: {v}" for k, v in flags.attrs.items()) or "(the rules reported no parameters)"
+def _trend_row(model) -> dict:
+    t = model.trend
+    if t is None:
+        return {
+            "series": model.name,
+            "model": "—",
+            "trend": "—",
+            "dispersion": None,
+            "aic": None,
+            "growth": "—",
+            "note": model.problem,
+        }
+    if t.knots:
+        shape = f"piecewise, knots {', '.join(map(str, t.knots))}"
+    elif t.df:
+        shape = "log-linear" if t.df == 1 else f"natural spline, df {t.df}"
+    else:
+        shape = "state space"
+    g = t.growth_per_month
+    return {
+        "series": model.name,
+        "model": t.model,
+        "trend": shape,
+        "dispersion": t.dispersion,
+        "aic": round(t.aic, 1),
+        "growth": f"{g['estimate']:+.1%} ({g['ci_low']:+.1%} to {g['ci_high']:+.1%})",
+        "note": model.problem or "",
+    }
+
+
+def _doc(title: str, text: str | None) -> str:
+    """A collapsed block of a result's or module's own text."""
+    return f"<details><summary>{esc(title)}</summary><pre>{esc(inspect.cleandoc(text or ''))}</pre></details>"

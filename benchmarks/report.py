@@ -1,0 +1,108 @@
+"""Wall time and peak memory of `casualtystats report`, end to end, as a user runs it.
+
+Each run is a separate `casualtystats report FILE -o OUT` process; its peak
+memory is the maximum resident set size the kernel reports for that process
+(`os.wait4`), so nothing of this script's own memory is counted.
+
+Data sets:
+- the real UCDP GED Iraq file in ../shared/data/raw (skipped if absent);
+- a simulated table of 1,000,000 incidents (ISIS, HTS and SDF in the 32
+  governorates of Iraq and Syria, 2014-2026, the shipped sample's change
+  points), written to a temporary Parquet file first (not timed).
+
+Goal: the million-incident report in under 20 s and under 4 GiB.
+
+    .venv/bin/python benchmarks/report.py [--incidents N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+UCDP_IRAQ = ROOT.parent / "shared" / "data" / "raw" / "ucdp_ged_iraq_hdx" / "conflict_data_irq.csv"
+RESULTS = ROOT / "benchmarks" / "results"
+GOAL_SECONDS = 20.0
+GOAL_GIB = 4.0
+
+
+def simulated_table(path: Path, incidents: int, seed: int = 2024) -> int:
+    """Write about `incidents` simulated incidents to Parquet; returns the exact count."""
+    from casualtystats.simulate import GOVERNORATES, sample_change_points, simulate_incidents
+
+    # ~670 weeks x 32 regions, about 15% fewer after the declines of 2017/2019; aim 10% high, then thin
+    weeks, regions = 670, len(GOVERNORATES)
+    rate = 1.1 * incidents / (weeks * regions * 0.85)
+    sim = simulate_incidents(
+        regions=list(GOVERNORATES),
+        actors={"ISIS": rate, "HTS": {"Idlib": rate / 2, "Aleppo": rate / 4}, "SDF": {"Hasakah": rate / 4}},
+        start="2014-01-01",
+        end="2026-10-31",
+        change_points=sample_change_points(),
+        seed=seed,
+    )
+    table = sim.incidents
+    if len(table) > incidents:  # thinning at random keeps the process's shape
+        table = table.sample(incidents, random_state=seed).sort_values("date_start", kind="stable")
+    table.to_parquet(path, index=False)
+    return len(table)
+
+
+def run_report(data: Path, out: Path) -> dict:
+    """One `casualtystats report` process: wall time, peak RSS, exit status, output size."""
+    exe = Path(sys.executable).with_name("casualtystats")
+    began = time.perf_counter()
+    proc = subprocess.Popen([str(exe), "report", str(data), "-o", str(out)], stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - began
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    summary = proc.stdout.read().strip().splitlines()
+    proc.stdout.close()
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_gib": round(usage.ru_maxrss / 2**20, 3),  # ru_maxrss is in KiB on Linux
+        "exit": proc.returncode,
+        "report_mib": round(out.stat().st_size / 2**20, 2) if out.exists() else None,
+        "summary": summary[-1] if summary else "",
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=1_000_000, help="size of the simulated table")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        if UCDP_IRAQ.exists():
+            rows.append({"data": "UCDP GED Iraq (real)", "incidents": "7,473 rows",
+                         **run_report(UCDP_IRAQ, tmp / "ucdp.html")})
+        else:
+            print(f"skipping UCDP: {UCDP_IRAQ} not found", file=sys.stderr)
+        began = time.perf_counter()
+        parquet = tmp / "simulated.parquet"
+        n = simulated_table(parquet, args.incidents)
+        print(f"simulated {n:,} incidents in {time.perf_counter() - began:.1f} s (not timed below)", flush=True)
+        rows.append({"data": "simulated", "incidents": f"{n:,}", **run_report(parquet, tmp / "simulated.html")})
+
+    print(f"\n{'data':<22} {'incidents':>11} {'wall s':>8} {'peak GiB':>9} {'report MiB':>11} {'exit':>5}")
+    for r in rows:
+        print(f"{r['data']:<22} {r['incidents']:>11} {r['seconds']:>8.1f} {r['peak_rss_gib']:>9.2f} "
+              f"{r['report_mib'] or 0:>11.1f} {r['exit']:>5}")
+    big = rows[-1]
+    met = big["exit"] == 0 and big["seconds"] < GOAL_SECONDS and big["peak_rss_gib"] < GOAL_GIB
+    print(f"\ngoal (simulated: < {GOAL_SECONDS:.0f} s, < {GOAL_GIB:.0f} GiB): {'met' if met else 'NOT met'}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "report.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    return 0 if all(r["exit"] == 0 for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,290 @@
+"""The HTML report: headline numbers equal the incidents' own totals, data text is
+escaped, nothing is fetched from the network, writes are atomic, errors are one line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from casualtystats import involving, load_incidents
+from casualtystats.cli import main
+from casualtystats.errors import CasualtyStatsError
+from casualtystats.report import build_report, compose, sections
+from casualtystats.report.figures import plot_text
+from casualtystats.report.html import esc, table, write_atomic
+
+INJECTION = "<script>alert(1)</script>"
+REGIONS = {"Ninawa": (36.3, 43.1), "Anbar": (33.4, 42.0), "Raqqa": (35.95, 39.0)}
+
+
+def write_sample(
+    path: Path, *, weeks: int = 104, seed: int = 7, injection: bool = True, source: str = "synthetic test"
+) -> Path:
+    """A small synthetic incident table (canonical columns) with a resurgence in Raqqa
+    in its last weeks, another actor, one row that fails validation and, optionally,
+    script tags in every kind of data text."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2023-01-02")
+    rows = []
+    for week in range(weeks):
+        for region, (lat, lon) in REGIONS.items():
+            rate = 4.0 if region == "Raqqa" and week >= weeks - 16 else 1.0
+            for actor in ("ISIS", "Government of Iraq"):
+                for _ in range(rng.poisson(rate if actor == "ISIS" else 0.3)):
+                    day = start + pd.Timedelta(days=7 * week + int(rng.integers(7)))
+                    killed = int(rng.negative_binomial(1, 0.35))
+                    injured = int(rng.poisson(killed)) if rng.random() < 0.8 else None
+                    rows.append(
+                        {
+                            "source": source,
+                            "date_start": day.date().isoformat(),
+                            "country": "Syria" if region == "Raqqa" else "Iraq",
+                            "region": region,
+                            "location": f"{region} town",
+                            "latitude": round(lat + rng.normal(0, 0.3), 4),
+                            "longitude": round(lon + rng.normal(0, 0.3), 4),
+                            "actor": actor,
+                            "target": "Civilians",
+                            "fatalities_best": killed,
+                            "fatalities_low": killed,
+                            "fatalities_high": killed + int(rng.integers(3)),
+                            "injuries_best": injured,
+                            "notes": f"attack near {region}",
+                        }
+                    )
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "incident_id", [f"T{i}" for i in range(len(frame))])
+    extra = [
+        # fails validation: low > best
+        {**rows[0], "incident_id": "BAD1", "fatalities_low": 9, "fatalities_best": 1, "notes": "bad row"},
+    ]
+    if injection:
+        day = (start + pd.Timedelta(days=7 * weeks - 10)).date().isoformat()
+        base = {**rows[0], "date_start": day, "fatalities_best": 60, "fatalities_low": 55, "fatalities_high": 70}
+        extra += [
+            {**base, "incident_id": "X1", "location": INJECTION, "notes": INJECTION, "target": INJECTION},
+            {**base, "incident_id": "X2", "region": INJECTION, "notes": "region text"},
+            {**base, "incident_id": "X3", "actor": INJECTION, "fatalities_best": 3, "fatalities_low": 3,
+             "fatalities_high": 3},
+        ]
+    frame = pd.concat([frame, pd.DataFrame(extra)], ignore_index=True)
+    frame.to_csv(path, index=False)
+    return path
+
+
+def headline(page: str) -> dict[str, int | None]:
+    """The headline numbers as the page states them in its data- attributes."""
+    found = re.findall(r'data-headline="([^"]+)" data-value="([^"]*)"', page)
+    return {key: (int(value) if value else None) for key, value in found}
+
+
+def direct_totals(incidents: pd.DataFrame) -> dict[str, int | None]:
+    def total(column):
+        value = incidents[column].sum(min_count=1)
+        return None if pd.isna(value) else int(value)
+
+    return {"incidents": len(incidents), "killed": total("fatalities_best"), "injured": total("injuries_best")}
+
+
+def expected_headline(incidents: pd.DataFrame, actor: str) -> dict[str, int | None]:
+    """Latest week, latest month and whole-period totals computed straight from the incidents."""
+    mine = involving(incidents, actor)
+    last = incidents["date_start"].max()
+    week = last.normalize() - pd.Timedelta(days=last.weekday())
+    month = last.normalize().replace(day=1)
+    periods = {
+        "week": mine[(mine["date_start"] >= week) & (mine["date_start"] < week + pd.Timedelta(days=7))],
+        "month": mine[mine["date_start"] >= month],
+        "whole": mine,
+    }
+    return {f"{p}.{k}": v for p, rows in periods.items() for k, v in direct_totals(rows).items()}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    return write_sample(tmp_path_factory.mktemp("sample") / "sample.csv")
+
+
+@pytest.fixture(scope="module")
+def report(sample, tmp_path_factory) -> tuple[Path, str]:
+    out = build_report(sample, tmp_path_factory.mktemp("report") / "report.html", progress=False)
+    return out, out.read_text(encoding="utf-8")
+
+
+# --- the page -----------------------------------------------------------------
+
+
+def test_headline_equals_totals_of_the_incidents(sample, report):
+    incidents = load_incidents(sample).incidents
+    stated = headline(report[1])
+    assert {k: stated[k] for k in expected_headline(incidents, "ISIS")} == expected_headline(incidents, "ISIS")
+
+
+def test_page_has_every_section_and_as_many_drawings_as_figures(report):
+    page = report[1]
+    for anchor in ("headline", "trends", "resurgence", "map", "largest", "quality", "methods"):
+        assert f'<section id="{anchor}">' in page
+    figures = int(re.search(r'data-figure-count="(\d+)"', page).group(1))
+    assert figures == page.count('class="figure"') == page.count("Plotly.newPlot(")
+    # all regions + the 3 regions (not the injected one: a single incident is too little for a chart) + actors + map
+    assert figures == 6
+
+
+def test_page_is_self_contained(report):
+    page = report[1]
+    assert page.count("<script") == 1 + page.count("Plotly.newPlot(")  # plotly.js inline, once
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", page)
+    assert "@import" not in page and "url(http" not in page
+
+
+def test_data_text_is_escaped_everywhere(report):
+    page = report[1]
+    assert INJECTION not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as text in tables and headings
+    # inside plotly's JSON the text is entity-escaped for plotly's label markup, and '<' is a unicode escape
+    assert "\\u0026lt;script\\u0026gt;alert(1)" in page
+
+
+def test_quarantine_and_labels_are_reported(report):
+    page = report[1]
+    quality = page[page.index('<section id="quality">') : page.index('<section id="methods">')]
+    assert "Quarantined rows: 1 of" in quality
+    assert "fatalities_low" in quality  # the reason names the failed check
+    assert "SYNTHETIC (simulated)" in quality
+    assert "SYNTHETIC" in page[: page.index("<nav>")]
+
+
+def test_resurgence_in_raqqa_is_in_the_table_with_its_evidence(report):
+    page = report[1]
+    part = page[page.index('<section id="resurgence">') : page.index('<section id="map">')]
+    assert "<td>Raqqa</td>" in part
+    assert "Raqqa:" in part  # the evidence sentence names the series
+
+
+def test_date_filter_and_other_actor(sample, tmp_path):
+    out = build_report(sample, tmp_path / "r.html", actor="Government of Iraq", start="2023-06-01",
+                       end="2024-06-30", progress=False)
+    incidents = load_incidents(sample).incidents
+    inside = incidents[(incidents["date_start"] >= "2023-06-01") & (incidents["date_start"] <= "2024-06-30")]
+    stated = headline(out.read_text(encoding="utf-8"))
+    expected = expected_headline(inside, "Government of Iraq")
+    assert {k: stated[k] for k in expected} == expected
+
+
+# --- failures -----------------------------------------------------------------
+
+
+def test_failure_mid_build_leaves_previous_report(sample, tmp_path, monkeypatch):
+    out = tmp_path / "report.html"
+    out.write_text("previous report", encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(sections.figures, "incident_map", broken)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        build_report(sample, out, progress=False)
+    assert out.read_text(encoding="utf-8") == "previous report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_write_atomic_failing_while_writing_keeps_the_old_file(tmp_path):
+    out = tmp_path / "out.html"
+    out.write_text("old", encoding="utf-8")
+
+    def chunks():
+        yield "<html>half a page"
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(out, chunks())
+    assert out.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.html"]
+    write_atomic(out, iter(["new ", "page"]))
+    assert out.read_text(encoding="utf-8") == "new page"
+    assert out.stat().st_mode & 0o044  # readable by others as an ordinary file (umask permitting)
+
+
+def test_cli_error_is_one_line_and_keeps_previous_report(tmp_path, capsys):
+    out = tmp_path / "report.html"
+    out.write_text("previous report", encoding="utf-8")
+    assert main(["report", str(tmp_path / "missing.csv"), "-o", str(out)]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "missing.csv" in err and "Traceback" not in err
+    assert out.read_text(encoding="utf-8") == "previous report"
+
+
+def test_cli_unknown_actor_and_bad_dates_are_user_errors(sample, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["report", str(sample), "-o", str(out), "--actor", "Nobody"]) != 0
+    assert "no incidents involving 'Nobody'" in capsys.readouterr().err
+    assert main(["report", str(sample), "-o", str(out), "--from", "2024-13-45"]) != 0
+    assert "--from" in capsys.readouterr().err
+    assert main(["report", str(sample), "-o", str(out), "--from", "2024-06-01", "--to", "2024-01-01"]) != 0
+    assert not out.exists()
+
+
+def test_cli_combines_files_and_prints_summary_with_path(sample, tmp_path, capsys):
+    second = write_sample(tmp_path / "second.csv", weeks=30, seed=11, injection=False, source="second monitor")
+    out = tmp_path / "cli.html"
+    assert main(["report", str(sample), str(second), "-o", str(out)]) == 0
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert str(out) in summary and "charts" in summary
+    both = pd.concat([load_incidents(p).incidents for p in (sample, second)], ignore_index=True)
+    stated = headline(out.read_text(encoding="utf-8"))
+    assert stated["whole.incidents"] == len(involving(both, "ISIS"))
+    assert stated["whole.killed"] == int(involving(both, "ISIS")["fatalities_best"].sum())
+
+
+# --- pieces ---------------------------------------------------------------------
+
+
+def test_escaping_helpers():
+    assert esc(INJECTION) == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert esc(None) == "—" and esc(pd.NA) == "—"
+    assert plot_text("a<b>&c") == "a&lt;b&gt;&amp;c"
+    frame = pd.DataFrame({"name": [INJECTION], "n": [1234]})
+    html = table(frame, {"name": "Name <x>", "n": "N"}, numeric=["n"])
+    assert INJECTION not in html and "Name &lt;x&gt;" in html and "1,234" in html
+
+
+def test_coverage_gaps_are_runs_of_weeks():
+    weeks = pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-22", "2024-02-05", "2024-02-12"])
+    cov = compose.Coverage(weeks[0], weeks[-1], 7, list(weeks), 0, 0, pd.Series(dtype=int), pd.DataFrame(),
+                           [], [], pd.DataFrame())
+    assert cov.gaps() == [(weeks[0], weeks[1]), (weeks[2], weeks[2]), (weeks[3], weeks[4])]
+
+
+def test_change_against_previous_period():
+    now = {"incidents": 12, "killed": 30, "injured": None}
+    before = {"incidents": 8, "killed": 0, "injured": 5}
+    assert compose.change(now, before) == {
+        "incidents": {"absolute": 4, "relative": 0.5},
+        "killed": {"absolute": 30, "relative": None},
+        "injured": {"absolute": None, "relative": None},
+    }
+
+
+def test_bad_dates_are_user_errors():
+    with pytest.raises(CasualtyStatsError, match="not a date"):
+        compose.parse_date("yesterday-ish", "--from")
+    with pytest.raises(CasualtyStatsError, match="not a month"):
+        compose.parse_month("2026-13")
+
+
+# --- the real UCDP file ---------------------------------------------------------
+
+
+@pytest.mark.shared
+def test_make_report_on_ucdp_iraq_headline_equals_incidents(ucdp_iraq_path, tmp_path):
+    out = tmp_path / "ucdp.html"
+    assert main(["report", str(ucdp_iraq_path), "-o", str(out)]) == 0
+    stated = headline(out.read_text(encoding="utf-8"))
+    expected = expected_headline(load_incidents(ucdp_iraq_path).incidents, "ISIS")
+    assert {k: stated[k] for k in expected} == expected
+    assert stated["whole.incidents"] == 6191 and stated["whole.killed"] == 75072
+    assert stated["whole.injured"] is None  # UCDP does not report injuries: unknown, not zero
