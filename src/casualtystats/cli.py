@@ -30,8 +30,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from .report import build_report
 
-    path = build_report(args.files, args.output, actor=args.actor, start=args.date_from, end=args.date_to)
-    print(f"report written to {path}")
+    # build_report shows a progress bar and ends with a summary line naming the file
+    build_report(args.files, args.output, actor=args.actor, start=args.date_from, end=args.date_to)
     return 0
 
 
