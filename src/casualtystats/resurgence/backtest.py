@@ -22,7 +22,8 @@ Scoring, per rule, group and direction ("up" or "down"):
   direction is false. Rates are per series-year monitored: the number of
   groups times the years replayed.
 
-A truth table without the `by` columns applies each onset to every group.
+A truth table without the `by` columns applies each onset to every group; its
+other columns (e.g. an event name) are carried into `detections`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import pandas as pd
 
 from .rules import (
     RULES,
+    UP_ONLY,
     WEEK,
     WEEKS_PER_YEAR,
     Context,
@@ -71,6 +73,8 @@ class BacktestResult:
         )
         for rule in self.rules:
             for direction in directions:
+                if rule in UP_ONLY and direction == "down":
+                    continue
                 det = self.detections[
                     (self.detections["rule"] == rule) & (self.detections["direction"] == direction)
                 ]
@@ -207,12 +211,16 @@ def _group_mask(flags: pd.DataFrame, ctx: Context, key: tuple) -> pd.Series:
 
 
 def _detections(flags, onsets, rules, ctx, group_keys, weeks, window, tolerance) -> pd.DataFrame:
+    # other truth columns (labels such as an event name) are carried into the detections
+    extra = [c for c in onsets.columns if c not in {"date", "direction", "actor", *ctx.by}]
     rows = []
     for _, onset in onsets.iterrows():
         week = _onset_week(onset["date"], weeks)
         for key in _matching_groups(onset, ctx, group_keys):
             in_group = _group_mask(flags, ctx, key)
             for rule in rules:
+                if rule in UP_ONLY and onset["direction"] == "down":
+                    continue
                 hits = flags[
                     in_group
                     & (flags["rule"] == rule)
@@ -235,12 +243,14 @@ def _detections(flags, onsets, rules, ctx, group_keys, weeks, window, tolerance)
                         "evidence": first["evidence"] if first is not None else "",
                     }
                 )
+                row.update({c: onset[c] for c in extra})
                 rows.append(row)
     columns = [
         "rule",
         *ctx.by,
         "onset",
         "direction",
+        *extra,
         "detected",
         "delay_weeks",
         "flagged_on",

@@ -49,6 +49,7 @@ import pandas as pd
 from ..errors import CasualtyStatsError
 
 RULES = ("changepoint", "surge", "threat", "record")
+UP_ONLY = frozenset({"record"})
 DIRECTIONS = ("up", "down")
 WEEKS_PER_YEAR = 365.25 / 7
 WEEK = pd.Timedelta(days=7)
@@ -71,7 +72,7 @@ class Thresholds:
     record_weeks: int = 4
     record_years: tuple = (1, 3)
     record_min: float = 100.0
-    changepoint_recent_weeks: int = 26
+    changepoint_recent_weeks: int = 52
     changepoint_min_weeks: int = 12
     alpha: float = 0.05
 
