@@ -143,7 +143,9 @@ def _user_table(aliases: AliasSource, canonical: str) -> pd.DataFrame:
         table = table.rename(columns={"canonical": canonical})
     missing = [c for c in ("alias", canonical) if c not in table]
     if missing:
-        raise LoadError(source, f"alias table lacks column(s): {', '.join(missing)} (needs alias,{canonical})")
+        raise LoadError(
+            source, f"alias table lacks column(s): {', '.join(missing)} (needs alias,{canonical})"
+        )
     return table
 
 

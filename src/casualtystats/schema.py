@@ -52,7 +52,9 @@ class IncidentSchema(pa.DataFrameModel):
     incident_id: Series[str] = pa.Field(description="Identifier, unique within `source`.")
     source: Series[str] = pa.Field(description="Publisher of the record: ACLED, UCDP, GTD, SOHR, ...")
     date_start: Series[pa.DateTime] = pa.Field(description="First day of the event.")
-    date_end: Series[pa.DateTime] = pa.Field(description="Last day of the event (= date_start for one-day events).")
+    date_end: Series[pa.DateTime] = pa.Field(
+        description="Last day of the event (= date_start for one-day events)."
+    )
     date_precision: Series[str] = pa.Field(isin=DATE_PRECISIONS, description="How exactly the date is known.")
     country: Series[str] = pa.Field(description="Country name.")
     region: Series[str] = pa.Field(
@@ -64,13 +66,27 @@ class IncidentSchema(pa.DataFrameModel):
     longitude: Series[float] = pa.Field(ge=-180, le=180, nullable=True, description="WGS84 longitude.")
     actor: Series[str] = pa.Field(description="Perpetrator (or side A of a dyad), normalized.")
     actor_raw: Series[str] = pa.Field(nullable=True, description="Perpetrator as the source spelled it.")
-    target: Series[str] = pa.Field(nullable=True, description="Victim side or side B: civilians, government forces, SDF, ...")
-    fatalities_best: Series[pd.Int64Dtype] = pa.Field(ge=0, nullable=True, description="Best estimate of people killed.")
-    fatalities_low: Series[pd.Int64Dtype] = pa.Field(ge=0, nullable=True, description="Lower bound of people killed.")
-    fatalities_high: Series[pd.Int64Dtype] = pa.Field(ge=0, nullable=True, description="Upper bound of people killed.")
-    injuries_best: Series[pd.Int64Dtype] = pa.Field(ge=0, nullable=True, description="Best estimate of people injured.")
-    injuries_low: Series[pd.Int64Dtype] = pa.Field(ge=0, nullable=True, description="Lower bound of people injured.")
-    injuries_high: Series[pd.Int64Dtype] = pa.Field(ge=0, nullable=True, description="Upper bound of people injured.")
+    target: Series[str] = pa.Field(
+        nullable=True, description="Victim side or side B: civilians, government forces, SDF, ..."
+    )
+    fatalities_best: Series[pd.Int64Dtype] = pa.Field(
+        ge=0, nullable=True, description="Best estimate of people killed."
+    )
+    fatalities_low: Series[pd.Int64Dtype] = pa.Field(
+        ge=0, nullable=True, description="Lower bound of people killed."
+    )
+    fatalities_high: Series[pd.Int64Dtype] = pa.Field(
+        ge=0, nullable=True, description="Upper bound of people killed."
+    )
+    injuries_best: Series[pd.Int64Dtype] = pa.Field(
+        ge=0, nullable=True, description="Best estimate of people injured."
+    )
+    injuries_low: Series[pd.Int64Dtype] = pa.Field(
+        ge=0, nullable=True, description="Lower bound of people injured."
+    )
+    injuries_high: Series[pd.Int64Dtype] = pa.Field(
+        ge=0, nullable=True, description="Upper bound of people injured."
+    )
     event_type: Series[str] = pa.Field(nullable=True, description="Source's event category.")
     notes: Series[str] = pa.Field(nullable=True, description="Free text; never trusted as HTML.")
 

@@ -21,7 +21,9 @@ TIME_PRECISION = {"1": "day", "2": "week", "3": "month"}
 def _derive(raw: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
     derived = {"source": pd.Series("ACLED", index=raw.index, dtype="str")}
     if "time_precision" in raw:
-        derived["date_precision"] = problems.code(raw["time_precision"], "date_precision (time_precision)", TIME_PRECISION)
+        derived["date_precision"] = problems.code(
+            raw["time_precision"], "date_precision (time_precision)", TIME_PRECISION
+        )
     return derived
 
 
@@ -30,9 +32,25 @@ FORMAT = Format(
     name="ACLED",
     source="ACLED",
     markers=frozenset(
-        {"event_id_cnty", "event_date", "actor1", "actor2", "assoc_actor_1", "assoc_actor_2", "inter1", "inter2",
-         "interaction", "admin1", "sub_event_type", "disorder_type", "time_precision", "geo_precision",
-         "civilian_targeting", "source_scale", "fatalities"}
+        {
+            "event_id_cnty",
+            "event_date",
+            "actor1",
+            "actor2",
+            "assoc_actor_1",
+            "assoc_actor_2",
+            "inter1",
+            "inter2",
+            "interaction",
+            "admin1",
+            "sub_event_type",
+            "disorder_type",
+            "time_precision",
+            "geo_precision",
+            "civilian_targeting",
+            "source_scale",
+            "fatalities",
+        }
     ),
     required=(("event_id_cnty",), ("event_date",), ("actor1",), ("country",), ("fatalities",)),
     columns={

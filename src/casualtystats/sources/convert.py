@@ -36,7 +36,9 @@ class Problems:
         self._parts: list[pd.DataFrame] = []
         self.warnings: Problems | None = None if is_warnings else Problems(is_warnings=True)
 
-    def add(self, rows: pd.Series, column: str, problem: str | pd.Series, value: pd.Series | None = None) -> None:
+    def add(
+        self, rows: pd.Series, column: str, problem: str | pd.Series, value: pd.Series | None = None
+    ) -> None:
         """Record `problem` for every row where the boolean Series `rows` is True."""
         part = _tidy(rows, column, problem, value)
         if part is not None:
@@ -72,7 +74,9 @@ class Problems:
         clean = text.str.strip()
         blank = clean.isna() | clean.str.lower().isin(MISSING_TOKENS)
         # '1,234' is a thousands separator, not a decimal comma.
-        clean = clean.where(~clean.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+").fillna(False), clean.str.replace(",", ""))
+        clean = clean.where(
+            ~clean.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+").fillna(False), clean.str.replace(",", "")
+        )
         number = pd.to_numeric(clean.where(~blank), errors="coerce").astype("float64")
         bad = ~blank & (number.isna() | ~np.isfinite(number.fillna(0)) | number.abs().gt(2**53))
         self.add(bad, column, "not a number", text)

@@ -44,7 +44,9 @@ def _derive(raw: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
     )
     end = start.where(day_known, start + pd.offsets.MonthEnd(0))
     end = end.where(month_known, start + pd.offsets.YearEnd(0))
-    precision = pd.Series("day", index=raw.index, dtype="str").where(day_known, "month").where(month_known, "year")
+    precision = (
+        pd.Series("day", index=raw.index, dtype="str").where(day_known, "month").where(month_known, "year")
+    )
 
     approx_end = _range_end(column(raw, "approxdate"))
     widen = approx_end.notna() & approx_end.gt(end)
@@ -78,10 +80,32 @@ FORMAT = Format(
     name="GTD",
     source="GTD",
     markers=frozenset(
-        {"eventid", "iyear", "imonth", "iday", "gname", "nkill", "nwound", "provstate", "targtype1_txt",
-         "attacktype1_txt", "country_txt", "approxdate", "extended", "gsubname"}
+        {
+            "eventid",
+            "iyear",
+            "imonth",
+            "iday",
+            "gname",
+            "nkill",
+            "nwound",
+            "provstate",
+            "targtype1_txt",
+            "attacktype1_txt",
+            "country_txt",
+            "approxdate",
+            "extended",
+            "gsubname",
+        }
     ),
-    required=(("eventid",), ("iyear",), ("imonth",), ("iday",), ("country_txt",), ("gname",), ("nkill", "nwound")),
+    required=(
+        ("eventid",),
+        ("iyear",),
+        ("imonth",),
+        ("iday",),
+        ("country_txt",),
+        ("gname",),
+        ("nkill", "nwound"),
+    ),
     columns={
         "incident_id": ("eventid",),
         "country": ("country_txt",),

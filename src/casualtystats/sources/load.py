@@ -66,7 +66,9 @@ class LoadResult:
         ]
         inc = self.incidents
         if len(inc):
-            lines.append(f"dates           {inc['date_start'].min():%Y-%m-%d} to {inc['date_end'].max():%Y-%m-%d}")
+            lines.append(
+                f"dates           {inc['date_start'].min():%Y-%m-%d} to {inc['date_end'].max():%Y-%m-%d}"
+            )
             lines.append(f"sources         {', '.join(sorted(inc['source'].unique()))}")
             for measure in ("fatalities_best", "injuries_best"):
                 known = int(inc[measure].notna().sum())
@@ -86,20 +88,26 @@ class LoadResult:
                 lines.append(f"  ... and {len(counts) - 10} more kinds")
         if len(self.warnings):
             lines.append("repaired, kept (rows):")
-            counts = self.warnings.groupby(["column", "problem"], sort=False).size().sort_values(ascending=False)
+            counts = (
+                self.warnings.groupby(["column", "problem"], sort=False).size().sort_values(ascending=False)
+            )
             lines += [f"  {n:>8,}  {col}: {problem}" for (col, problem), n in counts.items()]
         for label, table, name in (
             ("actor", self.unmatched_actors, "actor"),
             ("region", self.unmatched_regions, "region"),
         ):
             if len(table):
-                top = ", ".join(f"{n} ({c:,})" for n, c in zip(table[name].head(5), table["count"].head(5), strict=True))
+                top = ", ".join(
+                    f"{n} ({c:,})" for n, c in zip(table[name].head(5), table["count"].head(5), strict=True)
+                )
                 lines.append(f"unmatched {label} names: {len(table):,} (kept as given), top: {top}")
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<LoadResult: {len(self.incidents):,} incidents accepted, {len(self.quarantine):,} quarantined>"
+        return (
+            f"<LoadResult: {len(self.incidents):,} incidents accepted, {len(self.quarantine):,} quarantined>"
+        )
 
 
 def load_incidents(
@@ -173,8 +181,16 @@ def _load_file(
     frame["target"] = actors.apply(frame["target"])[0]
     frame["region"], matched_region = regions.apply(frame["region"])
     return _FileRows(
-        path, fmt, raw, table.lines, frame, problems.table(), problems.warnings.table(),
-        matched_actor, matched_region, table.notes,
+        path,
+        fmt,
+        raw,
+        table.lines,
+        frame,
+        problems.table(),
+        problems.warnings.table(),
+        matched_actor,
+        matched_region,
+        table.notes,
     )
 
 
@@ -216,7 +232,9 @@ def _fill_defaults(frame: pd.DataFrame, raw: pd.DataFrame, lines: np.ndarray, fm
     """Values a source leaves implicit: one-day events, region unknown, generated ids."""
     frame["source"] = frame["source"].fillna(fmt.source or path.stem)
     frame["date_end"] = frame["date_end"].fillna(frame["date_start"])
-    implied = pd.Series("day", index=frame.index, dtype="str").where(frame["date_end"].eq(frame["date_start"]), "range")
+    implied = pd.Series("day", index=frame.index, dtype="str").where(
+        frame["date_end"].eq(frame["date_start"]), "range"
+    )
     frame["date_precision"] = frame["date_precision"].fillna(implied)
     frame["region"] = frame["region"].fillna(UNKNOWN_REGION)
     missing_id = frame["incident_id"].isna()
@@ -246,23 +264,27 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
         problems.extend(part.problems)
 
     repeated = _exact_repeats(frame, origin, problems)
-    _pandera_problems(frame.loc[~repeated], problems, _coerced_cells(problems))
+    validated = _pandera_problems(frame.loc[~repeated], problems, _coerced_cells(problems))
 
     tidy = problems.table()
     bad = frame.index.isin(tidy["row"].unique())
-    accepted = IncidentSchema.validate(frame.loc[~bad].reset_index(drop=True))
+    if validated is None:
+        validated = IncidentSchema.validate(frame.loc[~bad])
+    # Dropping rows cannot make a valid table invalid, so a subset of a validated table is valid.
+    accepted = validated.loc[~validated.index.isin(tidy["row"])].reset_index(drop=True)
 
     quarantine = _quarantine(parts, origin, tidy)
     matched_actor = pd.concat([p.matched_actor for p in parts])
     matched_region = pd.concat([p.matched_region for p in parts])
     kept = ~bad
     unmatched_actors = (
-        frame.loc[kept & ~matched_actor, "actor"].value_counts().rename_axis("actor").reset_index(name="count")
+        frame.loc[kept & ~matched_actor, "actor"]
+        .value_counts()
+        .rename_axis("actor")
+        .reset_index(name="count")
     )
     unmatched_regions = (
-        frame.loc[kept & ~matched_region, ["country", "region"]]
-        .value_counts()
-        .reset_index(name="count")
+        frame.loc[kept & ~matched_region, ["country", "region"]].value_counts().reset_index(name="count")
     )
     files = pd.DataFrame(
         {
@@ -288,7 +310,9 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
 
 def _located(origin: pd.DataFrame, tidy: pd.DataFrame) -> pd.DataFrame:
     """A tidy problem table with each row's file and line in front."""
-    return origin.join(tidy.set_index("row"), how="inner").sort_values(["file", "line"]).reset_index(drop=True)
+    return (
+        origin.join(tidy.set_index("row"), how="inner").sort_values(["file", "line"]).reset_index(drop=True)
+    )
 
 
 def _exact_repeats(frame: pd.DataFrame, origin: pd.DataFrame, problems: Problems) -> pd.Series:
@@ -296,9 +320,14 @@ def _exact_repeats(frame: pd.DataFrame, origin: pd.DataFrame, problems: Problems
     digest = pd.util.hash_pandas_object(frame[INCIDENT_COLUMNS], index=False)
     repeated = digest.duplicated(keep="first")
     if repeated.any():
-        first = pd.Series(frame.index, index=frame.index).groupby(digest.to_numpy()).transform("first")[repeated]
+        first = (
+            pd.Series(frame.index, index=frame.index).groupby(digest.to_numpy()).transform("first")[repeated]
+        )
         where = origin.loc[first.to_numpy()]
-        message = [f"exact duplicate of {Path(f).name} line {n}" for f, n in zip(where["file"], where["line"], strict=True)]
+        message = [
+            f"exact duplicate of {Path(f).name} line {n}"
+            for f, n in zip(where["file"], where["line"], strict=True)
+        ]
         problems.add(repeated, "", pd.Series(message, index=first.index, dtype="str").reindex(repeated.index))
     return repeated
 
@@ -312,11 +341,13 @@ def _coerced_cells(problems: Problems) -> pd.DataFrame:
     return pd.concat([cells, ends], ignore_index=True).drop_duplicates()
 
 
-def _pandera_problems(frame: pd.DataFrame, problems: Problems, coerced: pd.DataFrame) -> None:
-    """Run the schema lazily and record every failure case against its row."""
+def _pandera_problems(frame: pd.DataFrame, problems: Problems, coerced: pd.DataFrame) -> pd.DataFrame | None:
+    """Run the schema lazily and record every failure case against its row.
+
+    Returns the validated (coerced) table when nothing failed, else None.
+    """
     try:
-        IncidentSchema.validate(frame, lazy=True)
-        return
+        return IncidentSchema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
     if cases["index"].isna().any():
@@ -328,13 +359,17 @@ def _pandera_problems(frame: pd.DataFrame, problems: Problems, coerced: pd.DataF
     column_cases = cases.loc[by_column]
     # A cell that failed coercion is NA now; its 'not_nullable' failure would say the same twice.
     repeated = column_cases.merge(coerced, on=["row", "column"], how="left", indicator=True)
-    column_cases = column_cases.loc[~(repeated["_merge"].eq("both") & repeated["check"].eq("not_nullable")).to_numpy()]
+    column_cases = column_cases.loc[
+        ~(repeated["_merge"].eq("both") & repeated["check"].eq("not_nullable")).to_numpy()
+    ]
     table = pd.DataFrame(
         {
             "row": column_cases["row"].to_numpy(),
             "column": column_cases["column"].to_numpy(),
             "problem": column_cases["check"].map(_friendly).to_numpy(),
-            "value": np.where(column_cases["check"].eq("not_nullable"), None, column_cases["failure_case"].astype(str)),
+            "value": np.where(
+                column_cases["check"].eq("not_nullable"), None, column_cases["failure_case"].astype(str)
+            ),
         }
     )
     problems.extend(table)
@@ -356,6 +391,7 @@ def _pandera_problems(frame: pd.DataFrame, problems: Problems, coerced: pd.DataF
             {"row": failing["row"], "column": "", "problem": failing["check"], "value": failing["value"]}
         )
     )
+    return None
 
 
 _CHECK_WORDS = {
@@ -392,5 +428,5 @@ def _quarantine(parts: list[_FileRows], origin: pd.DataFrame, tidy: pd.DataFrame
     )
     raw = pd.concat([p.raw.loc[p.raw.index.isin(reasons.index)] for p in parts])
     out = origin.loc[reasons.index].assign(reasons=reasons)
-    out = out.join(raw, rsuffix="_raw").reset_index(drop=True)
+    out = out.join(raw, suffixes=("", "_raw")).reset_index(drop=True)
     return out

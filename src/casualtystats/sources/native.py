@@ -17,7 +17,16 @@ FORMAT = Format(
     name="casualtystats table",
     source=None,
     markers=frozenset(
-        {"incident_id", "actor", "actor_raw", "date_precision", "date", "fatalities", "injuries", *COUNT_COLUMNS}
+        {
+            "incident_id",
+            "actor",
+            "actor_raw",
+            "date_precision",
+            "date",
+            "fatalities",
+            "injuries",
+            *COUNT_COLUMNS,
+        }
     ),
     required=(
         ("date_start", "date"),
@@ -26,7 +35,5 @@ FORMAT = Format(
         ("actor",),
         (*COUNT_COLUMNS, "fatalities", "injuries"),
     ),
-    columns={
-        name: (name, SHORTHANDS[name]) if name in SHORTHANDS else (name,) for name in INCIDENT_COLUMNS
-    },
+    columns={name: (name, SHORTHANDS[name]) if name in SHORTHANDS else (name,) for name in INCIDENT_COLUMNS},
 )

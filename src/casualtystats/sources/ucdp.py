@@ -27,13 +27,25 @@ TYPE_OF_VIOLENCE = {"1": "state-based conflict", "2": "non-state conflict", "3":
 def _derive(raw: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
     derived = {"source": pd.Series("UCDP", index=raw.index, dtype="str")}
     if "date_prec" in raw:
-        derived["date_precision"] = problems.code(raw["date_prec"], "date_precision (date_prec)", DATE_PRECISION)
+        derived["date_precision"] = problems.code(
+            raw["date_prec"], "date_precision (date_prec)", DATE_PRECISION
+        )
     best = problems.integer(column(raw, "best", "best_est"), "fatalities_best (best)")
     low = problems.integer(column(raw, "low", "low_est"), "fatalities_low (low)")
     high = problems.integer(column(raw, "high", "high_est"), "fatalities_high (high)")
     low_above, high_below = low.gt(best).fillna(False), high.lt(best).fillna(False)
-    problems.warnings.add(low_above, "fatalities_low (low)", "above best; set to NA", low.astype("str") + " > " + best.astype("str"))
-    problems.warnings.add(high_below, "fatalities_high (high)", "below best; set to NA", high.astype("str") + " < " + best.astype("str"))
+    problems.warnings.add(
+        low_above,
+        "fatalities_low (low)",
+        "above best; set to NA",
+        low.astype("str") + " > " + best.astype("str"),
+    )
+    problems.warnings.add(
+        high_below,
+        "fatalities_high (high)",
+        "below best; set to NA",
+        high.astype("str") + " < " + best.astype("str"),
+    )
     derived["fatalities_best"] = best
     derived["fatalities_low"] = low.mask(low_above)
     derived["fatalities_high"] = high.mask(high_below)
@@ -47,8 +59,23 @@ FORMAT = Format(
     name="UCDP GED",
     source="UCDP",
     markers=frozenset(
-        {"side_a", "side_b", "dyad_name", "conflict_name", "type_of_violence", "where_prec", "date_prec",
-         "deaths_civilians", "deaths_a", "deaths_b", "adm_1", "side_a_new_id", "priogrid_gid", "best", "best_est"}
+        {
+            "side_a",
+            "side_b",
+            "dyad_name",
+            "conflict_name",
+            "type_of_violence",
+            "where_prec",
+            "date_prec",
+            "deaths_civilians",
+            "deaths_a",
+            "deaths_b",
+            "adm_1",
+            "side_a_new_id",
+            "priogrid_gid",
+            "best",
+            "best_est",
+        }
     ),
     required=(("id",), ("side_a",), ("side_b",), ("date_start",), ("country",), ("best", "best_est")),
     columns={

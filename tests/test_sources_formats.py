@@ -1,0 +1,195 @@
+"""Each format's conventions mapped faithfully: ACLED, UCDP GED, GTD and the native table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from casualtystats import IncidentSchema, involving, load_incidents
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def by_id(result) -> pd.DataFrame:
+    return result.incidents.set_index("incident_id")
+
+
+def test_acled_old_export_conventions():
+    result = load_incidents(FIXTURES / "acled_export_2019.csv")
+    inc = by_id(result)
+    assert result.files["format"].tolist() == ["ACLED"]
+    row = inc.loc["IRQ1001"]
+    assert row["date_start"] == pd.Timestamp("2019-01-03") and row["date_precision"] == "day"
+    assert (row["actor"], row["actor_raw"], row["target"]) == (
+        "ISIS",
+        "Islamic State (Iraq)",
+        "Military Forces of Iraq (2018-2022)",
+    )
+    assert (row["fatalities_best"], row["fatalities_low"]) == (2, 2)
+    assert pd.isna(row["fatalities_high"])
+    assert inc["injuries_best"].isna().all()  # ACLED records no injuries: unknown, not 0
+    assert (row["region"], row["admin2"], row["location"]) == ("Ninawa", "Mosul", "Mosul")
+    assert inc.loc["IRQ1002", "date_precision"] == "week"
+    assert inc.loc["IRQ1004", "date_precision"] == "month"
+    assert pd.isna(inc.loc["IRQ1004", "target"])  # a protest has no actor2
+    assert inc.loc["SYR2001", "region"] == "Deir ez-Zor" and inc.loc["SYR2002", "region"] == "Raqqa"
+    assert inc.loc["SYR2002", "actor"] == "Unidentified Armed Group (Syria)"
+    assert inc.loc["NIG3001", "actor"] == "ISWAP" and inc.loc["AFG4001", "actor"] == "ISKP"
+    # ACLED's `region` is a world region; it must not leak into the admin-1 region
+    assert "Middle East" not in set(inc["region"])
+
+
+def test_acled_iso_dates_and_text_inter_codes():
+    inc = by_id(load_incidents(FIXTURES / "acled_export_2024.csv"))
+    assert inc.loc["SYR90001", "date_start"] == pd.Timestamp("2024-03-15")
+    assert inc.loc["SYR90002", "region"] == "Deir ez-Zor"
+    isis = involving(inc.reset_index(), "ISIS")
+    assert len(isis) == 4
+    assert set(isis.loc[isis["role"].eq("target"), "incident_id"]) == {"IRQ90003", "IRQ90004"}
+    assert (isis["actor"] == "ISIS").all()
+    assert isis.set_index("incident_id").loc["IRQ90004", "target"] == "Military Forces of Iraq (2022-)"
+
+
+def test_ucdp_global_release_columns_and_precision():
+    inc = by_id(load_incidents(FIXTURES / "ucdp_ged_global_23.csv"))
+    assert inc.index.tolist() == ["244657", "244658", "244659"]
+    row = inc.loc["244657"]
+    assert (row["fatalities_low"], row["fatalities_best"], row["fatalities_high"]) == (12, 12, 14)
+    assert (row["actor"], row["target"], row["region"]) == ("Government of Syria", "ISIS", "Raqqa")
+    one_sided = inc.loc["244658"]
+    assert (one_sided["actor"], one_sided["target"], one_sided["event_type"]) == (
+        "ISIS",
+        "Civilians",
+        "one-sided violence",
+    )
+    assert one_sided["date_precision"] == "month" and one_sided["date_end"] == pd.Timestamp("2017-08-31")
+    assert inc.loc["244659", "date_precision"] == "range" and inc.loc["244659", "region"] == "Ninawa"
+    assert inc["injuries_best"].isna().all()
+
+
+def test_ucdp_hdx_release_lacking_columns():
+    result = load_incidents(FIXTURES / "ucdp_ged_hdx_minimal.csv")
+    inc = by_id(result)
+    assert len(inc) == 3 and result.quarantine.empty
+    assert inc.loc["5002", "region"] == "Kirkuk"  # At-Ta'mim, the old name
+    assert inc.loc["5002", "date_precision"] == "year"
+    assert inc.loc["5003", "date_precision"] == "week"
+    assert inc.loc["5001", "region"] == "Anbar"
+
+
+def test_ucdp_bound_contradicting_best_is_unknown_with_a_warning(tmp_path):
+    text = (FIXTURES / "ucdp_ged_hdx_minimal.csv").read_text(encoding="utf-8")
+    path = tmp_path / "ged.csv"
+    path.write_text(text.replace(",20,25,30", ",26,25,24"), encoding="utf-8")
+    result = load_incidents(path)
+    row = by_id(result).loc["5002"]
+    assert row["fatalities_best"] == 25 and pd.isna(row["fatalities_low"]) and pd.isna(row["fatalities_high"])
+    assert result.warnings["line"].tolist() == [4, 4]
+    assert "repaired, kept" in result.summary()
+
+
+def test_gtd_dates_unknowns_and_mapping():
+    result = load_incidents(FIXTURES / "gtd_extract.csv")
+    inc = by_id(result)
+    assert result.quarantine.empty
+    full = inc.loc["201401050001"]
+    assert (full["actor"], full["target"], full["region"], full["location"]) == (
+        "ISIS",
+        "Police",
+        "Anbar",
+        "Fallujah",
+    )
+    assert (full["fatalities_best"], full["injuries_best"], full["event_type"]) == (3, 7, "Bombing/Explosion")
+    assert full["notes"].startswith("01/05/2014: A suicide bomber")
+    day_unknown = inc.loc["201402000001"]
+    assert day_unknown["date_precision"] == "month"
+    assert (day_unknown["date_start"], day_unknown["date_end"]) == (
+        pd.Timestamp("2014-02-01"),
+        pd.Timestamp("2014-02-28"),
+    )
+    assert pd.isna(day_unknown["fatalities_best"]) and pd.isna(
+        day_unknown["injuries_best"]
+    )  # blank: unknown, not 0
+    month_unknown = inc.loc["201400000001"]
+    assert month_unknown["date_precision"] == "year" and month_unknown["date_end"] == pd.Timestamp(
+        "2014-12-31"
+    )
+    assert month_unknown["fatalities_best"] == 0  # a real zero stays zero
+    ranged = inc.loc["201402170002"]
+    assert ranged["date_precision"] == "range" and ranged["date_start"] == pd.Timestamp("2014-02-17")
+    assert ranged["date_end"] == pd.Timestamp("2014-03-02")  # extended incident resolved on 2 March
+    assert ranged["actor"] == "Unknown"
+    coded_unknown = inc.loc["201403010003"]
+    assert pd.isna(coded_unknown["fatalities_best"]) and coded_unknown["region"] == "Raqqa"
+    assert inc.loc["201403020004", "actor"] == "ISKP"
+    assert inc.loc["201403030005", "actor"] == "Al-Qaida in Iraq"
+
+
+def test_gtd_xlsx_reads_like_csv_with_sheet_row_lines(tmp_path):
+    frame = pd.read_csv(FIXTURES / "gtd_extract.csv", dtype=str)
+    frame.loc[2, "nkill"] = "ten"
+    path = tmp_path / "gtd.xlsx"
+    frame.to_excel(path, index=False)
+    result = load_incidents(path)
+    assert result.files["format"].tolist() == ["GTD"]
+    assert len(result.incidents) == 6
+    bad = result.quarantine.iloc[0]
+    assert bad["line"] == 4 and bad["reasons"] == "fatalities_best (nkill): not a number (ten)"
+
+
+def test_lineage_folds_only_when_asked():
+    assert "Al-Qaida in Iraq" in set(load_incidents(FIXTURES / "gtd_extract.csv").incidents["actor"])
+    folded = load_incidents(FIXTURES / "gtd_extract.csv", fold_lineage=True).incidents
+    assert "Al-Qaida in Iraq" not in set(folded["actor"])
+    assert (folded["actor"] == "ISIS").sum() == 5
+
+
+def test_native_table_roundtrips_through_csv_parquet_and_xlsx(tmp_path):
+    first = load_incidents(FIXTURES / "native_incidents.csv").incidents
+    assert first["region"].tolist() == ["Raqqa", "Deir ez-Zor", "Ninawa"]
+    assert first["actor"].tolist() == ["ISIS"] * 3
+    assert first["notes"].iloc[1] == "Clash with SDF <script>alert(1)</script>"  # kept as text
+    for suffix, write in [(".csv", "to_csv"), (".parquet", "to_parquet"), (".xlsx", "to_excel")]:
+        path = tmp_path / f"again{suffix}"
+        getattr(first, write)(path, index=False)
+        again = load_incidents(path).incidents
+        pd.testing.assert_frame_equal(again, first, check_dtype=False)
+        IncidentSchema.validate(again)
+
+
+def test_native_minimal_columns_and_deterministic_ids():
+    one = load_incidents(FIXTURES / "native_minimal.csv").incidents
+    two = load_incidents(FIXTURES / "native_minimal.csv").incidents
+    assert one["incident_id"].tolist() == two["incident_id"].tolist()
+    assert one["incident_id"].is_unique  # identical rows on different lines are different reports
+    assert one["source"].unique().tolist() == ["native_minimal"]
+    assert one["date_precision"].unique().tolist() == ["day"]
+    assert one["fatalities_best"].tolist()[0] == 2 and one["fatalities_best"].isna().sum() == 2
+    assert one[["admin2", "latitude", "injuries_best", "notes"]].isna().all().all()
+
+
+def test_list_of_paths_keeps_origin_and_drops_exact_overlap(tmp_path):
+    copy = tmp_path / "again.csv"
+    copy.write_bytes((FIXTURES / "acled_export_2024.csv").read_bytes())
+    result = load_incidents([FIXTURES / "acled_export_2024.csv", FIXTURES / "gtd_extract.csv", copy])
+    assert len(result.incidents) == 4 + 7
+    assert len(result.quarantine) == 4
+    assert set(result.quarantine["file"]) == {str(copy)}
+    assert result.quarantine["reasons"].str.startswith("exact duplicate of acled_export_2024.csv line").all()
+    assert result.files["accepted"].tolist() == [4, 7, 0]
+
+
+def test_conflicting_ids_across_files_are_quarantined(tmp_path):
+    text = (FIXTURES / "acled_export_2024.csv").read_text(encoding="utf-8")
+    changed = tmp_path / "changed.csv"
+    changed.write_text(text.replace(",5,,1711000000", ",6,,1711000000"), encoding="utf-8")
+    result = load_incidents([FIXTURES / "acled_export_2024.csv", changed])
+    # three rows are identical in both files (second copy dropped); SYR90001 differs, so both copies go
+    assert len(result.incidents) == 3 and "SYR90001" not in set(result.incidents["incident_id"])
+    conflicting = result.quarantine[
+        result.quarantine["reasons"].str.contains("incident_id duplicated within source")
+    ]
+    assert conflicting["line"].tolist() == [2, 2]
+    assert conflicting["file"].tolist() == [str(FIXTURES / "acled_export_2024.csv"), str(changed)]
+    assert len(result.quarantine) == 2 + 3

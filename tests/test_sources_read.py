@@ -1,0 +1,116 @@
+"""Reading files: line numbers as an editor shows them, encodings, and one clear
+message for every file that is not a readable table."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from casualtystats import LoadError, load_incidents
+from casualtystats.sources.read import read_table
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BAD = FIXTURES / "bad"
+
+
+def test_lines_count_header_blank_lines_and_multiline_cells():
+    raw = read_table(BAD / "values.csv")
+    ids = raw.frame["incident_id"].tolist()
+    lines = dict(reversed(list(zip(ids, raw.lines.tolist(), strict=True))))  # first occurrence wins
+    assert lines["ok-1"] == 2  # line 1 is the header
+    assert lines["negative"] == 5  # line 4 is blank
+    assert lines["ok-2"] == 12  # its note spans lines 12-13
+    assert lines["ok-3"] == 15  # line 14 is all commas: not a row
+    assert raw.lines[-1] == 19
+    assert len(raw.frame) == 15
+
+
+def test_hdx_tag_row_is_skipped_and_counted_as_a_line():
+    raw = read_table(FIXTURES / "ucdp_ged_hdx_minimal.csv")
+    assert raw.lines.tolist() == [3, 4, 6]  # header 1, HXL tags 2, blank 5
+    assert raw.notes == ["line 2: HXL hashtag row skipped"]
+    assert not raw.frame["id"].str.startswith("#").any()
+
+
+def test_mixed_utf8_and_cp1252_bytes_decode_without_loss():
+    result = load_incidents(BAD / "mixed_encoding.csv")
+    inc = result.incidents.set_index("incident_id")
+    assert inc.loc["enc-1", "location"] == "Tall \u2018Afar"  # real UTF-8
+    assert inc.loc["enc-2", "location"] == "Tall \u2018Afar"  # cp1252 0x91
+    assert inc.loc["enc-2", "notes"] == "caf\u00e9 in cp1252"
+    assert inc.loc["enc-3", "actor_raw"] == "Da\u2019esh" and inc.loc["enc-3", "actor"] == "ISIS"
+    assert any("Windows-1252" in note for note in result.notes)
+
+
+def test_utf16_with_semicolons():
+    inc = load_incidents(BAD / "utf16_semicolon.csv").incidents
+    assert inc[["region", "fatalities_best"]].iloc[0].tolist() == ["Deir ez-Zor", 5]
+
+
+def test_truncated_last_row_is_quarantined_not_lost():
+    result = load_incidents(BAD / "truncated_row.csv")
+    assert len(result.incidents) == 1 and len(result.quarantine) == 1
+    row = result.quarantine.iloc[0]
+    assert row["line"] == 3 and "truncated row?" in row["reasons"] and row["region"] == "Kir"
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("empty.csv", "empty file"),
+        ("blank_lines_only.csv", "empty file"),
+        ("image.png", "is a PNG image, not a table"),
+        ("records.json", "looks like JSON, not a table"),
+        ("binary.csv", "binary file, not a table"),
+        ("truncated_quote.csv", "ends inside a quoted field: the file is truncated"),
+        ("unknown_columns.csv", "unknown format"),
+        ("acled_missing_fatalities.csv", "ACLED file lacks required column(s): fatalities"),
+        ("no_such_file.csv", "no such file"),
+    ],
+)
+def test_unreadable_files_raise_one_clear_message(name, problem):
+    with pytest.raises(LoadError) as info:
+        load_incidents(BAD / name)
+    message = str(info.value)
+    assert message.startswith(str(BAD / name)) and problem in message
+    assert "\n" not in message
+
+
+def test_forced_source_names_missing_columns(tmp_path):
+    path = tmp_path / "acled.csv"
+    shutil.copy(FIXTURES / "acled_export_2024.csv", path)
+    with pytest.raises(LoadError, match="GTD file lacks required column"):
+        load_incidents(path, source="gtd")
+    with pytest.raises(LoadError, match="unknown source 'sohr'"):
+        load_incidents(path, source="sohr")
+
+
+def test_header_only_file_is_an_empty_table():
+    result = load_incidents(BAD / "header_only.csv")
+    assert len(result.incidents) == 0 and len(result.quarantine) == 0
+
+
+def test_truncated_and_fake_xlsx(tmp_path):
+    source = pd.read_csv(FIXTURES / "native_incidents.csv")
+    good = tmp_path / "good.xlsx"
+    source.to_excel(good, index=False)
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(good.read_bytes()[:700])
+    with pytest.raises(LoadError, match="damaged or truncated"):
+        load_incidents(cut)
+    fake = tmp_path / "fake.xlsx"
+    fake.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    with pytest.raises(LoadError, match=str(fake)):
+        load_incidents(fake)
+
+
+def test_truncated_parquet(tmp_path):
+    good = tmp_path / "good.parquet"
+    pd.read_csv(FIXTURES / "native_incidents.csv").to_parquet(good)
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(LoadError, match="damaged or truncated Parquet"):
+        load_incidents(cut)

@@ -1,0 +1,75 @@
+"""The real files in ../shared/data/raw (see their PROVENANCE.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from casualtystats import IncidentSchema, involving, load_incidents
+from casualtystats.normalize import region_aliases
+
+pytestmark = pytest.mark.shared
+
+
+@pytest.fixture(scope="module")
+def ucdp(ucdp_iraq_path):
+    return load_incidents(ucdp_iraq_path)
+
+
+@pytest.fixture(scope="module")
+def gtd(gtd_2021h1_path):
+    return load_incidents(gtd_2021h1_path)
+
+
+def test_ucdp_iraq_every_row_accounted_for(ucdp):
+    assert len(ucdp.incidents) + len(ucdp.quarantine) == 7_473
+    assert ucdp.incidents["incident_id"].is_unique
+    IncidentSchema.validate(ucdp.incidents)
+
+
+def test_ucdp_iraq_isis_incidents_and_deaths(ucdp):
+    isis = involving(ucdp.incidents, "ISIS")
+    assert len(isis) == 6_191
+    assert isis["fatalities_best"].sum() == 75_072
+    assert (isis["actor"] == "ISIS").all()
+    assert isis["date_start"].min().strftime("%Y-%m-%d") == "2004-03-17"
+    assert set(isis["role"]) == {"actor", "target"}
+
+
+def test_ucdp_iraq_regions_are_governorates(ucdp):
+    regions = ucdp.incidents["region"].value_counts()
+    canonical = set(region_aliases().canonical.values())
+    assert set(regions.index) <= canonical
+    assert regions["Ninawa"] == 2_220 and regions["Anbar"] == 1_153
+    assert regions["Kirkuk"] == 302 + 39  # 'Kirkūk province' and the old 'At-Ta'mim province'
+    assert regions["Unknown"] == 413  # events UCDP places no closer than the country
+    assert ucdp.unmatched_regions.empty
+
+
+def test_ucdp_iraq_bound_repairs_are_reported_not_quarantined(ucdp):
+    assert ucdp.quarantine.empty
+    assert len(ucdp.warnings) == 69
+    assert ucdp.warnings["line"].min() >= 3  # header and HXL row come first
+
+
+def test_gtd_2021h1_isis_in_iraq_and_syria(gtd):
+    assert len(gtd.incidents) + len(gtd.quarantine) == 4_960
+    isis = involving(gtd.incidents, "ISIS")
+    isis = isis[isis["country"].isin(["Iraq", "Syria"])]
+    assert len(isis) == 225
+    assert isis["fatalities_best"].sum() == 336 and isis["injuries_best"].sum() == 443
+    top = isis["region"].value_counts()
+    assert (top["Diyala"], top["Kirkuk"], top["Salah al-Din"], top["Anbar"], top["Ninawa"]) == (
+        66,
+        43,
+        38,
+        18,
+        15,
+    )
+    assert top["Deir ez-Zor"] == 10 and top["Hasakah"] == 8
+
+
+def test_gtd_2021h1_affiliates_and_unknowns_stay_separate(gtd):
+    actors = gtd.incidents["actor"].value_counts()
+    assert actors["ISKP"] == 49 and actors["ISCAP"] == 21 and actors["IS-Sinai"] == 8
+    assert actors["Unknown"] > 0
+    assert gtd.incidents["fatalities_best"].isna().sum() == 424  # unknown, not 0
