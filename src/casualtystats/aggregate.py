@@ -369,6 +369,8 @@ def _panel(incidents, period, by, start, end, week_start, spread) -> pd.DataFram
     n_groups = int(codes.max()) + 1 if len(codes) else (0 if by else 1)
     _, first_row = np.unique(codes, return_index=True)
     groups = cells[by].iloc[first_row].reset_index(drop=True)
+    # DuckDB hands back an all-NULL column as objects: keep the caller's dtypes.
+    groups = groups.astype({c: frame[c].dtype for c in by})
 
     in_range = (keys >= first) & (keys <= last)
     cell = codes[in_range] * n_periods + (keys[in_range] - first)
