@@ -37,7 +37,9 @@ def load_series(tcpd: Path = TCPD) -> dict[str, np.ndarray]:
     return out
 
 
-def score(tcpd: Path = TCPD, detector=lambda y: detect_change_points(y).locations) -> dict[str, dict[str, float]]:
+def score(
+    tcpd: Path = TCPD, detector=lambda y: detect_change_points(y).locations
+) -> dict[str, dict[str, float]]:
     """F1 and cover of `detector` on every series."""
     annotations = json.loads((tcpd / "annotations.json").read_text())
     results = {}
@@ -66,7 +68,9 @@ def main() -> int:
         return f"{v:6.3f}" if v is not None else f"{'-':>6}"
 
     for name, r in ours.items():
-        row = f"{name:<17} {r['n_cp']:>3} | {r['f1']:7.3f} " + " ".join(fmt(published["f1"][name][m]) for m in PUBLISHED)
+        row = f"{name:<17} {r['n_cp']:>3} | {r['f1']:7.3f} " + " ".join(
+            fmt(published["f1"][name][m]) for m in PUBLISHED
+        )
         row += f" | {r['cover']:8.3f} " + " ".join(fmt(published["cover"][name][m]) for m in PUBLISHED)
         print(row + ("   (not in means)" if name in EXCLUDED_FROM_MEANS else ""))
     names = [n for n in ours if n not in EXCLUDED_FROM_MEANS]
@@ -76,7 +80,9 @@ def main() -> int:
     mean_row += f" | {np.mean([ours[n]['cover'] for n in names]):8.3f} "
     mean_row += " ".join(f"{np.mean([published['cover'][n][m] for n in names]):6.3f}" for m in PUBLISHED)
     print(mean_row)
-    print("\nours = detect_change_points(values) with every default (cost='auto', penalty='auto', min_size=2);")
+    print(
+        "\nours = detect_change_points(values) with every default (cost='auto', penalty='auto', min_size=2);"
+    )
     print("F1: margin 5, precision vs the union of annotators, recall averaged over annotators.")
     return 0
 

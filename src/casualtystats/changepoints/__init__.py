@@ -1,11 +1,12 @@
 """Change points: exact PELT with pluggable costs, and Bayesian online detection.
 
-    detect_change_points(values, cost="auto", penalty="auto") -> ChangePoints
-    bocpd(values, model="auto", hazard=1/100) -> BOCPDResult
+detect_change_points(values, cost="auto", penalty="auto") -> ChangePoints
+bocpd(values, model="auto", hazard=1/100) -> BOCPDResult
 """
 
 from __future__ import annotations
 
+from .bocpd import bocpd
 from .detect import detect_change_points
 from .results import BOCPDResult, ChangePoints
 

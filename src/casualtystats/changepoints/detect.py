@@ -93,7 +93,9 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
     min_size : minimum number of observations per segment.
     """
     if method != "pelt":
-        raise ChangePointError(f"unknown method {method!r}; detect_change_points supports 'pelt' (see bocpd())")
+        raise ChangePointError(
+            f"unknown method {method!r}; detect_change_points supports 'pelt' (see bocpd())"
+        )
     if int(min_size) < 1:
         raise ChangePointError(f"min_size must be >= 1, not {min_size!r}")
     y, labels = as_series(values)

@@ -75,7 +75,9 @@ class ChangePoints:
                     "ci_high": high,
                 }
             )
-        return pd.DataFrame(rows, columns=["start", "end", "start_label", "end_label", "n", "estimate", "ci_low", "ci_high"])
+        return pd.DataFrame(
+            rows, columns=["start", "end", "start_label", "end_label", "n", "estimate", "ci_low", "ci_high"]
+        )
 
     def rate_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
         """For each change: level after / level before with a (1 - alpha) CI.
@@ -102,7 +104,9 @@ class ChangePoints:
                     "ci_high": high,
                 }
             )
-        return pd.DataFrame(rows, columns=["location", "label", "before", "after", "ratio", "ci_low", "ci_high"])
+        return pd.DataFrame(
+            rows, columns=["location", "label", "before", "after", "ratio", "ci_low", "ci_high"]
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per observation, indexed like the input: `value`, `segment`

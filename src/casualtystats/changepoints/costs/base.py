@@ -4,7 +4,8 @@ A cost is fitted once to the series, which turns it into cumulative sums
 (`stats`, shape (k, n + 1)) and a few fixed parameters (`params`). Its
 `segment_cost` is a numba function of (stats, params, start, end) that costs
 the segment y[start:end] in O(1); the search methods call it from compiled
-code, so any cost works with any search method.
+code through costs.kernel.segment_cost(kind, ...), so any cost works with
+any search method.
 
 Costs are -2 x log-likelihood up to a constant (except `l2`, which is the
 plain residual sum of squares, as in ruptures), so that BIC-type penalties
@@ -54,9 +55,11 @@ class Cost:
     min_size: int = 1
     #: numba function (stats, params, start, end) -> float, O(1)
     segment_cost = None
-    #: optional slower numba function with the same signature used to settle
-    #: near-ties (see detection.pelt.pelt_search); None means segment_cost
-    reference_cost = None
+    #: its id in costs.kernel.segment_cost (how compiled search code calls it)
+    kind: int = -1
+    #: id of a slower cost used to settle near-ties (see detection.pelt.pelt_search);
+    #: -1 means the same as `kind`
+    reference_kind: int = -1
     #: relative gap under which two totals count as a near-tie
     tie_tolerance: float = 0.0
     #: magnitude of the O(1) cost's rounding error (see L2)

@@ -17,36 +17,69 @@ def l2_segment_cost(stats, params, start, end):
 
 
 @nb.njit(cache=True)
-def numpy_pairwise_sum(a, lo, n):
-    """Sum of a[lo:lo + n] in numpy's order (pairwise, 8-way unrolled blocks of
-    at most 128), so the rounding matches np.sum bit for bit."""
+def numpy_block_sum(a, lo, n):
+    """numpy's sum of at most 128 values: 8 running sums, combined pairwise, then the tail."""
     if n < 8:
         res = 0.0
         for i in range(n):
             res += a[lo + i]
         return res
-    if n <= 128:
-        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-        i = 8
-        while i < n - n % 8:
-            r0 += a[lo + i]
-            r1 += a[lo + i + 1]
-            r2 += a[lo + i + 2]
-            r3 += a[lo + i + 3]
-            r4 += a[lo + i + 4]
-            r5 += a[lo + i + 5]
-            r6 += a[lo + i + 6]
-            r7 += a[lo + i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[lo + i]
-            i += 1
-        return res
-    half = n // 2
-    half -= half % 8
-    return numpy_pairwise_sum(a, lo, half) + numpy_pairwise_sum(a, lo + half, n - half)
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@nb.njit(cache=True)
+def numpy_pairwise_sum(a, lo, n):
+    """Sum of a[lo:lo + n] in numpy's order, so the rounding matches np.sum bit
+    for bit: blocks of at most 128, larger ranges split in two halves (the
+    first a multiple of 8 long) and the halves added. numpy recurses; this
+    walks the same tree with an explicit stack (recursive numba functions do
+    not survive the on-disk cache)."""
+    depth = 64
+    f_lo = np.empty(depth, dtype=np.int64)
+    f_n = np.empty(depth, dtype=np.int64)
+    f_stage = np.empty(depth, dtype=np.int64)
+    f_left = np.empty(depth)
+    f_lo[0], f_n[0], f_stage[0] = lo, n, 0
+    top = 0
+    result = 0.0
+    while top >= 0:
+        m = f_n[top]
+        if m <= 128:
+            result = numpy_block_sum(a, f_lo[top], m)
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if f_stage[top] == 0:  # descend into the first half
+            f_stage[top] = 1
+            f_lo[top + 1], f_n[top + 1], f_stage[top + 1] = f_lo[top], half, 0
+            top += 1
+        elif f_stage[top] == 1:  # first half done: keep it, descend into the second
+            f_left[top] = result
+            f_stage[top] = 2
+            f_lo[top + 1], f_n[top + 1], f_stage[top + 1] = f_lo[top] + half, m - half, 0
+            top += 1
+        else:
+            result = f_left[top] + result
+            top -= 1
+    return result
 
 
 @nb.njit(cache=True)
@@ -74,7 +107,8 @@ class L2(Cost):
     name = "l2"
     n_params = 1
     segment_cost = l2_segment_cost
-    reference_cost = l2_reference_cost
+    kind = 0  # costs.kernel.L2
+    reference_kind = 1  # costs.kernel.L2_REFERENCE
     tie_tolerance = 1e-9
 
     def _stats(self, y):

@@ -56,6 +56,7 @@ class NegBin(Cost):
     n_params = 1
 
     segment_cost = negbin_segment_cost
+    kind = 6  # costs.kernel.NEGBIN
 
     def __init__(self, size: float | None = None):
         self.size = size

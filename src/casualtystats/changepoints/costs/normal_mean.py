@@ -27,6 +27,7 @@ class NormalMean(Cost):
     name = "normal_mean"
     n_params = 1
     segment_cost = normal_mean_segment_cost
+    kind = 2  # costs.kernel.NORMAL_MEAN
 
     def _stats(self, y):
         self.sigma = max(robust_noise_sd(y), 1e-12 * max(1.0, float(np.abs(y).max(initial=0.0))))

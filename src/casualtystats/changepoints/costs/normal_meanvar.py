@@ -23,16 +23,18 @@ def normal_meanvar_segment_cost(stats, params, start, end):
 class NormalMeanVar(Cost):
     """-2 log-likelihood (up to a constant) of a Gaussian segment with its own
     mean and variance: n log(sigma_hat^2). Variances are floored at
-    (1e-3 x robust noise sd)^2 so flat stretches do not dominate."""
+    (robust noise sd / 4)^2: otherwise two equal values (common in counts)
+    would form a segment of zero variance and infinitely low cost."""
 
     name = "normal_meanvar"
     n_params = 2
     min_size = 2
     segment_cost = normal_meanvar_segment_cost
+    kind = 3  # costs.kernel.NORMAL_MEANVAR
 
     def _stats(self, y):
         yc = y - y.mean()
-        floor = (1e-3 * robust_noise_sd(y)) ** 2
+        floor = (robust_noise_sd(y) / 4) ** 2
         if floor <= 0.0:
             floor = 1e-300
         return cumulative(yc, yc * yc), np.array([floor])

@@ -45,6 +45,7 @@ class NormalTrend(Cost):
     n_params = 3
     min_size = 3
     segment_cost = normal_trend_segment_cost
+    kind = 4  # costs.kernel.NORMAL_TREND
 
     def _stats(self, y):
         t = self.times - self.times.mean()

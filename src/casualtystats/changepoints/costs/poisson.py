@@ -39,6 +39,7 @@ class Poisson(Cost):
     name = "poisson"
     n_params = 1
     segment_cost = poisson_segment_cost
+    kind = 5  # costs.kernel.POISSON
 
     def _stats(self, y):
         return cumulative(y), np.zeros(0)

@@ -20,10 +20,12 @@ import math
 import numba as nb
 import numpy as np
 
+from ..costs.kernel import segment_cost
+
 
 @nb.njit(cache=True)
 def pelt_search(
-    segment_cost, reference_cost, stats, params, n, penalty, min_size, length_weight, slack, tie_tol, tie_scale
+    kind, reference_kind, stats, params, n, penalty, min_size, length_weight, slack, tie_tol, tie_scale
 ):
     """Optimal penalised partition of y[:n].
 
@@ -32,9 +34,9 @@ def pelt_search(
     the start of the final segment in that optimum (-1 where y[:s] cannot be
     split into segments of at least min_size).
 
-    `segment_cost` is the O(1) cost. Where two candidates come within
-    `tie_tol` x (|F| + penalty + 1 + tie_scale) of each other, or of the pruning bound, the decision
-    is taken on `reference_cost` instead, and F is always accumulated from
+    `kind` selects the O(1) cost in costs.kernel. Where two candidates come
+    within `tie_tol` x (|F| + penalty + 1 + tie_scale) of each other, or of
+    the pruning bound, the decision is taken on cost `reference_kind` instead, and F is always accumulated from
     reference costs: for l2 that is ruptures' own floating-point arithmetic,
     so exact ties on integer data break the same way. For other costs the
     two functions are the same.
@@ -55,7 +57,7 @@ def pelt_search(
         fast_best = np.inf
         for i in range(n_adm):
             t = admissible[i]
-            segment = segment_cost(stats, params, t, s) + penalty
+            segment = segment_cost(kind, stats, params, t, s) + penalty
             if length_weight != 0.0:
                 segment += length_weight * math.log(s - t)
             totals[i] = best_cost[t] + segment
@@ -68,7 +70,7 @@ def pelt_search(
         for i in range(n_adm):  # first minimum wins, as in ruptures
             if totals[i] <= fast_best + tol:
                 t = admissible[i]
-                segment = reference_cost(stats, params, t, s) + penalty
+                segment = segment_cost(reference_kind, stats, params, t, s) + penalty
                 if length_weight != 0.0:
                     segment += length_weight * math.log(s - t)
                 totals[i] = best_cost[t] + segment
@@ -83,7 +85,7 @@ def pelt_search(
         for i in range(n_adm):
             if not is_reference[i] and abs(totals[i] - bound) <= tol:
                 t = admissible[i]
-                segment = reference_cost(stats, params, t, s) + penalty
+                segment = segment_cost(reference_kind, stats, params, t, s) + penalty
                 if length_weight != 0.0:
                     segment += length_weight * math.log(s - t)
                 totals[i] = best_cost[t] + segment
@@ -119,10 +121,9 @@ def pelt(cost, penalty: float, min_size: int = 2, length_weight: float = 0.0) ->
     if n == 0:
         return [], np.zeros(1)
     slack = length_weight * math.log(n) if length_weight > 0 else 0.0
-    kind = type(cost)
     best_cost, last = pelt_search(
-        kind.segment_cost,
-        kind.reference_cost or kind.segment_cost,
+        cost.kind,
+        cost.reference_kind if cost.reference_kind >= 0 else cost.kind,
         cost.stats,
         cost.params,
         n,
@@ -130,7 +131,7 @@ def pelt(cost, penalty: float, min_size: int = 2, length_weight: float = 0.0) ->
         min_size,
         float(length_weight),
         slack,
-        kind.tie_tolerance,
+        cost.tie_tolerance,
         cost.tie_scale,
     )
     return backtrack(last, n), best_cost

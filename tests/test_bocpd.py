@@ -1,0 +1,65 @@
+"""bocpd: Adams & MacKay online detection with conjugate models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from casualtystats.changepoints import BOCPDResult, bocpd
+from casualtystats.errors import CasualtyStatsError
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_poisson_change_probability_peaks_at_planted_change(seed):
+    rng = np.random.default_rng(seed)
+    y = np.r_[rng.poisson(4, 120), rng.poisson(10, 40)]
+    res = bocpd(y)
+    assert isinstance(res, BOCPDResult) and res.model == "poisson"
+    assert abs(int(np.argmax(res.change_prob)) - 120) <= 3
+    assert res.change_prob[116:125].sum() > 0.5
+    assert res.prob_recent_change(45) > 0.95
+    assert abs(int(res.run_length_mode[-1]) - 40) <= 3
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_normal_change_probability_peaks_at_planted_change(seed):
+    rng = np.random.default_rng(100 + seed)
+    y = np.r_[rng.normal(10, 1, 100), rng.normal(13, 1, 80)]
+    res = bocpd(y)
+    assert res.model == "normal"
+    assert abs(int(np.argmax(res.change_prob)) - 100) <= 3
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_change_probability_stays_low_on_stationary_series(seed):
+    rng = np.random.default_rng(200 + seed)
+    for y in (rng.poisson(5, 300), rng.normal(0, 2, 300)):
+        res = bocpd(y)
+        assert res.change_prob.mean() < 0.02
+        assert res.change_prob.max() < 0.5
+        assert res.prob_recent_change(4) < 0.2
+
+
+def test_recent_change_is_flagged_online():
+    rng = np.random.default_rng(9)
+    y = np.r_[rng.poisson(3, 150), rng.poisson(12, 6)]
+    res = bocpd(y)
+    assert res.prob_recent_change(8) > 0.9
+    assert bocpd(y[:150]).prob_recent_change(8) < 0.2
+
+
+def test_missing_values_and_outputs():
+    rng = np.random.default_rng(10)
+    y = np.r_[rng.normal(0, 1, 60), rng.normal(5, 1, 60)]
+    y[[10, 61, 62]] = np.nan
+    res = bocpd(y)
+    assert res.change_prob.shape == (120,) and res.run_length_mode.shape == (120,)
+    assert abs(int(np.argmax(res.change_prob)) - 60) <= 3
+    assert list(res.to_frame().columns) == ["change_prob", "run_length_mode"]
+    assert "probability of a change" in res.summary()
+
+
+@pytest.mark.parametrize("kwargs", [{"model": "gamma"}, {"hazard": 0}, {"hazard": 1.5}])
+def test_bad_arguments(kwargs):
+    with pytest.raises(CasualtyStatsError):
+        bocpd(np.arange(10.0), **kwargs)
