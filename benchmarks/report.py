@@ -59,7 +59,9 @@ def run_report(data: Path, out: Path) -> dict:
     """One `casualtystats report` process: wall time, peak RSS, exit status, output size."""
     exe = Path(sys.executable).with_name("casualtystats")
     began = time.perf_counter()
-    proc = subprocess.Popen([str(exe), "report", str(data), "-o", str(out)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(exe), "report", str(data), "-o", str(out)], stdout=subprocess.PIPE, text=True
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - began
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -82,20 +84,31 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if UCDP_IRAQ.exists():
-            rows.append({"data": "UCDP GED Iraq (real)", "incidents": "7,473 rows",
-                         **run_report(UCDP_IRAQ, tmp / "ucdp.html")})
+            rows.append(
+                {
+                    "data": "UCDP GED Iraq (real)",
+                    "incidents": "7,473 rows",
+                    **run_report(UCDP_IRAQ, tmp / "ucdp.html"),
+                }
+            )
         else:
             print(f"skipping UCDP: {UCDP_IRAQ} not found", file=sys.stderr)
         began = time.perf_counter()
         parquet = tmp / "simulated.parquet"
         n = simulated_table(parquet, args.incidents)
-        print(f"simulated {n:,} incidents in {time.perf_counter() - began:.1f} s (not timed below)", flush=True)
-        rows.append({"data": "simulated", "incidents": f"{n:,}", **run_report(parquet, tmp / "simulated.html")})
+        print(
+            f"simulated {n:,} incidents in {time.perf_counter() - began:.1f} s (not timed below)", flush=True
+        )
+        rows.append(
+            {"data": "simulated", "incidents": f"{n:,}", **run_report(parquet, tmp / "simulated.html")}
+        )
 
     print(f"\n{'data':<22} {'incidents':>11} {'wall s':>8} {'peak GiB':>9} {'report MiB':>11} {'exit':>5}")
     for r in rows:
-        print(f"{r['data']:<22} {r['incidents']:>11} {r['seconds']:>8.1f} {r['peak_rss_gib']:>9.2f} "
-              f"{r['report_mib'] or 0:>11.1f} {r['exit']:>5}")
+        print(
+            f"{r['data']:<22} {r['incidents']:>11} {r['seconds']:>8.1f} {r['peak_rss_gib']:>9.2f} "
+            f"{r['report_mib'] or 0:>11.1f} {r['exit']:>5}"
+        )
     big = rows[-1]
     met = big["exit"] == 0 and big["seconds"] < GOAL_SECONDS and big["peak_rss_gib"] < GOAL_GIB
     print(f"\ngoal (simulated: < {GOAL_SECONDS:.0f} s, < {GOAL_GIB:.0f} GiB): {'met' if met else 'NOT met'}")

@@ -52,17 +52,13 @@ def opened(tmp_path_factory):
         page.on("pageerror", lambda err: seen["errors"].append(str(err)))
         page.on("dialog", lambda dialog: (seen["dialogs"].append(dialog.message), dialog.dismiss()))
         page.goto(out.as_uri(), wait_until="load")
-        # a chart is drawn when plotly has put its svg into the div
-        page.wait_for_function(
-            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n && "
-            "[...document.querySelectorAll('.js-plotly-plot')].every(d => d.querySelector('svg.main-svg .plot'))",
-            arg=expected,
-            timeout=60_000,
-        )
-        drawn = page.evaluate(
+        # a chart is drawn when plotly has put its svg into the div with the traces' paths in it
+        drawn_charts = (
             "[...document.querySelectorAll('.js-plotly-plot')]"
-            ".filter(d => d.querySelector('svg.main-svg') && d.querySelector('.plot').children.length > 0).length"
+            ".filter(d => d.querySelector('svg.main-svg g.trace path')).length"
         )
+        page.wait_for_function(f"n => {drawn_charts} >= n", arg=expected, timeout=60_000)
+        drawn = page.evaluate(drawn_charts)
         text = page.inner_text("body")
         injected_scripts = page.evaluate(
             "[...document.scripts].filter(s => s.textContent.trim() === 'alert(1)').length"
@@ -91,4 +87,3 @@ def test_injected_script_is_text_and_runs_nothing(opened):
     assert INJECTION in opened["text"]
     assert opened["dialogs"] == []
     assert opened["injected_scripts"] == 0
-

@@ -64,12 +64,24 @@ def write_sample(
     ]
     if injection:
         day = (start + pd.Timedelta(days=7 * weeks - 10)).date().isoformat()
-        base = {**rows[0], "date_start": day, "fatalities_best": 60, "fatalities_low": 55, "fatalities_high": 70}
+        base = {
+            **rows[0],
+            "date_start": day,
+            "fatalities_best": 60,
+            "fatalities_low": 55,
+            "fatalities_high": 70,
+        }
         extra += [
             {**base, "incident_id": "X1", "location": INJECTION, "notes": INJECTION, "target": INJECTION},
             {**base, "incident_id": "X2", "region": INJECTION, "notes": "region text"},
-            {**base, "incident_id": "X3", "actor": INJECTION, "fatalities_best": 3, "fatalities_low": 3,
-             "fatalities_high": 3},
+            {
+                **base,
+                "incident_id": "X3",
+                "actor": INJECTION,
+                "fatalities_best": 3,
+                "fatalities_low": 3,
+                "fatalities_high": 3,
+            },
         ]
     frame = pd.concat([frame, pd.DataFrame(extra)], ignore_index=True)
     frame.to_csv(path, index=False)
@@ -87,7 +99,11 @@ def direct_totals(incidents: pd.DataFrame) -> dict[str, int | None]:
         value = incidents[column].sum(min_count=1)
         return None if pd.isna(value) else int(value)
 
-    return {"incidents": len(incidents), "killed": total("fatalities_best"), "injured": total("injuries_best")}
+    return {
+        "incidents": len(incidents),
+        "killed": total("fatalities_best"),
+        "injured": total("injuries_best"),
+    }
 
 
 def expected_headline(incidents: pd.DataFrame, actor: str) -> dict[str, int | None]:
@@ -121,7 +137,9 @@ def report(sample, tmp_path_factory) -> tuple[Path, str]:
 def test_headline_equals_totals_of_the_incidents(sample, report):
     incidents = load_incidents(sample).incidents
     stated = headline(report[1])
-    assert {k: stated[k] for k in expected_headline(incidents, "ISIS")} == expected_headline(incidents, "ISIS")
+    assert {k: stated[k] for k in expected_headline(incidents, "ISIS")} == expected_headline(
+        incidents, "ISIS"
+    )
 
 
 def test_page_has_every_section_and_as_many_drawings_as_figures(report):
@@ -130,8 +148,11 @@ def test_page_has_every_section_and_as_many_drawings_as_figures(report):
         assert f'<section id="{anchor}">' in page
     figures = int(re.search(r'data-figure-count="(\d+)"', page).group(1))
     assert figures == page.count('class="figure"') == page.count("Plotly.newPlot(")
-    # all regions + the 3 regions (not the injected one: a single incident is too little for a chart) + actors + map
-    assert figures == 6
+    names = re.findall(r'data-figure="([^"]+)"', page)
+    assert len(names) == figures
+    assert {"series:all regions", "series:Raqqa", "series:Ninawa", "series:Anbar", "actors", "map"} <= set(
+        names
+    )
 
 
 def test_page_is_self_contained(report):
@@ -145,8 +166,8 @@ def test_data_text_is_escaped_everywhere(report):
     page = report[1]
     assert INJECTION not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as text in tables and headings
-    # inside plotly's JSON the text is entity-escaped for plotly's label markup, and '<' is a unicode escape
-    assert "\\u0026lt;script\\u0026gt;alert(1)" in page
+    # inside plotly's JSON the text is entity-escaped for plotly's label markup, and '/' a unicode escape
+    assert '"name":"&lt;script&gt;alert(1)&lt;\\u002fscript&gt;"' in page
 
 
 def test_quarantine_and_labels_are_reported(report):
@@ -166,8 +187,14 @@ def test_resurgence_in_raqqa_is_in_the_table_with_its_evidence(report):
 
 
 def test_date_filter_and_other_actor(sample, tmp_path):
-    out = build_report(sample, tmp_path / "r.html", actor="Government of Iraq", start="2023-06-01",
-                       end="2024-06-30", progress=False)
+    out = build_report(
+        sample,
+        tmp_path / "r.html",
+        actor="Government of Iraq",
+        start="2023-06-01",
+        end="2024-06-30",
+        progress=False,
+    )
     incidents = load_incidents(sample).incidents
     inside = incidents[(incidents["date_start"] >= "2023-06-01") & (incidents["date_start"] <= "2024-06-30")]
     stated = headline(out.read_text(encoding="utf-8"))
@@ -229,7 +256,9 @@ def test_cli_unknown_actor_and_bad_dates_are_user_errors(sample, tmp_path, capsy
 
 
 def test_cli_combines_files_and_prints_summary_with_path(sample, tmp_path, capsys):
-    second = write_sample(tmp_path / "second.csv", weeks=30, seed=11, injection=False, source="second monitor")
+    second = write_sample(
+        tmp_path / "second.csv", weeks=30, seed=11, injection=False, source="second monitor"
+    )
     out = tmp_path / "cli.html"
     assert main(["report", str(sample), str(second), "-o", str(out)]) == 0
     summary = capsys.readouterr().out.strip().splitlines()[-1]
@@ -254,8 +283,19 @@ def test_escaping_helpers():
 
 def test_coverage_gaps_are_runs_of_weeks():
     weeks = pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-22", "2024-02-05", "2024-02-12"])
-    cov = compose.Coverage(weeks[0], weeks[-1], 7, list(weeks), 0, 0, pd.Series(dtype=int), pd.DataFrame(),
-                           [], [], pd.DataFrame())
+    cov = compose.Coverage(
+        weeks[0],
+        weeks[-1],
+        7,
+        list(weeks),
+        0,
+        0,
+        pd.Series(dtype=int),
+        pd.DataFrame(),
+        [],
+        [],
+        pd.DataFrame(),
+    )
     assert cov.gaps() == [(weeks[0], weeks[1]), (weeks[2], weeks[2]), (weeks[3], weeks[4])]
 
 

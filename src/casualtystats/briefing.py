@@ -129,7 +129,12 @@ class Briefing:
         )
         out = [
             f"Data: {', '.join(Path(f).name for f in self.files)}; sources {kinds}; "
-            f"incidents from {cov.first_date:%d %b %Y} to {self.data_end:%d %b %Y}."
+            f"incidents from {cov.first_date:%d %b %Y} to {self.data_end:%d %b %Y}"
+            + (
+                f" (only those up to {self.as_of:%d %b %Y} are used here)."
+                if self.data_end > self.as_of
+                else "."
+            )
         ]
         in_month = self.weeks_without_reports_in_month()
         out.append(
@@ -178,7 +183,8 @@ def briefing(sources, month, *, actor: str = "ISIS") -> Briefing:
             f"no incidents involving {actor!r} up to {as_of:%Y-%m-%d} in {', '.join(Path(p).name for p in paths)}"
         )
     first = incidents["date_start"].min()
-    data_end = incidents["date_start"].max()
+    # the month is complete when the files run past its end (the only use of later data: a caveat)
+    data_end = loaded.incidents["date_start"].max()
 
     earliest = month - max(COMPARISONS.values())
     monthly = monthly_panel(mine, by=None, start=min(first, earliest.start_time), end=as_of)

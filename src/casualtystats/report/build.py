@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.progress import (
@@ -115,15 +116,19 @@ def build_report(
         step.done()
 
         step("aggregating weekly panels")
+        # The data's range, for coverage; the actor's series start at its first incident (years of
+        # zeros before a group existed would only distort its trend) and run to the end of the data,
+        # so a quiet recent stretch counts as the zeros it is.
         first = start if start is not None else incidents["date_start"].min()
         last = end if end is not None else incidents["date_start"].max()
-        window = dict(start=first, end=last)
+        data = dict(start=first, end=last)
+        actor_window = dict(start=start if start is not None else mine["date_start"].min(), end=last)
         panels = {
-            "weekly": weekly_panel(mine, by=["actor", "region"], **window),
-            "weekly_total": weekly_panel(mine, by=None, **window),
-            "monthly_total": monthly_panel(mine, by=None, **window),
-            "weekly_all": weekly_panel(incidents, by=None, **window),
-            "weekly_actors": weekly_panel(incidents, by=["actor"], **window),
+            "weekly": weekly_panel(mine, by=["actor", "region"], **actor_window),
+            "weekly_total": weekly_panel(mine, by=None, **actor_window),
+            "monthly_total": monthly_panel(mine, by=None, **actor_window),
+            "weekly_all": weekly_panel(incidents, by=None, **data),
+            "weekly_actors": weekly_panel(incidents, by=["actor"], **data),
         }
         step.done()
 
@@ -205,6 +210,9 @@ def _model(name: str, rows: pd.DataFrame) -> SeriesModel:
             fitted = fit_trend(killed)
         except CasualtyStatsError as err:
             problem = f"no trend: {err}"
+        except (ValueError, np.linalg.LinAlgError) as err:
+            # a numerical failure of the fitter on one series must not cost the whole report
+            problem = f"no trend: the fit failed ({type(err).__name__}: {err})"
     if caught:
         kinds = ", ".join(sorted({w.category.__name__ for w in caught}))
         note = f"{len(caught)} numerical warning{'s' * (len(caught) > 1)} while fitting ({kinds})"

@@ -27,6 +27,8 @@ MEASURES = {
 }
 
 _SYNTHETIC = re.compile(r"synth|simulat", re.IGNORECASE)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 
 def as_paths(sources) -> list[str]:
@@ -40,8 +42,11 @@ def as_paths(sources) -> list[str]:
 
 
 def parse_date(value, what: str) -> pd.Timestamp | None:
+    """A date from the command line (YYYY-MM-DD) or a date-like object; None stays None."""
     if value is None or value == "":
         return None
+    if isinstance(value, str) and not _ISO_DATE.match(value.strip()):
+        raise CasualtyStatsError(f"{what}: {value!r} is not a date (expected YYYY-MM-DD)")
     try:
         return pd.Timestamp(value).normalize()
     except (ValueError, TypeError) as err:
@@ -49,8 +54,11 @@ def parse_date(value, what: str) -> pd.Timestamp | None:
 
 
 def parse_month(value) -> pd.Period:
+    """A month as YYYY-MM (or a Period/date-like object)."""
+    if isinstance(value, str) and not _ISO_MONTH.match(value.strip()):
+        raise CasualtyStatsError(f"month: {value!r} is not a month (expected YYYY-MM)")
     try:
-        return pd.Period(str(value), freq="M")
+        return pd.Period(value, freq="M")
     except (ValueError, TypeError) as err:
         raise CasualtyStatsError(f"month: {value!r} is not a month (expected YYYY-MM)") from err
 

@@ -27,6 +27,9 @@ CHANGE = "#555555"
 #: One colour per series in multi-series charts (colour-blind-safe, Okabe-Ito order).
 SERIES_COLOURS = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000"]
 
+#: Change points whose rate ratio is written above the chart; with more, a hover marker each.
+MAX_LABELLED_CHANGES = 6
+
 FONT = dict(
     family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif", size=13
 )
@@ -51,11 +54,33 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
 
 
 def _band(fig: go.Figure, x, low, high, colour: str, name: str, row: int, legendgroup: str) -> None:
-    """A shaded low-high range: the upper edge, then the lower edge filled up to it."""
-    common = dict(x=x, mode="lines", line=dict(width=0), legendgroup=legendgroup, hoverinfo="skip")
-    fig.add_trace(go.Scatter(y=high, showlegend=False, **common), row=row, col=1)
+    """A shaded low-high range, drawn only over the weeks where both bounds are known.
+
+    One polygon per run of such weeks (upper edge forward, lower edge back),
+    runs separated by gaps: filling between two lines would bridge a week with an
+    unknown bound and shade a range no source gave.
+    """
+    x = pd.Series(pd.to_datetime(np.asarray(x))).reset_index(drop=True)
+    known = ~(np.isnan(low) | np.isnan(high))
+    px, py = [], []
+    run_id = np.cumsum(~known)  # constant within a run of known weeks
+    for run in np.unique(run_id[known]):
+        idx = np.flatnonzero(known & (run_id == run))
+        xs = list(x.iloc[idx])
+        px += xs + xs[::-1] + [None]
+        py += list(high[idx]) + list(low[idx][::-1]) + [None]
     fig.add_trace(
-        go.Scatter(y=low, fill="tonexty", fillcolor=_rgba(colour, 0.22), name=name, **common),
+        go.Scatter(
+            x=px,
+            y=py,
+            mode="lines",
+            line=dict(width=0),
+            fill="toself",
+            fillcolor=_rgba(colour, 0.25),
+            name=name,
+            legendgroup=legendgroup,
+            hoverinfo="skip",
+        ),
         row=row,
         col=1,
     )
@@ -88,7 +113,8 @@ def series_figure(
     """
     weekly = weekly.sort_values(period)
     x = weekly[period]
-    has_injuries = bool(weekly["injuries_best"].notna().any())
+    # weeks without incidents are zeros, so only weeks with incidents tell whether injuries are reported
+    has_injuries = bool((weekly["injuries_best"].notna() & (weekly["incidents"] > 0)).any())
     rows = 2 if has_injuries else 1
     fig = make_subplots(
         rows=rows,
@@ -212,6 +238,7 @@ def _mark_change_points(fig: go.Figure, periods: pd.Series, change_points) -> No
         col=1,
     )
     ratios = change_points.rate_ratios()
+    labelled = len(ratios) <= MAX_LABELLED_CHANGES  # beyond that, labels overlap: hover markers only
     for change in ratios.itertuples():
         when = periods.iloc[change.location]
         fig.add_vline(x=when, line=dict(color=CHANGE, width=1, dash="dash"), opacity=0.7)
@@ -222,7 +249,7 @@ def _mark_change_points(fig: go.Figure, periods: pd.Series, change_points) -> No
             yanchor="bottom",
             showarrow=False,
             font=dict(size=11, color=CHANGE),
-            text=_ratio_label(change.ratio),
+            text=_ratio_label(change.ratio) if labelled else "▾",
             hovertext=(
                 f"change from {pd.Timestamp(when):%Y-%m-%d}: rate {change.before:.3g} → {change.after:.3g}"
                 f" per period, ratio {change.ratio:.3g} (95% CI {change.ci_low:.3g}–{change.ci_high:.3g})"

@@ -94,7 +94,13 @@ class ReportPage:
         cards = [
             self._period_cards("week", weekly, "week", pd.Timedelta(days=6)),
             self._period_cards("month", monthly, "month", None),
-            _cards("whole", f"Whole period ({self.start:%d %b %Y} – {self.end:%d %b %Y})", whole, None),
+            _cards(
+                "whole",
+                f"All {self.actor} incidents ({self.involved['date_start'].min():%d %b %Y} – "
+                f"{self.end:%d %b %Y})",
+                whole,
+                None,
+            ),
         ]
         note = (
             '<p class="note">Killed and injured: best estimate, with the low–high range reported by the sources '
