@@ -124,11 +124,11 @@ class Briefing:
     def _caveats(self) -> list[str]:
         cov = self.coverage
         kinds = ", ".join(
-            f"{s.source} ({'SYNTHETIC, simulated' if s.kind == 'synthetic' else 'reported'})"
+            f"{_md(s.source)} ({'SYNTHETIC, simulated' if s.kind == 'synthetic' else 'reported'})"
             for s in cov.sources.itertuples()
         )
         out = [
-            f"Data: {', '.join(Path(f).name for f in self.files)}; sources {kinds}; "
+            f"Data: {', '.join(_md(Path(f).name) for f in self.files)}; sources {kinds}; "
             f"incidents from {cov.first_date:%d %b %Y} to {self.data_end:%d %b %Y}"
             + (
                 f" (only those up to {self.as_of:%d %b %Y} are used here)."
@@ -149,13 +149,14 @@ class Briefing:
         for s in cov.unknown_injuries.itertuples():
             if s.injuries_unknown:
                 out.append(
-                    f"Injuries unknown for {s.injuries_unknown:,} of {s.incidents:,} {s.source} incidents "
+                    f"Injuries unknown for {s.injuries_unknown:,} of {s.incidents:,} {_md(s.source)} incidents "
                     "(counted as unknown, not zero)."
                 )
         if len(cov.unmatched_actors) or len(cov.unmatched_regions):
             out.append(
-                f"Names not in the alias tables, kept as given: {len(cov.unmatched_actors)} actors, "
-                f"{len(cov.unmatched_regions)} regions."
+                f"Names not in the alias tables, kept as given: {len(cov.unmatched_actors)} "
+                f"actor{'s' * (len(cov.unmatched_actors) != 1)}, "
+                f"{len(cov.unmatched_regions)} region{'s' * (len(cov.unmatched_regions) != 1)}."
             )
         return out
 
@@ -210,6 +211,8 @@ def _range(totals: dict, measure: str) -> str:
     low, high = totals[f"{measure}_low"], totals[f"{measure}_high"]
     if totals[measure] is None:
         return "not reported"
+    if low is None and high is None:
+        return "no range reported"
     return f"range {_n(low) if low is not None else '?'}–{_n(high) if high is not None else '?'}"
 
 
@@ -221,8 +224,10 @@ def _delta(change: dict, measure: str) -> str:
 
 
 def _md(text) -> str:
-    """Data text safe inside a markdown table or list: no pipes or line breaks to break the layout."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Data text safe in markdown: markdown passes HTML through, so `<`, `>` and `&` become
+    entities (shown as themselves); no pipe or line break may break a table or list."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _plain(record: dict) -> dict:
