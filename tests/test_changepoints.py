@@ -9,7 +9,7 @@ import ruptures as rpt
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from casualtystats.changepoints import ChangePoints, detect_change_points
+from casualtystats.changepoints import AutoPenalty, ChangePoints, detect_change_points
 from casualtystats.changepoints.detect import choose_cost
 from casualtystats.errors import CasualtyStatsError
 
@@ -172,10 +172,27 @@ def test_results_expose_penalty_cost_and_trace():
     assert np.isfinite(cp.cost_trace[-1])
 
 
+def test_auto_penalty_is_mbic_plus_dependence_rounds():
+    rng = np.random.default_rng(10)
+    # AR(1) noise around a level shift and a slope change: the rounds matter here
+    noise = np.zeros(240)
+    for t in range(1, 240):
+        noise[t] = 0.7 * noise[t - 1] + rng.normal()
+    y = np.r_[np.zeros(100), np.full(80, 4.0), 4.0 + 0.1 * np.arange(60)] + noise
+    default = detect_change_points(y)
+    explicit = detect_change_points(y, penalty=AutoPenalty(change_weight=1, length_weight=1, rounds=2))
+    assert explicit.locations == default.locations and explicit.penalty == default.penalty
+    no_rounds = detect_change_points(y, penalty=AutoPenalty(rounds=0))
+    mbic = detect_change_points(y, penalty="mbic")
+    assert no_rounds.locations == mbic.locations and no_rounds.penalty == mbic.penalty
+    assert default.penalty_used.factor > 1.0 and default.penalty > mbic.penalty
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
         {"cost": "nope"},
+        {"penalty": True},
         {"penalty": -1},
         {"penalty": "aic"},
         {"method": "binseg"},

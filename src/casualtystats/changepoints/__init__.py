@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .bocpd import bocpd
 from .detect import detect_change_points
+from .penalties import AutoPenalty
 from .results import BOCPDResult, ChangePoints
 
-__all__ = ["BOCPDResult", "ChangePoints", "bocpd", "detect_change_points"]
+__all__ = ["AutoPenalty", "BOCPDResult", "ChangePoints", "bocpd", "detect_change_points"]

@@ -8,7 +8,7 @@ import pandas as pd
 from .costs import COSTS, Cost, local_dispersion
 from .detection.pelt import pelt
 from .errors import ChangePointError
-from .penalties import DEPENDENCE_ROUNDS, dependence_factor, resolve_penalty
+from .penalties import dependence_factor, resolve_penalty
 from .results import ChangePoints
 
 #: integer series with a larger median are measured quantities (populations, money,
@@ -105,12 +105,11 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
     if model.name in ("poisson", "negbin") and not is_count_series(obs_values):
         raise ChangePointError(f"cost {model.name!r} needs non-negative integer counts")
     model.fit(obs_values, times=observed)
-    pen = resolve_penalty(penalty, model, obs_values.size)
+    pen, rounds = resolve_penalty(penalty, model, obs_values.size)
     cuts, trace = pelt(model, pen.value, int(min_size), pen.length_weight)
-    if pen.name == "auto":
-        for _ in range(DEPENDENCE_ROUNDS):
-            pen = pen.scaled(dependence_factor(residuals(model, cuts)))
-            cuts, trace = pelt(model, pen.value, int(min_size), pen.length_weight)
+    for _ in range(rounds):
+        pen = pen.scaled(dependence_factor(residuals(model, cuts)))
+        cuts, trace = pelt(model, pen.value, int(min_size), pen.length_weight)
     # a change's position is that of the first observed value of the new segment
     bounds = segment_bounds(cuts, obs_values.size)
     return ChangePoints(

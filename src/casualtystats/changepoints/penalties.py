@@ -15,7 +15,11 @@
   with MBIC, estimate phi from the residuals about the fitted segments
   (clipped to [0, 0.95]), multiply the penalty by that factor and segment
   again; re-estimate phi once more from the new residuals and segment a last
-  time (`DEPENDENCE_ROUNDS` = 2 corrections).
+  time (`DEPENDENCE_ROUNDS` = 2 corrections). `AutoPenalty()` is this rule
+  with its constants spelled out; other constants give the variants that
+  benchmarks/tcpd.py uses for its leave-one-series-out check. The two rounds
+  are not a fixed point of the correction: iterating further drives some
+  series to no change at all (see the README, `## Change points`).
 For `l2`, whose cost is a residual sum of squares, the BIC-type penalties are
 multiplied by the robust noise variance so they mean the same thing.
 """
@@ -52,6 +56,17 @@ class Penalty:
         return replace(self, value=self.value * k, length_weight=self.length_weight * k, factor=factor)
 
 
+@dataclass(frozen=True)
+class AutoPenalty:
+    """The "auto" rule: per change (p + `change_weight`) log n, per segment
+    `length_weight` x log(n_i), both multiplied by the dependence factor
+    re-estimated `rounds` times. The defaults are MBIC with 2 rounds."""
+
+    change_weight: float = 1.0
+    length_weight: float = 1.0
+    rounds: int = DEPENDENCE_ROUNDS
+
+
 def bic(n: int, n_params: int) -> float:
     return (n_params + 1) * math.log(max(n, 2))
 
@@ -72,16 +87,27 @@ def dependence_factor(residuals: np.ndarray) -> float:
     return (1 + phi) / (1 - phi)
 
 
-def resolve_penalty(penalty, cost: Cost, n: int) -> Penalty:
-    """The starting penalty; "auto" starts as MBIC (detect applies the dependence rounds)."""
+def bad_penalty(penalty) -> str:
+    return f"penalty must be 'auto', 'bic', 'mbic', an AutoPenalty or a number, not {penalty!r}"
+
+
+def resolve_penalty(penalty, cost: Cost, n: int) -> tuple[Penalty, int]:
+    """The starting penalty and the number of dependence rounds detect applies
+    to it ("auto" and AutoPenalty start from MBIC-type constants; others 0 rounds)."""
+    if penalty == "auto":
+        penalty = AutoPenalty()
+    if isinstance(penalty, AutoPenalty):
+        per_change = (cost.n_params + penalty.change_weight) * math.log(max(n, 2))
+        pen = Penalty("auto", cost.scale * per_change, cost.scale * penalty.length_weight)
+        return pen, int(penalty.rounds)
     if isinstance(penalty, bool):
-        raise ChangePointError(f"penalty must be 'auto', 'bic', 'mbic' or a number, not {penalty!r}")
+        raise ChangePointError(bad_penalty(penalty))
     if isinstance(penalty, int | float):
         if not math.isfinite(penalty) or penalty < 0:
             raise ChangePointError(f"penalty must be a finite number >= 0, not {penalty!r}")
-        return Penalty("numeric", float(penalty))
+        return Penalty("numeric", float(penalty)), 0
     if penalty == "bic":
-        return Penalty("bic", cost.scale * bic(n, cost.n_params))
-    if penalty in ("mbic", "auto"):
-        return Penalty(penalty, cost.scale * mbic(n, cost.n_params), cost.scale)
-    raise ChangePointError(f"penalty must be 'auto', 'bic', 'mbic' or a number, not {penalty!r}")
+        return Penalty("bic", cost.scale * bic(n, cost.n_params)), 0
+    if penalty == "mbic":
+        return Penalty("mbic", cost.scale * mbic(n, cost.n_params), cost.scale), 0
+    raise ChangePointError(bad_penalty(penalty))
