@@ -133,7 +133,8 @@ def build_report(
         step.done()
 
         step("resurgence rules")
-        flags = find_resurgence(panels["weekly"], actor=actor, by="region")
+        # as of the data's last day: a week still being reported is not judged as if it were complete
+        flags = find_resurgence(panels["weekly"], actor=actor, by="region", as_of=last)
         step.done()
 
         regions = _regions_to_chart(panels["weekly"], flags)

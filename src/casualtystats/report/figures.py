@@ -239,22 +239,42 @@ def _mark_change_points(fig: go.Figure, periods: pd.Series, change_points) -> No
     )
     ratios = change_points.rate_ratios()
     labelled = len(ratios) <= MAX_LABELLED_CHANGES  # beyond that, labels overlap: hover markers only
+    shapes, notes = [], []
     for change in ratios.itertuples():
         when = periods.iloc[change.location]
-        fig.add_vline(x=when, line=dict(color=CHANGE, width=1, dash="dash"), opacity=0.7)
-        fig.add_annotation(
-            x=when,
-            y=1.0,
-            yref="paper",
-            yanchor="bottom",
-            showarrow=False,
-            font=dict(size=11, color=CHANGE),
-            text=_ratio_label(change.ratio) if labelled else "▾",
-            hovertext=(
-                f"change from {pd.Timestamp(when):%Y-%m-%d}: rate {change.before:.3g} → {change.after:.3g}"
-                f" per period, ratio {change.ratio:.3g} (95% CI {change.ci_low:.3g}–{change.ci_high:.3g})"
-            ),
+        shapes.append(
+            dict(
+                type="line",
+                x0=when,
+                x1=when,
+                xref="x",
+                y0=0,
+                y1=1,
+                yref="paper",
+                opacity=0.7,
+                line=dict(color=CHANGE, width=1, dash="dash"),
+            )
         )
+        notes.append(
+            dict(
+                x=when,
+                xref="x",
+                y=1.0,
+                yref="paper",
+                yanchor="bottom",
+                showarrow=False,
+                font=dict(size=11, color=CHANGE),
+                text=_ratio_label(change.ratio) if labelled else "▾",
+                hovertext=(
+                    f"change from {pd.Timestamp(when):%Y-%m-%d}: rate {change.before:.3g} → {change.after:.3g}"
+                    f" per period, ratio {change.ratio:.3g} (95% CI {change.ci_low:.3g}–{change.ci_high:.3g})"
+                ),
+            )
+        )
+    # one layout update: adding shapes one by one re-validates the whole layout each time
+    fig.update_layout(
+        shapes=list(fig.layout.shapes) + shapes, annotations=list(fig.layout.annotations) + notes
+    )
 
 
 def _ratio_label(ratio: float) -> str:
