@@ -85,10 +85,11 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
         else "poisson". Any other series (including large integer quantities
         such as populations) gets "normal_trend" (Gaussian, own level, slope
         and variance per segment).
-    penalty : "auto", "bic", "mbic" or a number (cost units). "auto" is MBIC
-        multiplied by the long-run variance factor (1 + phi) / (1 - phi) of
-        the residuals' lag-1 autocorrelation, re-estimated twice from the
-        segmentation (see `penalties`).
+    penalty : "auto", "bic", "mbic", an AutoPenalty or a number (cost units).
+        "auto" (= AutoPenalty()) is MBIC, (p + 1) log n per change plus
+        log(n_i) per segment, multiplied by the long-run variance factor
+        (1 + phi) / (1 - phi) of the residuals' lag-1 autocorrelation,
+        re-estimated twice from the segmentation (see `penalties`).
     method : "pelt" (the only offline search; see `bocpd` for the online one).
     min_size : minimum number of observations per segment.
     """
