@@ -28,12 +28,15 @@ AliasSource = str | Path | pd.DataFrame | Mapping[str, str] | None
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc\u02bf\u02be`\u00b4]")
 _NON_WORD = re.compile(r"[\W_]+")
 _ARTICLES = {"al", "el", "ar", "as", "an", "at", "ad", "az", "ash", "ath"}
+# ACLED names state forces by period: "(2014-)", "(2014-2018)".
+_PERIOD_TAG = re.compile(r"\s*\(\d{4}\s*-\s*(\d{4})?\)\s*$")
 _ADMIN_SUFFIXES = {"province", "governorate", "muhafazat", "muhafazah", "gov"}
 
 
 def actor_key(name: str) -> str:
-    """Matching key of an actor name: case, diacritics and punctuation ignored."""
-    decomposed = unicodedata.normalize("NFKD", name)
+    """Matching key of an actor name: case, diacritics and punctuation ignored,
+    and ACLED's period tag dropped ("Military Forces of Iraq (2014-2018)")."""
+    decomposed = unicodedata.normalize("NFKD", _PERIOD_TAG.sub("", name))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", _APOSTROPHES.sub("", bare.casefold())).strip()
 
