@@ -65,7 +65,9 @@ class BacktestResult:
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per rule and direction: onsets, detected, detection rate,
-        median and mean delay (weeks), false alarms and false alarms per series-year."""
+        median and mean delay (weeks), false alarms, false alarms per series-year,
+        and `chance_in_window`: the probability that a detection window holds a
+        false alarm by chance (a detection rate near it means little)."""
         rows = []
         directions = sorted(
             set(self.detections["direction"]) | set(self.false_alarms["direction"]) or {"up"},
@@ -82,6 +84,7 @@ class BacktestResult:
                     (self.false_alarms["rule"] == rule) & (self.false_alarms["direction"] == direction)
                 ]
                 delays = det.loc[det["detected"], "delay_weeks"].astype(float)
+                rate = len(fa) / self.monitored_series_years if self.monitored_series_years else np.nan
                 rows.append(
                     {
                         "rule": rule,
@@ -92,9 +95,10 @@ class BacktestResult:
                         "median_delay_weeks": delays.median() if len(delays) else np.nan,
                         "mean_delay_weeks": delays.mean() if len(delays) else np.nan,
                         "false_alarms": len(fa),
-                        "false_alarms_per_year": len(fa) / self.monitored_series_years
-                        if self.monitored_series_years
-                        else np.nan,
+                        "false_alarms_per_year": rate,
+                        # how often a window of this length would hold an alarm by chance
+                        # (alarms as a Poisson process at the false-alarm rate)
+                        "chance_in_window": -np.expm1(-rate * (self.window + 1) / WEEKS_PER_YEAR),
                     }
                 )
         return pd.DataFrame(rows)

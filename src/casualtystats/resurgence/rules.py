@@ -401,25 +401,25 @@ def changepoint_flags(series: Series, end: int, ctx: Context) -> list[dict]:
         if loc not in recent:
             continue
         before_seg = segments.index[segments["end"] == loc]
-        earlier = (
-            segments.loc[before_seg[0] - 1, "estimate"] if len(before_seg) and before_seg[0] > 0 else np.nan
-        )
+        has_earlier = len(before_seg) > 0 and before_seg[0] > 0
+        earlier = segments.loc[before_seg[0] - 1, "estimate"] if has_earlier else np.nan
         history = float(np.nanmean(y[:loc]))
         before = float(change.before)
-        if "up" in ctx.directions and change.ci_low > 1 and (before <= history or before < earlier):
-            regime = (
-                f"had fallen from {_num(earlier)} per week"
-                if before < earlier
-                else f"was at or below its average before the change ({_num(history)} per week)"
-            )
-            candidates.append(("up", change, "rose", regime))
-        if "down" in ctx.directions and change.ci_high < 1 and (before >= history or before > earlier):
-            regime = (
-                f"had risen from {_num(earlier)} per week"
-                if before > earlier
-                else f"was at or above its average before the change ({_num(history)} per week)"
-            )
-            candidates.append(("down", change, "fell", regime))
+        for direction, significant, lower, verb in (
+            ("up", change.ci_low > 1, before < earlier, "rose"),
+            ("down", change.ci_high < 1, before > earlier, "fell"),
+        ):
+            at_or_beyond = before <= history if direction == "up" else before >= history
+            if direction not in ctx.directions or not significant or not (lower or at_or_beyond):
+                continue
+            if lower:
+                regime = f"a {'decline' if direction == 'up' else 'rise'} from {_num(earlier)} per week"
+            elif has_earlier:
+                side = "below" if direction == "up" else "above"
+                regime = f"a regime at or {side} the average before it ({_num(history)} per week)"
+            else:
+                regime = f"a steady level since the week of {_day(series.weeks[0])}"
+            candidates.append((direction, change, verb, regime))
     if not candidates:
         return []
     online = bocpd(known)
@@ -433,7 +433,7 @@ def changepoint_flags(series: Series, end: int, ctx: Context) -> list[dict]:
         text = (
             f"{series.label}: {ctx.measure_text} {verb} from {_num(change.before)} to {_num(change.after)} "
             f"per week from the week of {_day(date)} (rate ratio {_num(change.ratio)}, {level} CI "
-            f"{_num(change.ci_low)} to {_num(change.ci_high)}); the rate before {regime}; "
+            f"{_num(change.ci_low)} to {_num(change.ci_high)}) after {regime}; "
             f"BOCPD probability of a change in the last {k} weeks: {prob:.2f}; data to {_day(as_of)}."
         )
         rows.append(
