@@ -24,7 +24,7 @@ def test_acled_old_export_conventions():
     assert (row["actor"], row["actor_raw"], row["target"]) == (
         "ISIS",
         "Islamic State (Iraq)",
-        "Military Forces of Iraq (2018-2022)",
+        "Government of Iraq",
     )
     assert (row["fatalities_best"], row["fatalities_low"]) == (2, 2)
     assert pd.isna(row["fatalities_high"])
@@ -34,7 +34,7 @@ def test_acled_old_export_conventions():
     assert inc.loc["IRQ1004", "date_precision"] == "month"
     assert pd.isna(inc.loc["IRQ1004", "target"])  # a protest has no actor2
     assert inc.loc["SYR2001", "region"] == "Deir ez-Zor" and inc.loc["SYR2002", "region"] == "Raqqa"
-    assert inc.loc["SYR2002", "actor"] == "Unidentified Armed Group (Syria)"
+    assert inc.loc["SYR2002", "actor"] == "Unknown"  # ACLED's unidentified groups are unknown perpetrators
     assert inc.loc["NIG3001", "actor"] == "ISWAP" and inc.loc["AFG4001", "actor"] == "ISKP"
     # ACLED's `region` is a world region; it must not leak into the admin-1 region
     assert "Middle East" not in set(inc["region"])
@@ -48,7 +48,7 @@ def test_acled_iso_dates_and_text_inter_codes():
     assert len(isis) == 4
     assert set(isis.loc[isis["role"].eq("target"), "incident_id"]) == {"IRQ90003", "IRQ90004"}
     assert (isis["actor"] == "ISIS").all()
-    assert isis.set_index("incident_id").loc["IRQ90004", "target"] == "Military Forces of Iraq (2022-)"
+    assert isis.set_index("incident_id").loc["IRQ90004", "target"] == "Government of Iraq"
 
 
 def test_ucdp_global_release_columns_and_precision():
