@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import __version__, aggregate
@@ -198,17 +199,20 @@ class ReportPage:
     # --- map ------------------------------------------------------------------
 
     def map(self) -> str:
-        located = self.involved.dropna(subset=["latitude", "longitude"])
-        missing = len(self.involved) - len(located)
-        if located.empty:
+        # choose the rows by index first: copying a million-row table to drop most of it is slow
+        has_place = self.involved["latitude"].notna() & self.involved["longitude"].notna()
+        rows = np.flatnonzero(has_place.to_numpy())  # positions: the index need not be unique
+        missing = len(self.involved) - len(rows)
+        if not len(rows):
             return section("map", "Map of incidents", "<p>No incident in the data has coordinates.</p>")
         notes = []
-        if len(located) > MAP_POINTS:
+        if len(rows) > MAP_POINTS:
             notes.append(
-                f"Showing a random sample of {MAP_POINTS:,} of the {len(located):,} incidents with "
+                f"Showing a random sample of {MAP_POINTS:,} of the {len(rows):,} incidents with "
                 "coordinates (all are counted everywhere else)."
             )
-            located = located.sample(MAP_POINTS, random_state=MAP_SEED)
+            rows = np.sort(pd.Series(rows).sample(MAP_POINTS, random_state=MAP_SEED).to_numpy())
+        located = self.involved.iloc[rows]
         if missing:
             notes.append(f"{missing:,} incidents without coordinates are not on the map.")
         notes.append(
@@ -220,7 +224,8 @@ class ReportPage:
     # --- largest incidents ----------------------------------------------------
 
     def largest(self) -> str:
-        top = self.involved.sort_values("fatalities_best", ascending=False, na_position="last").head(LARGEST)
+        killed = self.involved["fatalities_best"].reset_index(drop=True)
+        top = self.involved.iloc[killed.nlargest(LARGEST).index.to_numpy()]
         top = top.assign(
             killed=[
                 count_range(*r)
