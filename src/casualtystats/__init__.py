@@ -58,7 +58,8 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_API))
 
 
-if TYPE_CHECKING:  # for type checkers and IDEs only
+if TYPE_CHECKING:  # for type checkers and IDEs only; __all__ above lists them at run time
+    # ruff: noqa: F401
     from .aggregate import PanelSchema, monthly_panel, weekly_panel, yearly_panel
     from .briefing import briefing
     from .changepoints import BOCPDResult, ChangePoints, bocpd, detect_change_points
