@@ -182,10 +182,23 @@ def test_auto_penalty_is_mbic_plus_dependence_rounds():
     default = detect_change_points(y)
     explicit = detect_change_points(y, penalty=AutoPenalty(change_weight=1, length_weight=1, rounds=2))
     assert explicit.locations == default.locations and explicit.penalty == default.penalty
-    no_rounds = detect_change_points(y, penalty=AutoPenalty(rounds=0))
+    no_rounds = detect_change_points(y, penalty=AutoPenalty(rounds=0, abrupt_only=False))
     mbic = detect_change_points(y, penalty="mbic")
     assert no_rounds.locations == mbic.locations and no_rounds.penalty == mbic.penalty
     assert default.penalty_used.factor > 1.0 and default.penalty > mbic.penalty
+
+
+def test_auto_keeps_jumps_and_kinks_but_not_smooth_bends():
+    rng = np.random.default_rng(11)
+    t = np.arange(300.0)
+    bend = 50 * (t / 300) ** 2 + rng.normal(0, 0.5, 300)  # smooth curvature, no change
+    split = detect_change_points(bend, penalty=AutoPenalty(abrupt_only=False))
+    assert split.locations  # straight pieces approximate the curve...
+    assert detect_change_points(bend).locations == []  # ...and a cubic explains it as well
+    jump = np.r_[np.zeros(150), np.full(150, 3.0)] + rng.normal(0, 0.5, 300)
+    assert [abs(c - 150) <= 2 for c in detect_change_points(jump).locations] == [True]
+    kink = np.where(t < 150, 0.0, 0.3 * (t - 150)) + rng.normal(0, 0.5, 300)
+    assert [abs(c - 150) <= 10 for c in detect_change_points(kink).locations] == [True]
 
 
 @pytest.mark.parametrize(

@@ -60,11 +60,14 @@ class Penalty:
 class AutoPenalty:
     """The "auto" rule: per change (p + `change_weight`) log n, per segment
     `length_weight` x log(n_i), both multiplied by the dependence factor
-    re-estimated `rounds` times. The defaults are MBIC with 2 rounds."""
+    re-estimated `rounds` times. The defaults are MBIC with 2 rounds.
+    `abrupt_only`: with the `normal_trend` cost, keep only the breaks that a
+    smooth (cubic) curve does not explain as well (see `abrupt`)."""
 
     change_weight: float = 1.0
     length_weight: float = 1.0
     rounds: int = DEPENDENCE_ROUNDS
+    abrupt_only: bool = True
 
 
 def bic(n: int, n_params: int) -> float:
