@@ -139,6 +139,21 @@ def test_negbin_ratio_interval_wider_than_poisson_for_overdispersed_counts():
     assert row["ci_low"] < row["ratio"] < row["ci_high"]
 
 
+def test_isolated_mass_casualty_weeks_are_not_change_points():
+    # A quiet governorate: no deaths in most weeks, then now and then one attack
+    # killing several. The rate is the same throughout, so no change.
+    rng = np.random.default_rng(7)
+    hits = []
+    for seed in range(10):
+        weeks = np.zeros(670, dtype=int)
+        attacks = rng.random(670) < 0.02
+        weeks[attacks] = np.ceil(rng.lognormal(1.0, 0.8, attacks.sum())).astype(int)
+        cp = detect_change_points(weeks)
+        assert cp.cost == "negbin", seed
+        hits.append(len(cp.locations))
+    assert sum(h > 0 for h in hits) <= 1, hits
+
+
 def test_missing_values_are_skipped_and_positions_kept():
     rng = np.random.default_rng(6)
     y = np.r_[rng.poisson(3, 60), rng.poisson(15, 60)].astype(float)

@@ -41,9 +41,13 @@ def local_dispersion(y: np.ndarray) -> tuple[float, float]:
     index = float(half_sq.sum() / max(pair_mean.sum(), 1e-12))
     # E[m^2] = mu^2 + var/2 for the pair mean, so subtract half the variance before dividing
     excess = float(half_sq.sum() - pair_mean.sum())
-    mu2 = float((pair_mean**2 - half_sq / 2.0).sum())
-    if excess <= 0 or mu2 <= 0:
+    if excess <= 0:
         return index, math.inf
+    # Isolated spikes (one mass-casualty week among zeros) drive this estimate of
+    # sum(mu^2) to zero or below; but sum(mu^2) >= n * mean^2 always, and taking
+    # that bound keeps such series very overdispersed instead of Poisson.
+    mu2 = float((pair_mean**2 - half_sq / 2.0).sum())
+    mu2 = max(mu2, pair_mean.size * float(pair_mean.mean()) ** 2)
     return index, mu2 / excess
 
 
