@@ -49,7 +49,9 @@ def test_flags_are_the_resurgence_rules_as_of_month_end(sample, incidents):
     brief = briefing(sample, "2024-12")
     upto = incidents[incidents["date_start"] <= "2024-12-31"]
     panel = weekly_panel(involving(upto, "ISIS"), by=["actor", "region"])
-    expected = find_resurgence(panel, actor="ISIS", by="region", as_of="2024-12-31")
+    expected = find_resurgence(
+        panel, actor="ISIS", by="region", measure=("incidents", "fatalities_best"), as_of="2024-12-31"
+    )
     pd.testing.assert_frame_equal(brief.flags.reset_index(drop=True), expected.reset_index(drop=True))
     assert "Raqqa" in set(brief.flags["region"])  # the planted resurgence
     text = brief.to_markdown()

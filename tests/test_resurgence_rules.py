@@ -240,3 +240,14 @@ def test_other_actor_is_filtered_out():
 def test_user_errors(kwargs):
     with pytest.raises(CasualtyStatsError):
         find_resurgence(panel({"R": [1, 1, 1, 1, 1]}), **kwargs)
+
+
+def test_several_measures_are_judged_separately_and_thresholds_recorded():
+    weeks = [1, 1, 1, 1, 5]
+    both = panel({"R": weeks}).assign(incidents=pd.array([2, 2, 2, 2, 2], dtype="Int64"))
+    out = find_resurgence(both, measure=("incidents", "fatalities_best"), rules=("surge",), surge_ratio=3)
+    # only fatalities rose (5 >= 3 x 1); incidents stayed flat
+    assert out["measure"].tolist() == ["fatalities_best"]
+    assert out.attrs["measures"] == ("incidents", "fatalities_best")
+    assert out.attrs["thresholds"]["surge_ratio"] == 3
+    assert out.attrs["as_of"] == START + pd.Timedelta(weeks=4, days=6)

@@ -198,7 +198,7 @@ def briefing(sources, month, *, actor: str = "ISIS") -> Briefing:
         change[key] = compose.change(totals, compared[key]) if covered else None
 
     weekly = weekly_panel(mine, by=["actor", "region"], start=first, end=as_of)
-    flags = find_resurgence(weekly, actor=actor, by="region", as_of=as_of)
+    flags = find_resurgence(weekly, actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=as_of)
     cover = compose.coverage(loaded, incidents, weekly_panel(incidents, by=None, start=first, end=as_of))
     return Briefing(actor, month, paths, totals, compared, change, flags, cover, data_end)
 

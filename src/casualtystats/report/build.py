@@ -134,7 +134,9 @@ def build_report(
 
         step("resurgence rules")
         # as of the data's last day: a week still being reported is not judged as if it were complete
-        flags = find_resurgence(panels["weekly"], actor=actor, by="region", as_of=last)
+        flags = find_resurgence(
+            panels["weekly"], actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=last
+        )
         step.done()
 
         regions = _regions_to_chart(panels["weekly"], flags)

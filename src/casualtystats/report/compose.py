@@ -26,6 +26,11 @@ MEASURES = {
     "injuries_high": "injured_high",
 }
 
+#: Measures the resurgence rules judge, each on its own. Incident counts come
+#: first: heavy-tailed fatalities hide all but large rises from the change-point
+#: rule (see the backtest in the README), while one mass-casualty attack moves them most.
+FLAG_MEASURES = ("incidents", "fatalities_best")
+
 _SYNTHETIC = re.compile(r"synth|simulat", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_MONTH = re.compile(r"^\d{4}-\d{2}$")

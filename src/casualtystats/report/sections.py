@@ -8,7 +8,6 @@ attributes, so the page cannot drift from what was fitted.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__, aggregate
-from ..resurgence import RULES, Thresholds
 from ..resurgence import rules as resurgence_rules
 from . import compose, figures
 from .html import count, count_range, esc, figure, page, section, table
@@ -172,6 +170,7 @@ class ReportPage:
             columns = {
                 "rule": "Rule",
                 **{c: c.capitalize() for c in by},
+                "measure": "Measure",
                 "date": "Since",
                 "value": "Value",
                 "baseline": "Baseline",
@@ -362,7 +361,7 @@ class ReportPage:
         )
         trends = pd.DataFrame([_trend_row(m) for m in self.models])
         thresholds = pd.DataFrame(
-            [{"threshold": k, "value": str(v)} for k, v in dataclasses.asdict(Thresholds()).items()]
+            [{"threshold": k, "value": str(v)} for k, v in self.flags.attrs["thresholds"].items()]
         )
         parts = [
             "<h3>Weekly panels</h3>",
@@ -396,7 +395,7 @@ class ReportPage:
             ),
             *(_doc(f"{m.name}: trend", m.trend.summary()) for m in self.models if m.trend is not None),
             "<h3>Resurgence rules</h3>",
-            f"<p>Rules {esc(', '.join(RULES))} (<code>find_resurgence</code>, default thresholds), on weekly "
+            f"<p>Rules {esc(', '.join(self.flags.attrs['rules']))} (<code>find_resurgence</code>), each on weekly "
             f"{esc(_measure_of(self.flags))} by region, with only the weeks complete by the as-of date:</p>",
             table(thresholds, {"threshold": "Threshold", "value": "Value"}),
             _doc("Rule definitions (casualtystats.resurgence.rules)", resurgence_rules.__doc__),
@@ -471,8 +470,7 @@ def _name_list(what: str, names: pd.DataFrame) -> str:
 
 
 def _measure_of(flags: pd.DataFrame) -> str:
-    measures = flags["measure"].unique() if "measure" in flags else []
-    return ", ".join(map(str, measures)) or "fatalities_best"
+    return " and ".join(flags.attrs["measures"])
 
 
 def _trend_row(model) -> dict:

@@ -11,7 +11,7 @@ Rules (thresholds are keyword arguments with these defaults):
 - ``changepoint``: the change points of `detect_change_points` on the whole
   history, each with its rate ratio (after/before) and confidence interval from
   `ChangePoints.rate_ratios`. A change within the last
-  ``changepoint_recent_weeks`` (26) weeks is flagged "up" when the interval lies
+  ``changepoint_recent_weeks`` (52) weeks is flagged "up" when the interval lies
   above 1 and the regime before it was low or declining: its rate at most the
   series' average before the change, or below the rate of the regime before
   it. "Down" is the mirror (interval below 1 after a high or rising regime).
@@ -40,7 +40,9 @@ this and `find_resurgence` takes the last week.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -511,7 +513,7 @@ def find_resurgence(
     panel: pd.DataFrame,
     actor: str | None = "ISIS",
     by="region",
-    measure: str = "fatalities_best",
+    measure: str | Sequence[str] = "fatalities_best",
     as_of=None,
     rules=RULES,
     *,
@@ -521,9 +523,27 @@ def find_resurgence(
     """Resurgence flags, one row per flag, from a weekly panel (see the module
     docstring for the rules). Only weeks complete by `as_of` are used, so the
     answer for a date never depends on data after it. `direction="down"` or
-    `"both"` also reports declines (changepoint, surge, threat)."""
-    ctx = Context.make(panel, actor, by, measure, direction, thresholds)
+    `"both"` also reports declines (changepoint, surge, threat).
+
+    `measure` may name several panel columns (e.g. ``("incidents",
+    "fatalities_best")``): each is judged on its own and the flags stacked, the
+    `measure` column telling them apart. The thresholds used and the as-of date
+    are kept in ``flags.attrs`` (``"thresholds"``, ``"as_of"``, ``"measures"``)."""
+    measures = (measure,) if isinstance(measure, str) else tuple(measure)
     rules = check_rules(rules)
+    frames = [_find_one(panel, actor, by, one, as_of, rules, direction, thresholds) for one in measures]
+    flags = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    flags.attrs = {
+        "thresholds": dataclasses.asdict(Thresholds.from_kwargs(thresholds)),
+        "as_of": flags.attrs.get("as_of"),
+        "measures": measures,
+        "rules": rules,
+    }
+    return flags
+
+
+def _find_one(panel, actor, by, measure: str, as_of, rules, direction, thresholds) -> pd.DataFrame:
+    ctx = Context.make(panel, actor, by, measure, direction, thresholds)
     series_list = weekly_series(panel, actor, ctx.by, measure)
     if as_of is None:
         cutoff = max((s.weeks[-1] for s in series_list), default=None)
@@ -535,4 +555,6 @@ def find_resurgence(
         complete = np.flatnonzero(series.weeks + LAST_DAY <= as_of)
         return complete[-1:] if len(complete) else complete
 
-    return evaluate(series_list, rules, ctx, last_complete_week, as_of)
+    flags = evaluate(series_list, rules, ctx, last_complete_week, as_of)
+    flags.attrs["as_of"] = as_of
+    return flags
