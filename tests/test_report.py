@@ -13,9 +13,10 @@ import pytest
 from casualtystats import involving, load_incidents
 from casualtystats.cli import main
 from casualtystats.errors import CasualtyStatsError
+from casualtystats.outputs import write_atomic
 from casualtystats.report import build_report, compose, sections
 from casualtystats.report.figures import plot_text
-from casualtystats.report.html import esc, table, write_atomic
+from casualtystats.report.html import esc, table
 
 INJECTION = "<script>alert(1)</script>"
 REGIONS = {"Ninawa": (36.3, 43.1), "Anbar": (33.4, 42.0), "Raqqa": (35.95, 39.0)}

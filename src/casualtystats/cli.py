@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .errors import CasualtyStatsError
+from .outputs import write_atomic
 
 EXIT_USER_ERROR = 2
 
@@ -22,7 +23,7 @@ def _validate(args: argparse.Namespace) -> int:
     result = load_incidents(args.file, source=args.source)
     print(result.summary())
     out = Path(args.output) if args.output else Path(args.file).with_suffix(".quarantine.csv")
-    _write_atomic(out, result.quarantine.to_csv(index=False))
+    write_atomic(out, [result.quarantine.to_csv(index=False)])
     print(f"quarantine: {len(result.quarantine)} rows written to {out}")
     return 0
 
@@ -41,14 +42,6 @@ def _brief(args: argparse.Namespace) -> int:
     brief = briefing(args.files, args.month, actor=args.actor)
     print(json.dumps(brief.to_dict(), indent=2, default=str) if args.json else brief.to_markdown())
     return 0
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Temp file then rename, so a crash never leaves a half-written output."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -2,7 +2,7 @@
 
 Modules: `build` (composes the pipeline, progress, atomic write), `sections`
 (the page's sections from the results), `figures` (plotly figures from tidy
-panels), `html` (template, escaping, tables, atomic write) and `compose`
+panels), `html` (template, escaping, tables) and `compose`
 (what the report and the monthly briefing share).
 """
 

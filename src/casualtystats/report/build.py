@@ -31,11 +31,11 @@ from ..aggregate import monthly_panel, weekly_panel
 from ..changepoints import detect_change_points
 from ..errors import CasualtyStatsError
 from ..normalize import involving
+from ..outputs import write_atomic
 from ..resurgence import find_resurgence
 from ..sources import load_incidents
 from ..trend import fit_trend
 from . import compose
-from .html import write_atomic
 from .sections import ReportPage
 
 #: Regions with the most fatalities that get their own chart (flagged regions are added, up to MAX_REGION_CHARTS).
