@@ -80,8 +80,10 @@ def year_then(base, last4):
     [
         (year_then(1, [2, 2, 2, 2]), {}, True),  # exactly 2x
         (year_then(1, [2, 2, 2, 1]), {}, False),  # 1.75x
-        (year_then(0, [0, 0, 1, 0]), {}, True),  # new activity after a quiet year
-        (year_then(0, [0, 0, 1, 0]), {"threat_min_baseline": 0.5}, False),
+        (year_then(0, [1, 1, 1, 1]), {}, True),  # new activity after a quiet year
+        (year_then(0, [0, 0, 1, 0]), {}, False),  # one event: below a four-week average of 1
+        (year_then(0, [0, 0, 1, 0]), {"threat_min_recent": 0.25}, True),
+        (year_then(0, [1, 1, 1, 1]), {"threat_min_baseline": 0.5}, False),
         (year_then(0, [0, 0, 0, 0]), {}, False),  # nothing at all is no threat
         ([1] * 51 + [5, 5, 5, 5], {}, False),  # 51 weeks: not a full year before the month
         ([9] * 10 + year_then(1, [2, 2, 2, 2]), {}, True),  # older weeks do not count

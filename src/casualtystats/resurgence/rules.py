@@ -24,9 +24,11 @@ Rules (thresholds are keyword arguments with these defaults):
 - ``threat`` (ACLED Subnational Threat Tracker): the weekly mean of the last
   ``threat_weeks`` (4, "the last month") weeks is at least ``threat_ratio`` (2)
   times the weekly mean of the ``threat_baseline_weeks`` (52) weeks before that
-  month, the baseline being at least ``threat_min_baseline`` (0: activity in a
-  quiet area counts, as in ACLED's tracker). Down: at most half of a non-zero
-  baseline.
+  month, the baseline being at least ``threat_min_baseline`` (0: new activity in
+  a quiet area counts) and the month's weekly mean at least ``threat_min_recent``
+  (1: ACLED's dashboard keeps only admin-1 units whose four-week average is at
+  least one event, so a single event in a quiet area is not a threat). Down: at
+  most half of a non-zero baseline.
 - ``record`` (HDX Signals): the total of the last ``record_weeks`` (4 weeks =
   28 days, the weekly panel's nearest to HDX's 30 days) exceeds every 4-week
   total that ended in the ``record_years`` (1 or 3) years before the current
@@ -71,6 +73,7 @@ class Thresholds:
     threat_weeks: int = 4
     threat_baseline_weeks: int = 52
     threat_min_baseline: float = 0.0
+    threat_min_recent: float = 1.0
     record_weeks: int = 4
     record_years: tuple = (1, 3)
     record_min: float = 100.0
@@ -254,7 +257,7 @@ def threat_arrays(y: np.ndarray, t: Thresholds) -> dict:
     baseline = _masked(s.shift(w).rolling(b, min_periods=1).mean(), w + b - 1)
     ok = baseline >= t.threat_min_baseline
     with np.errstate(invalid="ignore"):
-        up = ok & (value > 0) & (value >= t.threat_ratio * baseline)
+        up = ok & (value > 0) & (value >= t.threat_min_recent) & (value >= t.threat_ratio * baseline)
         down = ok & (baseline > 0) & (value <= baseline / t.threat_ratio)
     return {"value": value, "baseline": baseline, "up": up, "down": down, "span": w}
 
