@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -176,3 +178,63 @@ def test_auto_knots_come_from_change_point_engine():
 def test_user_errors_are_casualtystats_errors(series, kwargs):
     with pytest.raises(CasualtyStatsError):
         fit_trend(series, **kwargs)
+
+
+def _assert_finite_fit(res):
+    f = res.fitted
+    assert np.isfinite(f[["fitted", "ci_low", "ci_high"]].to_numpy()).all()
+    assert ((f["ci_low"] <= f["fitted"]) & (f["fitted"] <= f["ci_high"])).all()
+    assert np.isfinite(res.growth_per_month.to_numpy()).all()
+
+
+def test_long_leading_zeros_fit_with_finite_bounded_intervals():
+    # 15 years of zero weeks (before an actor existed), then 6 years of events:
+    # the plain MLE does not exist (the log mean of the zero stretch runs to -inf).
+    # The fit must not raise or warn, and the zero stretch keeps a sane interval.
+    rng = np.random.default_rng(21)
+    n_zero, n_active = 780, 312
+    t = np.arange(n_active) / WEEKS_PER_YEAR
+    y = np.r_[np.zeros(n_zero), nb_draw(rng, np.exp(1.5 + 1.2 * np.sin(t)), 1.0)]
+    series = pd.Series(y, index=weekly_index(len(y), start="1989-01-02"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = fit_trend(series)
+    _assert_finite_fit(res)
+    assert res.fitted["ci_high"].iloc[: n_zero - 52].max() < 5  # not 1e11 events a week
+    assert res.fitted["fitted"].iloc[: n_zero - 52].max() < 0.1
+    assert abs(res.fitted["fitted"].iloc[n_zero + 100 :].mean() - y[n_zero + 100 :].mean()) < 1.5
+    assert any("below" in w for w in res.warnings) and "Warning:" in res.summary()
+
+
+def test_sparse_series_fits_without_warnings():
+    # 98% zero weeks with a few bursts (a quiet governorate): fits quietly, the
+    # dispersion stays within its bounds, the growth interval is finite.
+    rng = np.random.default_rng(13)
+    y = np.zeros(670)
+    y[rng.choice(670, 13, replace=False)] = rng.integers(1, 12, 13)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for model in ("negbin", "poisson"):
+            res = fit_trend(pd.Series(y, index=weekly_index(670)), model)
+            _assert_finite_fit(res)
+    assert 1 < fit_trend(y).dispersion <= 1e3
+
+
+@pytest.mark.shared
+def test_ucdp_iraq_from_1989_fits(ucdp_iraq_path):
+    # the report-stage bug: ISIS fatalities on a panel starting 1989 (ISIS rows start 2004)
+    import casualtystats as cs
+
+    inc = cs.involving(cs.load_incidents(ucdp_iraq_path).incidents, "ISIS")
+    panel = cs.weekly_panel(inc, by=None, start="1989-01-02")
+    res = fit_trend(panel.set_index("week")["fatalities_best"])
+    _assert_finite_fit(res)
+    assert res.fitted["ci_high"].loc[:"2003-01-01"].max() < 5
+
+
+def test_singular_design_is_a_trend_error():
+    # a knot at every week cannot be fitted: a clear error, not a numpy one
+    from casualtystats.trend import TrendError
+
+    with pytest.raises(TrendError, match="could not be fitted"):
+        fit_trend(np.arange(1, 13, dtype=float), "poisson", knots=list(range(1, 12)))
