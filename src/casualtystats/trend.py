@@ -27,10 +27,11 @@ two-harmonic annual cycle (state space).
 
 Fitting the GLMs: the design columns are centred and scaled (coefficients are
 reported back on the original basis: years since the first week), the fit
-starts from the Poisson fit, and it is a penalised IRLS with a weak ridge on the
-non-intercept coefficients. Without it a long all-zero stretch (years of zero
-weeks before an actor appears) has no finite maximum-likelihood estimate: the
-log mean there runs to -inf and the IRLS weights underflow. Problems that
+starts from the Poisson fit, and it is statsmodels' penalised GLM (the GLM
+likelihood with a weak ridge on the non-intercept coefficients; covariance from
+the penalised Fisher information). Without the ridge a long all-zero stretch
+(years of zero weeks before an actor appears) has no finite maximum-likelihood
+estimate: the log mean there runs to -inf and plain IRLS breaks down. Problems that
 remain (dispersion at its bound, no convergence, a trend pinned near zero) are
 listed in ``TrendResult.warnings`` and in ``summary()``. ``model_result`` is the
 statsmodels results object of the state-space models (None for the GLMs).
@@ -54,6 +55,8 @@ import pandas as pd
 import patsy
 import statsmodels.api as sm
 from scipy import optimize, stats
+from statsmodels.base._penalized import PenalizedMixin
+from statsmodels.base._penalties import L2ConstraintsPenalty
 
 from .errors import CasualtyStatsError
 
@@ -68,8 +71,8 @@ _GROWTH_DRAWS = 400
 # weeks before an actor existed; there it keeps the upper interval near 1/week
 # instead of 1e11 (sd 10 did that on the UCDP Iraq series from 1989).
 _RIDGE_SD = 1.0
-_ETA_BOUND = 30.0  # |log mean| cap inside IRLS, far outside any real weekly count
-_IRLS_MAXITER = 100
+_ETA_BOUND = 30.0  # |log mean| cap when evaluating means, far outside any real weekly count
+_NEWTON_MAXITER = 100
 _ALTERNATIONS = 25
 _DISPERSION_BOUNDS = (1e-8, 1e3)
 _NEGLIGIBLE_MEAN = 1e-3  # events per week: one in twenty years
@@ -265,39 +268,30 @@ def _loglike(y, mu, disp):
     return float(np.sum(stats.poisson.logpmf(y, mu)))
 
 
-def _irls(y, X, disp, ridge, beta):
-    """Penalised IRLS (Fisher scoring with step halving) for a log-link
-    Poisson/NB2 GLM with dispersion fixed. The weak ridge keeps the estimate
-    finite where the plain MLE does not exist: over a long all-zero stretch the
-    likelihood keeps rising as the log mean there goes to -inf. The linear
-    predictor is bounded so the weights never underflow to 0 or overflow.
+class _PenalizedGLM(PenalizedMixin, sm.GLM):
+    """statsmodels GLM maximising the log-likelihood minus an L2 penalty."""
+
+
+def _penalized_glm(y, X, disp, ridge, beta):
+    """Fit the log-link Poisson (disp = 0) or NB2 GLM with the dispersion fixed,
+    by statsmodels' penalised GLM (Newton, started from `beta`), maximising
+    loglike - sum(ridge * b**2) / 2. The weak ridge keeps the estimate finite
+    where the plain MLE does not exist: over a long all-zero stretch the
+    likelihood keeps rising as the log mean there goes to -inf.
     Returns (beta, information X'WX, penalised Hessian, log-likelihood, converged)."""
-
-    def evaluate(b):
-        eta = np.clip(X @ b, -_ETA_BOUND, _ETA_BOUND)
-        mu = np.exp(eta)
-        return eta, mu, _loglike(y, mu, disp) - 0.5 * np.sum(ridge * b**2)
-
-    eta, mu, objective = evaluate(beta)
-    converged = False
-    for _ in range(_IRLS_MAXITER):
-        w = mu / (1 + disp * mu)
-        z = eta + (y - mu) / mu
-        hessian = X.T @ (w[:, None] * X) + np.diag(ridge)
-        step = np.linalg.solve(hessian, X.T @ (w * z)) - beta
-        for _ in range(40):
-            cand = beta + step
-            cand_eta, cand_mu, cand_obj = evaluate(cand)
-            if cand_obj >= objective - 1e-12 * abs(objective):
-                break
-            step = step / 2
-        gain = cand_obj - objective
-        beta, eta, mu, objective = cand, cand_eta, cand_mu, cand_obj
-        if abs(gain) < 1e-9 * (abs(objective) + 1):
-            converged = True
-            break
+    family = sm.families.NegativeBinomial(alpha=disp) if disp > 0 else sm.families.Poisson()
+    model = _PenalizedGLM(y, X, family=family, penal=L2ConstraintsPenalty(weights=ridge / 2), pen_weight=1.0)
+    # a step may overshoot into overflow before Newton's line search pulls it back;
+    # the outcome is checked below and reported, not the intermediate steps
+    with np.errstate(all="ignore"):
+        res = model.fit(method="newton", start_params=beta, maxiter=_NEWTON_MAXITER, disp=0)
+    beta = np.asarray(res.params, dtype=float)
+    converged = bool(res.mle_retvals.get("converged", False)) and bool(np.all(np.isfinite(beta)))
+    if not np.all(np.isfinite(beta)):
+        raise TrendError("the trend model could not be fitted: the estimates diverged")
+    mu = np.exp(np.clip(X @ beta, -_ETA_BOUND, _ETA_BOUND))
     w = mu / (1 + disp * mu)
-    info = X.T @ (w[:, None] * X)
+    info = X.T @ (w[:, None] * X)  # expected (Fisher) information of the means
     return beta, info, info + np.diag(ridge), _loglike(y, mu, disp), converged
 
 
@@ -313,18 +307,18 @@ def _nb_dispersion(y, mu) -> float:
 
 
 def _fit_count_glm(y, X, model, ridge):
-    """Poisson, or NB2 with the dispersion by ML alternated with the IRLS of the
+    """Poisson, or NB2 with the dispersion by ML alternated with the fit of the
     means until both settle (as MASS::glm.nb), started from the Poisson fit.
     Returns (beta, cov, loglike, edf, dispersion, problems)."""
     problems = []
     start = np.zeros(X.shape[1])
     start[np.flatnonzero(ridge == 0)[:1]] = np.log(y.mean())
-    beta, info, hessian, llf, converged = _irls(y, X, 0.0, ridge, start)
+    beta, info, hessian, llf, converged = _penalized_glm(y, X, 0.0, ridge, start)
     disp = np.nan
     if model == "negbin":
         disp = _nb_dispersion(y, np.exp(np.clip(X @ beta, -_ETA_BOUND, _ETA_BOUND)))
         for _ in range(_ALTERNATIONS):
-            beta, info, hessian, llf, converged = _irls(y, X, disp, ridge, beta)
+            beta, info, hessian, llf, converged = _penalized_glm(y, X, disp, ridge, beta)
             new = _nb_dispersion(y, np.exp(np.clip(X @ beta, -_ETA_BOUND, _ETA_BOUND)))
             settled = abs(np.log(new / disp)) < 1e-4
             disp = new
@@ -332,14 +326,14 @@ def _fit_count_glm(y, X, model, ridge):
                 break
         else:
             problems.append("the NB dispersion and the trend did not settle jointly")
-        beta, info, hessian, llf, converged = _irls(y, X, disp, ridge, beta)
+        beta, info, hessian, llf, converged = _penalized_glm(y, X, disp, ridge, beta)
         if disp >= 0.999 * _DISPERSION_BOUNDS[1]:
             problems.append(
                 f"the NB dispersion reached its bound {_DISPERSION_BOUNDS[1]:g}: "
                 "the counts are almost all zeros with a few bursts, intervals are rough"
             )
     if not converged:
-        problems.append("the IRLS fit did not converge")
+        problems.append("the penalised GLM fit did not converge")
     cov = np.linalg.inv(hessian)
     if not np.all(np.isfinite(cov)) or not np.all(np.isfinite(beta)):
         raise TrendError("the trend model could not be fitted: non-finite estimates")
