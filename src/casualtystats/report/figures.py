@@ -53,7 +53,29 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
-def _band(fig: go.Figure, x, low, high, colour: str, name: str, row: int, legendgroup: str) -> None:
+def _measure(
+    fig: go.Figure, x, weekly: pd.DataFrame, measure: str, colour: str, label: str, row: int
+) -> None:
+    """One measure's best estimate as a line over the sources' low-high band."""
+    low, high = (_values(weekly[f"{measure}_{bound}"]) for bound in ("low", "high"))
+    _band(fig, x, low, high, colour, f"{label}: low-high", row, label)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_values(weekly[f"{measure}_best"]),
+            name=f"{label} (best)",
+            mode="lines",
+            line=dict(color=colour, width=1.3),
+            legendgroup=label,
+        ),
+        row=row,
+        col=1,
+    )
+
+
+def _band(
+    fig: go.Figure, x, low, high, colour: str, name: str, row: int, legendgroup: str, opacity: float = 0.25
+) -> None:
     """A shaded low-high range, drawn only over the weeks where both bounds are known.
 
     One polygon per run of such weeks (upper edge forward, lower edge back),
@@ -76,7 +98,7 @@ def _band(fig: go.Figure, x, low, high, colour: str, name: str, row: int, legend
             mode="lines",
             line=dict(width=0),
             fill="toself",
-            fillcolor=_rgba(colour, 0.25),
+            fillcolor=_rgba(colour, opacity),
             name=name,
             legendgroup=legendgroup,
             hoverinfo="skip",
@@ -124,57 +146,19 @@ def series_figure(
         row_heights=[0.62, 0.38] if has_injuries else [1.0],
     )
 
-    _band(
-        fig,
-        x,
-        _values(weekly["fatalities_low"]),
-        _values(weekly["fatalities_high"]),
-        FATALITIES,
-        "killed: low-high",
-        1,
-        "killed",
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=_values(weekly["fatalities_best"]),
-            name="killed (best)",
-            mode="lines",
-            line=dict(color=FATALITIES, width=1.3),
-            legendgroup="killed",
-        ),
-        row=1,
-        col=1,
-    )
+    _measure(fig, x, weekly, "fatalities", FATALITIES, "killed", 1)
     if trend is not None:
         fitted = trend.fitted
-        fig.add_trace(
-            go.Scatter(
-                x=fitted.index,
-                y=fitted["ci_high"],
-                mode="lines",
-                line=dict(width=0),
-                showlegend=False,
-                legendgroup="trend",
-                hoverinfo="skip",
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=fitted.index,
-                y=fitted["ci_low"],
-                mode="lines",
-                line=dict(width=0),
-                fill="tonexty",
-                fillcolor=_rgba(TREND, 0.15),
-                name="trend interval",
-                legendgroup="trend",
-                hoverinfo="skip",
-            ),
-            row=1,
-            col=1,
+        _band(
+            fig,
+            fitted.index,
+            fitted["ci_low"].to_numpy(dtype=float),
+            fitted["ci_high"].to_numpy(dtype=float),
+            TREND,
+            "trend interval",
+            1,
+            "trend",
+            opacity=0.15,
         )
         fig.add_trace(
             go.Scatter(
@@ -191,28 +175,7 @@ def series_figure(
     if change_points is not None:
         _mark_change_points(fig, x.reset_index(drop=True), change_points)
     if has_injuries:
-        _band(
-            fig,
-            x,
-            _values(weekly["injuries_low"]),
-            _values(weekly["injuries_high"]),
-            INJURIES,
-            "injured: low-high",
-            2,
-            "injured",
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=_values(weekly["injuries_best"]),
-                name="injured (best)",
-                mode="lines",
-                line=dict(color=INJURIES, width=1.3),
-                legendgroup="injured",
-            ),
-            row=2,
-            col=1,
-        )
+        _measure(fig, x, weekly, "injuries", INJURIES, "injured", 2)
         fig.update_yaxes(title_text=f"injured / {period}", row=2, col=1, rangemode="tozero")
     fig.update_yaxes(title_text=f"killed / {period}", row=1, col=1, rangemode="tozero")
     return _layout(fig, title, height)
