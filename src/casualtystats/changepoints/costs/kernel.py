@@ -3,7 +3,8 @@
 Numba can pass jitted functions as arguments, but such callers cannot be
 cached on disk safely (the cached code would hold the callee's address from
 another process), so the search methods call `segment_cost(kind, ...)` and
-each Cost class carries its `kind` ids. A new cost adds its function here.
+each Cost class carries its `kind` ids. A new cost adds its function here
+(in both dispatchers).
 """
 
 from __future__ import annotations
@@ -38,3 +39,32 @@ def segment_cost(kind, stats, params, start, end):
     if kind == NEGBIN:
         return negbin_segment_cost(stats, params, start, end)
     return np.nan
+
+
+@nb.njit(cache=True, inline="always")
+def _fill(cost, stats, params, starts, count, end, out):
+    for i in range(count):
+        out[i] = cost(stats, params, starts[i], end)
+
+
+@nb.njit(cache=True)
+def segment_costs(kind, stats, params, starts, count, end, out):
+    """out[i] = cost of y[starts[i]:end] for i < count. The cost is chosen once
+    per call, not once per segment, so the loop over candidates compiles to
+    straight-line code for each cost (PELT's hot loop)."""
+    if kind == L2:
+        _fill(l2_segment_cost, stats, params, starts, count, end, out)
+    elif kind == L2_REFERENCE:
+        _fill(l2_reference_cost, stats, params, starts, count, end, out)
+    elif kind == NORMAL_MEAN:
+        _fill(normal_mean_segment_cost, stats, params, starts, count, end, out)
+    elif kind == NORMAL_MEANVAR:
+        _fill(normal_meanvar_segment_cost, stats, params, starts, count, end, out)
+    elif kind == NORMAL_TREND:
+        _fill(normal_trend_segment_cost, stats, params, starts, count, end, out)
+    elif kind == POISSON:
+        _fill(poisson_segment_cost, stats, params, starts, count, end, out)
+    elif kind == NEGBIN:
+        _fill(negbin_segment_cost, stats, params, starts, count, end, out)
+    else:
+        out[:count] = np.nan

@@ -16,41 +16,55 @@ def l2_segment_cost(stats, params, start, end):
     return s2 - s1 * s1 / n
 
 
+@nb.njit(cache=True, inline="always")
+def _term(a, i, shift, square):
+    # the summed value: a[i], or (a[i] - shift)**2 as numpy's var computes it (d * d)
+    if square:
+        d = a[i] - shift
+        return d * d
+    return a[i]
+
+
 @nb.njit(cache=True)
-def numpy_block_sum(a, lo, n):
+def numpy_block_sum(a, lo, n, shift, square):
     """numpy's sum of at most 128 values: 8 running sums, combined pairwise, then the tail."""
     if n < 8:
         res = 0.0
         for i in range(n):
-            res += a[lo + i]
+            res += _term(a, lo + i, shift, square)
         return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    r0, r1 = _term(a, lo, shift, square), _term(a, lo + 1, shift, square)
+    r2, r3 = _term(a, lo + 2, shift, square), _term(a, lo + 3, shift, square)
+    r4, r5 = _term(a, lo + 4, shift, square), _term(a, lo + 5, shift, square)
+    r6, r7 = _term(a, lo + 6, shift, square), _term(a, lo + 7, shift, square)
     i = 8
     while i < n - n % 8:
-        r0 += a[lo + i]
-        r1 += a[lo + i + 1]
-        r2 += a[lo + i + 2]
-        r3 += a[lo + i + 3]
-        r4 += a[lo + i + 4]
-        r5 += a[lo + i + 5]
-        r6 += a[lo + i + 6]
-        r7 += a[lo + i + 7]
+        r0 += _term(a, lo + i, shift, square)
+        r1 += _term(a, lo + i + 1, shift, square)
+        r2 += _term(a, lo + i + 2, shift, square)
+        r3 += _term(a, lo + i + 3, shift, square)
+        r4 += _term(a, lo + i + 4, shift, square)
+        r5 += _term(a, lo + i + 5, shift, square)
+        r6 += _term(a, lo + i + 6, shift, square)
+        r7 += _term(a, lo + i + 7, shift, square)
         i += 8
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     while i < n:
-        res += a[lo + i]
+        res += _term(a, lo + i, shift, square)
         i += 1
     return res
 
 
 @nb.njit(cache=True)
-def numpy_pairwise_sum(a, lo, n):
-    """Sum of a[lo:lo + n] in numpy's order, so the rounding matches np.sum bit
-    for bit: blocks of at most 128, larger ranges split in two halves (the
-    first a multiple of 8 long) and the halves added. numpy recurses; this
-    walks the same tree with an explicit stack (recursive numba functions do
-    not survive the on-disk cache)."""
+def numpy_pairwise_sum(a, lo, n, shift=0.0, square=False):
+    """Sum of a[lo:lo + n] (or of its squared deviations from `shift`) in
+    numpy's order, so the rounding matches np.sum bit for bit: blocks of at
+    most 128, larger ranges split in two halves (the first a multiple of 8
+    long) and the halves added. numpy recurses; this walks the same tree with
+    an explicit stack (recursive numba functions do not survive the on-disk
+    cache). The squares are formed on the fly: no temporary array per call."""
+    if n <= 128:
+        return numpy_block_sum(a, lo, n, shift, square)
     depth = 64
     f_lo = np.empty(depth, dtype=np.int64)
     f_n = np.empty(depth, dtype=np.int64)
@@ -62,7 +76,7 @@ def numpy_pairwise_sum(a, lo, n):
     while top >= 0:
         m = f_n[top]
         if m <= 128:
-            result = numpy_block_sum(a, f_lo[top], m)
+            result = numpy_block_sum(a, f_lo[top], m, shift, square)
             top -= 1
             continue
         half = m // 2
@@ -88,12 +102,8 @@ def l2_reference_cost(stats, params, start, end):
     rounding: two passes, O(end - start)."""
     n = end - start
     y = stats[2]
-    mean = numpy_pairwise_sum(y, start, n) / n
-    squares = np.empty(n)
-    for i in range(n):
-        d = y[start + i] - mean
-        squares[i] = d * d
-    return (numpy_pairwise_sum(squares, 0, n) / n) * n
+    mean = numpy_pairwise_sum(y, start, n, 0.0, False) / n
+    return (numpy_pairwise_sum(y, start, n, mean, True) / n) * n
 
 
 class L2(Cost):

@@ -20,7 +20,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ..costs.kernel import segment_cost
+from ..costs.kernel import segment_cost, segment_costs
 
 
 @nb.njit(cache=True)
@@ -55,9 +55,10 @@ def pelt_search(
             admissible[n_adm] = t_new
             n_adm += 1
         fast_best = np.inf
+        segment_costs(kind, stats, params, admissible, n_adm, s, totals)
         for i in range(n_adm):
             t = admissible[i]
-            segment = segment_cost(kind, stats, params, t, s) + penalty
+            segment = totals[i] + penalty
             if length_weight != 0.0:
                 segment += length_weight * math.log(s - t)
             totals[i] = best_cost[t] + segment
