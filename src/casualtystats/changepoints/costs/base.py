@@ -4,7 +4,7 @@ A cost is fitted once to the series, which turns it into cumulative sums
 (`stats`, shape (k, n + 1)) and a few fixed parameters (`params`). Its
 `segment_cost` is a numba function of (stats, params, start, end) that costs
 the segment y[start:end] in O(1); the search methods call it from compiled
-code through costs.kernel.segment_cost(kind, ...), so any cost works with
+code through costs.kernel.segment_costs(kind, ...), so any cost works with
 any search method.
 
 Costs are -2 x log-likelihood up to a constant (except `l2`, which is the
@@ -55,7 +55,7 @@ class Cost:
     min_size: int = 1
     #: numba function (stats, params, start, end) -> float, O(1)
     segment_cost = None
-    #: its id in costs.kernel.segment_cost (how compiled search code calls it)
+    #: its id in costs.kernel.segment_costs (how compiled search code calls it)
     kind: int = -1
     #: id of a slower cost used to settle near-ties (see detection.pelt.pelt_search);
     #: -1 means the same as `kind`
@@ -82,7 +82,7 @@ class Cost:
         raise NotImplementedError
 
     def error(self, start: int, end: int) -> float:
-        """Cost of y[start:end] (from Python; PELT calls `segment_cost` directly)."""
+        """Cost of y[start:end] (from Python; PELT calls it through costs.kernel)."""
         return float(type(self).segment_cost(self.stats, self.params, start, end))
 
     @property

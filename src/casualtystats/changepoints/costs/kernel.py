@@ -1,10 +1,11 @@
 """One compiled entry point for every segment cost, selected by an integer id.
 
-Numba can pass jitted functions as arguments, but such callers cannot be
-cached on disk safely (the cached code would hold the callee's address from
-another process), so the search methods call `segment_cost(kind, ...)` and
-each Cost class carries its `kind` ids. A new cost adds its function here
-(in both dispatchers).
+Numba can pass jitted functions as run-time arguments, but such callers cannot
+be cached on disk safely (the cached code would hold the callee's address from
+another process), so the search methods call `segment_costs(kind, ...)` and
+each Cost class carries its `kind` ids. (`_fill` is inlined at compile time
+with a fixed cost, so no function is passed at run time.) A new cost adds its
+function here.
 """
 
 from __future__ import annotations
@@ -20,25 +21,6 @@ from .normal_trend import normal_trend_segment_cost
 from .poisson import poisson_segment_cost
 
 L2, L2_REFERENCE, NORMAL_MEAN, NORMAL_MEANVAR, NORMAL_TREND, POISSON, NEGBIN = range(7)
-
-
-@nb.njit(cache=True)
-def segment_cost(kind, stats, params, start, end):
-    if kind == L2:
-        return l2_segment_cost(stats, params, start, end)
-    if kind == L2_REFERENCE:
-        return l2_reference_cost(stats, params, start, end)
-    if kind == NORMAL_MEAN:
-        return normal_mean_segment_cost(stats, params, start, end)
-    if kind == NORMAL_MEANVAR:
-        return normal_meanvar_segment_cost(stats, params, start, end)
-    if kind == NORMAL_TREND:
-        return normal_trend_segment_cost(stats, params, start, end)
-    if kind == POISSON:
-        return poisson_segment_cost(stats, params, start, end)
-    if kind == NEGBIN:
-        return negbin_segment_cost(stats, params, start, end)
-    return np.nan
 
 
 @nb.njit(cache=True, inline="always")

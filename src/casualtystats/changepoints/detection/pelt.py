@@ -20,7 +20,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ..costs.kernel import segment_cost, segment_costs
+from ..costs.kernel import segment_costs
 
 
 @nb.njit(cache=True)
@@ -47,6 +47,9 @@ def pelt_search(
     admissible = np.empty(n + 1, dtype=np.int64)
     totals = np.empty(n + 1)
     is_reference = np.zeros(n + 1, dtype=np.bool_)
+    picks = np.empty(n + 1, dtype=np.int64)  # positions in `admissible` to cost again
+    starts = np.empty(n + 1, dtype=np.int64)
+    costs = np.empty(n + 1)
     n_adm = 0
     for s in range(min_size, n + 1):
         t_new = s - min_size
@@ -54,47 +57,112 @@ def pelt_search(
         if t_new == 0 or t_new >= min_size:
             admissible[n_adm] = t_new
             n_adm += 1
+        segment_costs(kind, stats, params, admissible, n_adm, s, costs)
         fast_best = np.inf
-        segment_costs(kind, stats, params, admissible, n_adm, s, totals)
         for i in range(n_adm):
-            t = admissible[i]
-            segment = totals[i] + penalty
-            if length_weight != 0.0:
-                segment += length_weight * math.log(s - t)
-            totals[i] = best_cost[t] + segment
+            totals[i] = _total(best_cost, admissible[i], s, costs[i], penalty, length_weight)
             is_reference[i] = False
-            if totals[i] < fast_best:
-                fast_best = totals[i]
+            fast_best = min(fast_best, totals[i])
         tol = tie_tol * (abs(fast_best) + penalty + 1.0 + tie_scale)
+
+        # near-best candidates, on the reference cost; the first minimum wins, as in ruptures
+        k = 0
+        for i in range(n_adm):
+            if totals[i] <= fast_best + tol:
+                picks[k] = i
+                k += 1
+        _recost(
+            reference_kind,
+            stats,
+            params,
+            admissible,
+            picks,
+            k,
+            s,
+            penalty,
+            length_weight,
+            best_cost,
+            totals,
+            is_reference,
+            starts,
+            costs,
+        )
         best = np.inf
         arg = -1
-        for i in range(n_adm):  # first minimum wins, as in ruptures
-            if totals[i] <= fast_best + tol:
-                t = admissible[i]
-                segment = segment_cost(reference_kind, stats, params, t, s) + penalty
-                if length_weight != 0.0:
-                    segment += length_weight * math.log(s - t)
-                totals[i] = best_cost[t] + segment
-                is_reference[i] = True
-                if totals[i] < best:
-                    best = totals[i]
-                    arg = t
+        for j in range(k):
+            i = picks[j]
+            if totals[i] < best:
+                best = totals[i]
+                arg = admissible[i]
         best_cost[s] = best
         last[s] = arg
-        kept = 0
+
+        # prune: candidates near the bound are judged on the reference cost too
         bound = best + penalty + slack
+        k = 0
         for i in range(n_adm):
             if not is_reference[i] and abs(totals[i] - bound) <= tol:
-                t = admissible[i]
-                segment = segment_cost(reference_kind, stats, params, t, s) + penalty
-                if length_weight != 0.0:
-                    segment += length_weight * math.log(s - t)
-                totals[i] = best_cost[t] + segment
+                picks[k] = i
+                k += 1
+        _recost(
+            reference_kind,
+            stats,
+            params,
+            admissible,
+            picks,
+            k,
+            s,
+            penalty,
+            length_weight,
+            best_cost,
+            totals,
+            is_reference,
+            starts,
+            costs,
+        )
+        kept = 0
+        for i in range(n_adm):
             if totals[i] <= bound:
                 admissible[kept] = admissible[i]
                 kept += 1
         n_adm = kept
     return best_cost, last
+
+
+@nb.njit(cache=True, inline="always")
+def _total(best_cost, t, s, cost, penalty, length_weight):
+    """F(t) + the penalised cost of the segment y[t:s]."""
+    segment = cost + penalty
+    if length_weight != 0.0:
+        segment += length_weight * math.log(s - t)
+    return best_cost[t] + segment
+
+
+@nb.njit(cache=True)
+def _recost(
+    kind,
+    stats,
+    params,
+    admissible,
+    picks,
+    k,
+    s,
+    penalty,
+    length_weight,
+    best_cost,
+    totals,
+    is_reference,
+    starts,
+    costs,
+):
+    """totals[picks[:k]] again, on cost `kind`, in one batched call."""
+    for j in range(k):
+        starts[j] = admissible[picks[j]]
+    segment_costs(kind, stats, params, starts, k, s, costs)
+    for j in range(k):
+        i = picks[j]
+        totals[i] = _total(best_cost, starts[j], s, costs[j], penalty, length_weight)
+        is_reference[i] = True
 
 
 def backtrack(last: np.ndarray, n: int) -> list[int]:
