@@ -50,6 +50,8 @@ def pelt_search(
     picks = np.empty(n + 1, dtype=np.int64)  # positions in `admissible` to cost again
     starts = np.empty(n + 1, dtype=np.int64)
     costs = np.empty(n + 1)
+    model = (reference_kind, stats, params, penalty, length_weight)
+    work = (admissible, totals, is_reference, picks, starts, costs)
     n_adm = 0
     for s in range(min_size, n + 1):
         t_new = s - min_size
@@ -66,27 +68,7 @@ def pelt_search(
         tol = tie_tol * (abs(fast_best) + penalty + 1.0 + tie_scale)
 
         # near-best candidates, on the reference cost; the first minimum wins, as in ruptures
-        k = 0
-        for i in range(n_adm):
-            if totals[i] <= fast_best + tol:
-                picks[k] = i
-                k += 1
-        _recost(
-            reference_kind,
-            stats,
-            params,
-            admissible,
-            picks,
-            k,
-            s,
-            penalty,
-            length_weight,
-            best_cost,
-            totals,
-            is_reference,
-            starts,
-            costs,
-        )
+        k = _recost_near(model, work, best_cost, n_adm, s, fast_best, tol)
         best = np.inf
         arg = -1
         for j in range(k):
@@ -99,27 +81,7 @@ def pelt_search(
 
         # prune: candidates near the bound are judged on the reference cost too
         bound = best + penalty + slack
-        k = 0
-        for i in range(n_adm):
-            if not is_reference[i] and abs(totals[i] - bound) <= tol:
-                picks[k] = i
-                k += 1
-        _recost(
-            reference_kind,
-            stats,
-            params,
-            admissible,
-            picks,
-            k,
-            s,
-            penalty,
-            length_weight,
-            best_cost,
-            totals,
-            is_reference,
-            starts,
-            costs,
-        )
+        _recost_near(model, work, best_cost, n_adm, s, bound, tol)
         kept = 0
         for i in range(n_adm):
             if totals[i] <= bound:
@@ -139,30 +101,24 @@ def _total(best_cost, t, s, cost, penalty, length_weight):
 
 
 @nb.njit(cache=True)
-def _recost(
-    kind,
-    stats,
-    params,
-    admissible,
-    picks,
-    k,
-    s,
-    penalty,
-    length_weight,
-    best_cost,
-    totals,
-    is_reference,
-    starts,
-    costs,
-):
-    """totals[picks[:k]] again, on cost `kind`, in one batched call."""
-    for j in range(k):
-        starts[j] = admissible[picks[j]]
+def _recost_near(model, work, best_cost, n_adm, s, centre, tol):
+    """Cost again, on the reference cost and in one batched call, every candidate
+    not yet so costed whose total lies within `tol` of `centre`. Returns how
+    many; their positions in `admissible` are picks[:k], in increasing order."""
+    kind, stats, params, penalty, length_weight = model
+    admissible, totals, is_reference, picks, starts, costs = work
+    k = 0
+    for i in range(n_adm):
+        if not is_reference[i] and abs(totals[i] - centre) <= tol:
+            picks[k] = i
+            starts[k] = admissible[i]
+            k += 1
     segment_costs(kind, stats, params, starts, k, s, costs)
     for j in range(k):
         i = picks[j]
         totals[i] = _total(best_cost, starts[j], s, costs[j], penalty, length_weight)
         is_reference[i] = True
+    return k
 
 
 def backtrack(last: np.ndarray, n: int) -> list[int]:
