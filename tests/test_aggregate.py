@@ -23,6 +23,8 @@ from casualtystats.schema import COUNT_COLUMNS
 PANELS = {"week": weekly_panel, "month": monthly_panel, "year": yearly_panel}
 DAY0 = pd.Timestamp("2023-11-20")
 BOUNDS = ("low", "best", "high")
+PRECISIONS = ["day", "day", "week", "month", "year", "range", "range"]
+MEASURES = ["incidents", *COUNT_COLUMNS]
 
 
 # --- a hypothesis strategy for small incident tables --------------------------
@@ -45,7 +47,8 @@ def incident_tables(draw, max_rows=25):
         rows.append(
             {
                 "date_start": start,
-                "date_end": start + pd.Timedelta(days=draw(st.sampled_from([0, 0, 0, 1, 4, 12]))),
+                "date_end": start + pd.Timedelta(days=draw(st.sampled_from([0, 0, 0, 1, 4, 6, 7, 12, 40]))),
+                "date_precision": draw(st.sampled_from(PRECISIONS)),
                 "actor": draw(st.sampled_from(["ISIS", "HTS", "SDF"])),
                 "target": draw(st.sampled_from(["Civilians", "SDF", None])),
                 "region": draw(st.sampled_from(["Raqqa", "Homs", "Anbar"])),
@@ -55,7 +58,10 @@ def incident_tables(draw, max_rows=25):
                 **{f"injuries_{b}": v for b, v in zip(BOUNDS, draw(count_triples()), strict=True)},
             }
         )
-    table = pd.DataFrame(rows, columns=["date_start", "date_end", *GROUP_COLUMNS, *COUNT_COLUMNS])
+    table = pd.DataFrame(
+        rows, columns=["date_start", "date_end", "date_precision", *GROUP_COLUMNS, *COUNT_COLUMNS]
+    )
+    table["date_precision"] = table["date_precision"].astype("str")
     for c in COUNT_COLUMNS:
         table[c] = table[c].astype("Int64")
     for c in GROUP_COLUMNS:
@@ -87,6 +93,14 @@ def n_periods(first: pd.Timestamp, last: pd.Timestamp, period: str) -> int:
     return last.year - first.year + 1
 
 
+def imprecise_for(incidents: pd.DataFrame, period: str) -> pd.Series:
+    """The documented rule, written out: dated less exactly than the period."""
+    coarse, longest = {"week": (["month", "year"], 7), "month": (["year"], 31), "year": ([], 366)}[period]
+    span = (incidents["date_end"] - incidents["date_start"]).dt.days + 1
+    ranged = incidents["date_precision"].eq("range")
+    return incidents["date_precision"].isin(coarse) | (ranged & (span > longest))
+
+
 def reference_cells(incidents: pd.DataFrame, period: str, by: list[str], week_start: str) -> pd.DataFrame:
     """Per-cell totals by the documented rule, with plain pandas (non-empty cells only)."""
     keys = [
@@ -108,7 +122,12 @@ def reference_cells(incidents: pd.DataFrame, period: str, by: list[str], week_st
 
 
 def panel_totals(panel: pd.DataFrame) -> pd.Series:
-    return panel[["incidents", *COUNT_COLUMNS]].astype("Float64").sum()
+    """Each measure summed over the panel, what was set aside as imprecise included."""
+    twins = [f"{m}_imprecise" for m in MEASURES]
+    main = panel[MEASURES].astype("Float64").sum()
+    if twins[0] not in panel:
+        return main
+    return main.add(panel[twins].astype("Float64").sum().set_axis(MEASURES))
 
 
 # --- properties ------------------------------------------------------------------
@@ -119,14 +138,21 @@ def panel_totals(panel: pd.DataFrame) -> pd.Series:
 def test_cells_follow_the_documented_rule_and_totals_are_conserved(incidents, by, period, week_start):
     kwargs = {"week_start": week_start} if period == "week" else {}
     panel = PANELS[period](incidents, by=by, **kwargs)
-    expected = reference_cells(incidents, period, by, week_start)
-    got = panel[panel["incidents"] > 0].reset_index(drop=True)
-    merged = expected.merge(got, on=[period, *by], how="outer", suffixes=("_ref", ""), indicator=True)
-    assert (merged["_merge"] == "both").all(), "non-empty cells differ"
-    for m in ["incidents", *COUNT_COLUMNS]:
-        ref, out = merged[f"{m}_ref"].astype("Float64"), merged[m].astype("Float64")
-        assert ref.isna().equals(out.isna()), m
-        assert (ref.fillna(-1) == out.fillna(-1)).all(), m
+    aside = imprecise_for(incidents, period)
+    twins = {f"{m}_imprecise": m for m in MEASURES}
+    parts = {  # the weekly measures hold the precisely dated part, the _imprecise twins the rest
+        "": (incidents[~aside], panel),
+        "imprecise": (incidents[aside], panel.drop(columns=MEASURES).rename(columns=twins)),
+    }
+    for part, (rows, cells) in parts.items():
+        expected = reference_cells(rows, period, by, week_start)
+        got = cells[cells["incidents"] > 0].reset_index(drop=True)
+        merged = expected.merge(got, on=[period, *by], how="outer", suffixes=("_ref", ""), indicator=True)
+        assert (merged["_merge"] == "both").all(), f"non-empty cells differ {part}"
+        for m in MEASURES:
+            ref, out = merged[f"{m}_ref"].astype("Float64"), merged[m].astype("Float64")
+            assert ref.isna().equals(out.isna()), (m, part)
+            assert (ref.fillna(-1) == out.fillna(-1)).all(), (m, part)
     # Conservation: incidents, low and best (known values, best falling back to low)
     # over the whole panel equal their sums over the incidents; high wherever known.
     totals = panel_totals(panel)
@@ -140,6 +166,8 @@ def test_cells_follow_the_documented_rule_and_totals_are_conserved(incidents, by
     # Empty cells are zeros, never missing.
     empty = panel[panel["incidents"] == 0]
     assert (empty[COUNT_COLUMNS].astype("Float64") == 0).all().all()
+    empty = panel[panel["incidents_imprecise"] == 0]
+    assert (empty[list(twins)].astype("Float64") == 0).all().all()
 
 
 @PROPERTY
@@ -204,7 +232,7 @@ def test_spreading_conserves_totals(incidents, period):
 def table(**columns) -> pd.DataFrame:
     frame = pd.DataFrame(columns)
     for c in frame.columns:
-        if c.startswith("date"):
+        if c in ("date_start", "date_end"):
             frame[c] = pd.to_datetime(frame[c])
         elif c in COUNT_COLUMNS:
             frame[c] = frame[c].astype("Int64")
@@ -246,6 +274,29 @@ def test_start_date_rule_and_spread():
     sunday_weeks = weekly_panel(incidents, by=None, week_start="SUN", spread=True)
     assert sunday_weeks["week"].tolist() == [pd.Timestamp("2023-12-31"), pd.Timestamp("2024-01-07")]
     assert sunday_weeks["incidents"].tolist() == [0.25, 0.75]
+
+
+def test_incidents_dated_less_exactly_than_the_period_are_set_aside_not_lost():
+    incidents = table(
+        date_start=["2016-01-01", "2016-01-05", "2016-01-06", "2016-01-12", "2016-01-13"],
+        date_end=["2016-12-31", "2016-01-31", "2016-01-06", "2016-04-30", "2016-01-18"],
+        date_precision=["year", "month", "day", "day", "range"],  # a kidnapping resolved in April: day
+        fatalities_best=[1700, 40, 3, 2, 5],
+    )
+    weekly = weekly_panel(incidents, by=None)
+    assert weekly["incidents"].tolist()[:3] == [0, 1, 2]  # weeks of 2015-12-28, 2016-01-04, 2016-01-11
+    assert weekly["fatalities_best"].tolist()[:3] == [0, 3, 7]
+    assert weekly["incidents_imprecise"].tolist()[:3] == [1, 1, 0]  # the year and the month report
+    assert weekly["fatalities_best_imprecise"].tolist()[:3] == [1700, 40, 0]
+    monthly = monthly_panel(incidents, by=None)  # a month-precise report is precise for a month
+    assert monthly["fatalities_best"].tolist() == [50]
+    assert monthly["fatalities_best_imprecise"].tolist() == [1700]
+    assert yearly_panel(incidents, by=None)["fatalities_best"].tolist() == [1750]
+    at_start = weekly_panel(incidents, by=None, imprecise="start")
+    assert "incidents_imprecise" not in at_start
+    assert at_start["fatalities_best"].tolist()[:3] == [1700, 43, 7]
+    with pytest.raises(PanelError, match="imprecise must be one of"):
+        weekly_panel(incidents, by=None, imprecise="drop")
 
 
 def test_range_covers_whole_periods_and_keeps_groups_seen_outside_it():
@@ -337,7 +388,11 @@ def test_ucdp_iraq_weekly_isis_fatalities(ucdp_iraq_path):
     isis = panel[panel["actor"] == "ISIS"]
     weeks = pd.date_range("2004-03-15", "2018-12-31", freq="7D")
     assert isis["week"].tolist() == list(weeks)  # every week, no gap
-    assert int(isis["fatalities_best"].sum()) == 75_072
+    # 63 events (5,666 killed) are dated over more than a week: kept, beside the weekly series
+    assert int(isis["fatalities_best"].sum()) == 75_072 - 5_666
+    assert int(isis["fatalities_best_imprecise"].sum()) == 5_666
+    assert int(isis["incidents_imprecise"].sum()) == 63
     assert isis["fatalities_best"].notna().all()
     months = monthly_panel(involving(incidents, "ISIS"), by=["actor"], start="2004-03-15", end="2018-12-31")
-    assert months.loc[months["actor"] == "ISIS", "fatalities_best"].sum() == 75_072
+    isis_months = months[months["actor"] == "ISIS"]
+    assert (isis_months["fatalities_best"] + isis_months["fatalities_best_imprecise"]).sum() == 75_072

@@ -16,6 +16,21 @@ Rules, the same for every period length:
 - Multi-day events. By default an incident belongs to the day it started
   (`date_start`). With ``spread=True`` it is split evenly over its days
   (`date_start` .. `date_end`), so panel values become fractional.
+- Dates coarser than the period (``imprecise="aside"``, the default). An incident
+  whose date is known less exactly than the period is long -- for weeks: precision
+  'month' or 'year' (UCDP date_prec 4-5, GTD iday=0 or imonth=0, ACLED
+  time_precision 3), or a 'range' (or unstated precision) whose `date_start` ..
+  `date_end` spans more than 7 days; for months: 'year', or a range of more than 31
+  days; for years: a range of more than 366 days -- is set aside from the period's
+  measures into ``<measure>_imprecise`` columns of the period it starts in. So a
+  year-long aggregated report ("1,700 killed in Anbar in 2006") is neither a
+  one-week spike in the series the models see nor lost: ``incidents`` +
+  ``incidents_imprecise`` (and each measure + its ``_imprecise`` twin) conserve
+  the totals, and ``*_imprecise`` says how much of each period is imprecisely
+  dated. A day-precise start with a long end (a kidnapping resolved months later)
+  is precise: its start is known. ``imprecise="start"`` counts every incident at
+  its start (no ``_imprecise`` columns); the rule needs `date_precision` and/or
+  `date_end` and is skipped for tables that have neither. Not used with ``spread``.
 - Unknown counts are never read as zero. In each cell (period x group):
 
   * ``*_best`` is the sum of the known best estimates; an incident that gave only a
@@ -33,8 +48,9 @@ Rules, the same for every period length:
 
   Consequences: ``low <= best <= high`` holds in every cell where all three are
   known, and totals are conserved: summed over the panel, ``incidents``,
-  ``*_low`` and ``*_best`` (as defined above) equal their sums over the
-  incidents in range, and ``*_high`` does wherever it is known.
+  ``*_low`` and ``*_best`` (as defined above, each plus its ``_imprecise`` twin)
+  equal their sums over the incidents in range, and ``*_high`` does wherever it
+  is known.
 
 Only the columns a call uses are needed: `date_start` (and `date_end` with
 ``spread=True``), the `by` columns, and whichever of the six measures are
@@ -43,6 +59,7 @@ present (absent measures are absent from the panel).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
 import duckdb
@@ -59,6 +76,12 @@ GROUP_COLUMNS = ("actor", "target", "region", "country", "event_type")
 PERIOD_COLUMNS = ("week", "month", "year")
 #: Accepted `week_start` values (ISO weeks start on Monday).
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+#: Ways to place incidents dated less exactly than the period (see the module docstring).
+IMPRECISE_RULES = ("aside", "start")
+#: Suffix of the columns that hold what was set aside as imprecisely dated.
+IMPRECISE_SUFFIX = "_imprecise"
+#: Per period: the date precisions coarser than it, and the longest precise range in days.
+_COARSER = {"week": (("month", "year"), 7), "month": (("year",), 31), "year": ((), 366)}
 
 # Day numbers are shifted by a multiple of 7 so that integer division also
 # floors correctly for dates before 1970 (DuckDB's // truncates toward zero).
@@ -91,8 +114,8 @@ def _one_period_column(df: pd.DataFrame) -> bool:
 
 def _cells_ordered(df: pd.DataFrame) -> bool:
     """low <= best <= high wherever both sides are known (tolerant of float rounding)."""
-    for measure in ("fatalities", "injuries"):
-        cols = [f"{measure}_{b}" for b in ("low", "best", "high")]
+    for measure, suffix in itertools.product(("fatalities", "injuries"), ("", IMPRECISE_SUFFIX)):
+        cols = [f"{measure}_{b}{suffix}" for b in ("low", "best", "high")]
         present = [c for c in cols if c in df.columns]
         for i, lower in enumerate(present):
             for upper in present[i + 1 :]:
@@ -154,6 +177,7 @@ PanelSchema = pa.DataFrameSchema(
             None, checks=[pa.Check(_is_numeric, element_wise=False, error="numeric"), pa.Check.ge(0)]
         ),
         **{c: _measure_column(required=False) for c in COUNT_COLUMNS},
+        **{f"{c}{IMPRECISE_SUFFIX}": _measure_column(required=False) for c in ("incidents", *COUNT_COLUMNS)},
     },
     checks=[
         pa.Check(_one_period_column, error="exactly one period column: week, month or year"),
@@ -176,6 +200,7 @@ def weekly_panel(
     end=None,
     week_start: str = "MON",
     spread: bool = False,
+    imprecise: str = "aside",
 ) -> pd.DataFrame:
     """Weekly totals per group, long and complete (see the module docstring for the rules).
 
@@ -187,13 +212,16 @@ def weekly_panel(
     start, end : dates; the panel covers the whole weeks containing them.
     week_start : first day of the week, ``"MON"`` (ISO weeks) .. ``"SUN"``.
     spread : split a multi-day incident evenly over its days (fractional values).
+    imprecise : ``"aside"`` (default): incidents dated less exactly than a week go to
+        the ``*_imprecise`` columns, not the weekly measures; ``"start"``: at their start.
 
     Returns
     -------
     DataFrame validated by `PanelSchema`: `week` (first day), the `by` columns,
-    `incidents` and the measures present in the input, sorted by group then week.
+    `incidents` and the measures present in the input (with their ``_imprecise``
+    twins when the rule applies), sorted by group then week.
     """
-    return _panel(incidents, "week", by, start, end, week_start, spread)
+    return _panel(incidents, "week", by, start, end, week_start, spread, imprecise)
 
 
 def monthly_panel(
@@ -202,9 +230,10 @@ def monthly_panel(
     start=None,
     end=None,
     spread: bool = False,
+    imprecise: str = "aside",
 ) -> pd.DataFrame:
     """Calendar-month totals per group; `month` is the first day of the month. See `weekly_panel`."""
-    return _panel(incidents, "month", by, start, end, "MON", spread)
+    return _panel(incidents, "month", by, start, end, "MON", spread, imprecise)
 
 
 def yearly_panel(
@@ -213,9 +242,10 @@ def yearly_panel(
     start=None,
     end=None,
     spread: bool = False,
+    imprecise: str = "aside",
 ) -> pd.DataFrame:
     """Calendar-year totals per group; `year` is 1 January of the year. See `weekly_panel`."""
-    return _panel(incidents, "year", by, start, end, "MON", spread)
+    return _panel(incidents, "year", by, start, end, "MON", spread, imprecise)
 
 
 # --- the one code path --------------------------------------------------------
@@ -281,8 +311,49 @@ def _as_datetime(series: pd.Series, name: str) -> pd.Series:
         raise PanelError(f"column {name!r} is not a date: {exc}") from exc
 
 
-def _aggregate_sql(periods: _Periods, by: list[str], measures: list[str], spread: bool) -> str:
-    """The group-by: period key, group columns, incident count and cell totals."""
+def _imprecise_sql(period: str, columns) -> str | None:
+    """SQL condition of an incident dated less exactly than `period` (module docstring), or
+    None when the table says nothing about date precision."""
+    coarse, longest = _COARSER[period]
+    tests = []
+    if "date_precision" in columns and coarse:
+        tests.append(f"date_precision IN ({', '.join(repr(c) for c in coarse)})")
+    if "date_end" in columns:
+        span = f"datediff('day', date_start, date_end) + 1 > {longest}"
+        # a day-precise start is known even when the event lasted long (a kidnapping)
+        ranged = "coalesce(date_precision, 'range') = 'range'" if "date_precision" in columns else "TRUE"
+        tests.append(f"({ranged} AND {span})")
+    return f"coalesce({' OR '.join(tests)}, FALSE)" if tests else None
+
+
+def _cell_sql(
+    by_measure: list[str], measures: list[str], where: str | None, total: str, weight: str
+) -> list[str]:
+    """Cell totals of the incidents selected by `where` (all when None); aliases in `by_measure`."""
+    only = f" FILTER (WHERE {where})" if where else ""
+    columns = []
+    for m, alias in zip(measures, by_measure, strict=True):
+        name, bound = m.rsplit("_", 1)
+        if bound == "best":
+            low = f"{name}_low" if f"{name}_low" in measures else "NULL"
+            value = total.format(f"coalesce({m}, {low}){weight}", only)
+        elif bound == "low":
+            value = total.format(f"{m}{weight}", only)
+        else:  # high: a bound only if every selected incident in the cell has one
+            value = (
+                f"CASE WHEN count({m}){only} = count(*){only} THEN {total.format(f'{m}{weight}', only)} END"
+            )
+        if where:  # a cell may hold incidents of the other kind only: then this part is 0, not unknown
+            value = f"CASE WHEN count(*){only} = 0 THEN 0 ELSE {value} END"
+        columns.append(f"{value} AS {alias}")
+    return columns
+
+
+def _aggregate_sql(
+    periods: _Periods, by: list[str], measures: list[str], spread: bool, aside: str | None
+) -> str:
+    """The group-by: period key, group columns, incident count and cell totals (and the
+    totals of what `aside` sets apart, under the ``_imprecise`` names)."""
     if spread:
         # One row per day of each incident, weighted 1/days, so an incident's
         # weights sum to exactly one over its days.
@@ -291,21 +362,21 @@ def _aggregate_sql(periods: _Periods, by: list[str], measures: list[str], spread
             " FROM (SELECT *, datediff('day', date_start, date_end) + 1 AS n_days FROM incidents))"
         )
         day, count, weight = "day", "sum(w)", " * w"
-        total = "sum({})"
+        total = "sum({}){}"
     else:
         source, day, count, weight = "incidents", "date_start", "count(*)", ""
-        total = "CAST(sum({}) AS BIGINT)"
-    columns = [f"{periods.sql(day)} AS period_key", *by, f"{count} AS incidents"]
-    for m in measures:
-        name, bound = m.rsplit("_", 1)
-        if bound == "best":
-            low = f"{name}_low" if f"{name}_low" in measures else "NULL"
-            value = total.format(f"coalesce({m}, {low}){weight}")
-        elif bound == "low":
-            value = total.format(f"{m}{weight}")
-        else:  # high: a bound only if every incident in the cell has one
-            value = f"CASE WHEN count({m}) = count(*) THEN {total.format(f'{m}{weight}')} END"
-        columns.append(f"{value} AS {m}")
+        total = "CAST(sum({}){} AS BIGINT)"
+    columns = [f"{periods.sql(day)} AS period_key", *by]
+    if aside is None:
+        columns += [f"{count} AS incidents", *_cell_sql(measures, measures, None, total, weight)]
+    else:
+        twins = [f"{m}{IMPRECISE_SUFFIX}" for m in measures]
+        columns += [
+            f"count(*) FILTER (WHERE NOT ({aside})) AS incidents",
+            f"count(*) FILTER (WHERE {aside}) AS incidents{IMPRECISE_SUFFIX}",
+            *_cell_sql(measures, measures, f"NOT ({aside})", total, weight),
+            *_cell_sql(twins, measures, aside, total, weight),
+        ]
     group_order = ", ".join(f'"{c}" NULLS LAST' for c in by)
     group_code = f"dense_rank() OVER (ORDER BY {group_order}) - 1" if by else "0"
     return (
@@ -314,9 +385,11 @@ def _aggregate_sql(periods: _Periods, by: list[str], measures: list[str], spread
     )
 
 
-def _panel(incidents, period, by, start, end, week_start, spread) -> pd.DataFrame:
+def _panel(incidents, period, by, start, end, week_start, spread, imprecise="aside") -> pd.DataFrame:
     by = _group_columns(by)
     periods = _Periods(period, week_start)
+    if imprecise not in IMPRECISE_RULES:
+        raise PanelError(f"imprecise must be one of {IMPRECISE_RULES}, got {imprecise!r}")
     if not isinstance(incidents, pd.DataFrame):
         raise PanelError(f"incidents must be a pandas DataFrame, got {type(incidents).__name__}")
     dates = ["date_start", "date_end"] if spread else ["date_start"]
@@ -327,7 +400,15 @@ def _panel(incidents, period, by, start, end, week_start, spread) -> pd.DataFram
     for m in measures:
         if not _is_numeric(incidents[m]):
             raise PanelError(f"column {m!r} is not numeric ({incidents[m].dtype})")
-    frame = incidents[[*dates, *by, *measures]]  # copy-on-write: no data copied
+    aside = None
+    if imprecise == "aside" and not spread:
+        dating = [c for c in ("date_end", "date_precision") if c in incidents.columns]
+        aside = _imprecise_sql(period, dating)
+        dates += [c for c in dating if c == "date_end"]
+        extra = [c for c in dating if c == "date_precision"] if aside else []
+    else:
+        extra = []
+    frame = incidents[[*dates, *extra, *by, *measures]]  # copy-on-write: no data copied
     for d in dates:
         if not pd.api.types.is_datetime64_dtype(frame[d]):
             frame = frame.assign(**{d: _as_datetime(frame[d], d)})
@@ -343,7 +424,7 @@ def _panel(incidents, period, by, start, end, week_start, spread) -> pd.DataFram
             ).fetchone()[0]
             if bad:
                 raise PanelError(f"{bad} incidents lack date_start/date_end or end before they start")
-        cells = con.execute(_aggregate_sql(periods, by, measures, spread)).df()
+        cells = con.execute(_aggregate_sql(periods, by, measures, spread, aside)).df()
     finally:
         con.close()
 
@@ -351,8 +432,9 @@ def _panel(incidents, period, by, start, end, week_start, spread) -> pd.DataFram
     if keys.isna().any():
         raise PanelError(f"{int(cells.loc[keys.isna(), 'incidents'].sum())} incidents have no date_start")
     keys = keys.to_numpy(dtype=np.int64)
+    twins = [f"{c}{IMPRECISE_SUFFIX}" for c in ("incidents", *measures)] if aside else []
     if start is None and end is None and len(keys) == 0:
-        return _empty_panel(period, by, measures, spread)
+        return _empty_panel(period, by, [*measures, *twins[1:]], spread, twins[:1])
     # A bound not given is the first/last incident's period, never beyond the other bound.
     data_first, data_last = (int(keys.min()), int(keys.max())) if len(keys) else (None, None)
     first = periods.key(start) if start is not None else None
@@ -379,8 +461,9 @@ def _panel(incidents, period, by, start, end, week_start, spread) -> pd.DataFram
     panel = {period: np.tile(periods.first_days(np.arange(first, last + 1)), n_groups)}
     for c in by:
         panel[c] = groups[c].take(rows).reset_index(drop=True)
-    panel["incidents"] = _scatter(cells["incidents"][in_range], cell, size, integer=not spread, masked=False)
-    for m in measures:
+    for c in ("incidents", *twins[:1]):
+        panel[c] = _scatter(cells[c][in_range], cell, size, integer=not spread, masked=False)
+    for m in [*measures, *twins[1:]]:
         panel[m] = _scatter(cells[m][in_range], cell, size, integer=integer, masked=True)
     return PanelSchema.validate(pd.DataFrame(panel))
 
@@ -400,13 +483,13 @@ def _scatter(values: pd.Series, cell: np.ndarray, size: int, *, integer: bool, m
     return pd.arrays.FloatingArray(out, mask)
 
 
-def _empty_panel(period, by, measures, spread) -> pd.DataFrame:
+def _empty_panel(period, by, measures, spread, counts=()) -> pd.DataFrame:
     dtype = "Float64" if spread else "Int64"
     panel = pd.DataFrame(
         {
             period: pd.Series(dtype="datetime64[ns]"),
             **{c: pd.Series(dtype="str") for c in by},
-            "incidents": pd.Series(dtype="float64" if spread else "int64"),
+            **{c: pd.Series(dtype="float64" if spread else "int64") for c in ("incidents", *counts)},
             **{m: pd.Series(dtype=dtype) for m in measures},
         }
     )
