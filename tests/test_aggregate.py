@@ -396,3 +396,21 @@ def test_ucdp_iraq_weekly_isis_fatalities(ucdp_iraq_path):
     months = monthly_panel(involving(incidents, "ISIS"), by=["actor"], start="2004-03-15", end="2018-12-31")
     isis_months = months[months["actor"] == "ISIS"]
     assert (isis_months["fatalities_best"] + isis_months["fatalities_best_imprecise"]).sum() == 75_072
+
+
+def test_an_unvalidated_table_gets_one_sentence_naming_rows_and_rule():
+    incidents = table(
+        date_start=["2024-01-01", "2024-01-02", "2024-01-03"],
+        fatalities_low=[5, 1, 9],
+        fatalities_best=[3, 1, 2],
+        injuries_best=[0, -1, 0],
+    )
+    with pytest.raises(PanelError) as err:
+        weekly_panel(incidents, by=None)
+    message = str(err.value)
+    assert "injuries_best >= 0" in message and "(rows 1)" in message and "IncidentSchema" in message
+    with pytest.raises(
+        PanelError, match=r"2 incident\(s\) break the rule fatalities_low <= fatalities_best \(rows 0, 2\)"
+    ):
+        weekly_panel(incidents.drop(columns="injuries_best"), by=None)
+    assert "Check" not in message and "validator" not in message

@@ -39,3 +39,60 @@ def test_unreadable_file_exits_2_with_one_line(capsys):
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and "truncated" in lines[0]
     assert "Traceback" not in captured.err
+
+
+def test_quarantine_csv_cannot_run_formulas_and_keeps_raw_cells(tmp_path, capsys):
+    """CSV injection: cells a spreadsheet would execute are neutralised; Parquet keeps them exactly."""
+    evil = ["+cmd|' /C calc'!A0", "@SUM(1+1)", "=1+1", "-2+3+cmd|' /C calc'!A0", "\t=1"]
+    path = tmp_path / "evil.csv"
+    rows = [f'e{i},TEST,2024-01-05,Iraq,Anbar,ISIS,"{cell}"' for i, cell in enumerate(evil)]
+    rows.append("plain,TEST,2024-01-05,Iraq,Anbar,ISIS,-3")
+    path.write_text("incident_id,source,date_start,country,region,actor,fatalities_best\n" + "\n".join(rows))
+    out = tmp_path / "q.csv"
+    assert main(["validate", str(path), "-o", str(out)]) == 0
+    assert "raw cells exactly" in capsys.readouterr().out
+    written = pd.read_csv(out, dtype=str, keep_default_na=False)
+    cells = written["fatalities_best"].tolist()
+    assert cells[: len(evil)] == ["'" + c for c in evil]  # shown as text by any spreadsheet
+    assert cells[-1] == "-3"  # a plain number is not a formula
+    for column in written.columns:  # no cell anywhere starts a formula
+        assert not written[column].str.match(r"^[=+@\t\r]").any(), column
+    raw = pd.read_parquet(out.with_suffix(".parquet"))
+    assert raw["fatalities_best"].tolist() == [*evil, "-3"]
+
+
+def test_neutralise_formulas_touches_only_risky_text():
+    from casualtystats.outputs import neutralise_formulas
+
+    frame = pd.DataFrame({"text": ["\r=1", "-1.5e3", "a=b", None], "number": [-1, 2, 3, 4]})
+    out = neutralise_formulas(frame)
+    assert out["text"].tolist()[:3] == ["'\r=1", "-1.5e3", "a=b"] and pd.isna(out["text"].iloc[3])
+    assert out["number"].tolist() == [-1, 2, 3, 4]
+    assert frame["text"].iloc[0] == "\r=1"  # the input is not modified
+
+
+def test_write_atomic_removes_temporaries_a_killed_build_left(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from casualtystats.outputs import remove_stale_temporaries, write_atomic
+
+    out = tmp_path / "report.html"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    killed = tmp_path / f".report.html.{dead.stdout.strip()}.abc123.tmp"  # left by SIGKILL
+    killed.write_text("half a report")
+    running = tmp_path / f".report.html.{os.getpid()}.def456.tmp"  # a build still in progress
+    running.write_text("being written")
+    old = tmp_path / ".report.html.xyz789.tmp"  # the format before process ids, long ago
+    old.write_text("old")
+    os.utime(old, (0, 0))
+    other = tmp_path / ".other.html.1.abc.tmp"
+    other.write_text("another output's")
+    write_atomic(out, ["<html></html>"])
+    assert out.read_text() == "<html></html>"
+    assert not killed.exists() and not old.exists()
+    assert running.exists() and other.exists()
+    assert remove_stale_temporaries(out) == []

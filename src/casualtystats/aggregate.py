@@ -311,6 +311,30 @@ def _as_datetime(series: pd.Series, name: str) -> pd.Series:
         raise PanelError(f"column {name!r} is not a date: {exc}") from exc
 
 
+def _check_counts(incidents: pd.DataFrame, measures: list[str]) -> None:
+    """The incident schema's count rules, at the panel's boundary: a table that was never
+    validated gets one sentence naming the rule and the rows, not a failed panel check."""
+    values = {}
+    for m in measures:
+        if not _is_numeric(incidents[m]):
+            raise PanelError(f"column {m!r} is not numeric ({incidents[m].dtype})")
+        values[m] = incidents[m].to_numpy(dtype=float, na_value=np.nan)
+    broken = [(f"{m} >= 0", values[m] < 0) for m in measures]
+    for measure in ("fatalities", "injuries"):
+        present = [f"{measure}_{b}" for b in ("low", "best", "high") if f"{measure}_{b}" in values]
+        broken += [
+            (f"{lo} <= {hi}", values[lo] > values[hi]) for lo, hi in itertools.combinations(present, 2)
+        ]
+    for rule, bad in broken:
+        if bad.any():
+            rows = incidents.index[bad]
+            shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+            raise PanelError(
+                f"{len(rows)} incident(s) break the rule {rule} (rows {shown}); "
+                "load files with load_incidents, or validate the table with IncidentSchema, first"
+            )
+
+
 def _imprecise_sql(period: str, columns) -> str | None:
     """SQL condition of an incident dated less exactly than `period` (module docstring), or
     None when the table says nothing about date precision."""
@@ -397,9 +421,7 @@ def _panel(incidents, period, by, start, end, week_start, spread, imprecise="asi
     if missing:
         raise PanelError(f"the incident table has no column {missing} (needed for this panel)")
     measures = [m for m in COUNT_COLUMNS if m in incidents.columns]
-    for m in measures:
-        if not _is_numeric(incidents[m]):
-            raise PanelError(f"column {m!r} is not numeric ({incidents[m].dtype})")
+    _check_counts(incidents, measures)
     aside = None
     if imprecise == "aside" and not spread:
         dating = [c for c in ("date_end", "date_precision") if c in incidents.columns]

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .errors import CasualtyStatsError
-from .outputs import write_atomic
+from .outputs import write_table
 
 EXIT_USER_ERROR = 2
 
@@ -23,8 +23,8 @@ def _validate(args: argparse.Namespace) -> int:
     result = load_incidents(args.file, source=args.source)
     print(result.summary())
     out = Path(args.output) if args.output else Path(args.file).with_suffix(".quarantine.csv")
-    write_atomic(out, [result.quarantine.to_csv(index=False)])
-    print(f"quarantine: {len(result.quarantine)} rows written to {out}")
+    csv, raw = write_table(out, result.quarantine)
+    print(f"quarantine: {len(result.quarantine)} rows written to {csv} (raw cells exactly: {raw})")
     return 0
 
 
@@ -51,7 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="load a file, print what was accepted and quarantined")
     p.add_argument("file")
     p.add_argument("--source", choices=["native", "ucdp", "gtd", "acled"], help="force the format")
-    p.add_argument("-o", "--output", help="quarantine CSV (default: FILE.quarantine.csv)")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="quarantine CSV (default: FILE.quarantine.csv); formula-like cells neutralised, raw in .parquet",
+    )
     p.set_defaults(run=_validate)
 
     p = sub.add_parser("report", help="build the self-contained HTML trend report")
