@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DATA   ?= datasets/incidents_sample.csv datasets/reported_incidents.csv
+DATA   ?= datasets/ucdp_ged_iraq_isis.csv
 OUT    ?= reports/report.html
 
 .PHONY: install test report bench lint clean
