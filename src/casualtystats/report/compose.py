@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..aggregate import IMPRECISE_SUFFIX
 from ..errors import CasualtyStatsError
 
 #: Panel measure -> the word the outputs use.
@@ -96,18 +97,24 @@ def combined_totals(panel: pd.DataFrame) -> dict:
     """The measures of several periods of a one-series panel taken together, by the
     panels' own rules one level up: `best` and `low` add what is known (unknown when
     no period with incidents knows them); `high` is unknown as soon as one period
-    with incidents has no upper bound. Periods without incidents add nothing."""
-    active = panel[panel["incidents"] > 0]
-    out = {"incidents": int(panel["incidents"].sum())}
+    with incidents has no upper bound. Periods without incidents add nothing.
+    What the panel set aside as imprecisely dated (`*_imprecise`) counts too."""
+    parts = [("", "incidents")]
+    if f"incidents{IMPRECISE_SUFFIX}" in panel:
+        parts.append((IMPRECISE_SUFFIX, f"incidents{IMPRECISE_SUFFIX}"))
+    out = {"incidents": int(sum(panel[count].sum() for _, count in parts))}
     for col, name in MEASURES.items():
         if col == "incidents":
             continue
-        values = active[col]
-        if col.endswith("_high") and values.isna().any():
-            out[name] = None
-        else:
-            total = values.sum(min_count=1)
-            out[name] = None if pd.isna(total) else int(total)
+        known = []
+        for suffix, count in parts:
+            values = panel.loc[panel[count] > 0, col + suffix]
+            if col.endswith("_high") and values.isna().any():
+                known = [None]
+                break
+            known.append(values.sum(min_count=1))
+        known = [k for k in known if k is None or not pd.isna(k)]
+        out[name] = None if not known or None in known else int(sum(known))
     return out
 
 
