@@ -66,6 +66,7 @@ class BacktestResult:
     end: pd.Timestamp
     by: list = field(default_factory=list)
     false_alarm_budget: float | None = None
+    directions: tuple = ("up",)
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per rule and direction: onsets, detected, detection rate,
@@ -74,7 +75,7 @@ class BacktestResult:
         false alarm by chance (a detection rate near it means little)."""
         rows = []
         directions = sorted(
-            set(self.detections["direction"]) | set(self.false_alarms["direction"]) or {"up"},
+            set(self.detections["direction"]) | set(self.false_alarms["direction"]) | set(self.directions),
             key=("up", "down").index,
         )
         for rule in self.rules:
@@ -191,6 +192,7 @@ def backtest(
         end=weeks[replay[-1]],
         by=by_cols,
         false_alarm_budget=ctx.budget,
+        directions=ctx.directions,
     )
 
 
@@ -282,7 +284,11 @@ def _detections(flags, onsets, rules, ctx, group_keys, weeks, window, tolerance)
 def _false_alarms(flags, onsets, ctx, weeks, window, tolerance, step) -> pd.DataFrame:
     """The first flag of every alarm (run of consecutive flagged replay weeks)
     that no onset explains."""
-    onset_weeks = onsets.assign(week=[_onset_week(d, weeks) for d in onsets["date"]])
+    onset_weeks = onsets.assign(
+        week=pd.Series(
+            [_onset_week(d, weeks) for d in onsets["date"]], index=onsets.index, dtype="datetime64[ns]"
+        )
+    )
     rows = []
     for (rule, direction, *key), group in flags.groupby(["rule", "direction", *ctx.by], sort=False):
         stride = (step if rule == "changepoint" else 1) * WEEK

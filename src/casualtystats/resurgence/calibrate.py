@@ -22,13 +22,13 @@ convention; a rule whose defaults already honour the budget is unchanged):
   then 0.01, 0.001, 0.0001); see `rules.changepoint_flags` for how its history
   is counted.
 
-The chosen threshold is the smallest candidate c such that every candidate
-at least as strict as c keeps the replayed alarms within the budget (a run of
-flags can split into several when the threshold rises, so the count is not
-monotone in the threshold; requiring it of all stricter candidates makes the
-choice monotone in the budget). Candidates are the default and every rule
-strength observed up to that week, so the choice is exact, not on a grid, and
-uses only the data known then. A rule with no admissible threshold is silenced
+The chosen threshold is the smallest candidate that keeps the replayed alarms
+within the budget. Candidates are the default and every rule strength observed
+up to that week (the alarm count only changes there), so the choice is exact,
+not on a grid, and uses only the data known then. It rises as the budget
+shrinks (a smaller budget admits a subset of the candidates), although the
+count itself need not fall as the threshold rises (a run of flags can split).
+A rule with no admissible threshold is silenced
 (threshold infinite). A series needs 1/budget years of history before the
 budget admits its first alarm.
 """
@@ -87,7 +87,7 @@ def threshold_path(
     years = np.asarray(years, dtype=float)
     n = len(strength)
     with np.errstate(invalid="ignore"):
-        at_default = strength >= default
+        at_default = (strength >= default) & np.isfinite(default)  # an infinite threshold silences the rule
     if budget is None:
         alarms = np.cumsum(run_starts(at_default))
         return ThresholdPath(np.full(n, float(default)), at_default, alarms, years)
@@ -103,10 +103,9 @@ def threshold_path(
     alarms = np.cumsum(run_starts(flagged), axis=1)
     allowed = budget * years + 1e-9
     seen = seen_from[:, None] <= np.arange(n)[None, :]
-    # a candidate not yet observed is not a choice at that point and constrains nothing
-    ok = (alarms <= allowed[None, :]) | ~seen
-    ok_and_stricter = np.logical_and.accumulate(ok[::-1], axis=0)[::-1]
-    pick = np.argmax(ok_and_stricter & seen, axis=0)  # the silenced row always qualifies
+    # a candidate not yet observed is not a choice at that point
+    within = (alarms <= allowed[None, :]) & seen
+    pick = np.argmax(within, axis=0)  # the smallest admissible; the silenced row always is
     cols = np.arange(n)
     return ThresholdPath(candidates[pick], flagged[pick, cols], alarms[pick, cols], years)
 
