@@ -125,7 +125,7 @@ def test_evidence_names_the_threshold_the_budget_gave():
     row = out.iloc[0]
     ratio = float(row["threshold"].split()[1])
     assert ratio > 2 and "default 2" in row["threshold"]
-    assert f"set the surge ratio to {ratio:.2f}" in row["evidence"]
+    assert f"raised the surge ratio from 2 to {ratio:.2f}: " in row["evidence"]
     assert f"asks for at least {ratio:.2f} times" in row["evidence"]
 
 

@@ -117,4 +117,4 @@ def test_changepoint_alert_start_is_the_first_week_of_its_run():
 
     assert flagged_on(start)["alert_start"].tolist() == [start]
     assert flagged_on(start - pd.Timedelta(weeks=4)).empty
-    assert "false-alarm budget of 1 a year set the interval level" in row["evidence"]
+    assert "The false-alarm budget of 1 a year keeps the default interval level 95%" in row["evidence"]

@@ -369,13 +369,20 @@ def threshold_text(rule: str, value: float, ctx: Context) -> str:
     return f"{name} {shown} (false-alarm budget {_num(ctx.budget)} a year; default {default:g})"
 
 
-def budget_sentence(what: str, alarms: int, years: float, default: str, ctx: Context) -> str:
+def budget_sentence(
+    name: str, value: str, default: str, counted: int, years: float, ctx: Context, unit: str = "alarm"
+) -> str:
+    """What the budget did to the rule's threshold, and the history's count at it."""
     if ctx.budget is None:
         return ""
+    did = (
+        f"keeps the default {name} {default}"
+        if value == default
+        else f"raised the {name} from {default} to {value}"
+    )
     return (
-        f" The false-alarm budget of {_num(ctx.budget)} a year set {what} (default {default}): "
-        f"{alarms} alarm{'s' if alarms != 1 else ''} in the {years:.1f} years of this series' history "
-        f"at that threshold."
+        f" The false-alarm budget of {_num(ctx.budget)} a year {did}: {counted} {unit}{'s' if counted != 1 else ''} "
+        f"in the {years:.1f} years of this series' history at that {name}."
     )
 
 
@@ -416,7 +423,7 @@ def tracker_flags(rule: str, series: Series, positions, ctx: Context) -> list[di
                     f"the surge rule asks for {at_least} {factor} times "
                     f"a baseline of at least {_num(t.surge_min_baseline)}."
                 )
-                setting = f"the surge ratio to {_num(threshold)}"
+                name = "surge ratio"
             elif rule == "threat":
                 text = (
                     f"{series.label}: {what} averaged {_num(value)} per week in the {t.threat_weeks} weeks "
@@ -424,7 +431,7 @@ def tracker_flags(rule: str, series: Series, positions, ctx: Context) -> list[di
                     f"{t.threat_baseline_weeks} weeks before ({_num(baseline)}); the threat rule asks for "
                     f"{at_least} {factor} times."
                 )
-                setting = f"the threat ratio to {_num(threshold)}"
+                name = "threat ratio"
             else:
                 n_years = int(arrays["years"][pos])
                 text = (
@@ -433,9 +440,11 @@ def tracker_flags(rule: str, series: Series, positions, ctx: Context) -> list[di
                     f"year{'s' if n_years > 1 else ''} before (previous high {_num(baseline)}; "
                     f"minimum {_num(threshold)})."
                 )
-                setting = f"the record minimum to {_num(threshold)}"
+                name = "record minimum"
             default = _num(getattr(t, CALIBRATED[rule]))
-            text += budget_sentence(setting, int(path.alarms[pos]), float(path.years[pos]), default, ctx)
+            text += budget_sentence(
+                name, _num(threshold), default, int(path.alarms[pos]), float(path.years[pos]), ctx
+            )
             rows.append(
                 _row(
                     rule,
@@ -628,16 +637,14 @@ class ChangepointReplay:
                     f"after {regime}; BOCPD probability of a change in the last {k} weeks: {prob:.2f}; "
                     f"data to {_day(as_of)}."
                 )
-                text += (
-                    budget_sentence(
-                        f"the interval level to {_level(alpha)}",
-                        reading.alarms[direction],
-                        n / WEEKS_PER_YEAR,
-                        _level(ctx.thresholds.alpha),
-                        ctx,
-                    )
-                    .replace(" alarm", " qualifying change")
-                    .replace("at that threshold", "at that level")
+                text += budget_sentence(
+                    "interval level",
+                    _level(alpha),
+                    _level(ctx.thresholds.alpha),
+                    reading.alarms[direction],
+                    n / WEEKS_PER_YEAR,
+                    ctx,
+                    unit="qualifying change",
                 )
                 rows.append(
                     _row(
