@@ -118,3 +118,19 @@ def test_changepoint_alert_start_is_the_first_week_of_its_run():
     assert flagged_on(start)["alert_start"].tolist() == [start]
     assert flagged_on(start - pd.Timedelta(weeks=4)).empty
     assert "The false-alarm budget of 1 a year keeps the default interval level 95%" in row["evidence"]
+
+
+def test_changepoint_level_rises_as_the_budget_shrinks():
+    from casualtystats.resurgence.rules import Context, read_changepoints, weekly_series
+
+    panel = planted_panel(SEEDS[0])
+    (series,) = [s for s in weekly_series(panel, "ISIS", ["region"], "fatalities_best") if s.key == (CHANGED,)]
+    end = len(series.values) - 1
+    alphas = []
+    for budget in (None, 10.0, 1.0, 0.5, 0.2, 0.0):
+        ctx = Context.make(panel, "ISIS", "region", "fatalities_best", "up", {}, budget)
+        reading = read_changepoints(series, end, ctx)
+        alphas.append(reading.alpha["up"] or 0.0)  # None: the budget silenced the rule
+        assert reading.flags("up") is (alphas[-1] > 0)
+    assert alphas == sorted(alphas, reverse=True)
+    assert alphas[0] == 0.05 and alphas[-1] == 0.0

@@ -19,8 +19,8 @@ convention; a rule whose defaults already honour the budget is unchanged):
 - threat: ``threat_ratio`` (likewise);
 - record: ``record_min``, the smallest 4-week total that may count as a record;
 - changepoint: the evidence level of the rate-ratio interval (``alpha`` 0.05,
-  then 0.01, 0.001, 0.0001); see `rules.changepoint_flags` for how its history
-  is counted.
+  then 0.01, 0.001, 0.0001); see `rules.read_changepoints` for how its history
+  is counted (from its fit of that history, not a weekly replay).
 
 The chosen threshold is the smallest candidate that keeps the replayed alarms
 within the budget. Candidates are the default and every rule strength observed

@@ -39,7 +39,9 @@ False-alarm budget (``false_alarm_budget``, alarms per series-year, default
 `DEFAULT_FALSE_ALARM_BUDGET` = 1): each rule's threshold (surge and threat
 ratio, record minimum, changepoint evidence level) is raised from its default
 just enough that the rule, replayed on the series' own history, raises at most
-that many alarms a year (see `calibrate`); ``None`` keeps the fixed defaults.
+that many alarms a year (see `calibrate`; the changepoint rule counts them on
+its fit of that history, see `read_changepoints`); ``None`` keeps the fixed
+defaults.
 
 Alerts: consecutive flagged weeks are one alert; ``alert_start`` is the first
 week of the current run, each week judged on the data and threshold known then.
