@@ -96,7 +96,12 @@ def test_flags_before_the_onset_window_are_not_detections():
     assert not res.detections["detected"].any()
     # and a window of 0 weeks keeps only same-week flags
     on_time = backtest(
-        p, pd.DataFrame({"date": [week(71)]}), rules=("record",), record_min=30, window=0, false_alarm_budget=None
+        p,
+        pd.DataFrame({"date": [week(71)]}),
+        rules=("record",),
+        record_min=30,
+        window=0,
+        false_alarm_budget=None,
     )
     assert not on_time.detections["detected"].any()
 

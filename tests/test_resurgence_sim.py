@@ -124,7 +124,9 @@ def test_changepoint_level_rises_as_the_budget_shrinks():
     from casualtystats.resurgence.rules import Context, read_changepoints, weekly_series
 
     panel = planted_panel(SEEDS[0])
-    (series,) = [s for s in weekly_series(panel, "ISIS", ["region"], "fatalities_best") if s.key == (CHANGED,)]
+    (series,) = [
+        s for s in weekly_series(panel, "ISIS", ["region"], "fatalities_best") if s.key == (CHANGED,)
+    ]
     end = len(series.values) - 1
     alphas = []
     for budget in (None, 10.0, 1.0, 0.5, 0.2, 0.0):
