@@ -26,8 +26,11 @@ simulation it is replayed every 4 weeks (`--step`), for Iraq as a whole every
 week (`--national-step`) and for the 19 governorates x 2 measures every 8 weeks
 (`--regional-step`); the tracker rules every week.
 
+Part 3 (`--speed`, alone): seconds for the report's flag step on UCDP Iraq
+(`find_resurgence`, all rules, 19 governorates x 2 measures), fixed vs budget.
+
 Run: .venv/bin/python benchmarks/backtest.py [--step N] [--national-step N] [--regional-step N]
-     [--plot reports/backtest_power.html]
+     [--plot reports/backtest_power.html] [--speed]
 """
 
 from __future__ import annotations
@@ -161,6 +164,24 @@ def real(step: int, regional_step: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return onsets.reset_index(), costs.reindex(columns=list(MODES)).reset_index()
 
 
+def flag_step_speed() -> pd.DataFrame:
+    """Seconds for the report's flag step (all rules, 19 governorates x 2 measures), fixed vs budget."""
+    incidents = cs.involving(cs.load_incidents(UCDP_IRAQ).incidents, "ISIS")
+    regional = cs.weekly_panel(incidents, by=["actor", "region"], start="2004-03-15", end="2018-12-31")
+    measures = ("incidents", "fatalities_best")
+    cs.find_resurgence(regional, measure=measures, as_of="2010-01-03")  # compile and warm up once
+    rows = []
+    for as_of in ("2014-06-30", "2018-12-31"):
+        row = {"as_of": as_of}
+        for mode, budget in MODES.items():
+            began = time.perf_counter()
+            cs.find_resurgence(regional, measure=measures, as_of=as_of, false_alarm_budget=budget)
+            row[f"{mode} s"] = time.perf_counter() - began
+        row["budget / fixed"] = row["budget s"] / row["fixed s"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def plot(power: pd.DataFrame, path: Path) -> None:
     import plotly.express as px
 
@@ -189,10 +210,15 @@ def main(argv=None) -> int:
     parser.add_argument("--national-step", type=int, default=1, help="the same for Iraq as a whole")
     parser.add_argument("--regional-step", type=int, default=8, help="the same for the Iraqi governorates")
     parser.add_argument("--plot", type=Path, help="also write the power curve as an HTML chart")
+    parser.add_argument("--speed", action="store_true", help="only time the report's flag step on UCDP Iraq")
     args = parser.parse_args(argv)
     pd.set_option("display.width", 200)
     fmt = {"float_format": lambda v: f"{v:.2f}", "na_rep": "-", "index": False}
 
+    if args.speed:
+        print("find_resurgence on UCDP GED Iraq, 19 governorates x 2 measures, all rules (seconds):")
+        print(flag_step_speed().to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        return 0
     t0 = time.perf_counter()
     power = simulated(args.step)
     print(
