@@ -1,5 +1,7 @@
 """Backtest: the replay equals running find_resurgence week by week on the data
-known then, and detections, delays and false alarms are scored as documented."""
+known then (thresholds under the default false-alarm budget included), and
+detections, delays and false alarms are scored as documented (on the fixed
+thresholds, whose answers are known by hand)."""
 
 from __future__ import annotations
 
@@ -66,7 +68,7 @@ def steady_then_jump():
 def test_scoring_of_known_flags():
     p = panel({"Anbar": steady_then_jump(), "Diyala": [2] * 100})
     truth = pd.DataFrame({"region": ["Anbar"], "date": [week(70) + pd.Timedelta(days=3)]})
-    res = backtest(p, truth, rules=("surge", "threat", "record"), record_min=30)
+    res = backtest(p, truth, rules=("surge", "threat", "record"), record_min=30, false_alarm_budget=None)
     det = res.detections.set_index("rule")
     # surge: 10 >= 2 x 2 at week 70 itself
     assert det.loc["surge", "detected"] and det.loc["surge", "delay_weeks"] == 0
@@ -90,17 +92,24 @@ def test_flags_before_the_onset_window_are_not_detections():
     p = panel({"Anbar": steady_then_jump()})
     # an onset placed 30 weeks after the jump: the flags of the jump precede it
     late = pd.DataFrame({"date": [week(100 - 1)]})
-    res = backtest(p, late, rules=("surge",), by="region")
+    res = backtest(p, late, rules=("surge",), by="region", false_alarm_budget=None)
     assert not res.detections["detected"].any()
     # and a window of 0 weeks keeps only same-week flags
-    on_time = backtest(p, pd.DataFrame({"date": [week(71)]}), rules=("record",), record_min=30, window=0)
+    on_time = backtest(
+        p,
+        pd.DataFrame({"date": [week(71)]}),
+        rules=("record",),
+        record_min=30,
+        window=0,
+        false_alarm_budget=None,
+    )
     assert not on_time.detections["detected"].any()
 
 
 def test_truth_without_groups_applies_to_every_group_and_down_is_inferred():
     p = panel({"A": [8] * 60 + [2] * 20, "B": [8] * 80})
     truth = pd.DataFrame({"date": [week(60)], "direction": ["down"]})
-    res = backtest(p, truth, rules=("threat",))
+    res = backtest(p, truth, rules=("threat",), false_alarm_budget=None)
     det = res.detections.set_index("region")
     # the month's mean falls to half the year's 8 at week 62: (8 + 2 + 2 + 2) / 4 = 3.5 <= 4
     assert det.loc["A", "detected"] and det.loc["A", "delay_weeks"] == 2
@@ -117,7 +126,17 @@ def test_changepoint_replay_equals_weekly_find_resurgence():
     )
     expected = replay_by_hand(p, ("changepoint",), 30, 59)
     pd.testing.assert_frame_equal(canonical(res.flags), canonical(expected))
+    # the default budget (1 a year) admits no alarm before the series has a year of history
     det = res.detections.iloc[0]
+    assert det["detected"] and det["delay_weeks"] == 52 - 40
+    fixed = backtest(
+        p,
+        pd.DataFrame({"region": ["A"], "date": [week(40)]}),
+        rules=("changepoint",),
+        start=week(30),
+        false_alarm_budget=None,
+    )
+    det = fixed.detections.iloc[0]
     assert det["detected"] and det["delay_weeks"] <= 8
 
 

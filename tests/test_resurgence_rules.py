@@ -3,14 +3,20 @@ the as_of cut (no look-ahead), output shape, evidence text and user errors."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casualtystats import find_resurgence
+from casualtystats import find_resurgence as find_budgeted
 from casualtystats.errors import CasualtyStatsError
+
+# The known answers below are those of the fixed thresholds (no false-alarm budget);
+# tests/test_resurgence_budget.py covers the budget.
+find_resurgence = partial(find_budgeted, false_alarm_budget=None)
 
 START = pd.Timestamp("2021-01-04")  # a Monday
 
@@ -175,6 +181,12 @@ def test_no_look_ahead_for_tracker_rules(data, cut, shift):
     known = full[full["week"] <= as_of]
     kwargs = {"rules": ("surge", "threat", "record"), "as_of": as_of, "direction": "both", "record_min": 20}
     pd.testing.assert_frame_equal(find_resurgence(full, **kwargs), find_resurgence(known, **kwargs))
+    # thresholds under a budget are set from the same known weeks
+    for budget in (0.5, 2.0):
+        pd.testing.assert_frame_equal(
+            find_budgeted(full, false_alarm_budget=budget, **kwargs),
+            find_budgeted(known, false_alarm_budget=budget, **kwargs),
+        )
 
 
 def test_output_columns_and_groups():
@@ -237,11 +249,14 @@ def test_other_actor_is_filtered_out():
         {"measure": "wounded"},
         {"by": "province"},
         {"direction": "sideways"},
+        {"false_alarm_budget": -1},
+        {"false_alarm_budget": "often"},
+        {"changepoint_step": 0},
     ],
 )
 def test_user_errors(kwargs):
     with pytest.raises(CasualtyStatsError):
-        find_resurgence(panel({"R": [1, 1, 1, 1, 1]}), **kwargs)
+        find_budgeted(panel({"R": [1, 1, 1, 1, 1]}), **kwargs)
 
 
 def test_several_measures_are_judged_separately_and_thresholds_recorded():

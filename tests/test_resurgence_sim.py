@@ -102,3 +102,37 @@ def test_backtest_on_simulated_doubling_detects_it_early():
     assert det.loc["changepoint", "detected"]
     assert det.loc["changepoint", "delay_weeks"] <= 16
     assert np.isfinite(res.summary_frame()["false_alarms_per_year"]).all()
+
+
+def test_changepoint_alert_start_is_the_first_week_of_its_run():
+    # the run is read every `changepoint_step` (4) weeks back from the week judged
+    panel = planted_panel(SEEDS[0])
+    row = changepoint_flags(SEEDS[0]).query("region == @CHANGED").iloc[0]
+    start = row["alert_start"]
+    assert row["date"] <= start <= row["as_of"]
+
+    def flagged_on(week) -> pd.DataFrame:
+        out = cs.find_resurgence(panel, rules="changepoint", as_of=week + pd.Timedelta(days=6))
+        return out[(out["region"] == CHANGED) & (out["direction"] == "up")]
+
+    assert flagged_on(start)["alert_start"].tolist() == [start]
+    assert flagged_on(start - pd.Timedelta(weeks=4)).empty
+    assert "The false-alarm budget of 1 a year keeps the default interval level 95%" in row["evidence"]
+
+
+def test_changepoint_level_rises_as_the_budget_shrinks():
+    from casualtystats.resurgence.rules import Context, read_changepoints, weekly_series
+
+    panel = planted_panel(SEEDS[0])
+    (series,) = [
+        s for s in weekly_series(panel, "ISIS", ["region"], "fatalities_best") if s.key == (CHANGED,)
+    ]
+    end = len(series.values) - 1
+    alphas = []
+    for budget in (None, 10.0, 1.0, 0.5, 0.2, 0.0):
+        ctx = Context.make(panel, "ISIS", "region", "fatalities_best", "up", {}, budget)
+        reading = read_changepoints(series, end, ctx)
+        alphas.append(reading.alpha["up"] or 0.0)  # None: the budget silenced the rule
+        assert reading.flags("up") is (alphas[-1] > 0)
+    assert alphas == sorted(alphas, reverse=True)
+    assert alphas[0] == 0.05 and alphas[-1] == 0.0

@@ -38,6 +38,7 @@ _API = {
     "TrendResult": "trend",
     "find_resurgence": "resurgence",
     "backtest": "resurgence",
+    "alert_history": "resurgence",
     "build_report": "report",
     "briefing": "briefing",
 }
@@ -65,7 +66,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs only; __all__ above lists them a
     from .changepoints import BOCPDResult, ChangePoints, bocpd, detect_change_points
     from .normalize import involving, normalize_actors, normalize_regions
     from .report import build_report
-    from .resurgence import backtest, find_resurgence
+    from .resurgence import alert_history, backtest, find_resurgence
     from .schema import IncidentSchema
     from .simulate import SimulatedIncidents, simulate_incidents
     from .sources import LoadError, LoadResult, load_incidents

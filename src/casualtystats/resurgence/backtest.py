@@ -6,7 +6,9 @@ as_of = the last day of W, i.e. on the weeks up to W only. The tracker rules
 (surge, threat, record) are computed for all weeks at once from backward
 windows, which is the same as evaluating them week by week (tests check it);
 the changepoint rule refits the change points on the history up to W, every
-`step` weeks (default every week).
+`step` weeks (default every week). Under a false-alarm budget (the default,
+as in `find_resurgence`) every replayed week sets its thresholds from the data
+known then, so the replay is what `find_resurgence` would have said each week.
 
 Scoring, per rule, group and direction ("up" or "down"):
 
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .calibrate import DEFAULT_FALSE_ALARM_BUDGET
 from .rules import (
     RULES,
     UP_ONLY,
@@ -62,6 +65,8 @@ class BacktestResult:
     start: pd.Timestamp
     end: pd.Timestamp
     by: list = field(default_factory=list)
+    false_alarm_budget: float | None = None
+    directions: tuple = ("up",)
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per rule and direction: onsets, detected, detection rate,
@@ -70,7 +75,7 @@ class BacktestResult:
         false alarm by chance (a detection rate near it means little)."""
         rows = []
         directions = sorted(
-            set(self.detections["direction"]) | set(self.false_alarms["direction"]) or {"up"},
+            set(self.detections["direction"]) | set(self.false_alarms["direction"]) | set(self.directions),
             key=("up", "down").index,
         )
         for rule in self.rules:
@@ -109,7 +114,12 @@ class BacktestResult:
             f"Backtest {self.start.date()} to {self.end.date()}, {self.monitored_series_years:.1f} series-years "
             f"monitored; detection = a flag of the right direction within {self.window} weeks after the onset "
             f"(about a change that began at most {self.tolerance} weeks before it); "
-            f"changepoint replayed every {self.step} week(s), the other rules every week."
+            f"changepoint replayed every {self.step} week(s), the other rules every week; "
+            + (
+                "fixed thresholds."
+                if self.false_alarm_budget is None
+                else f"thresholds under a false-alarm budget of {self.false_alarm_budget:g} a year."
+            )
         )
         body = table.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-")
         return f"{head}\n{body}"
@@ -129,12 +139,15 @@ def backtest(
     window: int = 26,
     tolerance: int = 8,
     step: int = 1,
+    false_alarm_budget: float | None = DEFAULT_FALSE_ALARM_BUDGET,
     **thresholds,
 ) -> BacktestResult:
     """Replay `rules` on every week from `start` to `end` (only the data known
     then) and score them against `truth` (columns `date`, optional `direction`
     ("up"/"down", default "up") and `by` columns). `direction=None` replays
-    "both" directions when the truth has a downward onset, else "up"."""
+    "both" directions when the truth has a downward onset, else "up".
+    `false_alarm_budget` and the thresholds are those of `find_resurgence`
+    (None: fixed thresholds). An empty truth table scores every alarm as false."""
     by_cols = normalize_by(by)
     rules = check_rules(rules)
     onsets = _onsets(truth, actor, by_cols)
@@ -142,7 +155,7 @@ def backtest(
         direction = "both" if (onsets["direction"] == "down").any() else "up"
     if int(step) < 1 or int(window) < 0 or int(tolerance) < 0:
         raise ResurgenceError("step must be >= 1 and window, tolerance >= 0 weeks")
-    ctx = Context.make(panel, actor, by_cols, measure, direction, thresholds)
+    ctx = Context.make(panel, actor, by_cols, measure, direction, thresholds, false_alarm_budget)
     series_list = weekly_series(panel, actor, by_cols, measure)
     if not series_list:
         raise ResurgenceError("the panel has no rows to replay")
@@ -178,6 +191,8 @@ def backtest(
         start=weeks[replay[0]],
         end=weeks[replay[-1]],
         by=by_cols,
+        false_alarm_budget=ctx.budget,
+        directions=ctx.directions,
     )
 
 
@@ -269,7 +284,11 @@ def _detections(flags, onsets, rules, ctx, group_keys, weeks, window, tolerance)
 def _false_alarms(flags, onsets, ctx, weeks, window, tolerance, step) -> pd.DataFrame:
     """The first flag of every alarm (run of consecutive flagged replay weeks)
     that no onset explains."""
-    onset_weeks = onsets.assign(week=[_onset_week(d, weeks) for d in onsets["date"]])
+    onset_weeks = onsets.assign(
+        week=pd.Series(
+            [_onset_week(d, weeks) for d in onsets["date"]], index=onsets.index, dtype="datetime64[ns]"
+        )
+    )
     rows = []
     for (rule, direction, *key), group in flags.groupby(["rule", "direction", *ctx.by], sort=False):
         stride = (step if rule == "changepoint" else 1) * WEEK

@@ -35,9 +35,22 @@ Rules (thresholds are keyword arguments with these defaults):
   window, and is at least ``record_min`` (100). Up only: a record low is not a
   signal.
 
+False-alarm budget (``false_alarm_budget``, alarms per series-year, default
+`DEFAULT_FALSE_ALARM_BUDGET` = 1): each rule's threshold (surge and threat
+ratio, record minimum, changepoint evidence level) is raised from its default
+just enough that the rule, replayed on the series' own history, raises at most
+that many alarms a year (see `calibrate`; the changepoint rule counts them on
+its fit of that history, see `read_changepoints`); ``None`` keeps the fixed
+defaults.
+
+Alerts: consecutive flagged weeks are one alert; ``alert_start`` is the first
+week of the current run, each week judged on the data and threshold known then.
+
 The tracker rules are computed for every week at once from backward-looking
 windows, so the value at week t uses weeks up to t only; `backtest` relies on
-this and `find_resurgence` takes the last week.
+this and `find_resurgence` takes the last week. The changepoint rule's past
+(alert starts, `alert_history`) is refitted every ``changepoint_step`` (4)
+weeks back from the week judged.
 """
 
 from __future__ import annotations
@@ -51,11 +64,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CasualtyStatsError
+from .calibrate import DEFAULT_FALSE_ALARM_BUDGET, WEEKS_PER_YEAR, series_years, threshold_path
 
 RULES = ("changepoint", "surge", "threat", "record")
 UP_ONLY = frozenset({"record"})
 DIRECTIONS = ("up", "down")
-WEEKS_PER_YEAR = 365.25 / 7
+#: Evidence levels (alpha of the rate-ratio interval) the budget may raise the changepoint rule to.
+CHANGEPOINT_ALPHAS = (0.05, 0.01, 0.001, 0.0001)
 WEEK = pd.Timedelta(days=7)
 LAST_DAY = pd.Timedelta(days=6)
 
@@ -79,6 +94,7 @@ class Thresholds:
     record_min: float = 100.0
     changepoint_recent_weeks: int = 52
     changepoint_min_weeks: int = 12
+    changepoint_step: int = 4
     alpha: float = 0.05
 
     @classmethod
@@ -102,6 +118,7 @@ class Thresholds:
             "threat_baseline_weeks",
             "record_weeks",
             "changepoint_min_weeks",
+            "changepoint_step",
         ):
             if int(getattr(t, name)) < 1:
                 raise ResurgenceError(f"{name} must be a positive number of weeks")
@@ -128,13 +145,22 @@ class Context:
     thresholds: Thresholds
     directions: tuple
     by_dtypes: dict
+    budget: float | None = None
 
     @classmethod
-    def make(cls, panel: pd.DataFrame, actor, by, measure: str, direction: str, thresholds: dict) -> Context:
+    def make(
+        cls, panel: pd.DataFrame, actor, by, measure: str, direction: str, thresholds: dict, budget=None
+    ) -> Context:
         by_cols = normalize_by(by)
         dtypes = {c: panel[c].dtype for c in by_cols if c in panel.columns}
         return cls(
-            actor, by_cols, measure, Thresholds.from_kwargs(thresholds), check_direction(direction), dtypes
+            actor,
+            by_cols,
+            measure,
+            Thresholds.from_kwargs(thresholds),
+            check_direction(direction),
+            dtypes,
+            check_budget(budget),
         )
 
     @property
@@ -160,6 +186,7 @@ OUTPUT_COLUMNS = [
     "rule",
     "direction",
     "date",
+    "alert_start",
     "as_of",
     "value",
     "baseline",
@@ -167,6 +194,7 @@ OUTPUT_COLUMNS = [
     "ci_low",
     "ci_high",
     "probability",
+    "threshold",
     "evidence",
 ]
 
@@ -231,6 +259,10 @@ def weekly_series(panel: pd.DataFrame, actor, by: list[str], measure: str) -> li
 
 
 # --- tracker rules: arrays over every week, each from backward windows only ---
+#
+# Each rule gives, per direction, a `strength` per week: the flag is raised when
+# strength >= the rule's threshold (NaN: the rule cannot flag that week; +inf:
+# it flags at any threshold, e.g. activity after a baseline of zero).
 
 
 def _masked(values: np.ndarray, first_valid: int) -> np.ndarray:
@@ -239,15 +271,25 @@ def _masked(values: np.ndarray, first_valid: int) -> np.ndarray:
     return values
 
 
+def _ratio(top: np.ndarray, bottom: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """top / bottom where `where` holds (+inf over a zero bottom), NaN elsewhere."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.inf)
+    return np.where(where, ratio, np.nan)
+
+
 def surge_arrays(y: np.ndarray, t: Thresholds) -> dict:
     s = pd.Series(y)
     w = int(t.surge_weeks)
     baseline = _masked(s.shift(1).rolling(w, min_periods=1).mean(), w)
-    ok = baseline >= t.surge_min_baseline
     with np.errstate(invalid="ignore"):
-        up = ok & (y >= t.surge_ratio * baseline)
-        down = ok & (y <= baseline / t.surge_ratio)
-    return {"value": np.asarray(y, float), "baseline": baseline, "up": up, "down": down, "span": 1}
+        ok = (baseline >= t.surge_min_baseline) & ~np.isnan(y)
+    return {
+        "value": np.asarray(y, float),
+        "baseline": baseline,
+        "strength": {"up": _ratio(y, baseline, ok), "down": _ratio(baseline, y, ok)},
+        "span": 1,
+    }
 
 
 def threat_arrays(y: np.ndarray, t: Thresholds) -> dict:
@@ -255,17 +297,22 @@ def threat_arrays(y: np.ndarray, t: Thresholds) -> dict:
     w, b = int(t.threat_weeks), int(t.threat_baseline_weeks)
     value = _masked(s.rolling(w, min_periods=1).mean(), w - 1)
     baseline = _masked(s.shift(w).rolling(b, min_periods=1).mean(), w + b - 1)
-    ok = baseline >= t.threat_min_baseline
     with np.errstate(invalid="ignore"):
-        up = ok & (value > 0) & (value >= t.threat_min_recent) & (value >= t.threat_ratio * baseline)
-        down = ok & (baseline > 0) & (value <= baseline / t.threat_ratio)
-    return {"value": value, "baseline": baseline, "up": up, "down": down, "span": w}
+        ok = (baseline >= t.threat_min_baseline) & ~np.isnan(value)
+        up = ok & (value > 0) & (value >= t.threat_min_recent)
+        down = ok & (baseline > 0)
+    return {
+        "value": value,
+        "baseline": baseline,
+        "strength": {"up": _ratio(value, baseline, up), "down": _ratio(baseline, value, down)},
+        "span": w,
+    }
 
 
 def record_arrays(y: np.ndarray, t: Thresholds) -> dict:
     w = int(t.record_weeks)
     total = pd.Series(y).fillna(0.0).rolling(w).sum()
-    up = np.zeros(len(y), dtype=bool)
+    beaten_any = np.zeros(len(y), dtype=bool)
     baseline = np.full(len(y), np.nan)
     years = np.full(len(y), np.nan)
     for n_years in t.record_years:  # ascending: a longer record overwrites a shorter one
@@ -273,21 +320,29 @@ def record_arrays(y: np.ndarray, t: Thresholds) -> dict:
         # 4-week totals that ended w .. horizon weeks before the current one (none overlaps it)
         previous = total.shift(w).rolling(horizon - w + 1).max().to_numpy()
         with np.errstate(invalid="ignore"):
-            beaten = (total.to_numpy() > previous) & (total.to_numpy() >= t.record_min)
-        up |= beaten
+            beaten = total.to_numpy() > previous
+        beaten_any |= beaten
         baseline = np.where(beaten, previous, baseline)
         years = np.where(beaten, n_years, years)
+    # the threshold is the minimum total (record_min): the strength of a record is its total
+    record = np.where(beaten_any, total.to_numpy(), np.nan)
     return {
         "value": total.to_numpy(),
         "baseline": baseline,
-        "up": up,
-        "down": np.zeros(len(y), dtype=bool),
+        "strength": {"up": record, "down": np.full(len(y), np.nan)},
         "span": w,
         "years": years,
     }
 
 
 TRACKERS = {"surge": surge_arrays, "threat": threat_arrays, "record": record_arrays}
+#: The threshold each rule calibrates under a false-alarm budget (stricter = larger).
+CALIBRATED = {
+    "surge": "surge_ratio",
+    "threat": "threat_ratio",
+    "record": "record_min",
+    "changepoint": "alpha",
+}
 
 
 def _num(x: float) -> str:
@@ -302,43 +357,96 @@ def _day(ts) -> str:
     return pd.Timestamp(ts).date().isoformat()
 
 
-def tracker_flags(rule: str, series: Series, arrays: dict, positions, ctx: Context) -> list[dict]:
+def _level(alpha: float) -> str:
+    return f"{100 * (1 - alpha):.4g}%"
+
+
+def threshold_text(rule: str, value: float, ctx: Context) -> str:
+    """The `threshold` column: the calibrated threshold and where it came from."""
+    name = CALIBRATED[rule]
+    default = getattr(ctx.thresholds, name)
+    shown = f"{_num(value)}" if rule != "changepoint" else f"{value:g} ({_level(value)} interval)"
+    if ctx.budget is None:
+        return f"{name} {shown} (fixed)"
+    return f"{name} {shown} (false-alarm budget {_num(ctx.budget)} a year; default {default:g})"
+
+
+def budget_sentence(
+    name: str, value: str, default: str, counted: int, years: float, ctx: Context, unit: str = "alarm"
+) -> str:
+    """What the budget did to the rule's threshold, and the history's count at it."""
+    if ctx.budget is None:
+        return ""
+    did = (
+        f"keeps the default {name} {default}"
+        if value == default
+        else f"raised the {name} from {default} to {value}"
+    )
+    return (
+        f" The false-alarm budget of {_num(ctx.budget)} a year {did}: {counted} {unit}{'s' if counted != 1 else ''} "
+        f"in the {years:.1f} years of this series' history at that {name}."
+    )
+
+
+def tracker_paths(rule: str, series: Series, ctx: Context) -> tuple[dict, dict]:
+    """The rule's arrays and, per direction, its threshold path over the series."""
+    arrays = TRACKERS[rule](series.values, ctx.thresholds)
+    default = getattr(ctx.thresholds, CALIBRATED[rule])
+    years = series_years(len(series.values))
+    paths = {
+        d: threshold_path(arrays["strength"][d], default, ctx.budget, years)
+        for d in ctx.directions
+        if not (rule in UP_ONLY and d == "down")
+    }
+    return arrays, paths
+
+
+def tracker_flags(rule: str, series: Series, positions, ctx: Context) -> list[dict]:
     """Flag rows of a tracker rule at the given week positions (as_of = end of that week)."""
     t = ctx.thresholds
+    arrays, paths = tracker_paths(rule, series, ctx)
     rows = []
     for pos in positions:
-        for direction in ctx.directions:
-            if not arrays[direction][pos]:
+        for direction, path in paths.items():
+            if not path.flags[pos]:
                 continue
             value, baseline = float(arrays["value"][pos]), float(arrays["baseline"][pos])
+            threshold = float(path.threshold[pos])
             start = series.weeks[pos - arrays["span"] + 1]
             as_of = series.weeks[pos] + LAST_DAY
             ratio = value / baseline if baseline > 0 else np.inf
             what = ctx.measure_text
+            at_least = "at least" if direction == "up" else "at most"
+            factor = _num(threshold if direction == "up" else 1 / threshold)
             if rule == "surge":
                 text = (
                     f"{series.label}: {_num(value)} {what} in the week of {_day(start)}, "
                     f"{_num(ratio)} times the average of the {t.surge_weeks} weeks before ({_num(baseline)} per week); "
-                    f"the surge rule asks for {'at least' if direction == 'up' else 'at most'} "
-                    f"{_num(t.surge_ratio if direction == 'up' else 1 / t.surge_ratio)} times "
+                    f"the surge rule asks for {at_least} {factor} times "
                     f"a baseline of at least {_num(t.surge_min_baseline)}."
                 )
+                name = "surge ratio"
             elif rule == "threat":
                 text = (
                     f"{series.label}: {what} averaged {_num(value)} per week in the {t.threat_weeks} weeks "
                     f"{_day(start)} to {_day(as_of)}, {_num(ratio)} times the weekly average of the "
                     f"{t.threat_baseline_weeks} weeks before ({_num(baseline)}); the threat rule asks for "
-                    f"{'at least' if direction == 'up' else 'at most'} "
-                    f"{_num(t.threat_ratio if direction == 'up' else 1 / t.threat_ratio)} times."
+                    f"{at_least} {factor} times."
                 )
+                name = "threat ratio"
             else:
                 n_years = int(arrays["years"][pos])
                 text = (
                     f"{series.label}: {_num(value)} {what} in the {t.record_weeks} weeks {_day(start)} to "
                     f"{_day(as_of)}, more than in any {t.record_weeks} weeks of the {n_years} "
                     f"year{'s' if n_years > 1 else ''} before (previous high {_num(baseline)}; "
-                    f"minimum {_num(t.record_min)})."
+                    f"minimum {_num(threshold)})."
                 )
+                name = "record minimum"
+            default = _num(getattr(t, CALIBRATED[rule]))
+            text += budget_sentence(
+                name, _num(threshold), default, int(path.alarms[pos]), float(path.years[pos]), ctx
+            )
             rows.append(
                 _row(
                     rule,
@@ -346,24 +454,23 @@ def tracker_flags(rule: str, series: Series, arrays: dict, positions, ctx: Conte
                     ctx,
                     direction,
                     start,
+                    series.weeks[path.alert_start[pos]],
                     as_of,
-                    value,
-                    baseline,
-                    ratio,
-                    np.nan,
-                    np.nan,
-                    np.nan,
+                    (value, baseline, ratio, np.nan, np.nan, np.nan),
+                    threshold_text(rule, threshold, ctx),
                     text,
                 )
             )
     return rows
 
 
-def _row(rule, series, ctx, direction, date, as_of, value, baseline, ratio, ci_low, ci_high, prob, evidence):
+def _row(rule, series, ctx, direction, date, alert_start, as_of, numbers, threshold, evidence):
+    value, baseline, ratio, ci_low, ci_high, prob = numbers
     row = {
         "rule": rule,
         "direction": direction,
         "date": pd.Timestamp(date),
+        "alert_start": pd.Timestamp(alert_start),
         "as_of": pd.Timestamp(as_of),
         "value": value,
         "baseline": baseline,
@@ -371,6 +478,7 @@ def _row(rule, series, ctx, direction, date, as_of, value, baseline, ratio, ci_l
         "ci_low": ci_low,
         "ci_high": ci_high,
         "probability": prob,
+        "threshold": threshold,
         "evidence": plain(evidence),
     }
     row.update(dict(zip(ctx.by, series.key, strict=True)))
@@ -383,82 +491,185 @@ def _row(rule, series, ctx, direction, date, as_of, value, baseline, ratio, ci_l
 # --- change-point rule: one fit of the whole history known at as_of ---
 
 
-def changepoint_flags(series: Series, end: int, ctx: Context) -> list[dict]:
-    """Flags of the changepoint rule on the weeks [0, end] (as_of = end of week `end`)."""
-    from ..changepoints import bocpd, detect_change_points
+@dataclass(frozen=True)
+class ChangepointReading:
+    """The changepoint rule's reading of the history known at week `end`:
+    per direction, the recent changes it flags, the interval level (alpha) the
+    budget gave (None: silenced) and the changes of the whole fit that qualify
+    at that level (the alarms its history counts)."""
+
+    end: int
+    known: pd.Series | None = None
+    flagged: dict = dataclasses.field(default_factory=dict)
+    alpha: dict = dataclasses.field(default_factory=dict)
+    alarms: dict = dataclasses.field(default_factory=dict)
+
+    def flags(self, direction: str) -> bool:
+        return bool(self.flagged.get(direction))
+
+
+def read_changepoints(series: Series, end: int, ctx: Context) -> ChangepointReading:
+    """The changepoint rule on the weeks [0, end].
+
+    Under a budget the rule's history is read from the same fit, not replayed:
+    every change of the fit that the rule would call a resurgence at a level
+    (interval beyond 1, after a low or declining regime for "up") counts as one
+    alarm, wherever it lies (a change stays flagged for the weeks after it is
+    found: one consolidated alert). The level is the loosest in
+    CHANGEPOINT_ALPHAS (from ``alpha`` on) whose count is at most the budget
+    times the series-years. A weekly replay would refit the history at every
+    week (about 30 ms a fit on 15 years), too slow for a report of 40 series;
+    `backtest` measures the replayed rate (see benchmarks/backtest.py)."""
+    from ..changepoints import detect_change_points
 
     t = ctx.thresholds
     n = end + 1
     y = series.values[:n]
     if n < t.changepoint_min_weeks or not np.nansum(y) > 0:
-        return []
+        return ChangepointReading(end)
     known = pd.Series(y, index=series.weeks[:n])
     cps = detect_change_points(known)
-    recent = [loc for loc in cps.locations if n - loc <= t.changepoint_recent_weeks]
+    recent = {loc for loc in cps.locations if n - loc <= t.changepoint_recent_weeks}
     if not recent:
-        return []
-    ratios = cps.rate_ratios(alpha=t.alpha)
+        return ChangepointReading(end)
+    ratios = {t.alpha: cps.rate_ratios(alpha=t.alpha)}
     segments = cps.segments.reset_index(drop=True)
-    as_of = series.weeks[end] + LAST_DAY
-    candidates = []
-    for change in ratios.itertuples(index=False):
+    regimes = []  # per change: the regime sentence per direction it qualifies for
+    for change in ratios[t.alpha].itertuples(index=False):
         loc = int(change.location)
-        if loc not in recent:
-            continue
         before_seg = segments.index[segments["end"] == loc]
         has_earlier = len(before_seg) > 0 and before_seg[0] > 0
         earlier = segments.loc[before_seg[0] - 1, "estimate"] if has_earlier else np.nan
         history = float(np.nanmean(y[:loc]))
         before = float(change.before)
-        for direction, significant, lower, verb in (
-            ("up", change.ci_low > 1, before < earlier, "rose"),
-            ("down", change.ci_high < 1, before > earlier, "fell"),
-        ):
+        regime = {}
+        for direction, lower in (("up", before < earlier), ("down", before > earlier)):
             at_or_beyond = before <= history if direction == "up" else before >= history
-            if direction not in ctx.directions or not significant or not (lower or at_or_beyond):
+            if not (lower or at_or_beyond):
                 continue
             if lower:
-                regime = f"a {'decline' if direction == 'up' else 'rise'} from {_num(earlier)} per week"
+                regime[direction] = (
+                    f"a {'decline' if direction == 'up' else 'rise'} from {_num(earlier)} per week"
+                )
             elif has_earlier:
                 side = "below" if direction == "up" else "above"
-                regime = f"a regime at or {side} the average before it ({_num(history)} per week)"
+                regime[direction] = f"a regime at or {side} the average before it ({_num(history)} per week)"
             else:
-                regime = f"a steady level since the week of {_day(series.weeks[0])}"
-            candidates.append((direction, change, verb, regime))
-    if not candidates:
-        return []
-    online = bocpd(known)
-    level = f"{100 * (1 - t.alpha):.0f}%"
-    rows = []
-    for direction, change, verb, regime in candidates:
-        loc = int(change.location)
-        k = n - loc
-        prob = float(online.prob_recent_change(k))
-        date = series.weeks[loc]
-        text = (
-            f"{series.label}: {ctx.measure_text} {verb} from {_num(change.before)} to {_num(change.after)} "
-            f"per week from the week of {_day(date)} (rate ratio {_num(change.ratio)}, {level} CI "
-            f"{_num(change.ci_low)} to {_num(change.ci_high)}) after {regime}; "
-            f"BOCPD probability of a change in the last {k} weeks: {prob:.2f}; data to {_day(as_of)}."
-        )
-        rows.append(
-            _row(
-                "changepoint",
-                series,
-                ctx,
-                direction,
-                date,
-                as_of,
-                float(change.after),
-                float(change.before),
-                float(change.ratio),
-                float(change.ci_low),
-                float(change.ci_high),
-                prob,
-                text,
-            )
-        )
-    return rows
+                regime[direction] = f"a steady level since the week of {_day(series.weeks[0])}"
+        regimes.append(regime)
+
+    def significant(alpha: float, direction: str) -> np.ndarray:
+        if alpha not in ratios:
+            ratios[alpha] = cps.rate_ratios(alpha=alpha)
+        r = ratios[alpha]
+        return (r["ci_low"] > 1).to_numpy() if direction == "up" else (r["ci_high"] < 1).to_numpy()
+
+    locations = ratios[t.alpha]["location"].astype(int).to_numpy()
+    reading = ChangepointReading(end, known)
+    for direction in ctx.directions:
+        qualifies = np.array([direction in regime for regime in regimes], dtype=bool)
+        if not (qualifies & np.isin(locations, list(recent))).any():
+            continue
+        alpha, alarms = t.alpha, None
+        if ctx.budget is not None:
+            allowed = ctx.budget * n / WEEKS_PER_YEAR + 1e-9
+            alpha = None
+            # nested intervals: the count falls as the level rises, so the first level within budget
+            for level in (t.alpha, *(a for a in CHANGEPOINT_ALPHAS if a < t.alpha)):
+                count = int((qualifies & significant(level, direction)).sum())
+                if count <= allowed:
+                    alpha, alarms = level, count
+                    break
+        reading.alpha[direction] = alpha
+        reading.alarms[direction] = alarms
+        if alpha is None:
+            continue
+        hits = qualifies & significant(alpha, direction) & np.isin(locations, list(recent))
+        ratio_rows = ratios[alpha]
+        reading.flagged[direction] = [
+            (ratio_rows.iloc[i], regimes[i][direction], alpha) for i in np.flatnonzero(hits)
+        ]
+    return reading
+
+
+class ChangepointReplay:
+    """The changepoint rule read at several weeks of one series, each fit done once."""
+
+    def __init__(self, series: Series, ctx: Context):
+        self.series, self.ctx = series, ctx
+        self.readings: dict[int, ChangepointReading] = {}
+
+    def at(self, end: int) -> ChangepointReading:
+        if end not in self.readings:
+            self.readings[end] = read_changepoints(self.series, end, self.ctx)
+        return self.readings[end]
+
+    def alert_start(self, end: int, direction: str) -> int:
+        """First week of the run of readings, every `changepoint_step` weeks back from
+        `end`, that flag `direction` (each on the data known then)."""
+        step = int(self.ctx.thresholds.changepoint_step)
+        start = end
+        while start - step >= 0 and self.at(start - step).flags(direction):
+            start -= step
+        return start
+
+    def flags(self, end: int) -> list[dict]:
+        """Flag rows at week `end` (as_of = the end of that week)."""
+        from ..changepoints import bocpd
+
+        reading = self.at(end)
+        if not reading.flagged:
+            return []
+        series, ctx = self.series, self.ctx
+        n = end + 1
+        online = bocpd(reading.known)
+        as_of = series.weeks[end] + LAST_DAY
+        rows = []
+        for direction, changes in reading.flagged.items():
+            alert_start = series.weeks[self.alert_start(end, direction)]
+            for change, regime, alpha in changes:
+                loc = int(change.location)
+                k = n - loc
+                prob = float(online.prob_recent_change(k))
+                verb = "rose" if direction == "up" else "fell"
+                text = (
+                    f"{series.label}: {ctx.measure_text} {verb} from {_num(change.before)} to "
+                    f"{_num(change.after)} per week from the week of {_day(series.weeks[loc])} (rate ratio "
+                    f"{_num(change.ratio)}, {_level(alpha)} CI {_num(change.ci_low)} to {_num(change.ci_high)}) "
+                    f"after {regime}; BOCPD probability of a change in the last {k} weeks: {prob:.2f}; "
+                    f"data to {_day(as_of)}."
+                )
+                text += budget_sentence(
+                    "interval level",
+                    _level(alpha),
+                    _level(ctx.thresholds.alpha),
+                    reading.alarms[direction],
+                    n / WEEKS_PER_YEAR,
+                    ctx,
+                    unit="qualifying change",
+                )
+                rows.append(
+                    _row(
+                        "changepoint",
+                        series,
+                        ctx,
+                        direction,
+                        series.weeks[loc],
+                        alert_start,
+                        as_of,
+                        (
+                            float(change.after),
+                            float(change.before),
+                            float(change.ratio),
+                            float(change.ci_low),
+                            float(change.ci_high),
+                            prob,
+                        ),
+                        threshold_text("changepoint", alpha, ctx),
+                        text,
+                    )
+                )
+        return rows
 
 
 def evaluate(series_list: list[Series], rules, ctx: Context, positions_of, as_of=None) -> pd.DataFrame:
@@ -469,13 +680,15 @@ def evaluate(series_list: list[Series], rules, ctx: Context, positions_of, as_of
         positions = positions_of(series)
         if len(positions) == 0:
             continue
+        # weeks after the last position judged play no part (no look-ahead, less work)
+        series = dataclasses.replace(series, values=series.values[: int(np.max(positions)) + 1])
         for rule in rules:
             if rule == "changepoint":
+                replay = ChangepointReplay(series, ctx)
                 for pos in positions:
-                    rows += changepoint_flags(series, int(pos), ctx)
+                    rows += replay.flags(int(pos))
             else:
-                arrays = TRACKERS[rule](series.values, ctx.thresholds)
-                rows += tracker_flags(rule, series, arrays, positions, ctx)
+                rows += tracker_flags(rule, series, positions, ctx)
     frame = pd.DataFrame(rows, columns=ctx.columns)
     order = {rule: i for i, rule in enumerate(RULES)}
     frame = frame.sort_values(
@@ -486,8 +699,8 @@ def evaluate(series_list: list[Series], rules, ctx: Context, positions_of, as_of
     if as_of is not None:
         frame["as_of"] = as_of
     # the same dtypes whether or not anything was flagged, so replays concatenate cleanly
-    types = dict.fromkeys(["rule", "actor", "measure", "direction", "evidence"], "str")
-    types |= dict.fromkeys(["date", "as_of"], "datetime64[us]")
+    types = dict.fromkeys(["rule", "actor", "measure", "direction", "threshold", "evidence"], "str")
+    types |= dict.fromkeys(["date", "alert_start", "as_of"], "datetime64[us]")
     types |= dict.fromkeys(["value", "baseline", "ratio", "ci_low", "ci_high", "probability"], "float64")
     types |= ctx.by_dtypes
     frame = frame.astype({col: kind for col, kind in types.items() if col in frame.columns})
@@ -512,6 +725,20 @@ def check_direction(direction: str) -> tuple:
     return (direction,)
 
 
+def check_budget(budget) -> float | None:
+    if budget is None:
+        return None
+    try:
+        value = float(budget)
+    except (TypeError, ValueError):
+        value = np.nan
+    if not (np.isfinite(value) and value >= 0):
+        raise ResurgenceError(
+            f"false_alarm_budget must be a number of alarms a year >= 0 or None, got {budget!r}"
+        )
+    return value
+
+
 def find_resurgence(
     panel: pd.DataFrame,
     actor: str | None = "ISIS",
@@ -521,6 +748,7 @@ def find_resurgence(
     rules=RULES,
     *,
     direction: str = "up",
+    false_alarm_budget: float | None = DEFAULT_FALSE_ALARM_BUDGET,
     **thresholds,
 ) -> pd.DataFrame:
     """Resurgence flags, one row per flag, from a weekly panel (see the module
@@ -528,16 +756,32 @@ def find_resurgence(
     answer for a date never depends on data after it. `direction="down"` or
     `"both"` also reports declines (changepoint, surge, threat).
 
+    `false_alarm_budget` (alarms per series-year, per rule and direction;
+    default `DEFAULT_FALSE_ALARM_BUDGET` = 1): each rule's threshold is the
+    loosest, no looser than its keyword default, that raises at most that many
+    alarms a year when replayed on the series' own history up to `as_of`
+    (every alarm counts: the history carries no truth; see `calibrate`). The
+    `threshold` column and the evidence say which threshold that gave. `None`
+    uses the fixed thresholds.
+
+    `alert_start` is the first week of the flag's current run (consecutive
+    flagged weeks are one alert; see `alert_history` for past ones).
+
     `measure` may name several panel columns (e.g. ``("incidents",
     "fatalities_best")``): each is judged on its own and the flags stacked, the
-    `measure` column telling them apart. The thresholds used and the as-of date
-    are kept in ``flags.attrs`` (``"thresholds"``, ``"as_of"``, ``"measures"``)."""
+    `measure` column telling them apart. The thresholds used, the budget and the
+    as-of date are kept in ``flags.attrs`` (``"thresholds"``,
+    ``"false_alarm_budget"``, ``"as_of"``, ``"measures"``)."""
     measures = (measure,) if isinstance(measure, str) else tuple(measure)
     rules = check_rules(rules)
-    frames = [_find_one(panel, actor, by, one, as_of, rules, direction, thresholds) for one in measures]
+    frames = [
+        _find_one(panel, actor, by, one, as_of, rules, direction, thresholds, false_alarm_budget)
+        for one in measures
+    ]
     flags = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     flags.attrs = {
         "thresholds": dataclasses.asdict(Thresholds.from_kwargs(thresholds)),
+        "false_alarm_budget": check_budget(false_alarm_budget),
         "as_of": flags.attrs.get("as_of"),
         "measures": measures,
         "rules": rules,
@@ -545,19 +789,24 @@ def find_resurgence(
     return flags
 
 
-def _find_one(panel, actor, by, measure: str, as_of, rules, direction, thresholds) -> pd.DataFrame:
-    ctx = Context.make(panel, actor, by, measure, direction, thresholds)
+def resolve_as_of(series_list: list[Series], as_of) -> pd.Timestamp | None:
+    """The query date: given, or the end of the panel's last week."""
+    if as_of is not None:
+        return pd.Timestamp(as_of).normalize()
+    cutoff = max((s.weeks[-1] for s in series_list), default=None)
+    return None if cutoff is None else cutoff + LAST_DAY
+
+
+def last_complete_week(series: Series, as_of: pd.Timestamp) -> np.ndarray:
+    """Position of the series' last week complete by `as_of` (empty when none is)."""
+    complete = np.flatnonzero(series.weeks + LAST_DAY <= as_of)
+    return complete[-1:]
+
+
+def _find_one(panel, actor, by, measure: str, as_of, rules, direction, thresholds, budget) -> pd.DataFrame:
+    ctx = Context.make(panel, actor, by, measure, direction, thresholds, budget)
     series_list = weekly_series(panel, actor, ctx.by, measure)
-    if as_of is None:
-        cutoff = max((s.weeks[-1] for s in series_list), default=None)
-        as_of = None if cutoff is None else cutoff + LAST_DAY
-    else:
-        as_of = pd.Timestamp(as_of).normalize()
-
-    def last_complete_week(series: Series):
-        complete = np.flatnonzero(series.weeks + LAST_DAY <= as_of)
-        return complete[-1:] if len(complete) else complete
-
-    flags = evaluate(series_list, rules, ctx, last_complete_week, as_of)
+    as_of = resolve_as_of(series_list, as_of)
+    flags = evaluate(series_list, rules, ctx, lambda s: last_complete_week(s, as_of), as_of)
     flags.attrs["as_of"] = as_of
     return flags
