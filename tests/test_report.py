@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from casualtystats import involving, load_incidents
+from casualtystats import compose, involving, load_incidents
 from casualtystats.cli import main
 from casualtystats.errors import CasualtyStatsError
 from casualtystats.outputs import write_atomic
-from casualtystats.report import build_report, compose, sections
+from casualtystats.report import build_report, sections
 from casualtystats.report.figures import plot_text
 from casualtystats.report.html import esc, table
 

@@ -1,8 +1,8 @@
-"""What the report and the monthly briefing both say, composed from the public API.
+"""Shared plumbing of the assessment and its renderings (report, briefing).
 
-Loading, date selection, the totals of one period of a panel and the coverage
-caveats are the same for both outputs, so they live here once. Nothing here
-estimates anything: totals are read from the panels `aggregate` built.
+Input paths, date and month arguments, date selection, the totals of one
+period of a panel and the coverage caveats, once. Nothing here estimates
+anything: totals are read from the panels `aggregate` built.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import CasualtyStatsError
+from .errors import CasualtyStatsError
 
 #: Panel measure -> the word the outputs use.
 MEASURES = {
