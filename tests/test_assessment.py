@@ -160,6 +160,8 @@ def test_missing_region_is_never_called_unknown(scene):
     row = a.region(NO_REGION)
     assert row.evidence == [f"{NO_REGION}: threat on fatalities_best from 2014-06-02."]
     assert "Unknown" not in a.to_frame()["region"].tolist()
+    assert "Unknown" not in set(a.flags["region"]) and NO_REGION in set(a.flags["region"])
+    assert not a.flags["evidence"].str.startswith("Unknown").any()
     assert all("Unknown" not in k.sentence for k in a.key_judgments)
     assert region_name("Unknown") == region_name(None) == region_name(np.nan) == NO_REGION
     assert region_name("Anbar") == "Anbar"

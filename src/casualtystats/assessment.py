@@ -268,8 +268,9 @@ def build_assessment(
     for region in listed:
         trends[region] = _direction_trend(weekly[weekly["region"] == region], as_of)
     history = _alert_history(panels["weekly"], actor, as_of)
+    outlook_problem = None
     if outlook is None and outlook_weekly is None:
-        outlook, outlook_weekly = _forecast(panels, listed, as_of)
+        outlook, outlook_weekly, outlook_problem = _forecast(panels, listed, as_of)
     merge = getattr(loaded, "merge", None)  # set by load_incidents when it merged several sources
     coverage = compose.coverage(loaded, incidents, panels["weekly_all"])
     in_month = compose.select_dates(mine, month.start_time, as_of)
@@ -290,6 +291,7 @@ def build_assessment(
         files=[Path(f).name for f in loaded.files["file"]] if "file" in loaded.files else [],
         data_end=loaded.incidents["date_start"].max(),
         month_sources=_source_counts(in_month),
+        outlook_problem=outlook_problem,
         panels=panels,
     )
 
@@ -345,24 +347,30 @@ def _alert_history(weekly: pd.DataFrame, actor: str, as_of: pd.Timestamp) -> pd.
 def _forecast(panels: dict, regions: list, as_of: pd.Timestamp):
     """Monthly and weekly forecast tables of the all-regions series and each listed region
     (`casualtystats.forecast`, CONTRACTS.md) where the forecast stage is installed;
-    (None, None) otherwise. Only complete weeks are given to the forecast."""
+    (None, None, None) otherwise, and (None, None, reason) when the forecast cannot be made.
+    Only complete weeks are given to the forecast."""
     if importlib.util.find_spec(f"{__package__}.forecast") is None:
-        return None, None
+        return None, None, None
     from .errors import CasualtyStatsError
     from .forecast import forecast
 
     weekly = _complete_weeks(panels["weekly"], as_of)
-    total = _complete_weeks(panels["weekly_total"], as_of).set_index("week")
+    total = _complete_weeks(panels["weekly_total"], as_of)
     try:
-        overall = forecast(total[list(OUTLOOK_MEASURES)], horizon=13, measures=OUTLOOK_MEASURES)
+        overall = forecast(total, horizon=13, measures=OUTLOOK_MEASURES)
         by_region = forecast(
             weekly[weekly["region"].isin(regions)], horizon=13, measures=OUTLOOK_MEASURES, by=["region"]
         )
-    except CasualtyStatsError:
-        return None, None
+    except CasualtyStatsError as err:
+        return None, None, str(err)
     monthly = pd.concat([overall.monthly(), by_region.monthly()], ignore_index=True)
-    weekly_table = pd.concat([overall.to_frame().reset_index(), by_region.to_frame()], ignore_index=True)
-    return monthly, weekly_table
+    weekly_table = pd.concat([_long(overall.to_frame()), _long(by_region.to_frame())], ignore_index=True)
+    return monthly, weekly_table, None
+
+
+def _long(frame: pd.DataFrame) -> pd.DataFrame:
+    """A forecast's weekly table with `week` as a column (a single series' is indexed by it)."""
+    return frame if "week" in frame.columns else frame.reset_index()
 
 
 def _source_counts(incidents: pd.DataFrame) -> pd.Series | None:
@@ -393,6 +401,7 @@ def assess(
     files: list[str] | None = None,
     data_end=None,
     month_sources: pd.Series | None = None,
+    outlook_problem: str | None = None,
     panels: dict | None = None,
 ) -> Assessment:
     """Consolidate the results of the other stages into one `Assessment`.
@@ -412,7 +421,8 @@ def assess(
     - `overlap` [year, sources, incidents] and `unrecorded` [year, observed, estimate,
       unrecorded, ci_low, ci_high, method] from a merge result; `month_sources` the
       month's incidents per source combination.
-    - `coverage`, `files`, `data_end`: for the caveats.
+    - `coverage`, `files`, `data_end`: for the caveats; `outlook_problem` why a forecast
+      could not be made (a caveat).
     """
     month = compose.parse_month(month)
     as_of = pd.Timestamp(as_of).normalize()
@@ -458,6 +468,8 @@ def assess(
         month_sources,
         outlook is not None,
     )
+    if outlook_problem:
+        caveats.append(f"No outlook: the forecast could not be made ({outlook_problem}).")
     return Assessment(
         actor=actor,
         month=month,
@@ -466,7 +478,7 @@ def assess(
         regions=rows,
         key_judgments=judgments,
         caveats=caveats,
-        flags=flags,
+        flags=_named_regions(flags),
         sources=cite(coverage.sources["source"]) if coverage is not None else [],
         history_available=history is not None,
         growth_window_weeks=window,
@@ -551,6 +563,17 @@ def _relabel(evidence: str, name: str) -> str:
     return (
         f"{name}:{evidence[len(prefix) :]}" if name == NO_REGION and evidence.startswith(prefix) else evidence
     )
+
+
+def _named_regions(flags: pd.DataFrame) -> pd.DataFrame:
+    """The flags with incidents without a region named as such (region and evidence)."""
+    if "region" not in flags.columns or not (flags["region"] == UNKNOWN_REGION).any():
+        return flags
+    unknown = flags["region"] == UNKNOWN_REGION
+    out = flags.assign(region=flags["region"].astype(object).where(~unknown, NO_REGION))
+    out.loc[unknown, "evidence"] = [_relabel(e, NO_REGION) for e in out.loc[unknown, "evidence"]]
+    out.attrs = flags.attrs
+    return out
 
 
 def _window_incidents(trend) -> float | None:
