@@ -428,7 +428,9 @@ class FakeMerge:
         return frame
 
 
-def test_forecast_merge_and_alert_history_are_rendered_when_present(sample, tmp_path, monkeypatch):
+def install_other_stages(mp: pytest.MonkeyPatch) -> None:
+    """Stand-ins, per CONTRACTS.md, for the stages built on other branches: the forecast
+    module, the resurgence stage's `alert_history` and a load that merged two sources."""
     import importlib.machinery
     import sys
     import types
@@ -439,7 +441,7 @@ def test_forecast_merge_and_alert_history_are_rendered_when_present(sample, tmp_
     fake = types.ModuleType("casualtystats.forecast")
     fake.__spec__ = importlib.machinery.ModuleSpec("casualtystats.forecast", None)
     fake.forecast = lambda panel, horizon=13, *, measures, by=None: FakeForecast(panel, horizon, measures, by)
-    monkeypatch.setitem(sys.modules, "casualtystats.forecast", fake)
+    mp.setitem(sys.modules, "casualtystats.forecast", fake)
 
     def history(panel, *, actor, by, measure, as_of):
         return pd.DataFrame(
@@ -453,7 +455,7 @@ def test_forecast_merge_and_alert_history_are_rendered_when_present(sample, tmp_
             }
         )
 
-    monkeypatch.setattr(resurgence, "alert_history", history, raising=False)
+    mp.setattr(resurgence, "alert_history", history, raising=False)
     real_load = build_module.load_incidents
 
     def merged_load(paths):
@@ -462,7 +464,11 @@ def test_forecast_merge_and_alert_history_are_rendered_when_present(sample, tmp_
         loaded.merge = FakeMerge()
         return loaded
 
-    monkeypatch.setattr(build_module, "load_incidents", merged_load)
+    mp.setattr(build_module, "load_incidents", merged_load)
+
+
+def test_forecast_merge_and_alert_history_are_rendered_when_present(sample, tmp_path, monkeypatch):
+    install_other_stages(monkeypatch)
     page = build_report(sample, tmp_path / "r.html", progress=False).read_text(encoding="utf-8")
 
     outlook = page[page.index('<section id="outlook">') : page.index('<section id="overlap">')]

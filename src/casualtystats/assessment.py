@@ -747,7 +747,7 @@ def _signal_sentence(r: RegionAssessment, actor: str, month: pd.Period) -> str:
         )
     else:
         parts.append(f"{actor} incidents have no trend estimate ({r.direction_note})")
-    compare = f"{_count(now)} incidents in {name}"
+    compare = f"{_count(now)} incident{'' if now == 1 else 's'} in {name}"
     if r.previous_month is not None:
         compare += f" against {_count(r.previous_month['incidents'])} in {month - 1:%B}"
     if r.same_month_last_year is not None:
