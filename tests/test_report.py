@@ -436,7 +436,6 @@ def install_other_stages(mp: pytest.MonkeyPatch) -> None:
     import types
 
     from casualtystats import resurgence
-    from casualtystats.report import build as build_module
 
     fake = types.ModuleType("casualtystats.forecast")
     fake.__spec__ = importlib.machinery.ModuleSpec("casualtystats.forecast", None)
@@ -456,15 +455,15 @@ def install_other_stages(mp: pytest.MonkeyPatch) -> None:
         )
 
     mp.setattr(resurgence, "alert_history", history, raising=False)
-    real_load = build_module.load_incidents
+    real_load = compose.load
 
-    def merged_load(paths):
-        loaded = real_load(paths)
+    def merged_load(paths, merge="auto"):
+        loaded = real_load(paths, merge)
         loaded.incidents = loaded.incidents.assign(sources="UCDP")
         loaded.merge = FakeMerge()
         return loaded
 
-    mp.setattr(build_module, "load_incidents", merged_load)
+    mp.setattr(compose, "load", merged_load)
 
 
 def test_forecast_merge_and_alert_history_are_rendered_when_present(sample, tmp_path, monkeypatch):

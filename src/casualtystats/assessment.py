@@ -53,6 +53,7 @@ import pandas as pd
 from scipy import stats
 
 from . import compose
+from .resurgence.rules import RULES
 from .sources.citation import SourceTerms, cite
 from .sources.load import UNKNOWN_REGION
 
@@ -85,7 +86,6 @@ FORECAST_COVERAGE_80: float | None = None
 #: How the outputs name a measure.
 MEASURE_WORDS = {"incidents": "incidents", "fatalities_best": "killed", "injuries_best": "injured"}
 
-_RULE_ORDER = ("changepoint", "surge", "threat", "record")
 _VERBS = {"rising": "rose", "falling": "fell", "steady": "held steady", "not estimated": "changed"}
 
 
@@ -600,7 +600,7 @@ def _consolidate(flags: pd.DataFrame) -> list[dict]:
                 "since": pd.Timestamp(rows["_start"].min()),
             }
         )
-    order = {r: i for i, r in enumerate(_RULE_ORDER)}
+    order = {r: i for i, r in enumerate(RULES)}
     return sorted(out, key=lambda r: (order.get(r["rule"], len(order)), r["direction"]))
 
 

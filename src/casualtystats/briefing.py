@@ -27,7 +27,6 @@ from . import compose
 from .assessment import ALL_REGIONS, Assessment, build_assessment, coverage_statement, outlook_text
 from .errors import CasualtyStatsError
 from .normalize import involving
-from .sources import load_incidents
 
 #: Version of the JSON layout (`to_dict`), also in the shipped schema; bump on any change of it.
 SCHEMA_VERSION = "1.0"
@@ -227,17 +226,20 @@ class Briefing:
         return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def briefing(sources, month, *, actor: str = "ISIS", outlook=None, outlook_weekly=None) -> Briefing:
+def briefing(
+    sources, month, *, actor: str = "ISIS", merge="auto", outlook=None, outlook_weekly=None
+) -> Briefing:
     """The briefing for `month` ("YYYY-MM") from one or several incident files.
 
-    Only incidents up to the month's last day are used. `outlook` (a monthly forecast
-    table, see `casualtystats.assessment.assess`) replaces the forecast the assessment
-    makes itself where the forecast stage is installed.
+    Only incidents up to the month's last day are used. `merge` is passed to the loader
+    ("auto": merge reports of the same incident when several sources are present; False:
+    stack them). `outlook` (a monthly forecast table, see `casualtystats.assessment.assess`)
+    replaces the forecast the assessment makes itself where the forecast stage is installed.
     """
     paths = compose.as_paths(sources)
     month = compose.parse_month(month)
     as_of = month.end_time.normalize()
-    loaded = load_incidents(paths)
+    loaded = compose.load(paths, merge)
     incidents = compose.select_dates(loaded.incidents, None, as_of)
     if incidents.empty or incidents["date_start"].max() < month.start_time:
         span = (

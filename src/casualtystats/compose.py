@@ -46,6 +46,14 @@ def as_paths(sources) -> list[str]:
     return paths
 
 
+def load(paths: list[str], merge="auto"):
+    """`load_incidents(paths)`; `merge` ("auto", True or False: merge the sources of the same
+    incident, CONTRACTS.md) is passed on only when not "auto", the loader's own default."""
+    from .sources import load_incidents
+
+    return load_incidents(paths) if merge == "auto" else load_incidents(paths, merge=merge)
+
+
 def parse_date(value, what: str) -> pd.Timestamp | None:
     """A date from the command line (YYYY-MM-DD) or a date-like object; None stays None."""
     if value is None or value == "":

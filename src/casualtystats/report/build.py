@@ -37,7 +37,6 @@ from ..changepoints import detect_change_points
 from ..errors import CasualtyStatsError
 from ..normalize import involving
 from ..outputs import write_atomic
-from ..sources import load_incidents
 from ..trend import fit_trend
 from .sections import ReportPage
 
@@ -102,13 +101,15 @@ def build_report(
     start=None,
     end=None,
     progress: bool = True,
+    merge="auto",
     outlook: pd.DataFrame | None = None,
     outlook_weekly: pd.DataFrame | None = None,
 ) -> Path:
     """Build the HTML trend report for `actor` from one or several incident files.
 
     `start`/`end` (dates, inclusive) restrict the incidents by their start date.
-    `outlook` / `outlook_weekly` (monthly and weekly forecast tables, see
+    `merge` is passed to the loader ("auto": merge reports of the same incident when
+    several sources are present; False: stack them). `outlook` / `outlook_weekly` (monthly and weekly forecast tables, see
     `casualtystats.assessment.assess`) replace the forecast the assessment makes
     itself where the forecast stage is installed. The file is written atomically:
     if anything fails, a previous report at `output` is left as it was. Returns
@@ -122,7 +123,7 @@ def build_report(
 
     with _Steps(progress) as step:
         step(f"loading {len(paths)} file{'s' * (len(paths) > 1)}")
-        loaded = load_incidents(paths)
+        loaded = compose.load(paths, merge)
         incidents = compose.select_dates(loaded.incidents, start, end)
         mine = involving(incidents, actor)
         if mine.empty:

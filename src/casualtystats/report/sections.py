@@ -607,6 +607,13 @@ class ReportPage:
             "region, strength of evidence for the ranking.</p>",
             _doc("Assessment definitions (casualtystats.assessment)", assessment.__doc__),
         ]
+        if self.assessment.outlook is not None or self.assessment.outlook_weekly is not None:
+            parts += [
+                "<h3>Outlook</h3>",
+                "<p>Forecasts of weekly incidents and killed for the next 13 weeks "
+                f"(<code>casualtystats.forecast</code>), month totals as median and 80% range. "
+                f"{esc(coverage_statement())}</p>",
+            ]
         return section("methods", "Methods", *parts)
 
 
