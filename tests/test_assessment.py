@@ -210,6 +210,9 @@ def test_key_judgments_ranked_with_their_numbers(scene):
     for piece in ("+30% a month", "95% CI +10% to +55%", "20 incidents in June 2014", "against 6 in May"):
         assert piece in first.sentence
     assert "alert since 26 May 2014" in first.sentence and "changepoint up on incidents" in first.sentence
+    summary = a.summary()
+    assert first.sentence in summary and "Ninawa" in summary.split("\n\n")[-1]  # judgments, then the rows
+    assert list(a.to_frame()["region"]) == [r.region for r in a.regions]
 
 
 def test_quiet_month_still_gets_three_judgments():

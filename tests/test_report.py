@@ -17,6 +17,7 @@ from casualtystats.outputs import write_atomic
 from casualtystats.report import build_report, sections
 from casualtystats.report.figures import plot_text
 from casualtystats.report.html import SORT_SCRIPT, esc, table
+from casualtystats.sources.citation import cite
 
 INJECTION = "<script>alert(1)</script>"
 REGIONS = {"Ninawa": (36.3, 43.1), "Anbar": (33.4, 42.0), "Raqqa": (35.95, 39.0)}
@@ -221,12 +222,18 @@ def test_map_colours_incidents_by_their_regions_alert(report):
     assert '"name":"alert: rising"' in part and '"name":"no alert"' in part
 
 
-def test_header_names_the_sources_and_their_license(sample, tmp_path):
-    ucdp_like = write_sample(tmp_path / "ucdp.csv", weeks=60, injection=False, source="UCDP")
-    page = build_report(ucdp_like, tmp_path / "r.html", progress=False).read_text(encoding="utf-8")
-    header = page[page.index('<header class="page">') : page.index("<nav>")]
-    assert "UCDP Georeferenced Event Dataset (GED)" in header and "CC BY 4.0" in header
-    assert "Sundberg" in header  # its citation
+def test_header_names_the_sources_and_their_license(report):
+    header = report[1][report[1].index('<header class="page">') : report[1].index("<nav>")]
+    assert (
+        "Source: synthetic test (SYNTHETIC, simulated records). License: none needed (simulated)." in header
+    )
+
+
+def test_citations_of_known_and_unknown_sources():
+    ucdp, acled, merged_gtd, mine = cite(["UCDP", "ACLED", "GTD+UCDP", "my monitor"])
+    assert (ucdp.license, acled.source, merged_gtd.source) == ("CC BY 4.0", "ACLED", "GTD")
+    assert "Sundberg" in ucdp.citation and "terms" in acled.license.lower() and "START" in merged_gtd.name
+    assert mine.license == "terms not known to casualtystats: check with its publisher"
 
 
 def test_date_filter_and_other_actor(sample, tmp_path):
@@ -371,6 +378,9 @@ def test_make_report_on_ucdp_iraq_headline_equals_incidents(ucdp_iraq_path, tmp_
     assert {k: stated[k] for k in expected} == expected
     assert stated["whole.incidents"] == 6191 and stated["whole.killed"] == 75072
     assert stated["whole.injured"] is None  # UCDP does not report injuries: unknown, not zero
+    page = out.read_text(encoding="utf-8")
+    header = page[page.index('<header class="page">') : page.index("<nav>")]
+    assert "UCDP Georeferenced Event Dataset (GED)" in header and "CC BY 4.0" in header
 
 
 # --- stages built elsewhere, wired per CONTRACTS.md -------------------------------
@@ -466,8 +476,9 @@ def install_other_stages(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(compose, "load", merged_load)
 
 
-def test_forecast_merge_and_alert_history_are_rendered_when_present(sample, tmp_path, monkeypatch):
+def test_forecast_merge_and_alert_history_are_rendered_when_present(tmp_path, monkeypatch):
     install_other_stages(monkeypatch)
+    sample = write_sample(tmp_path / "short.csv", weeks=60, injection=False)
     page = build_report(sample, tmp_path / "r.html", progress=False).read_text(encoding="utf-8")
 
     outlook = page[page.index('<section id="outlook">') : page.index('<section id="overlap">')]
