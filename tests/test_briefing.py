@@ -1,15 +1,19 @@
 """The monthly briefing: its numbers equal the incidents' own totals, it never looks
-past the month, it says what it cannot know, and the CLI gives markdown or JSON."""
+past the month, it says what it cannot know, it renders the assessment (one row per
+region, key judgments first), and its JSON (validated against the shipped schema)
+and markdown carry the same content."""
 
 from __future__ import annotations
 
 import json
 
+import jsonschema
 import pandas as pd
 import pytest
 from test_report import direct_totals, write_sample
 
 from casualtystats import briefing, find_resurgence, involving, load_incidents, weekly_panel
+from casualtystats.briefing import SCHEMA_VERSION, _md, schema
 from casualtystats.cli import main
 from casualtystats.errors import CasualtyStatsError
 
@@ -57,6 +61,8 @@ def test_flags_are_the_resurgence_rules_as_of_month_end(sample, incidents):
     text = brief.to_markdown()
     for sentence in brief.flags["evidence"]:
         assert sentence in text
+    # the same flags, consolidated: one row per region
+    assert [r.region for r in brief.assessment.regions].count("Raqqa") == 1
 
 
 def test_no_look_ahead(sample, incidents, tmp_path):
@@ -64,21 +70,11 @@ def test_no_look_ahead(sample, incidents, tmp_path):
     raw = pd.read_csv(sample)
     raw[raw["date_start"] <= "2024-06-30"].to_csv(cut, index=False)
     full, truncated = briefing(sample, "2024-06").to_dict(), briefing(cut, "2024-06").to_dict()
-    # what the files hold as a whole (rows accepted, names unmatched) differs; what is said of the month may not
-    file_level = (
-        "rows_accepted",
-        "rows_quarantined",
-        "quarantine_reasons",
-        "unmatched_actors",
-        "unmatched_regions",
-        "data_end",
-        "month_complete",
-    )
-    for brief in (full, truncated):
-        brief.pop("files")
-        for key in file_level:
-            brief["caveats"].pop(key)
-    assert full == truncated
+    # what the files hold as a whole (rows accepted, names unmatched, last date) differs; what is
+    # said of the month may not
+    said = ("key_judgments", "overall", "regions", "totals", "compared", "change", "outlook", "resurgence")
+    assert {k: full[k] for k in said} == {k: truncated[k] for k in said}
+    assert full["coverage"]["month_complete"] and truncated["coverage"]["month_complete"]
 
 
 def test_caveats_and_uncovered_comparison(sample):
@@ -86,7 +82,7 @@ def test_caveats_and_uncovered_comparison(sample):
     assert brief.compared["same_month_last_year"] is None  # before the data starts
     text = brief.to_markdown()
     assert "not covered" in text
-    caveats = brief.to_dict()["caveats"]
+    caveats = brief.to_dict()["coverage"]
     assert caveats["rows_quarantined"] == 1 and caveats["month_complete"]
     assert caveats["sources"][0]["kind"] == "synthetic"
     assert "SYNTHETIC" in text and "Rows quarantined as invalid: 1 of" in text
@@ -107,10 +103,115 @@ def test_cli_json_and_markdown_agree(sample, capsys):
     data = json.loads(capsys.readouterr().out)
     assert main(["brief", str(sample), "--month", "2024-10"]) == 0
     text = capsys.readouterr().out
+    assert_same_content(data, text)
     assert data["month"] == "2024-10" and data["as_of"] == "2024-10-31"
+
+
+def assert_same_content(data: dict, text: str) -> None:
+    """Everything the JSON states is in the markdown (as markdown-safe text), in the briefing's order."""
+    jsonschema.validate(data, schema())
+    assert data["schema_version"] == SCHEMA_VERSION
     assert f"**{data['totals']['incidents']:,} incidents**" in text
     assert f"**{data['totals']['killed']:,} killed**" in text
-    assert len(data["resurgence"]) == text.count("\n- **")
+    order = [text.index(h) for h in ("## Key judgments", "## Regions", "## Outlook", "## Caveats")]
+    assert order == sorted(order)
+    judgments = text[order[0] : order[1]]
+    for i, sentence in enumerate(data["key_judgments"], 1):
+        assert f"{i}. {_md(sentence)}" in judgments
+    rows = [line for line in text[order[1] : order[2]].splitlines() if line.startswith("| ")][1:]
+    assert len(rows) == 1 + len(data["regions"])  # the all-regions row, then one per region
+    for line, region in zip(rows[1:], data["regions"], strict=True):
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        assert cells[0] == _md(region["region"])
+        assert cells[1] == f"{region['arrow']} {region['direction']}"
+        assert cells[2] == (_md(region["rules_text"]) or "—")
+        assert cells[5] == f"{region['month']['incidents']:,}"
+    for caveat in data["caveats"]:
+        assert f"- {_md(caveat)}" in text[order[3] :]
+    for region in data["regions"]:
+        for sentence in region["evidence"]:
+            assert f"- {_md(sentence)}" in text
+    flagged = {f["region"] for f in data["resurgence"]}
+    assert flagged == {r["region"] for r in data["regions"] if r["rules"]}
+    if data["outlook"] is None:
+        assert "No forecast is available" in text
+    else:
+        for row in data["outlook"]["rows"]:
+            assert f"median {row['median']:,.0f} (80% range {row['low80']:,.0f}–{row['high80']:,.0f})" in text
+        assert data["outlook"]["coverage_statement"] in text
+
+
+def test_briefing_layout_one_row_per_region(sample):
+    brief = briefing(sample, "2024-12")
+    data = brief.to_dict()
+    regions = [r["region"] for r in data["regions"]]
+    assert len(regions) == len(set(regions)) and set(regions) == {"Ninawa", "Anbar", "Raqqa"}
+    raqqa = next(r for r in data["regions"] if r["region"] == "Raqqa")
+    assert raqqa["rules"] and raqqa["direction"] == "rising"  # the planted resurgence, one row
+    assert regions[0] == "Raqqa"  # the strongest evidence first
+    assert 3 <= len(data["key_judgments"]) <= 5 and "Raqqa" in data["key_judgments"][0]
+    assert not data["alert_history_available"] or "previous_alert" in raqqa
+    assert_same_content(data, brief.to_markdown())
+
+
+def test_outlook_from_a_forecast_table(sample):
+    """A hand-made monthly forecast table shaped as the forecast stage's `monthly()` (CONTRACTS.md)."""
+    rows = []
+    for region in (None, "Raqqa"):
+        for measure, m in (("incidents", 12.0), ("fatalities_best", 40.0)):
+            quantiles = {
+                "q0.025": 0.3,
+                "q0.1": 0.5,
+                "q0.25": 0.75,
+                "q0.5": 1.0,
+                "q0.75": 1.3,
+                "q0.9": 1.7,
+                "q0.975": 2.2,
+            }
+            rows.append(
+                {"region": region, "measure": measure, "month": "2025-01", "mean": m * 1.05}
+                | {q: m * f for q, f in quantiles.items()}
+            )
+    brief = briefing(sample, "2024-12", outlook=pd.DataFrame(rows))
+    data = brief.to_dict()
+    assert data["outlook"]["month"] == "2025-01"
+    assert [(r["region"], r["measure"], r["median"]) for r in data["outlook"]["rows"]] == [
+        ("all regions", "incidents", 12.0),
+        ("all regions", "killed", 40.0),
+        ("Raqqa", "incidents", 12.0),
+        ("Raqqa", "killed", 40.0),
+    ]
+    text = brief.to_markdown()
+    assert "median 12 (80% range 6–20)" in text
+    assert_same_content(data, text)
+
+
+def test_schema_is_shipped_and_rejects_what_it_must():
+    s = schema()
+    assert s["properties"]["schema_version"]["const"] == SCHEMA_VERSION
+    assert {"schema_version", "key_judgments", "regions"} <= set(s["required"])
+    assert {"region", "direction", "rules", "previous_alert"} <= set(s["$defs"]["region"]["required"])
+    good_region = {
+        "region": "Anbar",
+        "direction": "rising",
+        "arrow": "↑",
+        "rules": [{"rule": "threat", "direction": "up", "measures": ["incidents"], "since": "2014-06-02"}],
+        "rules_text": "threat ↑ (incidents)",
+        "since": "2014-06-02",
+        "previous_alert": None,
+        "month": {"incidents": 3, "killed": None, "injured": None},
+        "previous_month": None,
+        "same_month_last_year": None,
+        "change": {"previous_month": None, "same_month_last_year": None},
+        "strength": 0.0,
+        "evidence": [],
+        "outlook": [],
+    }
+    region_schema = {"$defs": s["$defs"], **s["$defs"]["region"]}
+    jsonschema.validate(good_region, region_schema)
+    for bad in ({"region": "Unknown"}, {"direction": "up"}, {"previous_alert": "June"}, {"strength": -1}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(good_region | bad, region_schema)
 
 
 @pytest.mark.shared
@@ -121,3 +222,23 @@ def test_ucdp_month_equals_incidents(ucdp_iraq_path):
     assert {k: brief.totals[k] for k in expected} == expected
     assert brief.totals["injured"] is None
     assert "Injuries unknown for" in brief.to_markdown()  # UCDP has no injuries
+
+
+@pytest.mark.shared
+def test_ucdp_iraq_june_2014_is_one_row_per_governorate(ucdp_iraq_path):
+    """The issue's case: 20 flag bullets, a governorate up to four times and "Unknown" as a
+    governorate become one row per governorate, key judgments first, missing regions named so."""
+    brief = briefing(ucdp_iraq_path, "2014-06")
+    data = brief.to_dict()
+    regions = [r["region"] for r in data["regions"]]
+    assert len(regions) == len(set(regions)) and "Unknown" not in regions
+    assert "no region recorded" in regions  # UCDP events placed no closer than Iraq
+    assert sum(len(r["rules"]) for r in data["regions"]) < len(data["resurgence"])  # consolidated
+    ninawa = next(r for r in data["regions"] if r["region"] == "Ninawa")
+    assert {"changepoint", "threat"} <= {rule["rule"] for rule in ninawa["rules"]}
+    assert any("Ninawa" in k for k in data["key_judgments"][:3])
+    assert data["sources"][0]["license"] == "CC BY 4.0"
+    text = brief.to_markdown()
+    assert text.index("## Key judgments") < text.index("## Regions") < text.index("## Caveats")
+    assert "| Unknown |" not in text and "CC BY 4.0" in text
+    assert_same_content(data, text)

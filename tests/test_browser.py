@@ -1,6 +1,9 @@
 """The report in a real browser: headless Chromium opens it from a file URL with the
-network blocked; it must draw every chart, raise no script error, request nothing
-from any server, and show injected script tags as text without running them."""
+network blocked; it must draw every chart (the regions-at-a-glance panel and the outlook's
+fan charts included), raise no script error, request nothing from any server, show
+injected script tags as text without running them, and sort the regions table offline.
+Screenshots of the briefing-shaped sections (key judgments, regions at a glance, the
+regions table, the outlook) are saved in test-artifacts/briefing-<section>.png."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_report import INJECTION, write_sample
+from test_report import INJECTION, install_other_stages, write_sample
 
 from casualtystats.report import build_report
 
@@ -16,6 +19,8 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+#: The sections shaped like the briefing, in page order (the screenshot spans them).
+BRIEFING_SECTIONS = ("judgments", "glance", "resurgence")
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,12 +30,21 @@ pytestmark = [
     ),
 ]
 
+ROW_ORDER = "[...document.querySelectorAll('table.regions tbody tr')].map(r => r.dataset.region)"
+STRENGTHS = (
+    "[...document.querySelectorAll('table.regions tbody tr')]"
+    ".map(r => parseFloat(r.cells[8].getAttribute('data-value')))"
+)
+
 
 @pytest.fixture(scope="module")
 def opened(tmp_path_factory):
-    """The sample report loaded in headless Chromium, with what the browser saw."""
+    """The sample report, built with stand-ins for the forecast, merge and alert-history
+    stages, loaded in headless Chromium, with what the browser saw."""
     folder = tmp_path_factory.mktemp("browser")
-    out = build_report(write_sample(folder / "sample.csv"), folder / "report.html", progress=False)
+    with pytest.MonkeyPatch.context() as mp:
+        install_other_stages(mp)
+        out = build_report(write_sample(folder / "sample.csv"), folder / "report.html", progress=False)
     expected = int(re.search(r'data-figure-count="(\d+)"', out.read_text(encoding="utf-8")).group(1))
     seen = {"errors": [], "requests": [], "dialogs": []}
     with sync_api.sync_playwright() as p:
@@ -59,20 +73,69 @@ def opened(tmp_path_factory):
         )
         page.wait_for_function(f"n => {drawn_charts} >= n", arg=expected, timeout=60_000)
         drawn = page.evaluate(drawn_charts)
+        drawn_in = {
+            anchor: page.evaluate(
+                f"[...document.querySelectorAll('#{anchor} .js-plotly-plot')]"
+                ".filter(d => d.querySelector('svg.main-svg g.trace path')).length"
+            )
+            for anchor in ("glance", "outlook")
+        }
         text = page.inner_text("body")
         injected_scripts = page.evaluate(
             "[...document.scripts].filter(s => s.textContent.trim() === 'alert(1)').length"
         )
+        # sorting: the rows come strongest first; one click on Strength turns the order round
+        before = {"order": page.evaluate(ROW_ORDER), "strengths": page.evaluate(STRENGTHS)}
+        page.click("table.regions th[aria-sort]")
+        after = {"order": page.evaluate(ROW_ORDER), "strengths": page.evaluate(STRENGTHS)}
+        # the evidence opens with one click
+        page.click("table.regions tbody tr:first-child details summary")
+        evidence_open = page.evaluate(
+            "document.querySelector('table.regions tbody tr:first-child details').open"
+        )
+        page.click("table.regions th[aria-sort]")  # back to strongest first for the screenshot
+
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        for anchor in (*BRIEFING_SECTIONS, "outlook"):
+            page.locator(f"#{anchor}").screenshot(path=str(ARTIFACTS / f"briefing-{anchor}.png"))
         browser.close()
-    return {"expected": expected, "drawn": drawn, "text": text, "injected_scripts": injected_scripts, **seen}
+    return {
+        "expected": expected,
+        "drawn": drawn,
+        "drawn_in": drawn_in,
+        "text": text,
+        "injected_scripts": injected_scripts,
+        "before": before,
+        "after": after,
+        "evidence_open": evidence_open,
+        **seen,
+    }
 
 
 def test_every_chart_is_drawn(opened):
-    assert opened["expected"] >= 5
+    assert opened["expected"] >= 7
     assert opened["drawn"] == opened["expected"]
+    assert opened["drawn_in"]["glance"] == 1  # the small multiples, one figure
+    assert opened["drawn_in"]["outlook"] >= 2  # all regions and the charted regions' fans
     assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+
+
+def test_briefing_shaped_sections_are_shown_and_saved(opened):
+    for heading in ("Key judgments: ISIS", "Regions at a glance", "Regions: direction and resurgence flags"):
+        assert heading in opened["text"]
+    assert "Outlook: ISIS" in opened["text"] and "Sources and their overlap" in opened["text"]
+    for anchor in (*BRIEFING_SECTIONS, "outlook"):
+        assert (ARTIFACTS / f"briefing-{anchor}.png").stat().st_size > 10_000
+
+
+def test_regions_table_sorts_by_strength_and_opens_evidence(opened):
+    before, after = opened["before"], opened["after"]
+    assert len(before["order"]) >= 3 and before["order"][0] == "Raqqa"
+    assert before["strengths"] == sorted(before["strengths"], reverse=True)
+    assert after["strengths"] == sorted(after["strengths"])
+    assert sorted(after["order"]) == sorted(before["order"])
+    assert opened["evidence_open"]
 
 
 def test_no_script_errors(opened):

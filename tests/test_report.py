@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from casualtystats import involving, load_incidents
+from casualtystats import compose, involving, load_incidents
 from casualtystats.cli import main
 from casualtystats.errors import CasualtyStatsError
 from casualtystats.outputs import write_atomic
-from casualtystats.report import build_report, compose, sections
+from casualtystats.report import build_report, sections
 from casualtystats.report.figures import plot_text
-from casualtystats.report.html import esc, table
+from casualtystats.report.html import SORT_SCRIPT, esc, table
+from casualtystats.sources.citation import cite
 
 INJECTION = "<script>alert(1)</script>"
 REGIONS = {"Ninawa": (36.3, 43.1), "Anbar": (33.4, 42.0), "Raqqa": (35.95, 39.0)}
@@ -145,20 +146,40 @@ def test_headline_equals_totals_of_the_incidents(sample, report):
 
 def test_page_has_every_section_and_as_many_drawings_as_figures(report):
     page = report[1]
-    for anchor in ("headline", "trends", "resurgence", "map", "largest", "quality", "methods"):
-        assert f'<section id="{anchor}">' in page
+    anchors = [
+        "judgments",
+        "headline",
+        "glance",
+        "resurgence",
+        "trends",
+        "map",
+        "largest",
+        "quality",
+        "methods",
+    ]
+    positions = [page.index(f'<section id="{anchor}">') for anchor in anchors]
+    assert positions == sorted(positions)  # key judgments first, the glance panel above the detailed charts
+    assert '<section id="outlook">' not in page and '<section id="overlap">' not in page  # none given
     figures = int(re.search(r'data-figure-count="(\d+)"', page).group(1))
     assert figures == page.count('class="figure"') == page.count("Plotly.newPlot(")
     names = re.findall(r'data-figure="([^"]+)"', page)
     assert len(names) == figures
-    assert {"series:all regions", "series:Raqqa", "series:Ninawa", "series:Anbar", "actors", "map"} <= set(
-        names
-    )
+    assert {
+        "glance",
+        "series:all regions",
+        "series:Raqqa",
+        "series:Ninawa",
+        "series:Anbar",
+        "actors",
+        "map",
+    } <= set(names)
 
 
 def test_page_is_self_contained(report):
     page = report[1]
-    assert page.count("<script") == 1 + page.count("Plotly.newPlot(")  # plotly.js inline, once
+    # plotly.js inline once, one script per figure, and the table-sorting script (constant code)
+    assert page.count("<script") == 2 + page.count("Plotly.newPlot(")
+    assert f"<script>{SORT_SCRIPT}</script>" in page
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", page)
     assert "@import" not in page and "url(http" not in page
 
@@ -180,11 +201,39 @@ def test_quarantine_and_labels_are_reported(report):
     assert "SYNTHETIC" in page[: page.index("<nav>")]
 
 
-def test_resurgence_in_raqqa_is_in_the_table_with_its_evidence(report):
+def test_resurgence_is_one_row_per_region_sorted_by_strength(report):
     page = report[1]
-    part = page[page.index('<section id="resurgence">') : page.index('<section id="map">')]
-    assert "<td>Raqqa</td>" in part
-    assert "Raqqa:" in part  # the evidence sentence names the series
+    part = page[page.index('<section id="resurgence">') : page.index('<section id="trends">')]
+    rows = re.findall(r'<tr data-region="([^"]+)">(.*?)</tr>', part)
+    regions = [name for name, _ in rows]
+    assert len(regions) == len(set(regions)) and {"Raqqa", "Ninawa", "Anbar"} <= set(regions)
+    strengths = [float(re.findall(r'data-value="([^"]*)"', cells)[-1]) for _, cells in rows]
+    assert strengths == sorted(strengths, reverse=True) and regions[0] == "Raqqa"
+    raqqa = dict(rows)["Raqqa"]
+    assert "changepoint ↑ (incidents" in raqqa and "↑ rising" in raqqa
+    assert "<details><summary>" in raqqa and "Raqqa:" in raqqa  # the evidence one click away
+    judgments = page[page.index('<section id="judgments">') : page.index('<section id="headline">')]
+    assert 3 <= judgments.count("<li ") <= 5 and "In Raqqa" in judgments
+
+
+def test_map_colours_incidents_by_their_regions_alert(report):
+    page = report[1]
+    part = page[page.index('<section id="map">') : page.index('<section id="largest">')]
+    assert '"name":"alert: rising"' in part and '"name":"no alert"' in part
+
+
+def test_header_names_the_sources_and_their_license(report):
+    header = report[1][report[1].index('<header class="page">') : report[1].index("<nav>")]
+    assert (
+        "Source: synthetic test (SYNTHETIC, simulated records). License: none needed (simulated)." in header
+    )
+
+
+def test_citations_of_known_and_unknown_sources():
+    ucdp, acled, merged_gtd, mine = cite(["UCDP", "ACLED", "GTD+UCDP", "my monitor"])
+    assert (ucdp.license, acled.source, merged_gtd.source) == ("CC BY 4.0", "ACLED", "GTD")
+    assert "Sundberg" in ucdp.citation and "terms" in acled.license.lower() and "START" in merged_gtd.name
+    assert mine.license == "terms not known to casualtystats: check with its publisher"
 
 
 def test_date_filter_and_other_actor(sample, tmp_path):
@@ -329,3 +378,121 @@ def test_make_report_on_ucdp_iraq_headline_equals_incidents(ucdp_iraq_path, tmp_
     assert {k: stated[k] for k in expected} == expected
     assert stated["whole.incidents"] == 6191 and stated["whole.killed"] == 75072
     assert stated["whole.injured"] is None  # UCDP does not report injuries: unknown, not zero
+    page = out.read_text(encoding="utf-8")
+    header = page[page.index('<header class="page">') : page.index("<nav>")]
+    assert "UCDP Georeferenced Event Dataset (GED)" in header and "CC BY 4.0" in header
+
+
+# --- stages built elsewhere, wired per CONTRACTS.md -------------------------------
+
+QUANTILES = {"q0.025": 0.3, "q0.1": 0.5, "q0.25": 0.75, "q0.5": 1.0, "q0.75": 1.3, "q0.9": 1.7, "q0.975": 2.2}
+
+
+class FakeForecast:
+    """What `casualtystats.forecast(panel, ...)` returns per CONTRACTS.md: long weekly and
+    monthly tables [*by, measure, week|month, mean, q...] (here a flat level of 2 a week)."""
+
+    def __init__(self, panel, horizon, measures, by):
+        last = pd.Timestamp(panel["week"].max())
+        weeks = pd.date_range(last + pd.Timedelta(weeks=1), periods=horizon, freq="7D")
+        groups = panel[by].drop_duplicates().to_dict("records") if by else [{}]
+        self.weekly = pd.DataFrame(
+            [
+                {**g, "measure": m, "week": w, "mean": 2.0} | {q: 2.0 * f for q, f in QUANTILES.items()}
+                for g in groups
+                for m in measures
+                for w in weeks
+            ]
+        )
+
+    def to_frame(self):
+        return self.weekly
+
+    def monthly(self):
+        keys = [c for c in self.weekly.columns if c not in ("week", "mean", *QUANTILES)]
+        month = self.weekly.assign(month=self.weekly["week"].dt.to_period("M"))
+        return month.groupby([*keys, "month"], as_index=False, dropna=False)[["mean", *QUANTILES]].sum()
+
+
+class FakeMerge:
+    """What `LoadResult.merge` holds per CONTRACTS.md (overlap and unrecorded tables)."""
+
+    def overlap(self):
+        return pd.DataFrame(
+            {"year": [2023, 2023, 2024], "sources": ["GTD+UCDP", "UCDP", "UCDP"], "incidents": [40, 120, 150]}
+        )
+
+    def unrecorded(self, by=("year",)):
+        frame = pd.DataFrame(
+            {
+                "year": [2023, 2024],
+                "observed": [160, 150],
+                "estimate": [190.0, 170.0],
+                "unrecorded": [30.0, 20.0],
+                "ci_low": [175.0, 160.0],
+                "ci_high": [215.0, 190.0],
+                "method": ["Chapman", "Chapman"],
+            }
+        )
+        frame.attrs["assumptions"] = "independent sources, closed population"
+        return frame
+
+
+def install_other_stages(mp: pytest.MonkeyPatch) -> None:
+    """Stand-ins, per CONTRACTS.md, for the stages built on other branches: the forecast
+    module, the resurgence stage's `alert_history` and a load that merged two sources."""
+    import importlib.machinery
+    import sys
+    import types
+
+    from casualtystats import resurgence
+
+    fake = types.ModuleType("casualtystats.forecast")
+    fake.__spec__ = importlib.machinery.ModuleSpec("casualtystats.forecast", None)
+    fake.forecast = lambda panel, horizon=13, *, measures, by=None: FakeForecast(panel, horizon, measures, by)
+    mp.setitem(sys.modules, "casualtystats.forecast", fake)
+
+    def history(panel, *, actor, by, measure, as_of):
+        return pd.DataFrame(
+            {
+                "rule": ["threat"],
+                "region": ["Raqqa"],
+                "measure": ["incidents"],
+                "direction": ["up"],
+                "start": [pd.Timestamp("2023-05-01")],
+                "end": [pd.Timestamp("2023-06-26")],
+            }
+        )
+
+    mp.setattr(resurgence, "alert_history", history, raising=False)
+    real_load = compose.load
+
+    def merged_load(paths, merge="auto"):
+        loaded = real_load(paths, merge)
+        loaded.incidents = loaded.incidents.assign(sources="UCDP")
+        loaded.merge = FakeMerge()
+        return loaded
+
+    mp.setattr(compose, "load", merged_load)
+
+
+def test_forecast_merge_and_alert_history_are_rendered_when_present(tmp_path, monkeypatch):
+    install_other_stages(monkeypatch)
+    sample = write_sample(tmp_path / "short.csv", weeks=60, injection=False)
+    page = build_report(sample, tmp_path / "r.html", progress=False).read_text(encoding="utf-8")
+
+    outlook = page[page.index('<section id="outlook">') : page.index('<section id="overlap">')]
+    fans = re.findall(r'data-figure="(outlook:[^"]+)"', outlook)
+    assert fans[0] == "outlook:all regions" and {"outlook:Raqqa", "outlook:Ninawa"} <= set(fans)
+    # next month's all-regions incidents: 2 a week over the forecast weeks that start in it
+    last = pd.Timestamp(pd.read_csv(sample)["date_start"].max())
+    next_month = pd.Period(last, freq="M") + 1
+    weeks = pd.date_range(last - pd.Timedelta(days=last.weekday()), periods=14, freq="7D")
+    n = int((weeks.to_period("M") == next_month).sum())
+    assert f"median {2 * n} (80% range {n}–{3.4 * n:,.0f})" in outlook
+    overlap = page[page.index('<section id="overlap">') : page.index('<section id="map">')]
+    assert "GTD+UCDP" in overlap and "Chapman" in overlap and "independent sources" in overlap
+    regions = page[page.index('<section id="resurgence">') : page.index('<section id="trends">')]
+    raqqa = dict(re.findall(r'<tr data-region="([^"]+)">(.*?)</tr>', regions))["Raqqa"]
+    assert "2023-05-01" in raqqa  # its previous alert
+    assert "not computed" not in regions

@@ -41,6 +41,10 @@ _API = {
     "alert_history": "resurgence",
     "build_report": "report",
     "briefing": "briefing",
+    "Briefing": "briefing",
+    "assess": "assessment",
+    "build_assessment": "assessment",
+    "Assessment": "assessment",
 }
 
 __all__ = sorted(_API)
@@ -62,7 +66,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs only; __all__ above lists them at run time
     # ruff: noqa: F401
     from .aggregate import PanelSchema, monthly_panel, weekly_panel, yearly_panel
-    from .briefing import briefing
+    from .assessment import Assessment, assess, build_assessment
+    from .briefing import Briefing, briefing
     from .changepoints import BOCPDResult, ChangePoints, bocpd, detect_change_points
     from .normalize import involving, normalize_actors, normalize_regions
     from .report import build_report

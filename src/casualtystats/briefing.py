@@ -1,52 +1,91 @@
-"""The monthly briefing: the numbers a written brief needs, as markdown or JSON.
+"""The monthly briefing: the assessment of one month, as markdown to paste or JSON for tools.
 
-`briefing(sources, "2026-10", actor="ISIS")` loads the files, and reports for
-that month: the actor's incidents, killed and injured (with the sources'
-low-high ranges), the change against the previous month and the same month a
-year earlier, the regions the resurgence rules flag as of the month's last day
-(with their evidence sentences), and the caveats a reader must know (what the
-data covers, weeks nobody reported, quarantined rows, sources without
-injuries). It composes the public pipeline; it estimates nothing itself.
-Data after the month is ignored, so a briefing for a past month says what
-could have been said then.
+`briefing(sources, "2014-06", actor="ISIS")` loads the files, keeps the
+incidents up to the month's last day (a briefing for a past month says what
+could have been said then) and renders the `Assessment` of that month
+(`casualtystats.assessment`): key judgments first, then one row per region
+(direction arrow, the rules that fired consolidated in one cell, the previous
+alert, the month against the previous month and the same month a year
+earlier), then the outlook (next month's median and 80% range where a
+forecast exists), then the caveats, and last the evidence sentences by
+region. Markdown and JSON carry the same content; the JSON follows the
+versioned schema shipped as ``casualtystats/data/briefing.schema.json``
+(`SCHEMA_VERSION`). It estimates nothing itself.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
-from .aggregate import monthly_panel, weekly_panel
+from . import compose
+from .assessment import ALL_REGIONS, Assessment, build_assessment, coverage_statement, outlook_text
 from .errors import CasualtyStatsError
 from .normalize import involving
-from .report import compose
-from .resurgence import find_resurgence
-from .sources import load_incidents
 
+#: Version of the JSON layout (`to_dict`), also in the shipped schema; bump on any change of it.
+SCHEMA_VERSION = "1.0"
+#: The JSON-Schema of `Briefing.to_dict()`, shipped in the package.
+SCHEMA_FILE = "briefing.schema.json"
 #: The comparisons of a briefing, in order: name -> months back.
 COMPARISONS = {"previous_month": 1, "same_month_last_year": 12}
 
 
+def schema() -> dict:
+    """The JSON-Schema (draft 2020-12) that `Briefing.to_dict()` follows."""
+    text = resources.files("casualtystats").joinpath("data", SCHEMA_FILE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
 @dataclass
 class Briefing:
-    """A month's numbers for one actor; `to_markdown()` to paste, `to_dict()` for tools."""
+    """A month's assessment for one actor; `to_markdown()` to paste, `to_dict()` for tools."""
 
-    actor: str
-    month: pd.Period
+    assessment: Assessment
     files: list[str]
-    totals: dict
-    compared: dict
-    change: dict
-    flags: pd.DataFrame
-    coverage: compose.Coverage
-    data_end: pd.Timestamp
+
+    @property
+    def coverage(self) -> compose.Coverage:
+        return self.assessment.coverage
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        """The last incident date in the files (only used to say whether the month is complete)."""
+        return self.assessment.data_end
+
+    @property
+    def actor(self) -> str:
+        return self.assessment.actor
+
+    @property
+    def month(self) -> pd.Period:
+        return self.assessment.month
 
     @property
     def as_of(self) -> pd.Timestamp:
-        return self.month.end_time.normalize()
+        return self.assessment.as_of
+
+    @property
+    def flags(self) -> pd.DataFrame:
+        return self.assessment.flags
+
+    @property
+    def totals(self) -> dict:
+        return self.assessment.overall.month
+
+    @property
+    def compared(self) -> dict:
+        o = self.assessment.overall
+        return {"previous_month": o.previous_month, "same_month_last_year": o.same_month_last_year}
+
+    @property
+    def change(self) -> dict:
+        return self.assessment.overall.change
 
     @property
     def complete(self) -> bool:
@@ -60,16 +99,28 @@ class Briefing:
         ]
 
     def to_dict(self) -> dict:
+        """The briefing as JSON-ready data, following `schema()` (version `SCHEMA_VERSION`)."""
+        a = self.assessment
         return {
+            "schema_version": SCHEMA_VERSION,
             "actor": self.actor,
             "month": str(self.month),
             "as_of": self.as_of.date().isoformat(),
             "files": [Path(f).name for f in self.files],
+            "sources": [s.to_dict() for s in a.sources],
+            "key_judgments": [k.sentence for k in a.key_judgments],
+            "key_judgment_strengths": [round(float(k.strength), 3) for k in a.key_judgments],
+            "direction_measure": "incidents",
+            "growth_window_weeks": a.growth_window_weeks,
+            "alert_history_available": a.history_available,
+            "overall": _plain_tree(a.overall.to_dict()),
+            "regions": [_plain_tree(r.to_dict()) for r in a.regions],
             "totals": self.totals,
             "compared": self.compared,
             "change": self.change,
-            "resurgence": [_plain(record) for record in self.flags.to_dict(orient="records")],
-            "caveats": {
+            "outlook": self._outlook_dict(),
+            "caveats": list(a.caveats),
+            "coverage": {
                 **self.coverage.to_dict(),
                 "month_complete": self.complete,
                 "data_end": self.data_end.date().isoformat(),
@@ -78,95 +129,117 @@ class Briefing:
                 ],
                 "sources": [_plain(r) for r in self.coverage.sources.to_dict(orient="records")],
             },
+            "resurgence": [_plain(record) for record in self.flags.to_dict(orient="records")],
         }
 
+    def _outlook_dict(self) -> dict | None:
+        rows = self._outlook_rows()
+        if not rows:
+            return None
+        from . import assessment
+
+        return {
+            "month": str(rows[0][1]["month"]),
+            "coverage_80": assessment.FORECAST_COVERAGE_80,
+            "coverage_statement": coverage_statement(),
+            "rows": [{"region": region, **{**o, "month": str(o["month"])}} for region, o in rows],
+        }
+
+    def _outlook_rows(self) -> list[tuple[str, dict]]:
+        a = self.assessment
+        return [(r.region, o) for r in [a.overall, *a.regions] for o in r.outlook]
+
     def to_markdown(self) -> str:
-        name = f"{self.month:%B %Y}"
-        lines = [f"# {self.actor}: briefing for {name}", ""]
-        t = self.totals
-        lines += [
-            f"In {name}, the data records **{_n(t['incidents'])} incidents** involving {self.actor}, with "
-            f"**{_n(t['killed'])} killed** ({_range(t, 'killed')}) and **{_n(t['injured'])} injured** "
-            f"({_range(t, 'injured')})."
-            + (
-                ""
-                if self.complete
-                else f" The data ends on {self.data_end:%d %B %Y}: the month is incomplete."
-            ),
+        a, name = self.assessment, f"{self.month:%B %Y}"
+        cited = "; ".join(f"{_md(s.name)}, {_md(s.license)}" for s in a.sources if s.license)
+        lines = [
+            f"# {_md(self.actor)}: briefing for {name}",
+            "",
+            f"As of {self.as_of:%d %B %Y}. Data: {', '.join(_md(Path(f).name) for f in self.files)}"
+            + (f" ({cited})." if cited else "."),
+            "",
+            "## Key judgments",
             "",
         ]
-        headers = [name] + [f"{self.month - back:%B %Y}" for back in COMPARISONS.values()]
-        lines += ["| | " + " | ".join(headers) + " |", "|---|" + "---:|" * len(headers)]
-        for measure, label in (("incidents", "Incidents"), ("killed", "Killed"), ("injured", "Injured")):
-            cells = [_n(t[measure])]
-            for key in COMPARISONS:
-                before = self.compared[key]
-                cells.append(
-                    "not covered"
-                    if before is None
-                    else f"{_n(before[measure])} ({_delta(self.change[key], measure)})"
-                )
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
-        lines += ["", "Change in brackets: this month against that one.", ""]
+        lines += [f"{i}. {_md(k.sentence)}" for i, k in enumerate(a.key_judgments, 1)]
 
-        lines += [f"## Resurgence flags as of {self.as_of:%d %B %Y}", ""]
-        if self.flags.empty:
-            lines.append(f"No rule flags a resurgence of {self.actor} in any region.")
-        for flag in self.flags.itertuples():
-            where = getattr(flag, "region", "")
-            lines.append(
-                f"- **{_md(where)}** ({_md(flag.rule)}, since {pd.Timestamp(flag.date):%d %b %Y}): {_md(flag.evidence)}"
-            )
-        lines += ["", "## Caveats", ""]
-        lines += [f"- {c}" for c in self._caveats()]
-        return "\n".join(lines) + "\n"
-
-    def _caveats(self) -> list[str]:
-        cov = self.coverage
-        kinds = ", ".join(
-            f"{_md(s.source)} ({'SYNTHETIC, simulated' if s.kind == 'synthetic' else 'reported'})"
-            for s in cov.sources.itertuples()
-        )
-        out = [
-            f"Data: {', '.join(_md(Path(f).name) for f in self.files)}; sources {kinds}; "
-            f"incidents from {cov.first_date:%d %b %Y} to {self.data_end:%d %b %Y}"
-            + (
-                f" (only those up to {self.as_of:%d %b %Y} are used here)."
-                if self.data_end > self.as_of
-                else "."
-            )
+        before = [self.month - back for back in COMPARISONS.values()]
+        lines += [
+            "",
+            "## Regions",
+            "",
+            f"| Region | Direction | Rules fired | Alert since | Previous alert | Incidents {name} | "
+            f"vs {before[0]:%B %Y} | vs {before[1]:%B %Y} | Killed {name} |",
+            "|---|---|---|---|---|---:|---:|---:|---:|",
         ]
-        in_month = self.weeks_without_reports_in_month()
-        out.append(
-            f"Weeks with no report of any incident: {len(in_month)} touching {self.month:%B %Y}, "
-            f"{len(cov.weeks_without_reports):,} of {cov.weeks:,} weeks in the whole coverage."
-        )
-        reasons = ", ".join(f"{r} ({n:,})" for r, n in cov.quarantine_reasons.head(3).items())
-        out.append(
-            f"Rows quarantined as invalid: {cov.quarantined:,} of {cov.quarantined + cov.accepted:,}"
-            + (f"; most common reasons: {reasons}." if reasons else ".")
-        )
-        for s in cov.unknown_injuries.itertuples():
-            if s.injuries_unknown:
-                out.append(
-                    f"Injuries unknown for {s.injuries_unknown:,} of {s.incidents:,} {_md(s.source)} incidents "
-                    "(counted as unknown, not zero)."
-                )
-        if len(cov.unmatched_actors) or len(cov.unmatched_regions):
-            out.append(
-                f"Names not in the alias tables, kept as given: {len(cov.unmatched_actors)} "
-                f"actor{'s' * (len(cov.unmatched_actors) != 1)}, "
-                f"{len(cov.unmatched_regions)} region{'s' * (len(cov.unmatched_regions) != 1)}."
-            )
-        return out
+        for r in [a.overall, *a.regions]:
+            label = f"**{ALL_REGIONS.capitalize()}**" if r.region == ALL_REGIONS else _md(r.region)
+            previous = _day(r.previous_alert) if a.history_available else "not computed"
+            cells = [
+                label,
+                f"{r.arrow} {r.direction}",
+                _md(r.rules_text) or "—",
+                _day(r.since),
+                "—" if r.region == ALL_REGIONS else previous,
+                _n(r.month["incidents"]),
+                _versus(r.previous_month, r.change.get("previous_month")),
+                _versus(r.same_month_last_year, r.change.get("same_month_last_year")),
+                _n(r.month["killed"]),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        t = self.totals
+        lines += [
+            "",
+            f"All regions, {name}: **{_n(t['incidents'])} incidents** involving {_md(self.actor)}, "
+            f"**{_n(t['killed'])} killed** ({_range(t, 'killed')}) and **{_n(t['injured'])} injured** "
+            f"({_range(t, 'injured')}).",
+            "",
+            f"Direction: the trend of weekly incidents (`fit_trend`) over the last {a.growth_window_weeks} "
+            "weeks: ↑ rising when its 95% interval lies above 0, ↓ falling below 0, → steady when it "
+            "contains 0, · not estimated. Rules: `find_resurgence` as of the month's last day; "
+            "↑/↓ the direction flagged, the measures in brackets. Versus columns: that month's incidents "
+            "(change). Regions are ordered by strength of evidence.",
+            "",
+            "## Outlook",
+            "",
+        ]
+        rows = self._outlook_rows()
+        if rows:
+            lines += [
+                f"| Region | Measure | {rows[0][1]['month']:%B %Y}: median and 80% range | Mean |",
+                "|---|---|---:|---:|",
+            ]
+            for region, o in rows:
+                label = f"**{ALL_REGIONS.capitalize()}**" if region == ALL_REGIONS else _md(region)
+                lines.append(f"| {label} | {o['measure']} | {outlook_text(o)} | {o['mean']:,.1f} |")
+            lines += ["", coverage_statement()]
+        else:
+            lines.append("No forecast is available for this briefing.")
+        lines += ["", "## Caveats", ""]
+        lines += [f"- {_md(c)}" for c in a.caveats]
+        lines += ["", "## Evidence by region", ""]
+        evidenced = [r for r in a.regions if r.evidence]
+        if not evidenced:
+            lines.append(f"No resurgence rule fired for {_md(self.actor)} in any region.")
+        for r in evidenced:
+            lines += [f"**{_md(r.region)}**", ""] + [f"- {_md(e)}" for e in r.evidence] + [""]
+        return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def briefing(sources, month, *, actor: str = "ISIS") -> Briefing:
-    """The briefing for `month` ("YYYY-MM") from one or several incident files."""
+def briefing(
+    sources, month, *, actor: str = "ISIS", merge="auto", outlook=None, outlook_weekly=None
+) -> Briefing:
+    """The briefing for `month` ("YYYY-MM") from one or several incident files.
+
+    Only incidents up to the month's last day are used. `merge` is passed to the loader
+    ("auto": merge reports of the same incident when several sources are present; False:
+    stack them). `outlook` (a monthly forecast table, see `casualtystats.assessment.assess`)
+    replaces the forecast the assessment makes itself where the forecast stage is installed.
+    """
     paths = compose.as_paths(sources)
     month = compose.parse_month(month)
     as_of = month.end_time.normalize()
-    loaded = load_incidents(paths)
+    loaded = compose.load(paths, merge)
     incidents = compose.select_dates(loaded.incidents, None, as_of)
     if incidents.empty or incidents["date_start"].max() < month.start_time:
         span = (
@@ -178,33 +251,34 @@ def briefing(sources, month, *, actor: str = "ISIS") -> Briefing:
             else "the files hold no incidents"
         )
         raise CasualtyStatsError(f"no data covers {month}: {span}")
-    mine = involving(incidents, actor)
-    if mine.empty:
+    if involving(incidents, actor).empty:
         raise CasualtyStatsError(
             f"no incidents involving {actor!r} up to {as_of:%Y-%m-%d} in {', '.join(Path(p).name for p in paths)}"
         )
-    first = incidents["date_start"].min()
-    # the month is complete when the files run past its end (the only use of later data: a caveat)
-    data_end = loaded.incidents["date_start"].max()
-
-    earliest = month - max(COMPARISONS.values())
-    monthly = monthly_panel(mine, by=None, start=min(first, earliest.start_time), end=as_of)
-    totals = compose.totals(monthly, "month", month.start_time)
-    compared, change = {}, {}
-    for key, back in COMPARISONS.items():
-        then = month - back
-        covered = then.end_time >= first
-        compared[key] = compose.totals(monthly, "month", then.start_time) if covered else None
-        change[key] = compose.change(totals, compared[key]) if covered else None
-
-    weekly = weekly_panel(mine, by=["actor", "region"], start=first, end=as_of)
-    flags = find_resurgence(weekly, actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=as_of)
-    cover = compose.coverage(loaded, incidents, weekly_panel(incidents, by=None, start=first, end=as_of))
-    return Briefing(actor, month, paths, totals, compared, change, flags, cover, data_end)
+    assessed = build_assessment(
+        loaded,
+        incidents,
+        actor=actor,
+        month=month,
+        as_of=as_of,
+        outlook=outlook,
+        outlook_weekly=outlook_weekly,
+    )
+    return Briefing(assessed, paths)
 
 
 def _n(value) -> str:
     return "unknown" if value is None else f"{value:,}"
+
+
+def _day(value) -> str:
+    return "—" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%d %b %Y}"
+
+
+def _versus(before: dict | None, change: dict | None) -> str:
+    if before is None:
+        return "not covered"
+    return f"{_n(before['incidents'])} ({_delta(change, 'incidents')})"
 
 
 def _range(totals: dict, measure: str) -> str:
@@ -230,12 +304,23 @@ def _md(text) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _plain_tree(value):
+    """A nested structure with JSON-ready leaves (see `_plain`)."""
+    if isinstance(value, dict):
+        return {k: _plain_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_tree(v) for v in value]
+    return _plain({"v": value})["v"]
+
+
 def _plain(record: dict) -> dict:
     """A record with JSON-ready values: dates as ISO strings, NaN/NA as None, numpy scalars as Python."""
     out = {}
     for key, value in record.items():
         if isinstance(value, pd.Timestamp):
             value = value.date().isoformat() if value == value.normalize() else value.isoformat()
+        elif isinstance(value, pd.Period):
+            value = str(value)
         elif value is None or (not isinstance(value, (str, list, dict)) and pd.isna(value)):
             value = None
         elif hasattr(value, "item"):

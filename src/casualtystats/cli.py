@@ -40,7 +40,8 @@ def _brief(args: argparse.Namespace) -> int:
     from .briefing import briefing
 
     brief = briefing(args.files, args.month, actor=args.actor)
-    print(json.dumps(brief.to_dict(), indent=2, default=str) if args.json else brief.to_markdown())
+    # JSON per the shipped schema (casualtystats/data/briefing.schema.json); arrows kept as characters
+    print(json.dumps(brief.to_dict(), indent=2, ensure_ascii=False) if args.json else brief.to_markdown())
     return 0
 
 

@@ -3,7 +3,7 @@
 Modules: `build` (composes the pipeline, progress, atomic write), `sections`
 (the page's sections from the results), `figures` (plotly figures from tidy
 panels), `html` (template, escaping, tables) and `compose`
-(what the report and the monthly briefing share).
+(shared plumbing moved to `casualtystats.compose`).
 """
 
 from .build import build_report

@@ -1,7 +1,10 @@
 """`build_report`: incident files in, one self-contained offline HTML trend report out.
 
-The report composes the public pipeline (load -> panel -> change points and
-trends -> resurgence) and draws what it returns. To stay fast on millions of
+The report composes the public pipeline (load -> the assessment of
+`casualtystats.assessment`, which runs panels, trends, resurgence, and the
+forecast and merge stages where present -> change points and trends of the
+charted series) and draws what it returns; the briefing renders the same
+assessment. To stay fast on millions of
 incidents it aggregates first: every model sees a weekly series (a few hundred
 to a few thousand points) whatever the number of incidents, only the overall
 series and a bounded number of regions are modelled and drawn, and the map
@@ -27,15 +30,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from ..aggregate import monthly_panel, weekly_panel
+from .. import compose
+from ..aggregate import weekly_panel
+from ..assessment import build_assessment
 from ..changepoints import detect_change_points
 from ..errors import CasualtyStatsError
 from ..normalize import involving
 from ..outputs import write_atomic
-from ..resurgence import find_resurgence
-from ..sources import load_incidents
 from ..trend import fit_trend
-from . import compose
 from .sections import ReportPage
 
 #: Regions with the most fatalities that get their own chart (flagged regions are added, up to MAX_REGION_CHARTS).
@@ -92,13 +94,26 @@ class _Steps:
 
 
 def build_report(
-    sources, output="reports/report.html", *, actor: str = "ISIS", start=None, end=None, progress: bool = True
+    sources,
+    output="reports/report.html",
+    *,
+    actor: str = "ISIS",
+    start=None,
+    end=None,
+    progress: bool = True,
+    merge="auto",
+    outlook: pd.DataFrame | None = None,
+    outlook_weekly: pd.DataFrame | None = None,
 ) -> Path:
     """Build the HTML trend report for `actor` from one or several incident files.
 
     `start`/`end` (dates, inclusive) restrict the incidents by their start date.
-    The file is written atomically: if anything fails, a previous report at
-    `output` is left as it was. Returns the path written.
+    `merge` is passed to the loader ("auto": merge reports of the same incident when
+    several sources are present; False: stack them). `outlook` / `outlook_weekly` (monthly and weekly forecast tables, see
+    `casualtystats.assessment.assess`) replace the forecast the assessment makes
+    itself where the forecast stage is installed. The file is written atomically:
+    if anything fails, a previous report at `output` is left as it was. Returns
+    the path written.
     """
     began = time.perf_counter()
     paths = compose.as_paths(sources)
@@ -108,39 +123,37 @@ def build_report(
 
     with _Steps(progress) as step:
         step(f"loading {len(paths)} file{'s' * (len(paths) > 1)}")
-        loaded = load_incidents(paths)
+        loaded = compose.load(paths, merge)
         incidents = compose.select_dates(loaded.incidents, start, end)
         mine = involving(incidents, actor)
         if mine.empty:
             raise CasualtyStatsError(_nothing_for(actor, incidents, paths, start, end))
         step.done()
 
-        step("aggregating weekly panels")
+        step("assessing: panels, trends, resurgence")
         # The data's range, for coverage; the actor's series start at its first incident (years of
         # zeros before a group existed would only distort its trend) and run to the end of the data,
-        # so a quiet recent stretch counts as the zeros it is.
-        first = start if start is not None else incidents["date_start"].min()
+        # so a quiet recent stretch counts as the zeros it is. Rules and trends are judged as of the
+        # data's last day: a week still being reported is not judged as if it were complete.
         last = end if end is not None else incidents["date_start"].max()
-        data = dict(start=first, end=last)
-        actor_window = dict(start=start if start is not None else mine["date_start"].min(), end=last)
-        panels = {
-            "weekly": weekly_panel(mine, by=["actor", "region"], **actor_window),
-            "weekly_total": weekly_panel(mine, by=None, **actor_window),
-            "monthly_total": monthly_panel(mine, by=None, **actor_window),
-            "weekly_all": weekly_panel(incidents, by=None, **data),
-            "weekly_actors": weekly_panel(incidents, by=["actor"], **data),
-        }
-        step.done()
-
-        step("resurgence rules")
-        # as of the data's last day: a week still being reported is not judged as if it were complete
-        flags = find_resurgence(
-            panels["weekly"], actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=last
+        assessed = build_assessment(
+            loaded,
+            incidents,
+            actor=actor,
+            month=pd.Period(last, freq="M"),
+            as_of=last,
+            start=start,
+            outlook=outlook,
+            outlook_weekly=outlook_weekly,
         )
+        first = start if start is not None else incidents["date_start"].min()
+        panels = dict(assessed.panels)
+        panels["weekly_actors"] = weekly_panel(incidents, by=["actor"], start=first, end=last)
+        flags = assessed.flags
         step.done()
 
         regions = _regions_to_chart(panels["weekly"], flags)
-        step.expect(4 + 1 + len(regions) + 1)
+        step.expect(2 + 1 + len(regions) + 1)
         models = []
         for name, rows in [("all regions", panels["weekly_total"])] + [
             (region, panels["weekly"][panels["weekly"]["region"] == region]) for region in regions
@@ -150,7 +163,6 @@ def build_report(
             step.done()
 
         step("rendering")
-        cover = compose.coverage(loaded, incidents, panels["weekly_all"])
         report = ReportPage(
             actor=actor,
             paths=paths,
@@ -160,9 +172,8 @@ def build_report(
             incidents=incidents,
             involved=mine,
             panels=panels,
-            flags=flags,
+            assessment=assessed,
             models=models,
-            coverage=cover,
         )
         step("writing")
         written = write_atomic(output, report.chunks())
@@ -173,7 +184,8 @@ def build_report(
         size = written.stat().st_size / 2**20
         print(
             f"{written}: {len(mine):,} incidents involving {actor}, {report.figure_count} charts, "
-            f"{len(flags)} resurgence flags ({size:.1f} MiB in {seconds:.1f} s)"
+            f"{sum(bool(r.rules) for r in assessed.regions)} regions with resurgence flags "
+            f"({size:.1f} MiB in {seconds:.1f} s)"
         )
     return written
 

@@ -277,36 +277,38 @@ def actors_figure(
     )
 
 
-def incident_map(points: pd.DataFrame, *, title: str, height: int = 620) -> go.Figure:
-    """Incidents at their coordinates, sized by fatalities, one colour per region.
+def incident_map(
+    points: pd.DataFrame, *, title: str, status: dict | None = None, height: int = 620
+) -> go.Figure:
+    """Incidents at their coordinates, sized by fatalities, coloured by their region's alert status.
 
-    A plain longitude/latitude scatter with equal scales and region labels at the
-    median of their points: plotly's geographic base maps load their outlines from
-    a CDN, which an offline report cannot do.
+    `status` maps a region (as in `points["region"]`) to one of `STATUS_COLOURS`' keys;
+    regions it does not name are "no alert". A plain longitude/latitude scatter with
+    equal scales and region labels at the median of their points: plotly's geographic
+    base maps load their outlines from a CDN, which an offline report cannot do.
     """
+    status = status or {}
     fig = go.Figure()
-    regions = points["region"].value_counts().index
     killed = points["fatalities_best"].astype("Float64").fillna(0).to_numpy(dtype=float)
     size = 4 + 3 * np.sqrt(np.minimum(killed, 400))
-    for i, region in enumerate(regions):
-        mask = (points["region"] == region).to_numpy()
+    of_point = points["region"].map(lambda r: status.get(r, "no alert")).to_numpy()
+    for state, colour in STATUS_COLOURS.items():
+        mask = of_point == state
+        if not mask.any():
+            continue
         here = points[mask]
         fig.add_trace(
             go.Scatter(
                 x=here["longitude"],
                 y=here["latitude"],
                 mode="markers",
-                name=plot_text(region),
-                marker=dict(
-                    size=size[mask],
-                    color=SERIES_COLOURS[i % len(SERIES_COLOURS)],
-                    opacity=0.55,
-                    line=dict(width=0.4, color="white"),
-                ),
+                name=state,
+                marker=dict(size=size[mask], color=colour, opacity=0.55, line=dict(width=0.4, color="white")),
                 text=[_hover(row) for row in here.itertuples()],
                 hoverinfo="text",
             )
         )
+    for region, here in points.groupby("region", observed=True, sort=False):
         fig.add_annotation(
             x=float(here["longitude"].median()),
             y=float(here["latitude"].median()),
@@ -318,7 +320,7 @@ def incident_map(points: pd.DataFrame, *, title: str, height: int = 620) -> go.F
     fig.update_xaxes(title_text="longitude", showgrid=True)
     fig.update_yaxes(title_text="latitude", scaleanchor="x", scaleratio=1)
     _layout(fig, title, height)
-    fig.update_layout(hovermode="closest", showlegend=len(regions) <= 20)
+    fig.update_layout(hovermode="closest")
     return fig
 
 
@@ -332,3 +334,120 @@ def _hover(row) -> str:
         f"{row.date_start:%Y-%m-%d} · {place}<br>killed {killed}, injured {injured}"
         f" · {plot_text(row.source)}" + (f"<br>{note}" if note else "")
     )
+
+
+#: Map colours of a region's alert status (rising flags, falling flags only, none).
+STATUS_COLOURS = {"alert: rising": "#b2182b", "alert: falling": "#2166ac", "no alert": "#8c8c8c"}
+#: Weeks shown in each sparkline of the small multiples.
+SPARK_WEEKS = 104
+
+
+def small_multiples(
+    weekly: pd.DataFrame,
+    panels: Sequence[tuple[str, str, str]],
+    *,
+    measure: str = "incidents",
+    columns: int = 4,
+) -> go.Figure:
+    """One sparkline per region: the last `SPARK_WEEKS` weeks of `measure`, titled with its arrow.
+
+    `weekly` is a tidy panel with `week`, `region` and `measure`; `panels` holds
+    (panel region value, title, direction) triples in display order. The y axes
+    are each region's own: the panel is for the shape, the tables for the numbers.
+    """
+    rows = max(1, -(-len(panels) // columns))
+    fig = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=[plot_text(title) for _, title, _ in panels],
+        vertical_spacing=min(0.12, 0.5 / rows),
+        horizontal_spacing=0.05,
+    )
+    last = weekly["week"].max()
+    recent = weekly[weekly["week"] > last - pd.Timedelta(weeks=SPARK_WEEKS)]
+    colours = {"rising": FATALITIES, "falling": TREND}
+    for i, (region, title, direction) in enumerate(panels):
+        rows_of = recent[recent["region"] == region].sort_values("week")
+        fig.add_trace(
+            go.Scatter(
+                x=rows_of["week"],
+                y=_values(rows_of[measure]),
+                mode="lines",
+                line=dict(color=colours.get(direction, CHANGE), width=1.2),
+                fill="tozeroy",
+                fillcolor=_rgba(colours.get(direction, CHANGE), 0.12),
+                name=plot_text(title),
+                showlegend=False,
+            ),
+            row=i // columns + 1,
+            col=i % columns + 1,
+        )
+    fig.update_xaxes(showticklabels=False, showgrid=False)
+    fig.update_yaxes(rangemode="tozero", showgrid=False, nticks=3)
+    fig.update_annotations(font_size=12)
+    _layout(
+        fig, f"Weekly {measure}, last {SPARK_WEEKS} weeks, by region (arrow: direction)", 150 + 120 * rows
+    )
+    fig.update_layout(hovermode="closest", margin=dict(l=40, r=20, t=90, b=20))
+    return fig
+
+
+def fan_chart(
+    observed: pd.DataFrame, forecast: pd.DataFrame, title: str, *, history_weeks: int = 52
+) -> go.Figure:
+    """The last `history_weeks` weeks of each measure and the forecast's fan after them.
+
+    `observed`: a one-series weekly panel (`week` plus measures). `forecast`: the
+    forecast stage's weekly table for that series, long (`measure`, `week`, `mean`,
+    `q0.025` ... `q0.975`); bands 95%, 80% and 50%, median as a line.
+    """
+    measures = [m for m in ("incidents", "fatalities_best") if m in set(forecast["measure"])]
+    fig = make_subplots(rows=len(measures), cols=1, shared_xaxes=True, vertical_spacing=0.1)
+    seen = observed.sort_values("week").tail(history_weeks)
+    for row, measure in enumerate(measures, 1):
+        label = "incidents" if measure == "incidents" else "killed"
+        colour = TREND if measure == "incidents" else FATALITIES
+        fc = forecast[forecast["measure"] == measure].sort_values("week")
+        fig.add_trace(
+            go.Scatter(
+                x=seen["week"],
+                y=_values(seen[measure]),
+                name=f"{label} (observed)",
+                mode="lines",
+                line=dict(color=colour, width=1.3),
+                legendgroup=label,
+            ),
+            row=row,
+            col=1,
+        )
+        for low, high, opacity, band in (
+            ("q0.025", "q0.975", 0.12, "95%"),
+            ("q0.1", "q0.9", 0.2, "80%"),
+            ("q0.25", "q0.75", 0.3, "50%"),
+        ):
+            if low in fc and high in fc:
+                _band(
+                    fig,
+                    fc["week"],
+                    fc[low].to_numpy(dtype=float),
+                    fc[high].to_numpy(dtype=float),
+                    colour,
+                    f"{label}: {band} forecast range",
+                    row,
+                    label,
+                    opacity=opacity,
+                )
+        fig.add_trace(
+            go.Scatter(
+                x=fc["week"],
+                y=fc["q0.5"],
+                name=f"{label}: forecast median",
+                mode="lines",
+                line=dict(color=colour, width=2, dash="dash"),
+                legendgroup=label,
+            ),
+            row=row,
+            col=1,
+        )
+        fig.update_yaxes(title_text=f"{label} / week", row=row, col=1, rangemode="tozero")
+    return _layout(fig, title, 260 + 200 * len(measures))

@@ -57,6 +57,31 @@ tbody tr:nth-child(even) { background:#fafbfc; }
 pre { background:#fff; border:1px solid var(--line); padding:10px; overflow:auto; font-size:12.5px; }
 details { margin:8px 0; } summary { cursor:pointer; color:var(--accent); }
 footer { color:var(--muted); font-size:12.5px; text-align:center; padding:20px; }
+th[data-sort] { cursor:pointer; user-select:none; }
+td.dir.rising { color:var(--up); font-weight:600; } td.dir.falling { color:var(--down); font-weight:600; }
+ol.judgments li { margin:6px 0; }
+table.regions details p { margin:4px 0; }
+"""
+
+#: Sorting of `table.sortable` by a clicked numeric header (cells carry `data-value`), inline and
+#: offline; rows without a value sort last. Data never reaches this script's text.
+SORT_SCRIPT = """
+document.querySelectorAll('table.sortable th[data-sort]').forEach(function (th) {
+  th.addEventListener('click', function () {
+    var table = th.closest('table'), body = table.tBodies[0];
+    var col = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var descending = th.getAttribute('aria-sort') !== 'descending';
+    var key = function (row) {
+      var v = parseFloat(row.cells[col].getAttribute('data-value'));
+      return isNaN(v) ? -Infinity : v;
+    };
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) { return descending ? key(b) - key(a) : key(a) - key(b); });
+    rows.forEach(function (row) { body.appendChild(row); });
+    table.querySelectorAll('th[data-sort]').forEach(function (h) { h.removeAttribute('aria-sort'); });
+    th.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
+  });
+});
 """
 
 
@@ -147,10 +172,12 @@ def page(
     *,
     figure_count: int,
     footer: str,
+    scripts: Iterable[str] = (),
 ) -> Iterable[str]:
     """The whole document as a sequence of chunks (plotly.js alone is about 5 MB).
 
-    `sections` holds (anchor, navigation label, HTML) triples, in page order.
+    `sections` holds (anchor, navigation label, HTML) triples, in page order;
+    `scripts` are the page's own inline scripts (constant code, no data), run last.
     """
     nav = "".join(f'<a href="#{esc(anchor)}">{esc(label)}</a>' for anchor, label, _ in sections)
     lines = "".join(f"<p>{esc(line)}</p>" for line in subtitle)
@@ -164,4 +191,7 @@ def page(
     yield f'<main data-figure-count="{figure_count}">'
     for _, _, body in sections:
         yield body
-    yield f"</main><footer>{esc(footer)}</footer></body></html>\n"
+    yield f"</main><footer>{esc(footer)}</footer>"
+    for script in scripts:
+        yield f"<script>{script}</script>"
+    yield "</body></html>\n"

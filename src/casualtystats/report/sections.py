@@ -1,9 +1,11 @@
 """The report's sections, in page order, from what `build_report` computed.
 
-Headline numbers, charts, resurgence table, map, largest incidents, data
-quality, methods. Numbers are read from the panels and the result objects;
-the method descriptions are the result objects' own `summary()` texts and
-attributes, so the page cannot drift from what was fitted.
+Key judgments, headline numbers, regions at a glance, charts, the resurgence
+table (one row per region, from the assessment), the outlook and the source
+overlap when present, map, largest incidents, data quality, methods. Numbers
+are read from the assessment, the panels and the result objects; the method
+descriptions are the result objects' own `summary()` texts and attributes, so
+the page cannot drift from what was fitted.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__, aggregate
+from .. import __version__, aggregate, assessment, compose
+from ..assessment import ALL_REGIONS, Assessment, coverage_statement, outlook_text, region_name
 from ..resurgence import rules as resurgence_rules
-from . import compose, figures
-from .html import count, count_range, esc, figure, page, section, table
+from . import figures
+from .html import SORT_SCRIPT, count, count_range, esc, figure, page, section, table
 
 #: Actors drawn in the "who" chart.
 TOP_ACTORS = 6
@@ -45,10 +48,17 @@ class ReportPage:
     incidents: pd.DataFrame
     involved: pd.DataFrame
     panels: dict[str, pd.DataFrame]
-    flags: pd.DataFrame
+    assessment: Assessment
     models: list
-    coverage: compose.Coverage
     _figures: list[str] = field(default_factory=list, init=False)
+
+    @property
+    def flags(self) -> pd.DataFrame:
+        return self.assessment.flags
+
+    @property
+    def coverage(self) -> compose.Coverage:
+        return self.assessment.coverage
 
     @property
     def figure_count(self) -> int:
@@ -62,9 +72,17 @@ class ReportPage:
         """The page as chunks of text, for `write_atomic`."""
         self._figures.clear()
         sections = [
+            ("judgments", "Key judgments", self.judgments()),
             ("headline", "Headline", self.headline()),
+            ("glance", "Regions at a glance", self.glance()),
+            ("resurgence", "Regions", self.resurgence()),
             ("trends", "Weekly trends", self.trends()),
-            ("resurgence", "Resurgence", self.resurgence()),
+        ]
+        if self.assessment.outlook_weekly is not None or self.assessment.outlook is not None:
+            sections.append(("outlook", "Outlook", self.outlook()))
+        if self.assessment.overlap is not None:
+            sections.append(("overlap", "Sources and overlap", self.overlap()))
+        sections += [
             ("map", "Map", self.map()),
             ("largest", "Largest incidents", self.largest()),
             ("quality", "Data quality", self.quality()),
@@ -78,12 +96,19 @@ class ReportPage:
             + ", ".join(Path(p).name for p in self.paths)
             + f" ({' and '.join(kinds)} records; see Data quality).",
         ]
+        for terms in self.assessment.sources:
+            subtitle.append(
+                f"Source: {terms.name}. License: {terms.license}."
+                + (f" Cite: {terms.citation}" if terms.citation else "")
+            )
         if "synthetic" in kinds:
             subtitle.append(
                 "Contains SYNTHETIC (simulated) incidents: they illustrate the method and are not real events."
             )
         footer = f"casualtystats {__version__} · built {datetime.now():%Y-%m-%d %H:%M} · works offline"
-        yield from page(title, subtitle, sections, figure_count=self.figure_count, footer=footer)
+        yield from page(
+            title, subtitle, sections, figure_count=self.figure_count, footer=footer, scripts=[SORT_SCRIPT]
+        )
 
     # --- headline -------------------------------------------------------------
 
@@ -158,42 +183,212 @@ class ReportPage:
             )
         return section("trends", f"Weekly fatalities and injuries: {self.actor}", *parts)
 
-    # --- resurgence -----------------------------------------------------------
+    # --- key judgments and regions (the assessment) -------------------------------
+
+    def judgments(self) -> str:
+        a = self.assessment
+        items = "".join(
+            f'<li data-strength="{k.strength:.3f}">{esc(k.sentence)}</li>' for k in a.key_judgments
+        )
+        note = (
+            f'<p class="note">As of {esc(f"{a.as_of:%d %b %Y}")}, ranked by strength of evidence (standard '
+            "errors between an estimate and no change; see Methods). The monthly briefing "
+            "(<code>casualtystats brief</code>) states the same assessment.</p>"
+        )
+        return section(
+            "judgments", f"Key judgments: {self.actor}", f'<ol class="judgments">{items}</ol>', note
+        )
+
+    def glance(self) -> str:
+        a = self.assessment
+        weekly = self.panels["weekly"]
+        names = {region_name(r): r for r in weekly["region"].unique()}
+        shown = [
+            (names[r.region], f"{r.arrow} {r.region}", r.direction) for r in a.regions if r.region in names
+        ]
+        if not shown:
+            return section("glance", "Regions at a glance", "<p>No region to show.</p>")
+        fig = figures.small_multiples(weekly, shown)
+        caption = (
+            f"Weekly {self.actor} incidents per region, in the order of the Regions table (strongest evidence "
+            "first); ↑ rising, ↓ falling, → steady, · not estimated (trend of weekly incidents over the last "
+            f"{a.growth_window_weeks} weeks). Each panel has its own scale."
+        )
+        return section("glance", "Regions at a glance", self._figure(fig, caption, name="glance"))
 
     def resurgence(self) -> str:
-        flags = self.flags
-        as_of = flags["as_of"].max() if len(flags) else self.end
-        if flags.empty:
-            body = f"<p>No resurgence flag for {esc(self.actor)} as of {esc(f'{as_of:%d %b %Y}')}.</p>"
-        else:
-            by = [c for c in ("region", "actor") if c in flags.columns][:1]
-            columns = {
-                "rule": "Rule",
-                **{c: c.capitalize() for c in by},
-                "measure": "Measure",
-                "date": "Since",
-                "value": "Value",
-                "baseline": "Baseline",
-                "ratio": "Ratio",
-                "ci": "95% CI",
-                "probability": "P(change)",
-                "evidence": "Evidence",
-            }
-            shown = flags.assign(
-                ci=[_interval(lo, hi) for lo, hi in zip(flags["ci_low"], flags["ci_high"], strict=True)]
-            )
-            body = table(
-                shown,
-                columns,
-                numeric=["value", "baseline", "ratio", "probability"],
-                formats={"date": _day, "ci": str},
-                attrs=' class="flags"',
-            )
-        note = (
-            f'<p class="note">Flags as of {esc(f"{as_of:%d %b %Y}")}, computed on weekly '
-            f"{esc(_measure_of(flags))} with only the data up to that date. Rules and thresholds: see Methods.</p>"
+        a = self.assessment
+        month = f"{a.month:%b %Y}"
+        headers = [
+            ("Region", None),
+            ("Direction", None),
+            ("Rules fired", None),
+            ("Alert since", None),
+            ("Previous alert", None),
+            (f"Incidents {month}", "num"),
+            (f"vs {a.month - 1:%b %Y}", "num"),
+            (f"vs {a.month - 12:%b %Y}", "num"),
+            ("Strength", "num"),
+            ("Evidence", None),
+        ]
+        initial = ' aria-sort="descending"'  # the rows come sorted by strength
+        head = "".join(
+            f'<th class="num" data-sort="num"{initial if h == "Strength" else ""}>{esc(h)} ⇅</th>'
+            if kind
+            else f"<th>{esc(h)}</th>"
+            for h, kind in headers
         )
-        return section("resurgence", f"Resurgence flags: {self.actor}", body, note)
+        rows = []
+        for r in a.regions:
+            evidence = (
+                f"<details><summary>{len(r.evidence)} sentence{'s' * (len(r.evidence) != 1)}</summary>"
+                + "".join(f"<p>{esc(e)}</p>" for e in r.evidence)
+                + "</details>"
+                if r.evidence
+                else esc(r.direction_note)
+            )
+            previous = _day(r.previous_alert) if a.history_available else "not computed"
+            cells = [
+                f"<td>{esc(r.region)}</td>",
+                f'<td class="dir {esc(r.direction.replace(" ", "-"))}" title="{esc(r.direction_note)}">'
+                f"{esc(r.arrow)} {esc(r.direction)}</td>",
+                f"<td>{esc(r.rules_text or '—')}</td>",
+                f"<td>{esc(_day(r.since) if r.since is not None else '—')}</td>",
+                f"<td>{esc(previous)}</td>",
+                _num_cell(r.month["incidents"]),
+                _num_cell((r.previous_month or {}).get("incidents")),
+                _num_cell((r.same_month_last_year or {}).get("incidents")),
+                f'<td class="num" data-value="{r.strength:.4f}">{r.strength:.1f}</td>',
+                f"<td>{evidence}</td>",
+            ]
+            rows.append(f'<tr data-region="{esc(r.region)}">' + "".join(cells) + "</tr>")
+        body = (
+            f'<table class="regions sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            if rows
+            else f"<p>No region had {esc(self.actor)} incidents in the last year.</p>"
+        )
+        o = a.overall
+        overall = (
+            f"<p><strong>All regions</strong>: {esc(o.arrow)} {esc(o.direction)} ({esc(o.direction_note)}); "
+            f"{esc(count(o.month['incidents']))} incidents in {esc(month)}.</p>"
+        )
+        note = (
+            f'<p class="note">As of {esc(f"{a.as_of:%d %b %Y}")}. One row per region that had incidents in the '
+            "last 12 months or a resurgence flag; the rules that fired (<code>find_resurgence</code> on weekly "
+            f"{esc(_measure_of(self.flags))}) are consolidated in one cell: ↑/↓ the direction flagged, the "
+            "measures in brackets; <em>Alert since</em> is the earliest start among them. Click a ⇅ header to "
+            "sort (Strength: standard errors from no change, see Methods); the evidence sentences open with a "
+            "click.</p>"
+        )
+        return section(
+            "resurgence", f"Regions: direction and resurgence flags ({self.actor})", overall, body, note
+        )
+
+    # --- outlook and overlap --------------------------------------------------
+
+    def outlook(self) -> str:
+        a = self.assessment
+        parts = []
+        weekly_fc = a.outlook_weekly
+        if weekly_fc is not None and len(weekly_fc):
+            series = [(ALL_REGIONS, None, self.panels["weekly_total"])]
+            weekly = self.panels["weekly"]
+            for model in self.models[1:]:
+                series.append((model.name, model.name, weekly[weekly["region"] == model.name]))
+            for name, key, observed in series:
+                if "region" in weekly_fc.columns:
+                    rows = (
+                        weekly_fc[weekly_fc["region"].isna()]
+                        if key is None
+                        else weekly_fc[weekly_fc["region"] == key]
+                    )
+                else:
+                    rows = weekly_fc if key is None else weekly_fc.iloc[0:0]
+                if rows.empty:
+                    continue
+                fig = figures.fan_chart(
+                    observed,
+                    rows,
+                    f"{self.actor} – {region_name(name) if key else name}: next {rows['week'].nunique()} weeks",
+                )
+                parts.append(
+                    self._figure(
+                        fig,
+                        "Observed weekly counts, then the forecast's median (dashed) with its 50%, 80% and "
+                        "95% ranges.",
+                        name=f"outlook:{name}",
+                    )
+                )
+        monthly = [(r.region, o) for r in [a.overall, *a.regions] for o in r.outlook]
+        if monthly:
+            frame = pd.DataFrame(
+                [
+                    {
+                        "region": region,
+                        "measure": o["measure"],
+                        "month": f"{o['month']:%b %Y}",
+                        "range": outlook_text(o),
+                        "mean": o["mean"],
+                    }
+                    for region, o in monthly
+                ]
+            )
+            parts.append(
+                table(
+                    frame,
+                    {
+                        "region": "Region",
+                        "measure": "Measure",
+                        "month": "Month",
+                        "range": "Median (80% range)",
+                        "mean": "Mean",
+                    },
+                    numeric=["mean"],
+                    formats={"range": str},
+                )
+            )
+        parts.append(f'<p class="note">{esc(coverage_statement())}</p>')
+        return section("outlook", f"Outlook: {self.actor}", *parts)
+
+    def overlap(self) -> str:
+        a = self.assessment
+        wide = a.overlap.pivot_table(
+            index="year", columns="sources", values="incidents", aggfunc="sum", fill_value=0
+        ).reset_index()
+        wide.columns = [str(c) for c in wide.columns]
+        combos = [c for c in wide.columns if c != "year"]
+        parts = [
+            "<p>The sources were merged: an attack reported by several of them is one incident. "
+            "Incidents per source combination and year (all actors):</p>",
+            table(wide, {"year": "Year", **{c: c for c in combos}}, numeric=combos, formats={"year": str}),
+        ]
+        if a.unrecorded is not None and len(a.unrecorded):
+            u = a.unrecorded
+            by = [
+                c
+                for c in u.columns
+                if c not in ("observed", "estimate", "unrecorded", "ci_low", "ci_high", "method")
+            ]
+            shown = u.assign(ci=[_interval(lo, hi) for lo, hi in zip(u["ci_low"], u["ci_high"], strict=True)])
+            parts += [
+                "<h3>Incidents no source recorded (capture-recapture)</h3>",
+                table(
+                    shown,
+                    {
+                        **{c: c.capitalize() for c in by},
+                        "observed": "Recorded",
+                        "estimate": "Estimated total",
+                        "ci": "95% CI",
+                        "unrecorded": "Unrecorded",
+                        "method": "Method",
+                    },
+                    numeric=["observed", "estimate", "unrecorded"],
+                    formats={**{c: str for c in by}, "ci": str},
+                ),
+            ]
+            if u.attrs.get("assumptions"):
+                parts.append(f'<p class="note">Assumptions: {esc(u.attrs["assumptions"])}</p>')
+        return section("overlap", "Sources and their overlap", *parts)
 
     # --- map ------------------------------------------------------------------
 
@@ -212,12 +407,18 @@ class ReportPage:
             )
             rows = np.sort(pd.Series(rows).sample(MAP_POINTS, random_state=MAP_SEED).to_numpy())
         located = self.involved.iloc[rows]
+        located = located.assign(region=located["region"].map(region_name))
+        status = {r.region: _status(r) for r in self.assessment.regions}
         if missing:
             notes.append(f"{missing:,} incidents without coordinates are not on the map.")
         notes.append(
-            "Marker size grows with the number killed. No base map: the page loads nothing from the network."
+            "Colour: the alert status of the incident's region (red: a rule flags a rise; blue: only falls "
+            "flagged; grey: no flag). Marker size grows with the number killed. No base map: the page loads "
+            "nothing from the network."
         )
-        fig = figures.incident_map(located, title=f"Incidents involving {self.actor} with coordinates")
+        fig = figures.incident_map(
+            located, title=f"Incidents involving {self.actor} with coordinates", status=status
+        )
         return section("map", "Map of incidents", self._figure(fig, " ".join(notes), name="map"))
 
     # --- largest incidents ----------------------------------------------------
@@ -399,8 +600,31 @@ class ReportPage:
             f"{esc(_measure_of(self.flags))} by region, with only the weeks complete by the as-of date:</p>",
             table(thresholds, {"threshold": "Threshold", "value": "Value"}),
             _doc("Rule definitions (casualtystats.resurgence.rules)", resurgence_rules.__doc__),
+            "<h3>Assessment</h3>",
+            "<p>The key judgments and the Regions table are one assessment (<code>casualtystats.assessment"
+            "</code>), which the monthly briefing renders too: direction from the trend of each region's weekly "
+            f"incidents over the last {self.assessment.growth_window_weeks} weeks, the flags consolidated per "
+            "region, strength of evidence for the ranking.</p>",
+            _doc("Assessment definitions (casualtystats.assessment)", assessment.__doc__),
         ]
+        if self.assessment.outlook is not None or self.assessment.outlook_weekly is not None:
+            parts += [
+                "<h3>Outlook</h3>",
+                "<p>Forecasts of weekly incidents and killed for the next 13 weeks "
+                f"(<code>casualtystats.forecast</code>), month totals as median and 80% range. "
+                f"{esc(coverage_statement())}</p>",
+            ]
         return section("methods", "Methods", *parts)
+
+
+def _status(region) -> str:
+    directions = {rule["direction"] for rule in region.rules}
+    return "alert: rising" if "up" in directions else "alert: falling" if directions else "no alert"
+
+
+def _num_cell(value) -> str:
+    data = "" if value is None else str(value)
+    return f'<td class="num" data-value="{esc(data)}">{esc(count(value) if value is not None else "—")}</td>'
 
 
 def _cards(key: str, title: str, values: dict, change: dict | None) -> str:

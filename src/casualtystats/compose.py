@@ -1,8 +1,8 @@
-"""What the report and the monthly briefing both say, composed from the public API.
+"""Shared plumbing of the assessment and its renderings (report, briefing).
 
-Loading, date selection, the totals of one period of a panel and the coverage
-caveats are the same for both outputs, so they live here once. Nothing here
-estimates anything: totals are read from the panels `aggregate` built.
+Input paths, date and month arguments, date selection, the totals of one
+period of a panel and the coverage caveats, once. Nothing here estimates
+anything: totals are read from the panels `aggregate` built.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..aggregate import IMPRECISE_SUFFIX
-from ..errors import CasualtyStatsError
+from .aggregate import IMPRECISE_SUFFIX
+from .errors import CasualtyStatsError
 
 #: Panel measure -> the word the outputs use.
 MEASURES = {
@@ -45,6 +45,14 @@ def as_paths(sources) -> list[str]:
     if not paths:
         raise CasualtyStatsError("no input files given")
     return paths
+
+
+def load(paths: list[str], merge="auto"):
+    """`load_incidents(paths)`; `merge` ("auto", True or False: merge the sources of the same
+    incident, CONTRACTS.md) is passed on only when not "auto", the loader's own default."""
+    from .sources import load_incidents
+
+    return load_incidents(paths) if merge == "auto" else load_incidents(paths, merge=merge)
 
 
 def parse_date(value, what: str) -> pd.Timestamp | None:

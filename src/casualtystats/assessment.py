@@ -1,0 +1,886 @@
+"""The assessment: what the report and the briefing say, decided once.
+
+`assess(...)` turns what the other stages returned (weekly and monthly panels
+by region, `fit_trend` results, `find_resurgence` flags, optionally the
+region's past alerts, a monthly forecast table and the merge's overlap and
+unrecorded-incident tables) into one consolidated `Assessment`:
+
+- one `RegionAssessment` per region: its direction, the rules that fired on
+  which measures in one cell, since when, its previous alert, this month
+  against the previous month and the same month a year earlier, a strength
+  of evidence used for ranking, and the evidence sentences;
+- 3-5 key judgments, one sentence each with its numbers, ranked by strength;
+- the outlook (next month's median and 80% range) where a forecast exists;
+- the caveats (coverage, quarantine, merge overlap, which sources the totals
+  come from).
+
+`build_assessment(loaded, ...)` composes the public pipeline to get those
+inputs from loaded incidents; the report (HTML) and the briefing (markdown,
+JSON) only render its result. Nothing here is estimated: every number is read
+from a panel or from a result object of another stage.
+
+Definitions (the defaults are module constants):
+
+- direction (`DIRECTION_MEASURE` = weekly incidents, the count least moved
+  by a single mass-casualty attack): `fit_trend`'s `growth_per_month` over its
+  growth window (`growth_window_weeks`, 13 weeks by the trend stage's
+  contract): *rising* when its interval lies above 0, *falling* below 0,
+  *steady* when it contains 0; *not estimated* (with the reason) when the
+  series cannot take a trend. The trend is fitted on the last
+  `DIRECTION_HISTORY_WEEKS` (156) weeks complete by the as-of date.
+- strength of evidence: how many standard errors the region's clearest
+  interval estimate lies from "no change", ``|log(point)| / se`` with
+  ``se = (log(high) - log(low)) / (2 z)`` from a two-sided interval: the
+  trend's growth (as 1 + growth) and each changepoint flag's rate ratio.
+  Tracker rules (surge, threat, record) carry no interval and add no
+  strength; they order regions of equal strength (more rules fired first,
+  then more incidents this month).
+- a region is listed when it had an incident in the `ACTIVE_MONTHS` months
+  to the as-of date or a rule fired on it. Incidents without a region are a
+  row of their own, "no region recorded", never a region called "Unknown".
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import compose
+from .resurgence.rules import RULES
+from .sources.citation import SourceTerms, cite
+from .sources.load import UNKNOWN_REGION
+
+#: Weekly measure whose trend gives a region's direction.
+DIRECTION_MEASURE = "incidents"
+#: Weeks of history the direction trend is fitted on: the direction is a statement about the last
+#: weeks, and a decade-old regime should neither stiffen the curve at its end nor cost fitting time.
+DIRECTION_HISTORY_WEEKS = 156
+#: Directions and their arrows.
+ARROWS = {"rising": "↑", "falling": "↓", "steady": "→", "not estimated": "·"}
+#: How incidents without a region are named (never as if "Unknown" were a place).
+NO_REGION = "no region recorded"
+#: Name of the series of all regions together.
+ALL_REGIONS = "all regions"
+#: A region is listed when it had incidents in this many months up to the as-of date (or an alert).
+ACTIVE_MONTHS = 12
+#: A trend alone makes a key judgment only where the series averaged at least this many incidents
+#: a week over the growth window (rules that fired always do: they carry their own minimums).
+MIN_WEEKLY_INCIDENTS = 1.0
+#: Key judgments: at least / at most.
+MIN_JUDGMENTS, MAX_JUDGMENTS = 3, 5
+#: Growth window assumed when a trend result does not state its own (the trend stage's default).
+DEFAULT_GROWTH_WINDOW_WEEKS = 13
+#: Measures of the outlook, in the order shown.
+OUTLOOK_MEASURES = ("incidents", "fatalities_best")
+#: Share of outcomes inside the forecast's 80% range in the rolling-origin backtest of
+#: benchmarks/forecast.py (UCDP GED Iraq per governorate). Quoted beside every outlook.
+#: COORDINATOR: set from the forecast benchmark's output when the forecast stage is merged.
+FORECAST_COVERAGE_80: float | None = None
+#: How the outputs name a measure.
+MEASURE_WORDS = {"incidents": "incidents", "fatalities_best": "killed", "injuries_best": "injured"}
+
+_VERBS = {"rising": "rose", "falling": "fell", "steady": "held steady", "not estimated": "changed"}
+
+
+# --- result objects -------------------------------------------------------------------------
+
+
+@dataclass
+class RegionAssessment:
+    """One region (or all regions together): direction, alerts, month comparisons, evidence."""
+
+    region: str
+    direction: str
+    growth: dict | None  # estimate, ci_low, ci_high, window_weeks, alpha (growth per month)
+    direction_note: str
+    rules: list[dict]  # one per rule fired: rule, direction, measures, since
+    since: pd.Timestamp | None
+    previous_alert: pd.Timestamp | None
+    month: dict  # totals of the month: incidents, killed, injured (+ low/high)
+    previous_month: dict | None
+    same_month_last_year: dict | None
+    change: dict  # previous_month / same_month_last_year -> change of each measure
+    strength: float
+    evidence: list[str]
+    outlook: list[dict] = field(default_factory=list)  # measure, month, mean, median, low80, high80
+    window_incidents: float | None = None  # incidents in the trend's growth window
+
+    @property
+    def arrow(self) -> str:
+        return ARROWS[self.direction]
+
+    @property
+    def rules_text(self) -> str:
+        """The rules that fired, consolidated: 'changepoint ↑ (incidents); threat ↑ (incidents, killed)'."""
+        return "; ".join(
+            f"{r['rule']} {ARROWS['rising' if r['direction'] == 'up' else 'falling']} ({', '.join(r['measures'])})"
+            for r in self.rules
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "region": self.region,
+            "direction": self.direction,
+            "arrow": self.arrow,
+            "growth_per_month": self.growth,
+            "direction_note": self.direction_note,
+            "rules": [{**r, "since": _iso(r["since"])} for r in self.rules],
+            "rules_text": self.rules_text,
+            "since": _iso(self.since),
+            "previous_alert": _iso(self.previous_alert),
+            "month": self.month,
+            "previous_month": self.previous_month,
+            "same_month_last_year": self.same_month_last_year,
+            "change": self.change,
+            "strength": round(float(self.strength), 3),
+            "evidence": list(self.evidence),
+            "outlook": [{**o, "month": str(o["month"])} for o in self.outlook],
+            "window_incidents": self.window_incidents,
+        }
+
+
+@dataclass
+class KeyJudgment:
+    sentence: str
+    strength: float
+    region: str | None
+
+
+@dataclass
+class Assessment:
+    """The consolidated assessment of one actor as of a date.
+
+    `regions` are sorted by strength of evidence (strongest first); `overall` is
+    the all-regions series; `key_judgments` 3-5 sentences; `caveats` sentences;
+    `flags` the resurgence flags they consolidate; `overlap` / `unrecorded` the
+    merge stage's tables (None when the load was not merged); `outlook_weekly`
+    the weekly forecast table (for fan charts) when a forecast was made.
+    """
+
+    actor: str
+    month: pd.Period
+    as_of: pd.Timestamp
+    overall: RegionAssessment
+    regions: list[RegionAssessment]
+    key_judgments: list[KeyJudgment]
+    caveats: list[str]
+    flags: pd.DataFrame
+    sources: list[SourceTerms]
+    history_available: bool
+    growth_window_weeks: int
+    outlook: pd.DataFrame | None = None
+    outlook_weekly: pd.DataFrame | None = None
+    overlap: pd.DataFrame | None = None
+    unrecorded: pd.DataFrame | None = None
+    coverage: compose.Coverage | None = None
+    data_end: pd.Timestamp | None = None
+    panels: dict = field(default_factory=dict, repr=False)
+    trends: dict = field(default_factory=dict, repr=False)
+
+    def region(self, name: str) -> RegionAssessment:
+        for row in [self.overall, *self.regions]:
+            if row.region == name:
+                return row
+        raise KeyError(name)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per region (strongest evidence first), the columns both renderings show."""
+        rows = []
+        for r in self.regions:
+            rows.append(
+                {
+                    "region": r.region,
+                    "direction": r.direction,
+                    "arrow": r.arrow,
+                    "rules": r.rules_text,
+                    "since": r.since,
+                    "previous_alert": r.previous_alert,
+                    "incidents": r.month["incidents"],
+                    "incidents_previous_month": (r.previous_month or {}).get("incidents"),
+                    "incidents_same_month_last_year": (r.same_month_last_year or {}).get("incidents"),
+                    "strength": r.strength,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def summary(self) -> str:
+        lines = [f"Assessment of {self.actor}, {self.month:%B %Y} (data to {self.as_of:%Y-%m-%d})", ""]
+        lines += [f"{i}. {k.sentence}" for i, k in enumerate(self.key_judgments, 1)]
+        lines += ["", self.to_frame().to_string(index=False) if self.regions else "(no region listed)"]
+        return "\n".join(lines)
+
+
+# --- composing the inputs -------------------------------------------------------------------
+
+
+def build_assessment(
+    loaded,
+    incidents: pd.DataFrame,
+    *,
+    actor: str,
+    month,
+    as_of,
+    start=None,
+    outlook: pd.DataFrame | None = None,
+    outlook_weekly: pd.DataFrame | None = None,
+) -> Assessment:
+    """The assessment of `actor` from a load result (`load_incidents`) and its incidents
+    already restricted to the dates wanted (at most `as_of`).
+
+    Composes `weekly_panel` / `monthly_panel` (by region), `find_resurgence` (both flag
+    measures, as of `as_of`, with the resurgence stage's default thresholds), `fit_trend`
+    on each listed region's weekly incidents, the resurgence stage's `alert_history`
+    and the forecast stage's `forecast` where those stages are installed, and the
+    merge result `loaded.merge` when the load merged several sources. `outlook` /
+    `outlook_weekly` (monthly and weekly forecast tables, see `assess`) override the
+    forecast made here.
+    """
+    from .aggregate import monthly_panel, weekly_panel
+    from .normalize import involving
+    from .resurgence import find_resurgence
+
+    month = compose.parse_month(month)
+    as_of = pd.Timestamp(as_of).normalize()
+    mine = involving(incidents, actor)
+    first = incidents["date_start"].min() if start is None else start
+    actor_start = mine["date_start"].min() if start is None else start
+    # monthly panels start with the data: a month before it is "not covered", not a month of zeros
+    panels = {
+        "weekly": weekly_panel(mine, by=["actor", "region"], start=actor_start, end=as_of),
+        "weekly_total": weekly_panel(mine, by=None, start=actor_start, end=as_of),
+        "monthly": monthly_panel(mine, by="region", start=first, end=as_of),
+        "monthly_total": monthly_panel(mine, by=None, start=first, end=as_of),
+        "weekly_all": weekly_panel(incidents, by=None, start=first, end=as_of),
+    }
+    flags = find_resurgence(
+        panels["weekly"], actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=as_of
+    )
+    listed = listed_regions(panels["monthly"], flags, month)
+    trends = {ALL_REGIONS: _direction_trend(panels["weekly_total"], as_of)}
+    weekly = panels["weekly"]
+    for region in listed:
+        trends[region] = _direction_trend(weekly[weekly["region"] == region], as_of)
+    history = _alert_history(panels["weekly"], actor, as_of)
+    outlook_problem = None
+    if outlook is None and outlook_weekly is None:
+        outlook, outlook_weekly, outlook_problem = _forecast(panels, listed, as_of)
+    merge = getattr(loaded, "merge", None)  # set by load_incidents when it merged several sources
+    coverage = compose.coverage(loaded, incidents, panels["weekly_all"])
+    in_month = compose.select_dates(mine, month.start_time, as_of)
+    return assess(
+        panels["monthly"],
+        panels["monthly_total"],
+        flags,
+        trends,
+        actor=actor,
+        month=month,
+        as_of=as_of,
+        history=history,
+        outlook=outlook,
+        outlook_weekly=outlook_weekly,
+        overlap=None if merge is None else merge.overlap(),
+        unrecorded=None if merge is None else merge.unrecorded(by=("year",)),
+        coverage=coverage,
+        files=[Path(f).name for f in loaded.files["file"]] if "file" in loaded.files else [],
+        data_end=loaded.incidents["date_start"].max(),
+        month_sources=_source_counts(in_month),
+        outlook_problem=outlook_problem,
+        panels=panels,
+    )
+
+
+def listed_regions(monthly: pd.DataFrame, flags: pd.DataFrame, month: pd.Period) -> list:
+    """Regions (panel values) with an incident in the `ACTIVE_MONTHS` months to `month`, or a flag."""
+    recent = monthly[
+        (monthly["month"] > (month - ACTIVE_MONTHS).start_time) & (monthly["month"] <= month.start_time)
+    ]
+    active = recent.groupby("region", observed=True)["incidents"].sum()
+    names = (
+        set(active.index[active > 0]) | set(flags["region"])
+        if "region" in flags
+        else set(active.index[active > 0])
+    )
+    return sorted(names, key=str)
+
+
+def _complete_weeks(weekly: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Weeks whose last day is on or before `as_of` (a week still being reported is not a low week)."""
+    return weekly[weekly["week"] + pd.Timedelta(days=6) <= as_of]
+
+
+def _direction_trend(weekly: pd.DataFrame, as_of: pd.Timestamp):
+    """`fit_trend` of a series' weekly incidents, or the reason it has none (a string)."""
+    from .errors import CasualtyStatsError
+    from .trend import fit_trend
+
+    rows = _complete_weeks(weekly.sort_values("week"), as_of).tail(DIRECTION_HISTORY_WEEKS)
+    series = rows.set_index("week")[DIRECTION_MEASURE].astype(float)
+    with warnings.catch_warnings():
+        # numerical warnings of one region's fit are summarised as its note, not printed
+        warnings.simplefilter("ignore")
+        try:
+            return fit_trend(series)
+        except CasualtyStatsError as err:
+            return f"no trend: {err}"
+        except (ValueError, np.linalg.LinAlgError) as err:
+            return f"no trend: the fit failed ({type(err).__name__})"
+
+
+def _alert_history(weekly: pd.DataFrame, actor: str, as_of: pd.Timestamp) -> pd.DataFrame | None:
+    """Consolidated past alerts (`resurgence.alert_history`, CONTRACTS.md) where the
+    resurgence stage provides it; None otherwise (previous alerts are then not stated)."""
+    from . import resurgence
+
+    history = getattr(resurgence, "alert_history", None)
+    if history is None:
+        return None
+    return history(weekly, actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=as_of)
+
+
+def _forecast(panels: dict, regions: list, as_of: pd.Timestamp):
+    """Monthly and weekly forecast tables of the all-regions series and each listed region
+    (`casualtystats.forecast`, CONTRACTS.md) where the forecast stage is installed;
+    (None, None, None) otherwise, and (None, None, reason) when the forecast cannot be made.
+    Only complete weeks are given to the forecast."""
+    if importlib.util.find_spec(f"{__package__}.forecast") is None:
+        return None, None, None
+    from .errors import CasualtyStatsError
+    from .forecast import forecast
+
+    weekly = _complete_weeks(panels["weekly"], as_of)
+    total = _complete_weeks(panels["weekly_total"], as_of)
+    try:
+        overall = forecast(total, horizon=13, measures=OUTLOOK_MEASURES)
+        by_region = forecast(
+            weekly[weekly["region"].isin(regions)], horizon=13, measures=OUTLOOK_MEASURES, by=["region"]
+        )
+    except CasualtyStatsError as err:
+        return None, None, str(err)
+    monthly = pd.concat([overall.monthly(), by_region.monthly()], ignore_index=True)
+    weekly_table = pd.concat([_long(overall.to_frame()), _long(by_region.to_frame())], ignore_index=True)
+    return monthly, weekly_table, None
+
+
+def _long(frame: pd.DataFrame) -> pd.DataFrame:
+    """A forecast's weekly table with `week` as a column (a single series' is indexed by it)."""
+    return frame if "week" in frame.columns else frame.reset_index()
+
+
+def _source_counts(incidents: pd.DataFrame) -> pd.Series | None:
+    """Incidents per source combination (merged tables carry `sources`), else None."""
+    if "sources" not in incidents.columns or incidents.empty:
+        return None
+    return incidents["sources"].astype(str).value_counts()
+
+
+# --- the assessment itself ------------------------------------------------------------------
+
+
+def assess(
+    monthly: pd.DataFrame,
+    monthly_total: pd.DataFrame,
+    flags: pd.DataFrame,
+    trends: dict,
+    *,
+    actor: str,
+    month,
+    as_of,
+    history: pd.DataFrame | None = None,
+    outlook: pd.DataFrame | None = None,
+    outlook_weekly: pd.DataFrame | None = None,
+    overlap: pd.DataFrame | None = None,
+    unrecorded: pd.DataFrame | None = None,
+    coverage: compose.Coverage | None = None,
+    files: list[str] | None = None,
+    data_end=None,
+    month_sources: pd.Series | None = None,
+    outlook_problem: str | None = None,
+    panels: dict | None = None,
+) -> Assessment:
+    """Consolidate the results of the other stages into one `Assessment`.
+
+    - `monthly`: a monthly panel by region (`monthly_panel(..., by="region")`) from the
+      start of the data (a comparison month before its first month is "not covered") to
+      `month`; `monthly_total` the same without grouping.
+    - `flags`: `find_resurgence(..., by="region")` output (with `alert_start` when the
+      resurgence stage gives it, else `date` is the start).
+    - `trends`: region (panel value, or `ALL_REGIONS`) -> `TrendResult` of its weekly
+      incidents, or a string saying why there is none. Regions without an entry are
+      "not estimated".
+    - `history`: `alert_history` rows [rule, region, measure, direction, start, end], or None.
+    - `outlook`: a monthly forecast table [region?, measure, month, mean, q0.1, q0.5, q0.9, ...]
+      (rows without a region, or no region column, are the all-regions series);
+      `outlook_weekly` the weekly one [region?, measure, week, ...] for fan charts.
+    - `overlap` [year, sources, incidents] and `unrecorded` [year, observed, estimate,
+      unrecorded, ci_low, ci_high, method] from a merge result; `month_sources` the
+      month's incidents per source combination.
+    - `coverage`, `files`, `data_end`: for the caveats; `outlook_problem` why a forecast
+      could not be made (a caveat).
+    """
+    month = compose.parse_month(month)
+    as_of = pd.Timestamp(as_of).normalize()
+    z = {"alpha": _flag_alpha(flags)}
+    next_month = _next_month(outlook, month)
+    window = _growth_window(trends)
+
+    overall = _region_row(
+        ALL_REGIONS,
+        monthly_total,
+        flags.iloc[0:0],
+        trends.get(ALL_REGIONS),
+        month,
+        history=None,
+        outlook=_outlook_rows(outlook, None, next_month),
+        z=z,
+    )
+    rows = []
+    for region in listed_regions(monthly, flags, month):
+        rows.append(
+            _region_row(
+                region,
+                monthly[monthly["region"] == region],
+                flags[flags["region"] == region] if "region" in flags else flags.iloc[0:0],
+                trends.get(region),
+                month,
+                history=None if history is None else history[history["region"] == region],
+                outlook=_outlook_rows(outlook, region, next_month),
+                z=z,
+            )
+        )
+    rows.sort(key=lambda r: (-r.strength, -len(r.rules), -(r.month["incidents"] or 0), r.region))
+    judgments = key_judgments(overall, rows, actor, month, window)
+    caveats = _caveats(
+        actor,
+        month,
+        as_of,
+        coverage,
+        files or [],
+        data_end,
+        overlap,
+        unrecorded,
+        month_sources,
+        outlook is not None,
+    )
+    if outlook_problem:
+        caveats.append(f"No outlook: the forecast could not be made ({outlook_problem}).")
+    return Assessment(
+        actor=actor,
+        month=month,
+        as_of=as_of,
+        overall=overall,
+        regions=rows,
+        key_judgments=judgments,
+        caveats=caveats,
+        flags=_named_regions(flags),
+        sources=cite(coverage.sources["source"]) if coverage is not None else [],
+        history_available=history is not None,
+        growth_window_weeks=window,
+        outlook=outlook,
+        outlook_weekly=outlook_weekly,
+        overlap=overlap,
+        unrecorded=unrecorded,
+        coverage=coverage,
+        data_end=None if data_end is None else pd.Timestamp(data_end),
+        panels=panels or {},
+        trends=trends,
+    )
+
+
+def region_name(value) -> str:
+    """A panel's region value as the outputs name it: missing regions are "no region recorded"."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or value == UNKNOWN_REGION:
+        return NO_REGION
+    return str(value)
+
+
+def _region_row(region, monthly, flags, trend, month, *, history, outlook, z) -> RegionAssessment:
+    name = ALL_REGIONS if region == ALL_REGIONS else region_name(region)
+    now = compose.totals(monthly, "month", month.start_time)
+    compared, change = {}, {}
+    first = monthly["month"].min() if len(monthly) else None
+    for key, back in (("previous_month", 1), ("same_month_last_year", 12)):
+        then = month - back
+        covered = first is not None and then.start_time >= first
+        compared[key] = compose.totals(monthly, "month", then.start_time) if covered else None
+        change[key] = compose.change(now, compared[key]) if covered else None
+
+    direction, growth, note, strengths = "not estimated", None, "", []
+    if trend is None:
+        note = "no trend fitted"
+    elif isinstance(trend, str):
+        note = trend
+    else:
+        g = trend.growth_per_month
+        growth = {
+            "estimate": float(g["estimate"]),
+            "ci_low": float(g["ci_low"]),
+            "ci_high": float(g["ci_high"]),
+            "window_weeks": int(getattr(trend, "growth_window_weeks", DEFAULT_GROWTH_WINDOW_WEEKS)),
+            "level": 1 - float(trend.alpha),
+        }
+        direction = "rising" if growth["ci_low"] > 0 else "falling" if growth["ci_high"] < 0 else "steady"
+        strengths.append(_z(1 + growth["estimate"], 1 + growth["ci_low"], 1 + growth["ci_high"], trend.alpha))
+        note = (
+            f"weekly {MEASURE_WORDS[DIRECTION_MEASURE]} {_pct(growth['estimate'])} a month over the last "
+            f"{growth['window_weeks']} weeks ({growth['level']:.0%} CI {_pct(growth['ci_low'])} to "
+            f"{_pct(growth['ci_high'])})"
+        )
+
+    rules = _consolidate(flags)
+    for flag in flags.itertuples():
+        if flag.rule == "changepoint" and np.isfinite(flag.ci_low) and np.isfinite(flag.ci_high):
+            strengths.append(_z(flag.ratio, flag.ci_low, flag.ci_high, z["alpha"]))
+    since = min((r["since"] for r in rules), default=None)
+    return RegionAssessment(
+        region=name,
+        direction=direction,
+        growth=growth,
+        direction_note=note,
+        rules=rules,
+        since=since,
+        previous_alert=_previous_alert(history, since),
+        month=now,
+        previous_month=compared["previous_month"],
+        same_month_last_year=compared["same_month_last_year"],
+        change=change,
+        strength=max([s for s in strengths if np.isfinite(s)], default=0.0),
+        evidence=[_relabel(e, name) for e in dict.fromkeys(flags["evidence"])] if len(flags) else [],
+        window_incidents=_window_incidents(trend),
+        outlook=outlook,
+    )
+
+
+def _relabel(evidence: str, name: str) -> str:
+    """Evidence of the incidents without a region names them as such, not as a place called "Unknown"."""
+    prefix = f"{UNKNOWN_REGION}:"
+    return (
+        f"{name}:{evidence[len(prefix) :]}" if name == NO_REGION and evidence.startswith(prefix) else evidence
+    )
+
+
+def _named_regions(flags: pd.DataFrame) -> pd.DataFrame:
+    """The flags with incidents without a region named as such (region and evidence)."""
+    if "region" not in flags.columns or not (flags["region"] == UNKNOWN_REGION).any():
+        return flags
+    unknown = flags["region"] == UNKNOWN_REGION
+    out = flags.assign(region=flags["region"].astype(object).where(~unknown, NO_REGION))
+    out.loc[unknown, "evidence"] = [_relabel(e, NO_REGION) for e in out.loc[unknown, "evidence"]]
+    out.attrs = flags.attrs
+    return out
+
+
+def _window_incidents(trend) -> float | None:
+    if trend is None or isinstance(trend, str):
+        return None
+    window = int(getattr(trend, "growth_window_weeks", DEFAULT_GROWTH_WINDOW_WEEKS))
+    return float(trend.fitted["observed"].tail(window).sum())
+
+
+def _consolidate(flags: pd.DataFrame) -> list[dict]:
+    """One entry per (rule, direction): the measures it fired on and the earliest start."""
+    if flags.empty:
+        return []
+    start = flags["alert_start"] if "alert_start" in flags.columns else flags["date"]
+    frame = flags.assign(_start=pd.to_datetime(start))
+    out = []
+    for (rule, direction), rows in frame.groupby(["rule", "direction"], sort=False):
+        measures = [MEASURE_WORDS.get(m, str(m)) for m in dict.fromkeys(rows["measure"])]
+        out.append(
+            {
+                "rule": str(rule),
+                "direction": str(direction),
+                "measures": measures,
+                "since": pd.Timestamp(rows["_start"].min()),
+            }
+        )
+    order = {r: i for i, r in enumerate(RULES)}
+    return sorted(out, key=lambda r: (order.get(r["rule"], len(order)), r["direction"]))
+
+
+def _previous_alert(history: pd.DataFrame | None, since: pd.Timestamp | None) -> pd.Timestamp | None:
+    """Start of the region's latest consolidated alert that ended before the current one
+    began (or before the as-of date when none is current)."""
+    if history is None or history.empty:
+        return None
+    past = history if since is None else history[pd.to_datetime(history["end"]) < since]
+    return pd.Timestamp(pd.to_datetime(past["start"]).max()) if len(past) else None
+
+
+def _z(point: float, low: float, high: float, alpha: float) -> float:
+    """Standard errors between a ratio estimate and 1, from its two-sided (1 - alpha) interval."""
+    if not (point > 0 and low > 0 and high > low):
+        return float("nan")
+    se = (math.log(high) - math.log(low)) / (2 * stats.norm.ppf(1 - alpha / 2))
+    return abs(math.log(point)) / se
+
+
+def _flag_alpha(flags: pd.DataFrame) -> float:
+    return float(flags.attrs.get("thresholds", {}).get("alpha", 0.05))
+
+
+def _growth_window(trends: dict) -> int:
+    for trend in trends.values():
+        if not isinstance(trend, str) and trend is not None:
+            return int(getattr(trend, "growth_window_weeks", DEFAULT_GROWTH_WINDOW_WEEKS))
+    return DEFAULT_GROWTH_WINDOW_WEEKS
+
+
+# --- outlook --------------------------------------------------------------------------------
+
+
+def _next_month(outlook: pd.DataFrame | None, month: pd.Period) -> pd.Period | None:
+    """The first forecast month after `month` (the month being assessed)."""
+    if outlook is None or outlook.empty:
+        return None
+    months = sorted({pd.Period(m, freq="M") for m in outlook["month"]})
+    later = [m for m in months if m > month]
+    return later[0] if later else months[0]
+
+
+def _outlook_rows(outlook: pd.DataFrame | None, region, next_month) -> list[dict]:
+    """Next month's mean, median and 80% range of each measure for one region (None = all regions)."""
+    if outlook is None or next_month is None:
+        return []
+    months = outlook["month"].map(lambda m: pd.Period(m, freq="M"))
+    rows = outlook[months == next_month]
+    if "region" in rows.columns:
+        rows = rows[rows["region"].isna()] if region is None else rows[rows["region"] == region]
+    elif region is not None:
+        return []
+    out = []
+    for measure in OUTLOOK_MEASURES:
+        row = rows[rows["measure"] == measure]
+        if row.empty:
+            continue
+        row = row.iloc[0]
+        out.append(
+            {
+                "measure": MEASURE_WORDS[measure],
+                "month": next_month,
+                "mean": float(row["mean"]),
+                "median": float(row["q0.5"]),
+                "low80": float(row["q0.1"]),
+                "high80": float(row["q0.9"]),
+            }
+        )
+    return out
+
+
+def outlook_text(row: dict) -> str:
+    """'median 45 (80% range 30-62)'."""
+    return f"median {row['median']:,.0f} (80% range {row['low80']:,.0f}–{row['high80']:,.0f})"
+
+
+def coverage_statement() -> str:
+    """What the 80% ranges are worth: their measured coverage, or that it is not measured."""
+    if FORECAST_COVERAGE_80 is None:
+        return "The coverage of the 80% ranges has not been measured for this release."
+    return (
+        f"In the forecast benchmark (rolling-origin backtest on UCDP GED Iraq by governorate, "
+        f"benchmarks/forecast.py) {FORECAST_COVERAGE_80:.0%} of outcomes fell inside the 80% range."
+    )
+
+
+# --- key judgments --------------------------------------------------------------------------
+
+
+def key_judgments(
+    overall: RegionAssessment, regions: list[RegionAssessment], actor: str, month: pd.Period, window: int
+) -> list[KeyJudgment]:
+    """3-5 sentences ranked by strength of evidence: the regions (and the whole) whose
+    trend left "steady" or on which a rule fired, strongest first; when fewer than three,
+    the whole, the outlook and where the month's incidents were complete the list."""
+    signals = [r for r in [overall, *regions] if r.rules or _material_trend(r)]
+    signals.sort(key=lambda r: (-r.strength, -len(r.rules), r.region != ALL_REGIONS))
+    out = [KeyJudgment(_signal_sentence(r, actor, month), r.strength, r.region) for r in signals]
+    out = out[:MAX_JUDGMENTS]
+    fillers = []
+    if not any(k.region == ALL_REGIONS for k in out):
+        fillers.append(KeyJudgment(_signal_sentence(overall, actor, month), overall.strength, ALL_REGIONS))
+    if not signals:
+        fillers.append(
+            KeyJudgment(
+                f"No region shows a rise or fall of {actor} incidents over the last {window} weeks that "
+                "its trend interval can tell from no change, and no resurgence rule fired.",
+                0.0,
+                None,
+            )
+        )
+    if overall.outlook:
+        fillers.append(KeyJudgment(_outlook_sentence(overall, actor), 0.0, ALL_REGIONS))
+    where = _concentration_sentence(regions, overall, actor, month)
+    if where:
+        fillers.append(KeyJudgment(where, 0.0, None))
+    for filler in fillers:
+        if len(out) >= MIN_JUDGMENTS:
+            break
+        out.append(filler)
+    return out
+
+
+def _material_trend(r: RegionAssessment) -> bool:
+    """A rise or fall worth a judgment on its own: the interval excludes 0 and the series averaged
+    at least one incident a week over the growth window (ACLED's trackers likewise show only
+    admin-1 units averaging one event a week; fewer make a percentage growth meaningless)."""
+    if r.direction not in ("rising", "falling") or r.window_incidents is None:
+        return False
+    return r.window_incidents >= r.growth["window_weeks"] * MIN_WEEKLY_INCIDENTS
+
+
+def _signal_sentence(r: RegionAssessment, actor: str, month: pd.Period) -> str:
+    where = "Across all regions" if r.region == ALL_REGIONS else f"In {r.region}"
+    name = f"{month:%B %Y}"
+    now = r.month["incidents"]
+    parts = []
+    if r.growth is not None:
+        g = r.growth
+        parts.append(
+            f"{actor} incidents {_VERBS[r.direction]} ({_pct(g['estimate'])} a month over the last "
+            f"{g['window_weeks']} weeks, {g['level']:.0%} CI {_pct(g['ci_low'])} to {_pct(g['ci_high'])})"
+        )
+    else:
+        parts.append(f"{actor} incidents have no trend estimate ({r.direction_note})")
+    compare = f"{_count(now)} incident{'' if now == 1 else 's'} in {name}"
+    if r.previous_month is not None:
+        compare += f" against {_count(r.previous_month['incidents'])} in {month - 1:%B}"
+    if r.same_month_last_year is not None:
+        compare += f" and {_count(r.same_month_last_year['incidents'])} a year earlier"
+    killed = r.month.get("killed")
+    if killed is not None:
+        compare += f", {killed:,} killed"
+    parts.append(compare)
+    if r.rules:
+        fired = "; ".join(_rule_phrase(rule) for rule in r.rules)
+        parts.append(f"alert since {r.since:%d %b %Y} ({fired})")
+    return f"{where}, " + "; ".join(parts) + "."
+
+
+def _rule_phrase(rule: dict) -> str:
+    arrow = "up" if rule["direction"] == "up" else "down"
+    return f"{rule['rule']} {arrow} on {' and '.join(rule['measures'])}"
+
+
+def _outlook_sentence(r: RegionAssessment, actor: str) -> str:
+    parts = [f"{o['measure']} {outlook_text(o)}" for o in r.outlook]
+    return f"Outlook for {r.outlook[0]['month']:%B %Y}, all regions: {actor} " + "; ".join(parts) + "."
+
+
+def _concentration_sentence(regions, overall, actor, month) -> str | None:
+    total = overall.month["incidents"]
+    if not total:
+        return None
+    top = sorted(regions, key=lambda r: -(r.month["incidents"] or 0))[:3]
+    top = [r for r in top if r.month["incidents"]]
+    if not top:
+        return None
+    share = sum(r.month["incidents"] for r in top) / total
+    listing = ", ".join(f"{r.region} ({r.month['incidents']:,})" for r in top)
+    return f"{share:.0%} of the {total:,} {actor} incidents of {month:%B %Y} were in {listing}."
+
+
+# --- caveats --------------------------------------------------------------------------------
+
+
+def _caveats(
+    actor,
+    month,
+    as_of,
+    cov,
+    files,
+    data_end,
+    overlap,
+    unrecorded,
+    month_sources,
+    has_outlook,
+) -> list[str]:
+    out = []
+    if cov is not None:
+        kinds = ", ".join(
+            f"{s.source} ({'SYNTHETIC, simulated' if s.kind == 'synthetic' else 'reported'})"
+            for s in cov.sources.itertuples()
+        )
+        end = pd.Timestamp(data_end) if data_end is not None else cov.last_date
+        out.append(
+            f"Data: {', '.join(files) or 'the input'}; sources {kinds}; incidents from "
+            f"{cov.first_date:%d %b %Y} to {end:%d %b %Y}"
+            + (f" (only those up to {as_of:%d %b %Y} are used here)." if end > as_of else ".")
+        )
+        if end < as_of:
+            out.append(f"The data ends on {end:%d %B %Y}: {month:%B %Y} is incomplete.")
+        in_month = [
+            w for w in cov.weeks_without_reports if month.start_time - pd.Timedelta(days=6) <= w <= as_of
+        ]
+        out.append(
+            f"Weeks with no report of any incident: {len(in_month)} touching {month:%B %Y}, "
+            f"{len(cov.weeks_without_reports):,} of {cov.weeks:,} weeks in the whole coverage."
+        )
+        reasons = ", ".join(f"{r} ({n:,})" for r, n in cov.quarantine_reasons.head(3).items())
+        out.append(
+            f"Rows quarantined as invalid: {cov.quarantined:,} of {cov.quarantined + cov.accepted:,}"
+            + (f"; most common reasons: {reasons}." if reasons else ".")
+        )
+        for s in cov.unknown_injuries.itertuples():
+            if s.injuries_unknown:
+                out.append(
+                    f"Injuries unknown for {s.injuries_unknown:,} of {s.incidents:,} {s.source} incidents "
+                    "(counted as unknown, not zero)."
+                )
+        if len(cov.unmatched_actors) or len(cov.unmatched_regions):
+            out.append(
+                f"Names not in the alias tables, kept as given: {len(cov.unmatched_actors)} "
+                f"actor{'s' * (len(cov.unmatched_actors) != 1)}, "
+                f"{len(cov.unmatched_regions)} region{'s' * (len(cov.unmatched_regions) != 1)}."
+            )
+    if overlap is not None and len(overlap):
+        by_combo = overlap.groupby("sources")["incidents"].sum().sort_values(ascending=False)
+        listing = ", ".join(f"{combo} {n:,}" for combo, n in by_combo.items())
+        multi = int(by_combo[[("+" in str(c)) for c in by_combo.index]].sum())
+        out.append(
+            f"Sources merged: one row per real-world incident; {multi:,} of {int(by_combo.sum()):,} incidents "
+            f"were reported by more than one source (incidents per source combination: {listing})."
+        )
+    if month_sources is not None and len(month_sources):
+        listing = ", ".join(f"{combo} {n:,}" for combo, n in month_sources.items())
+        out.append(
+            f"The {month:%B %Y} totals of {actor} come from: {listing} (incidents per source combination; "
+            "a matched incident's figures combine its sources by the merge rule, never their sum)."
+        )
+    if unrecorded is not None and len(unrecorded):
+        rows = unrecorded
+        if "year" in rows.columns:
+            same = rows[rows["year"].astype(int) == month.year]
+            rows = same if len(same) else rows.sort_values("year").tail(1)
+        row = rows.iloc[0]
+        year = f" in {int(row['year'])}" if "year" in rows.columns else ""
+        assumptions = unrecorded.attrs.get("assumptions")
+        out.append(
+            f"Incidents no source recorded{year}: about {row['unrecorded']:,.0f} beside "
+            f"{int(row['observed']):,} recorded (estimated total {row['estimate']:,.0f}, 95% CI "
+            f"{row['ci_low']:,.0f}–{row['ci_high']:,.0f}; {row['method']})"
+            + (f"; assumptions: {str(assumptions).rstrip('.')}." if assumptions else ".")
+        )
+    if has_outlook:
+        out.append("Outlook: " + coverage_statement())
+    return out
+
+
+# --- text helpers ---------------------------------------------------------------------------
+
+
+def _pct(value: float) -> str:
+    return f"{value:+.0%}"
+
+
+def _count(value) -> str:
+    return "an unknown number of" if value is None else f"{value:,}"
+
+
+def _iso(value) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
