@@ -14,7 +14,7 @@ def test_poisson_change_probability_peaks_at_planted_change(seed):
     rng = np.random.default_rng(seed)
     y = np.r_[rng.poisson(4, 120), rng.poisson(10, 40)]
     res = bocpd(y)
-    assert isinstance(res, BOCPDResult) and res.model == "poisson"
+    assert isinstance(res, BOCPDResult) and res.model == "negbin"
     assert abs(int(np.argmax(res.change_prob)) - 120) <= 3
     assert res.change_prob[116:125].sum() > 0.5
     assert res.prob_recent_change(45) > 0.95

@@ -25,6 +25,9 @@ from .results import ChangePoints
 MAX_COUNT_MEDIAN = 1000
 #: count costs: at most this many passes that set isolated excursions aside
 EXCURSION_PASSES = 3
+#: count costs: under independence, a segment (not the last) of at most this many weeks
+#: between two changes is an excursion candidate; its largest week is set aside
+EXCURSION_WEEKS = 8
 
 
 def as_series(values) -> tuple[np.ndarray, pd.Index]:
@@ -121,9 +124,9 @@ def is_count_cost(model: Cost) -> bool:
     return hasattr(model, "set_weights")
 
 
-def short_segments(bounds, min_size: int) -> list[tuple[int, int]]:
-    """Segments of at most `min_size` observations, except the last (the newest data)."""
-    return [(a, b) for a, b in bounds[:-1] if b - a <= min_size]
+def short_segments(bounds, length: int) -> list[tuple[int, int]]:
+    """Segments of at most `length` observations, except the last (the newest data)."""
+    return [(a, b) for a, b in bounds[:-1] if b - a <= length]
 
 
 def segment_counts(model: Cost, data: np.ndarray, pen: Penalty, min_size: int, dependence: bool):
@@ -139,14 +142,15 @@ def segment_counts(model: Cost, data: np.ndarray, pen: Penalty, min_size: int, d
         model.set_weights(factors)
         return observed, *pelt(model, pen.value, min_size, pen.length_weight)
 
-    # 1. excursions of the segmentation under independence (an aggregated report) are set
-    #    aside first: left in, a segment with a tiny dispersion absorbs them and can hide a
-    #    real change, whose level shift then passes for strong dependence
+    # 1. isolated excursions under independence (an aggregated report) are set aside first:
+    #    left in, a segment with a tiny dispersion absorbs them and can hide a real change,
+    #    whose level shift then passes for strong dependence. Only the largest week of a short
+    #    segment goes: if the segment was a real burst, its other weeks keep it
     for _ in range(EXCURSION_PASSES):
         observed, cuts, _ = fit(np.ones(model.parts))
-        short = short_segments(segment_bounds(cuts, model.n), min_size)
+        short = short_segments(segment_bounds(cuts, model.n), max(EXCURSION_WEEKS, min_size))
         for a, b in short:
-            keep[observed[a:b]] = False
+            keep[observed[a + int(np.argmax(model.values[a:b]))]] = False
         if not short:
             break
     # 2. the least fixed point of factor -> segmentation -> factor, from independence upwards:
@@ -242,6 +246,8 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
     rows = ~np.isnan(data if data.ndim == 1 else data[:, 0])
     model = make_cost(choose_cost(data[rows]) if cost == "auto" else cost)
     check_counts(model, data[rows])
+    observed = np.flatnonzero(rows)
+    model.fit(data[observed], times=observed)
     pen, rounds = resolve_penalty(penalty, model, int(rows.sum()))
     rule = AutoPenalty() if isinstance(penalty, str) and penalty == "auto" else penalty
     aside = np.zeros(0, dtype=int)
@@ -249,8 +255,6 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
     if is_count_cost(model) and isinstance(rule, AutoPenalty):
         observed, cuts, trace, factors, aside = segment_counts(model, data, pen, min_size, rounds > 0)
     else:
-        observed = np.flatnonzero(rows)
-        model.fit(data[observed], times=observed)
         if is_count_cost(model):
             model.set_weights(np.ones(model.parts))
         cuts, trace = pelt(model, pen.value, min_size, pen.length_weight)

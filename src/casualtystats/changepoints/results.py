@@ -138,7 +138,7 @@ class ChangePoints:
             "Change points (PELT)",
             "=" * 60,
             f"cost: {self.cost:<16} penalty: {self.penalty_used.name} = {self.penalty:.4g} per change",
-            f"observations: {len(self.values)} ({len(self.values) - n_obs} missing, skipped)",
+            f"observations: {len(self.values)} ({len(self.values) - n_obs - len(self.outliers)} missing, skipped)",
             f"change points: {self.n_changes}  at {[self.labels[i] for i in self.locations]}",
             f"dependence (long-run variance factor): {', '.join(f'{f:.3g}' for f in self.dependence)}",
             f"set aside as isolated excursions: {[self.labels[i] for i in self.outliers]}",

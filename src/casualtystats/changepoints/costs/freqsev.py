@@ -38,15 +38,15 @@ from .negbin import (
 
 #: sizes k of deaths per incident: UCDP's lognormal(1.3, 1.2) deaths per incident
 #: behave like k ~ 0.3; 0.02 allows far heavier tails
-SEVERITY_GRID = np.geomspace(0.02, 1000.0, 20)
+SEVERITY_GRID = np.geomspace(0.02, 1000.0, 14)
 
 
 @nb.njit(cache=True)
 def freqsev_segment_cost(stats, params, start, end):
     n_grid = int(params[1])
     freq, _ = nb_part_loglik(stats, params, 0, 0, start, end)
-    sev, _ = nb_part_loglik(stats, params, PART_ROWS + n_grid, PART_HEADER + n_grid, start, end)
-    return -2.0 * (params[0] * freq + params[PART_HEADER + n_grid] * sev)
+    sev, _ = nb_part_loglik(stats, params, PART_ROWS + n_grid, PART_HEADER + 2 * n_grid, start, end)
+    return -2.0 * (params[0] * freq + params[PART_HEADER + 2 * n_grid] * sev)
 
 
 class FrequencySeverity(Cost):
@@ -84,7 +84,7 @@ class FrequencySeverity(Cost):
         return 2
 
     def _severity_offsets(self) -> tuple[int, int]:
-        return PART_ROWS + SIZE_GRID.size, PART_HEADER + SIZE_GRID.size
+        return PART_ROWS + SIZE_GRID.size, PART_HEADER + 2 * SIZE_GRID.size
 
     def set_weights(self, factors) -> None:
         """Divide each part's cost (frequency, severity) by its long-run variance factor."""

@@ -33,8 +33,8 @@ from .base import Cost
 #: NB sizes r (var = mu + mu^2 / r) over which each segment's likelihood is
 #: profiled; 0.05 is far more dispersed than weekly casualty counts get, 1000 is
 #: Poisson for any weekly rate below ~100, and the Poisson limit is added
-SIZE_GRID = np.geomspace(0.05, 1000.0, 20)
-#: layout of one part in `params`: weight, grid length, Poisson flag, then the grid
+SIZE_GRID = np.geomspace(0.05, 1000.0, 14)
+#: layout of one part in `params`: weight, grid length, Poisson flag, then the grid and its logs
 PART_HEADER = 3
 #: layout of one part in `stats`: sum y, sum u, sum y log u, then one row per grid value
 PART_ROWS = 3
@@ -62,7 +62,7 @@ def nb_part_loglik(stats, params, row, col, start, end):
     for j in range(n_grid):
         r = params[col + PART_HEADER + j]
         a = stats[row + PART_ROWS + j, end] - stats[row + PART_ROWS + j, start]
-        ll = a + u * r * math.log(r) - (u * r + s) * math.log(r + m) + s * log_m
+        ll = a + u * r * params[col + PART_HEADER + n_grid + j] - (u * r + s) * math.log(r + m) + s * log_m
         if ll > best:
             best = ll
             best_size = r
@@ -90,7 +90,7 @@ def part_stats(y: np.ndarray, units: np.ndarray, grid: np.ndarray) -> np.ndarray
 
 
 def part_params(grid: np.ndarray, poisson: bool, weight: float = 1.0) -> np.ndarray:
-    return np.r_[weight, grid.size, float(poisson), grid]
+    return np.r_[weight, grid.size, float(poisson), grid, np.log(grid)]
 
 
 def size_grid(size: float | None) -> tuple[np.ndarray, bool]:
