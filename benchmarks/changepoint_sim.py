@@ -39,7 +39,7 @@ import pandas as pd
 from casualtystats.changepoints import bocpd, detect_change_points
 from casualtystats.changepoints.bocpd import hazard_only
 from casualtystats.changepoints.costs import NegBin, Poisson
-from casualtystats.changepoints.detect import residuals, segment_bounds
+from casualtystats.changepoints.detect import residuals
 from casualtystats.changepoints.detection.pelt import pelt
 from casualtystats.changepoints.penalties import dependence_factor
 
@@ -64,7 +64,9 @@ def latent(rng, n: int, phi: float) -> np.ndarray:
     return np.exp(x - LATENT_SD**2 / 2)
 
 
-def simulate(rng, rate: float, *, freq=1.0, sev=1.0, phi=0.0, aggregated=False, n=N_WEEKS, change_at=CHANGE_AT):
+def simulate(
+    rng, rate: float, *, freq=1.0, sev=1.0, phi=0.0, aggregated=False, n=N_WEEKS, change_at=CHANGE_AT
+):
     """A weekly panel slice: DataFrame with incidents and fatalities_best, indexed by week."""
     lam = np.where(np.arange(n) < change_at, rate, rate * freq) * latent(rng, n, phi)
     incidents = rng.poisson(lam)
@@ -177,7 +179,7 @@ def aggregated_case(reps: int, seed: int = 7) -> pd.DataFrame:
                 y[int(rng.integers(5, N_WEEKS - 5))] += AGGREGATED_DEATHS
             old_size.append(local_dispersion(y)[1])
             cp = detect_change_points(y)
-            new_size.append(cp.cost_model.common_size(cp.observed_bounds))
+            new_size.append(cp.cost_model.size)
             old_hit += found(old_default(y), True)
             new_hit += found(cp.locations, True)
         rows.append(
@@ -287,7 +289,9 @@ def main() -> None:
         print("Item 2: one aggregated report (NB mean 10 -> 20, size 3.5; 3,000 deaths in one week)")
         print(aggregated_case(max(args.reps // 2, 10)).to_string(index=False), "\n")
     if args.only in (None, "factor"):
-        print("Item 4: long-run variance factor of incident counts (no change), today's estimate vs the truth")
+        print(
+            "Item 4: long-run variance factor of incident counts (no change), today's estimate vs the truth"
+        )
         print(factor_case(max(args.reps // 2, 10)).to_string(index=False), "\n")
     if args.only in (None, "grid"):
         print(f"Simulation grid ({args.reps} series per cell; detect = change within {TOLERANCE} weeks)")

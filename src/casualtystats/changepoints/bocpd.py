@@ -23,11 +23,10 @@ MAX_SIZE = 1e4
 
 
 def count_size(y: np.ndarray) -> float:
-    """Common NB size of a count series: maximum likelihood over the segments that
-    detect_change_points(y, cost="negbin") finds (each segment its own mean,
-    isolated excursions set aside), so level changes do not pass for dispersion."""
-    cp = detect_change_points(y, cost="negbin")
-    return min(cp.cost_model.common_size(cp.observed_bounds), MAX_SIZE)
+    """Common NB size of a count series: the one detect_change_points(y, cost="negbin")
+    estimates (maximum likelihood with a mean per segment, isolated excursions set
+    aside), so level changes do not pass for dispersion."""
+    return min(detect_change_points(y, cost="negbin").cost_model.size, MAX_SIZE)
 
 
 def negbin_prior(mean: float, size: float, concentration: float) -> np.ndarray:
@@ -112,7 +111,8 @@ def bocpd(
     else:
         priors = [default_prior(model, observed)]
     runs = [
-        bocpd_filter(y, MODELS[model], p, float(hazard), int(lag), float(prune), int(max_runs)) for p in priors
+        bocpd_filter(y, MODELS[model], p, float(hazard), int(lag), float(prune), int(max_runs))
+        for p in priors
     ]
     evidence = np.array([run[3] for run in runs])
     weights = np.exp(evidence - evidence.max())

@@ -13,7 +13,6 @@ from .penalties import (
     COUNT_ROUNDS,
     COUNT_TOLERANCE,
     AutoPenalty,
-    Penalty,
     count_dependence,
     dependence_factor,
     resolve_penalty,
@@ -129,12 +128,15 @@ def short_segments(bounds, length: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in bounds[:-1] if b - a <= length]
 
 
-def segment_counts(model: Cost, data: np.ndarray, pen: Penalty, min_size: int, dependence: bool):
-    """PELT for a count cost with the "auto" treatment of isolated excursions and
-    of dependence (see detect_change_points). Returns (observed positions, cuts
-    among them, cost trace, dependence factors, positions set aside)."""
+def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: int):
+    """PELT for a count cost with the "auto" treatment of isolated excursions, of
+    dispersion and of dependence (see detect_change_points). Returns (the cost
+    used, its penalty, observed positions, cuts among them, cost trace,
+    dependence factors, positions set aside)."""
     known = ~np.isnan(data if data.ndim == 1 else data[:, 0])
     keep = known.copy()
+
+    pen = resolve_penalty(rule, model, int(known.sum()))[0]
 
     def fit(factors: np.ndarray) -> tuple[np.ndarray, list[int], np.ndarray]:
         observed = np.flatnonzero(keep)
@@ -153,13 +155,20 @@ def segment_counts(model: Cost, data: np.ndarray, pen: Penalty, min_size: int, d
             keep[observed[a + int(np.argmax(model.values[a:b]))]] = False
         if not short:
             break
-    # 2. the least fixed point of factor -> segmentation -> factor, from independence upwards:
+    else:
+        observed, cuts, _ = fit(np.ones(model.parts))
+    # 2. one dispersion (per part) for all segments, by maximum likelihood given the segments
+    #    just found: robust, as the excursions are gone, and fewer parameters per segment
+    if model.profiled:
+        model = model.with_common_size(segment_bounds(cuts, model.n))
+        pen = resolve_penalty(rule, model, int(keep.sum()))[0]
+    # 3. the least fixed point of factor -> segmentation -> factor, from independence upwards:
     #    too many changes hide the dependence they absorb, so each round can only raise the
     #    factor; then any remaining short excursion is set aside and the rest segmented again
     for passes in range(1, EXCURSION_PASSES + 1):
         factors = np.ones(model.parts)
         observed, cuts, trace = fit(factors)
-        for _ in range(COUNT_ROUNDS if dependence else 0):
+        for _ in range(COUNT_ROUNDS if rule.rounds > 0 else 0):
             found = count_dependence(model.residuals(segment_bounds(cuts, model.n)))
             if np.all(found <= factors * (1 + COUNT_TOLERANCE)):
                 break
@@ -170,7 +179,7 @@ def segment_counts(model: Cost, data: np.ndarray, pen: Penalty, min_size: int, d
             break
         for a, b in short:
             keep[observed[a:b]] = False
-    return observed, cuts, trace, factors, np.flatnonzero(known & ~keep)
+    return model, pen, observed, cuts, trace, factors, np.flatnonzero(known & ~keep)
 
 
 def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", min_size=2) -> ChangePoints:
@@ -253,7 +262,7 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
     aside = np.zeros(0, dtype=int)
     factors = np.ones(1)
     if is_count_cost(model) and isinstance(rule, AutoPenalty):
-        observed, cuts, trace, factors, aside = segment_counts(model, data, pen, min_size, rounds > 0)
+        model, pen, observed, cuts, trace, factors, aside = segment_counts(model, data, rule, min_size)
     else:
         if is_count_cost(model):
             model.set_weights(np.ones(model.parts))

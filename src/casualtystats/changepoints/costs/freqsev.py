@@ -12,7 +12,9 @@ independent: a sum of N such counts is NB(N s, N k). m and s have closed-form
 MLEs (mean incidents per week, deaths per incident) and the sizes r and k are
 profiled over a grid per segment (see costs.negbin), so a segment costs O(grid)
 from cumulative sums. A week without incidents says nothing about severity.
-Four parameters per segment (m, r, s, k): a change in frequency, in severity
+Four parameters per segment (m, r, s, k), or two (m, s) with sizes common
+to all segments (`sizes`; what detect_change_points' "auto" penalty uses
+after setting isolated excursions aside): a change in frequency, in severity
 or in both is one change point.
 """
 
@@ -28,12 +30,13 @@ from .base import Cost
 from .negbin import (
     PART_HEADER,
     PART_ROWS,
-    SIZE_GRID,
+    common_part_size,
     nb_mean_ci,
     nb_part_loglik,
     part_params,
     part_stats,
     pearson,
+    size_grid,
 )
 
 #: sizes k of deaths per incident: UCDP's lognormal(1.3, 1.2) deaths per incident
@@ -57,10 +60,21 @@ class FrequencySeverity(Cost):
     deaths per incident); `detail` gives both factors with intervals."""
 
     name = "freqsev"
-    n_params = 4
     segment_cost = freqsev_segment_cost
     kind = 7  # costs.kernel.FREQSEV
     columns = ("incidents", "fatalities_best")
+
+    def __init__(self, sizes: tuple[float, float] | None = None):
+        self.sizes_fixed = sizes
+        r, k = sizes if sizes is not None else (None, None)
+        self.grid, self.poisson = size_grid(r)
+        self.severity_grid, self.severity_poisson = (SEVERITY_GRID, True) if sizes is None else size_grid(k)
+        self.n_params = 4 if sizes is None else 2
+
+    @property
+    def profiled(self) -> bool:
+        """True when the sizes are profiled per segment (not fixed)."""
+        return self.sizes_fixed is None
 
     def fit(self, values, times=None) -> FrequencySeverity:
         data = np.asarray(values, dtype=float)
@@ -72,11 +86,13 @@ class FrequencySeverity(Cost):
         self.times = np.arange(self.n, dtype=float) if times is None else np.asarray(times, dtype=float)
         self.stats = np.vstack(
             [
-                part_stats(self.incidents, np.ones(self.n), SIZE_GRID),
-                part_stats(self.deaths, self.incidents, SEVERITY_GRID),
+                part_stats(self.incidents, np.ones(self.n), self.grid),
+                part_stats(self.deaths, self.incidents, self.severity_grid),
             ]
         )
-        self.params = np.r_[part_params(SIZE_GRID, True), part_params(SEVERITY_GRID, True)]
+        self.params = np.r_[
+            part_params(self.grid, self.poisson), part_params(self.severity_grid, self.severity_poisson)
+        ]
         return self
 
     @property
@@ -84,7 +100,15 @@ class FrequencySeverity(Cost):
         return 2
 
     def _severity_offsets(self) -> tuple[int, int]:
-        return PART_ROWS + SIZE_GRID.size, PART_HEADER + 2 * SIZE_GRID.size
+        return PART_ROWS + self.grid.size, PART_HEADER + 2 * self.grid.size
+
+    def with_common_size(self, bounds) -> FrequencySeverity:
+        """The same cost with the sizes r and k common to all segments: their ML values
+        given the segments `bounds` (each with its own rate and severity)."""
+        row, _ = self._severity_offsets()
+        r = common_part_size(self.stats, 0, self.grid, self.poisson, bounds)
+        k = common_part_size(self.stats, row, self.severity_grid, self.severity_poisson, bounds)
+        return FrequencySeverity(sizes=(r, k))
 
     def set_weights(self, factors) -> None:
         """Divide each part's cost (frequency, severity) by its long-run variance factor."""
@@ -147,5 +171,4 @@ class FrequencySeverity(Cost):
         return np.full(end - start, self.deaths[start:end].mean())
 
     def __repr__(self) -> str:
-        return "FrequencySeverity()"
-
+        return f"FrequencySeverity(sizes={self.sizes_fixed})"

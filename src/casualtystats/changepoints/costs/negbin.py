@@ -31,9 +31,9 @@ from scipy.special import gammaln
 from .base import Cost
 
 #: NB sizes r (var = mu + mu^2 / r) over which each segment's likelihood is
-#: profiled; 0.05 is far more dispersed than weekly casualty counts get, 1000 is
+#: profiled; 0.01 suits deaths from rare attacks among many empty weeks, 1000 is
 #: Poisson for any weekly rate below ~100, and the Poisson limit is added
-SIZE_GRID = np.geomspace(0.05, 1000.0, 14)
+SIZE_GRID = np.geomspace(0.01, 1000.0, 16)
 #: layout of one part in `params`: weight, grid length, Poisson flag, then the grid and its logs
 PART_HEADER = 3
 #: layout of one part in `stats`: sum y, sum u, sum y log u, then one row per grid value
@@ -116,6 +116,27 @@ def nb_mean_ci(total: float, exposure: float, size: float, alpha: float) -> tupl
     return m, m * math.exp(-q * se_log), m * math.exp(q * se_log), se_log
 
 
+def common_part_size(stats, row: int, grid: np.ndarray, poisson: bool, bounds) -> float:
+    """ML size of one part shared by the segments `bounds`, each with its own mean,
+    over `grid` (and the Poisson limit inf when `poisson`)."""
+    totals = np.zeros(grid.size + 1)
+    totals[-1] = 0.0 if poisson else -math.inf
+    log_grid = np.log(grid)
+    for a, b in bounds:
+        s, u = stats[row, b] - stats[row, a], stats[row + 1, b] - stats[row + 1, a]
+        if s <= 0 or u <= 0:
+            continue
+        m = s / u
+        lgam = (
+            stats[row + PART_ROWS : row + PART_ROWS + grid.size, b]
+            - stats[row + PART_ROWS : row + PART_ROWS + grid.size, a]
+        )
+        totals[:-1] += lgam + u * grid * log_grid - (u * grid + s) * np.log(grid + m) + s * math.log(m)
+        totals[-1] += s * math.log(m) - s + (stats[row + 2, b] - stats[row + 2, a])
+    j = int(np.argmax(totals))
+    return math.inf if j == grid.size else float(grid[j])
+
+
 def pearson(y: np.ndarray, units: np.ndarray, m: float, size: float) -> np.ndarray:
     """(y - u m) / sd under NB(u m, u size); NaN where there is no exposure or no variance."""
     inv = 0.0 if math.isinf(size) or math.isnan(size) else 1.0 / size
@@ -128,7 +149,10 @@ class NegBin(Cost):
     """-2 log-likelihood of negative binomial counts with a mean and a size
     (var = mu + mu^2 / size) per segment, the size profiled over `SIZE_GRID`
     and the Poisson limit. Pass `size` to fix a common size instead (one
-    parameter per segment; `size=math.inf` is the Poisson cost).
+    parameter per segment; `size=math.inf` is the Poisson cost);
+    detect_change_points' "auto" penalty uses the profiled cost to set
+    isolated excursions aside, then the common size they leave
+    (`with_common_size`).
 
     `weight` divides the cost by a long-run variance factor (set by
     detect_change_points for the dependence between weeks; 1 = independent).
@@ -151,6 +175,11 @@ class NegBin(Cost):
     def parts(self) -> int:
         return 1
 
+    @property
+    def profiled(self) -> bool:
+        """True when the size is profiled per segment (not fixed)."""
+        return self.size is None
+
     def set_weights(self, factors) -> None:
         """Divide each part's cost by its long-run variance factor."""
         self.params[0] = 1.0 / float(factors[0])
@@ -158,22 +187,10 @@ class NegBin(Cost):
     def segment_size(self, start: int, end: int) -> float:
         return float(nb_part_loglik(self.stats, self.params, 0, 0, start, end)[1])
 
-    def common_size(self, bounds) -> float:
-        """ML size shared by the segments `bounds` (each with its own mean), over
-        the grid and the Poisson limit (inf)."""
-        st_, grid = self.stats, self.grid
-        totals = np.zeros(grid.size + 1)
-        totals[-1] = -math.inf if not self.poisson else 0.0
-        for a, b in bounds:
-            s, u = st_[0, b] - st_[0, a], st_[1, b] - st_[1, a]
-            if s <= 0:
-                continue
-            m = s / u
-            lgam = st_[PART_ROWS:, b] - st_[PART_ROWS:, a]
-            totals[:-1] += lgam + u * grid * np.log(grid) - (u * grid + s) * np.log(grid + m) + s * math.log(m)
-            totals[-1] += s * math.log(m) - s + (st_[2, b] - st_[2, a])
-        j = int(np.argmax(totals))
-        return math.inf if j == grid.size else float(grid[j])
+    def with_common_size(self, bounds) -> NegBin:
+        """The same cost with one size for every segment: the ML size given the
+        segments `bounds` (each with its own mean), over the grid and the Poisson limit."""
+        return NegBin(size=common_part_size(self.stats, 0, self.grid, self.poisson, bounds))
 
     def residuals(self, bounds) -> np.ndarray:
         """Pearson residuals about each segment's fitted NB, shape (n, 1)."""
