@@ -158,8 +158,16 @@ def long_run_factor(e: np.ndarray) -> float:
 
 
 def count_dependence(residuals: np.ndarray) -> np.ndarray:
-    """Long-run variance factor of each column (part of a count cost) of Pearson residuals."""
-    return np.array([long_run_factor(col) for col in np.atleast_2d(residuals.T)])
+    """Long-run variance factor of each column (part of a count cost) of Pearson
+    residuals: their variance (the quasi-likelihood dispersion, at least 1: any
+    overdispersion the fitted sizes miss) times `long_run_factor`. Both use the
+    residuals clipped at RESIDUAL_CLIP sds."""
+    out = []
+    for col in np.atleast_2d(residuals.T):
+        clipped = np.clip(col[np.isfinite(col)], -RESIDUAL_CLIP, RESIDUAL_CLIP)
+        scale = max(float(np.mean(clipped**2)), 1.0) if clipped.size else 1.0
+        out.append(scale * long_run_factor(col))
+    return np.array(out)
 
 
 def bad_penalty(penalty) -> str:
