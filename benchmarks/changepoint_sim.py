@@ -256,20 +256,20 @@ def bocpd_case(reps: int, seed: int = 13) -> pd.DataFrame:
         row["share > 0.5 (k=52)"] = float((probs[:, 2] > 0.5).mean())
         rows.append(row)
     for label, size in (("Poisson", math.inf), ("NB size 10", 10.0)):
-        p8 = []
+        probs = []
         for _ in range(reps):
             mu = np.r_[np.full(N_WEEKS - 8, 3.0), np.full(8, 6.0)]
             y = rng.poisson(mu) if math.isinf(size) else rng.negative_binomial(size, size / (size + mu))
-            p8.append(bocpd(y).prob_recent_change(8))
-        p8 = np.array(p8)
+            result = bocpd(y)
+            probs.append([result.prob_recent_change(k) for k in (8, 13, 26)])
+        probs = np.array(probs)
         rows.append(
             {
                 "series": f"doubling 3 -> 6/wk ({label}), 8 weeks on",
-                "k=4": math.nan,
-                "k=13": math.nan,
-                "k=52": math.nan,
-                "P(change in last 8) mean": p8.mean(),
-                "share > 0.9": float((p8 > 0.9).mean()),
+                "P(last 8)": probs[:, 0].mean(),
+                "P(last 13)": probs[:, 1].mean(),
+                "P(last 26)": probs[:, 2].mean(),
+                "share P(last 8) > 0.9": float((probs[:, 0] > 0.9).mean()),
             }
         )
     return pd.DataFrame(rows)

@@ -15,7 +15,7 @@ from .results import BOCPDResult
 
 MODELS = {"negbin": NEGBIN, "poisson": POISSON, "normal": NORMAL}
 #: "negbin": prior concentrations a of a new segment's rate (log-rate sd about
-#: sqrt((1 + r / m0) / a)), from "any rate" to "the same rate"; each gets the same
+#: sqrt((1 + m0 / r) / a)), from "any rate" to "the same rate"; each gets the same
 #: prior weight and the data weigh them by their marginal likelihood
 CONCENTRATIONS = np.array([0.25, 1.0, 4.0, 16.0, 64.0, 256.0, 4096.0])
 #: "negbin": the size used for Poisson-like counts (r = inf), where the predictive is Poisson-Gamma
@@ -30,10 +30,11 @@ def count_size(y: np.ndarray) -> float:
 
 
 def negbin_prior(mean: float, size: float, concentration: float) -> np.ndarray:
-    """Beta(a + 1, a m0 / r) on the NB success probability: the rate r (1 - p) / p
-    then has prior mean m0 (the series mean) and log-variance about (1 + r / m0) / a."""
+    """Beta(1 + a r / m0, a) on the NB success probability p: the rate r (1 - p) / p then
+    has prior mean m0 (the series mean) and log-variance about (1 + m0 / r) / a, i.e.
+    Gamma(shape a, mean m0) in the Poisson limit r -> inf."""
     m0 = max(mean, 1e-3)
-    return np.array([concentration + 1.0, concentration * m0 / size, size])
+    return np.array([1.0 + concentration * size / m0, concentration, size])
 
 
 def default_prior(model: str, y: np.ndarray) -> np.ndarray:
@@ -72,7 +73,7 @@ def bocpd(
         is not taken for change. r is the series' common size by maximum
         likelihood over the segments of detect_change_points(cost="negbin")
         (`count_size`). A new segment's rate is drawn about the series mean
-        m0 with concentration a (Beta(a + 1, a m0 / r)); a is not fixed but
+        m0 with concentration a (Beta(1 + a r / m0, a)); a is not fixed but
         averaged over `CONCENTRATIONS` with equal prior weights, each
         weighted by the marginal likelihood of the series (a hierarchical
         prior on how large changes are). On a series without change the
