@@ -203,10 +203,9 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
           separately detects a rise in either (fatality doublings at 1, 3, 10
           incidents/week: see benchmarks/changepoint_sim.py).
         - a series of non-negative integers with median <= 1000 (counts per
-          period) gets "negbin": a mean and a dispersion per segment (Poisson
-          is its limit, so near-Poisson counts need no separate rule; one
-          dispersion for the whole series would be wrecked by one aggregated
-          report).
+          period) gets "negbin": a mean per segment and a robustly estimated
+          dispersion (Poisson is its limit, so near-Poisson counts need no
+          separate rule).
         - any other series (including large integer quantities such as
           populations) gets "normal_trend" (Gaussian, own level, slope and
           variance per segment).
@@ -214,19 +213,24 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
         "auto" (= AutoPenalty()) is MBIC, (p + 1) log n per change plus
         log(n_i) per segment (p = parameters per segment), corrected for
         serial dependence:
-        - count costs ("negbin", "poisson", "freqsev"): each part of the cost
-          (incidents; deaths given incidents) is divided by its long-run
-          variance factor, the long-run variance of its Pearson residuals
-          about the fitted segments with a geometrically decaying
+        - count costs ("negbin", "poisson", "freqsev"), in four steps:
+          (1) segment under independence with each segment's own NB sizes;
+          the largest week of any segment of at most 8 weeks that is not the
+          last (one week holding an aggregated report) is set aside
+          (`ChangePoints.outliers`), up to 3 passes; (2) one size per part
+          (incidents; deaths given incidents) for all segments, its maximum
+          likelihood given those segments (robust: the excursions are gone;
+          a dispersion fitted to all weeks is wrecked by one such week);
+          (3) each part of the cost is divided by its long-run variance
+          factor, the variance of its Pearson residuals about the fitted
+          segments times the long-run factor of a geometrically decaying
           autocorrelation (a latent AR(1) rate seen through count noise;
-          `penalties.count_dependence`). The factor is iterated to its least
-          fixed point from 1 (segment, estimate, re-segment), because spurious
-          changes absorb the very dependence that should forbid them. Then
-          isolated excursions: a segment no longer than `min_size` that is
-          not the last one (one week holding an aggregated report, or a
-          burst that returns) is set aside (`ChangePoints.outliers`) and the
-          rest is segmented again (at most 3 passes). A short last segment is
-          kept: it is the newest data.
+          `penalties.count_dependence`), iterated to its least fixed point
+          from 1 (segment, estimate, re-segment), because spurious changes
+          absorb the very dependence that should forbid them; (4) a segment
+          no longer than `min_size` that is not the last one is set aside
+          and the rest segmented again (at most 3 passes). A short last
+          segment is kept: it is the newest data.
         - other costs: the penalty is multiplied by (1 + phi) / (1 - phi) from
           the residuals' lag-1 autocorrelation, re-estimated twice. With the
           `normal_trend` cost, "auto" then keeps only abrupt breaks: each

@@ -15,8 +15,9 @@ split, so PELT's pruning stays exact.
 Why a dispersion per segment: one dispersion for the whole series, estimated
 from all weeks, is wrecked by a single aggregated report (one week holding a
 year of deaths drives it towards 0, after which no change is detectable); a
-segment's own dispersion only sees its own weeks, and real conflict series
-are more overdispersed in some regimes than in others.
+segment's own dispersion only sees its own weeks, so such a week stands out
+as a segment of its own. detect_change_points' "auto" penalty sets those
+aside first and then fixes one size for all segments (`with_common_size`).
 """
 
 from __future__ import annotations
