@@ -14,7 +14,7 @@ def test_poisson_change_probability_peaks_at_planted_change(seed):
     rng = np.random.default_rng(seed)
     y = np.r_[rng.poisson(4, 120), rng.poisson(10, 40)]
     res = bocpd(y)
-    assert isinstance(res, BOCPDResult) and res.model == "poisson"
+    assert isinstance(res, BOCPDResult) and res.model == "negbin"
     assert abs(int(np.argmax(res.change_prob)) - 120) <= 3
     assert res.change_prob[116:125].sum() > 0.5
     assert res.prob_recent_change(45) > 0.95
@@ -63,3 +63,25 @@ def test_missing_values_and_outputs():
 def test_bad_arguments(kwargs):
     with pytest.raises(CasualtyStatsError):
         bocpd(np.arange(10.0), **kwargs)
+
+
+def test_recent_change_probability_is_calibrated_on_stationary_overdispersed_counts():
+    from casualtystats.changepoints.bocpd import hazard_only
+
+    rng = np.random.default_rng(300)
+    probs = np.array(
+        [
+            [bocpd(rng.negative_binomial(3.5, 3.5 / 6.5, 200)).prob_recent_change(k) for k in (4, 13, 52)]
+            for _ in range(12)
+        ]
+    )
+    for j, k in enumerate((4, 13, 52)):
+        assert abs(probs[:, j].mean() - hazard_only(0.01, k)) <= 0.05, (k, probs[:, j].mean())
+
+
+def test_doubling_at_three_a_week_raises_the_recent_change_probability_within_eight_weeks():
+    # calibrated evidence is modest this early (benchmarks/changepoint_sim.py --only bocpd):
+    # well above the hazard alone (0.23 for 26 weeks), not yet certain
+    rng = np.random.default_rng(301)
+    probs = [bocpd(np.r_[rng.poisson(3, 200), rng.poisson(6, 8)]).prob_recent_change(26) for _ in range(12)]
+    assert np.mean(probs) > 0.45

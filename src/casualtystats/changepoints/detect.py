@@ -6,19 +6,27 @@ import numpy as np
 import pandas as pd
 
 from .abrupt import keep_abrupt
-from .costs import COSTS, Cost, local_dispersion
+from .costs import COSTS, Cost, FrequencySeverity
 from .detection.pelt import pelt
 from .errors import ChangePointError
-from .penalties import AutoPenalty, dependence_factor, resolve_penalty
+from .penalties import (
+    COUNT_ROUNDS,
+    COUNT_TOLERANCE,
+    AutoPenalty,
+    count_dependence,
+    dependence_factor,
+    resolve_penalty,
+)
 from .results import ChangePoints
 
 #: integer series with a larger median are measured quantities (populations, money,
 #: production), for which the discreteness is immaterial: they get the Gaussian trend cost
 MAX_COUNT_MEDIAN = 1000
-
-#: a count series whose neighbouring-pair variance exceeds this multiple of its
-#: mean is treated as overdispersed (negative binomial rather than Poisson)
-OVERDISPERSION_INDEX = 1.5
+#: count costs: at most this many passes that set isolated excursions aside
+EXCURSION_PASSES = 3
+#: count costs: under independence, a segment (not the last) of at most this many weeks
+#: between two changes is an excursion candidate; its largest week is set aside
+EXCURSION_WEEKS = 8
 
 
 def as_series(values) -> tuple[np.ndarray, pd.Index]:
@@ -38,15 +46,38 @@ def as_series(values) -> tuple[np.ndarray, pd.Index]:
     return y, labels
 
 
+def as_casualty_frame(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    """A weekly panel slice as an (n, 2) array [incidents, fatalities_best] and its week labels.
+
+    The labels are the `week` column when there is one, else the index; a row
+    with either value missing is missing."""
+    missing = [c for c in FrequencySeverity.columns if c not in frame.columns]
+    if missing:
+        raise ChangePointError(
+            f"a DataFrame needs the columns {list(FrequencySeverity.columns)} (a weekly panel slice); "
+            f"missing {missing}. For one measure pass a Series, e.g. panel['fatalities_best']"
+        )
+    labels = pd.Index(frame["week"]) if "week" in frame.columns else frame.index
+    if labels.has_duplicates:
+        raise ChangePointError(
+            "the DataFrame holds more than one series (repeated weeks): select one group first, "
+            "e.g. panel[panel['region'] == 'Anbar']"
+        )
+    data = np.column_stack([as_series(frame[c].reset_index(drop=True))[0] for c in FrequencySeverity.columns])
+    data[np.isnan(data).any(axis=1)] = np.nan
+    return data, labels
+
+
 def is_count_series(y: np.ndarray) -> bool:
     return y.size > 0 and bool(np.all(y >= 0) and np.all(y == np.round(y)))
 
 
 def choose_cost(y: np.ndarray) -> str:
     """The cost="auto" rule (documented in detect_change_points)."""
+    if y.ndim == 2:
+        return "freqsev"
     if is_count_series(y) and np.median(y) <= MAX_COUNT_MEDIAN:
-        index, _ = local_dispersion(y)
-        return "negbin" if index > OVERDISPERSION_INDEX else "poisson"
+        return "negbin"
     return "normal_trend"
 
 
@@ -69,35 +100,146 @@ def make_cost(cost) -> Cost:
     return COSTS[cost]()
 
 
+def check_counts(model: Cost, data: np.ndarray) -> None:
+    if isinstance(model, FrequencySeverity):
+        if data.ndim != 2:
+            raise ChangePointError(
+                "cost 'freqsev' needs a DataFrame with the columns incidents and fatalities_best"
+            )
+        if np.any(data < 0):
+            raise ChangePointError("incidents and fatalities_best must be >= 0")
+        if np.any((data[:, 0] <= 0) & (data[:, 1] > 0)):
+            raise ChangePointError("a week has fatalities_best > 0 but no incidents")
+    elif data.ndim == 2:
+        raise ChangePointError(
+            f"cost {model.name!r} takes one series: pass a Series (e.g. panel['fatalities_best']), "
+            "or use cost 'auto' or 'freqsev' with the DataFrame"
+        )
+    elif model.name in ("poisson", "negbin") and not is_count_series(data):
+        raise ChangePointError(f"cost {model.name!r} needs non-negative integer counts")
+
+
+def is_count_cost(model: Cost) -> bool:
+    return hasattr(model, "set_weights")
+
+
+def short_segments(bounds, length: int) -> list[tuple[int, int]]:
+    """Segments of at most `length` observations, except the last (the newest data)."""
+    return [(a, b) for a, b in bounds[:-1] if b - a <= length]
+
+
+def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: int):
+    """PELT for a count cost with the "auto" treatment of isolated excursions, of
+    dispersion and of dependence (see detect_change_points). Returns (the cost
+    used, its penalty, observed positions, cuts among them, cost trace,
+    dependence factors, positions set aside)."""
+    known = ~np.isnan(data if data.ndim == 1 else data[:, 0])
+    keep = known.copy()
+
+    pen = resolve_penalty(rule, model, int(known.sum()))[0]
+
+    def fit(factors: np.ndarray) -> tuple[np.ndarray, list[int], np.ndarray]:
+        observed = np.flatnonzero(keep)
+        model.fit(data[observed], times=observed)
+        model.set_weights(factors)
+        return observed, *pelt(model, pen.value, min_size, pen.length_weight)
+
+    # 1. isolated excursions under independence (an aggregated report) are set aside first:
+    #    left in, a segment with a tiny dispersion absorbs them and can hide a real change,
+    #    whose level shift then passes for strong dependence. Only the largest week of a short
+    #    segment goes: if the segment was a real burst, its other weeks keep it
+    for _ in range(EXCURSION_PASSES):
+        observed, cuts, _ = fit(np.ones(model.parts))
+        short = short_segments(segment_bounds(cuts, model.n), max(EXCURSION_WEEKS, min_size))
+        for a, b in short:
+            keep[observed[a + int(np.argmax(model.values[a:b]))]] = False
+        if not short:
+            break
+    else:
+        observed, cuts, _ = fit(np.ones(model.parts))
+    # 2. one dispersion (per part) for all segments, by maximum likelihood given the segments
+    #    just found: robust, as the excursions are gone, and fewer parameters per segment
+    if model.profiled:
+        model = model.with_common_size(segment_bounds(cuts, model.n))
+        pen = resolve_penalty(rule, model, int(keep.sum()))[0]
+    # 3. the least fixed point of factor -> segmentation -> factor, from independence upwards:
+    #    too many changes hide the dependence they absorb, so each round can only raise the
+    #    factor; then any remaining short excursion is set aside and the rest segmented again
+    for passes in range(1, EXCURSION_PASSES + 1):
+        factors = np.ones(model.parts)
+        observed, cuts, trace = fit(factors)
+        for _ in range(COUNT_ROUNDS if rule.rounds > 0 else 0):
+            found = count_dependence(model.residuals(segment_bounds(cuts, model.n)))
+            if np.all(found <= factors * (1 + COUNT_TOLERANCE)):
+                break
+            factors = np.maximum(factors, found)
+            observed, cuts, trace = fit(factors)
+        short = short_segments(segment_bounds(cuts, model.n), min_size)
+        if not short or passes == EXCURSION_PASSES:
+            break
+        for a, b in short:
+            keep[observed[a:b]] = False
+    return model, pen, observed, cuts, trace, factors, np.flatnonzero(known & ~keep)
+
+
 def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", min_size=2) -> ChangePoints:
-    """Change points of a 1-D series by exact penalised optimal partitioning (PELT).
+    """Change points of a series by exact penalised optimal partitioning (PELT).
 
     Parameters
     ----------
-    values : array-like or pandas Series. Missing values (NaN/None/inf) are
-        skipped for the fit; locations and segments refer to positions in the
-        input as given (a gap belongs to the segment before it), and the
+    values : array-like or pandas Series of one measure; or a DataFrame, one
+        weekly panel slice (one group, index or `week` column = week) with the
+        columns `incidents` and `fatalities_best`. Missing values (NaN/None/inf)
+        are skipped for the fit; locations and segments refer to positions in
+        the input as given (a gap belongs to the segment before it), and the
         `normal_trend` cost keeps the original time spacing.
     cost : "auto", a name in COSTS ("l2", "normal_mean", "normal_meanvar",
-        "normal_trend", "poisson", "negbin") or a Cost instance.
-        "auto": non-negative integer series with median <= 1000 are counts
-        (events or casualties per period): "negbin" when the variance between
-        neighbouring periods is more than 1.5x their mean (overdispersed),
-        else "poisson". Any other series (including large integer quantities
-        such as populations) gets "normal_trend" (Gaussian, own level, slope
-        and variance per segment).
+        "normal_trend", "poisson", "negbin", "freqsev") or a Cost instance.
+        "auto":
+        - a DataFrame gets "freqsev": incidents per week (negative binomial)
+          and deaths per incident (compound negative binomial), each with
+          its own dispersion per segment. Deaths are a sum over incidents and
+          their heavy tail is in the deaths per incident; modelling the two
+          separately detects a rise in either (fatality doublings at 1, 3, 10
+          incidents/week: see benchmarks/changepoint_sim.py).
+        - a series of non-negative integers with median <= 1000 (counts per
+          period) gets "negbin": a mean per segment and a robustly estimated
+          dispersion (Poisson is its limit, so near-Poisson counts need no
+          separate rule).
+        - any other series (including large integer quantities such as
+          populations) gets "normal_trend" (Gaussian, own level, slope and
+          variance per segment).
     penalty : "auto", "bic", "mbic", an AutoPenalty or a number (cost units).
         "auto" (= AutoPenalty()) is MBIC, (p + 1) log n per change plus
-        log(n_i) per segment, multiplied by the long-run variance factor
-        (1 + phi) / (1 - phi) of the residuals' lag-1 autocorrelation,
-        re-estimated twice from the segmentation (see `penalties`). With the
-        `normal_trend` cost, "auto" then keeps only abrupt breaks: each break
-        is tested in its window (previous to next break) by BIC, with the same
-        dependence factor, between a smooth curve (polynomial of degree <= 3)
-        and a jump or kink at the break, and dropped if the curve does as well
-        (see `abrupt`): annotators mark abrupt changes, not smooth bends. On
-        16 TCPD series this scores mean F1 0.858, cover 0.762 (without the
-        test 0.843 / 0.705); held-out estimates in the README.
+        log(n_i) per segment (p = parameters per segment), corrected for
+        serial dependence:
+        - count costs ("negbin", "poisson", "freqsev"), in four steps:
+          (1) segment under independence with each segment's own NB sizes;
+          the largest week of any segment of at most 8 weeks that is not the
+          last (one week holding an aggregated report) is set aside
+          (`ChangePoints.outliers`), up to 3 passes; (2) one size per part
+          (incidents; deaths given incidents) for all segments, its maximum
+          likelihood given those segments (robust: the excursions are gone;
+          a dispersion fitted to all weeks is wrecked by one such week);
+          (3) each part of the cost is divided by its long-run variance
+          factor, the variance of its Pearson residuals about the fitted
+          segments times the long-run factor of a geometrically decaying
+          autocorrelation (a latent AR(1) rate seen through count noise;
+          `penalties.count_dependence`), iterated to its least fixed point
+          from 1 (segment, estimate, re-segment), because spurious changes
+          absorb the very dependence that should forbid them; (4) a segment
+          no longer than `min_size` that is not the last one is set aside
+          and the rest segmented again (at most 3 passes). A short last
+          segment is kept: it is the newest data.
+        - other costs: the penalty is multiplied by (1 + phi) / (1 - phi) from
+          the residuals' lag-1 autocorrelation, re-estimated twice. With the
+          `normal_trend` cost, "auto" then keeps only abrupt breaks: each
+          break is tested in its window (previous to next break) by BIC, with
+          the same dependence factor, between a smooth curve (polynomial of
+          degree <= 3) and a jump or kink at the break, and dropped if the
+          curve does as well (see `abrupt`). On 16 TCPD series this scores
+          mean F1 0.858, cover 0.762; held-out estimates in the README.
+        AutoPenalty(rounds=0) turns the dependence correction off.
     method : "pelt" (the only offline search; see `bocpd` for the online one).
     min_size : minimum number of observations per segment.
     """
@@ -107,32 +249,46 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
         )
     if int(min_size) < 1:
         raise ChangePointError(f"min_size must be >= 1, not {min_size!r}")
-    y, labels = as_series(values)
-    observed = np.flatnonzero(~np.isnan(y))
-    obs_values = y[observed]
-    model = make_cost(choose_cost(obs_values) if cost == "auto" else cost)
-    if model.name in ("poisson", "negbin") and not is_count_series(obs_values):
-        raise ChangePointError(f"cost {model.name!r} needs non-negative integer counts")
-    model.fit(obs_values, times=observed)
-    pen, rounds = resolve_penalty(penalty, model, obs_values.size)
-    cuts, trace = pelt(model, pen.value, int(min_size), pen.length_weight)
-    for _ in range(rounds):
-        pen = pen.scaled(dependence_factor(residuals(model, cuts)))
-        cuts, trace = pelt(model, pen.value, int(min_size), pen.length_weight)
+    min_size = int(min_size)
+    if isinstance(values, pd.DataFrame):
+        data, labels = as_casualty_frame(values)
+        shown = data[:, 1]
+    else:
+        data, labels = as_series(values)
+        shown = data
+    rows = ~np.isnan(data if data.ndim == 1 else data[:, 0])
+    model = make_cost(choose_cost(data[rows]) if cost == "auto" else cost)
+    check_counts(model, data[rows])
+    observed = np.flatnonzero(rows)
+    model.fit(data[observed], times=observed)
+    pen, rounds = resolve_penalty(penalty, model, int(rows.sum()))
     rule = AutoPenalty() if isinstance(penalty, str) and penalty == "auto" else penalty
-    if isinstance(rule, AutoPenalty) and rule.abrupt_only and model.name == "normal_trend" and cuts:
-        # trace stays PELT's; the test only removes breaks
-        factor = dependence_factor(residuals(model, cuts))
-        cuts = keep_abrupt(obs_values, observed.astype(float), list(cuts), factor, model.sigma**2)
+    aside = np.zeros(0, dtype=int)
+    factors = np.ones(1)
+    if is_count_cost(model) and isinstance(rule, AutoPenalty):
+        model, pen, observed, cuts, trace, factors, aside = segment_counts(model, data, rule, min_size)
+    else:
+        if is_count_cost(model):
+            model.set_weights(np.ones(model.parts))
+        cuts, trace = pelt(model, pen.value, min_size, pen.length_weight)
+        for _ in range(rounds):
+            pen = pen.scaled(dependence_factor(residuals(model, cuts)))
+            cuts, trace = pelt(model, pen.value, min_size, pen.length_weight)
+        if isinstance(rule, AutoPenalty) and rule.abrupt_only and model.name == "normal_trend" and cuts:
+            # trace stays PELT's; the test only removes breaks
+            factor = dependence_factor(residuals(model, cuts))
+            cuts = keep_abrupt(model.values, observed.astype(float), list(cuts), factor, model.sigma**2)
+        factors = np.array([pen.factor])
     # a change's position is that of the first observed value of the new segment
-    bounds = segment_bounds(cuts, obs_values.size)
     return ChangePoints(
-        values=y,
+        values=shown,
         labels=labels,
         locations=[int(observed[c]) for c in cuts],
         cost_model=model,
         penalty_used=pen,
         cost_trace=trace,
-        observed_bounds=bounds,
+        observed_bounds=segment_bounds(cuts, observed.size),
         observed_positions=observed,
+        dependence=tuple(float(f) for f in factors),
+        outliers=[int(i) for i in aside],
     )

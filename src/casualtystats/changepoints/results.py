@@ -36,6 +36,11 @@ class ChangePoints:
     observed_bounds: list[tuple[int, int]] = field(repr=False)
     #: positions of the observed values in the input
     observed_positions: np.ndarray = field(repr=False)
+    #: long-run variance factor of each part of the cost (count costs: incidents[, deaths
+    #: given incidents]; other costs: the penalty's factor); 1 = independent weeks
+    dependence: tuple[float, ...] = (1.0,)
+    #: positions set aside as isolated excursions (count costs with penalty "auto")
+    outliers: list[int] = field(default_factory=list)
     alpha: float = 0.05
 
     @property
@@ -55,29 +60,32 @@ class ChangePoints:
     def segments(self) -> pd.DataFrame:
         """One row per segment: `start`, `end` (exclusive, positions in the
         input), `start_label`, `end_label` (label of the last observation),
-        `n` (observed values), `estimate` (mean level / rate) and its
-        (1 - alpha) CI `ci_low`, `ci_high`."""
+        `n` (observed values, excursions set aside excluded), `estimate`
+        (mean level / rate; deaths per week for "freqsev") and its (1 - alpha)
+        CI `ci_low`, `ci_high`. The "freqsev" cost adds `incident_rate`
+        (incidents per week), `deaths_per_incident`, each with its CI
+        (`incident_ci_low`, `incident_ci_high`, `severity_ci_low`,
+        `severity_ci_high`)."""
         n_total = len(self.values)
         starts = [0, *self.locations]
         ends = [*self.locations, n_total]
         rows = []
+        detail = getattr(self.cost_model, "detail", None)
         for (lo, hi), start, end in zip(self.observed_bounds, starts, ends, strict=True):
             est, low, high, _ = self.cost_model.estimate(lo, hi, alpha=self.alpha)
-            rows.append(
-                {
-                    "start": start,
-                    "end": end,
-                    "start_label": self.labels[start],
-                    "end_label": self.labels[end - 1],
-                    "n": hi - lo,
-                    "estimate": est,
-                    "ci_low": low,
-                    "ci_high": high,
-                }
-            )
-        return pd.DataFrame(
-            rows, columns=["start", "end", "start_label", "end_label", "n", "estimate", "ci_low", "ci_high"]
-        )
+            row = {
+                "start": start,
+                "end": end,
+                "start_label": self.labels[start],
+                "end_label": self.labels[end - 1],
+                "n": hi - lo,
+                "estimate": est,
+                "ci_low": low,
+                "ci_high": high,
+            }
+            rows.append(row | (detail(lo, hi, alpha=self.alpha) if detail else {}))
+        columns = ["start", "end", "start_label", "end_label", "n", "estimate", "ci_low", "ci_high"]
+        return pd.DataFrame(rows, columns=columns + [c for c in rows[0] if c not in columns])
 
     def rate_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
         """For each change: level after / level before with a (1 - alpha) CI.
@@ -111,7 +119,8 @@ class ChangePoints:
     def to_frame(self) -> pd.DataFrame:
         """One row per observation, indexed like the input: `value`, `segment`
         (0, 1, ...), the segment's `estimate`, `ci_low`, `ci_high`, and
-        `change` (True at the first observation of each new segment)."""
+        `change` (True at the first observation of each new segment) and
+        `outlier` (True where the week was set aside as an isolated excursion)."""
         seg = self.segments
         segment = np.repeat(np.arange(len(seg)), (seg["end"] - seg["start"]).to_numpy())
         frame = pd.DataFrame({"value": self.values, "segment": segment}, index=self.labels)
@@ -119,6 +128,8 @@ class ChangePoints:
             frame[col] = seg[col].to_numpy()[segment]
         frame["change"] = False
         frame.iloc[self.locations, frame.columns.get_loc("change")] = True
+        frame["outlier"] = False
+        frame.iloc[self.outliers, frame.columns.get_loc("outlier")] = True
         return frame
 
     def summary(self) -> str:
@@ -127,8 +138,10 @@ class ChangePoints:
             "Change points (PELT)",
             "=" * 60,
             f"cost: {self.cost:<16} penalty: {self.penalty_used.name} = {self.penalty:.4g} per change",
-            f"observations: {len(self.values)} ({len(self.values) - n_obs} missing, skipped)",
+            f"observations: {len(self.values)} ({len(self.values) - n_obs - len(self.outliers)} missing, skipped)",
             f"change points: {self.n_changes}  at {[self.labels[i] for i in self.locations]}",
+            f"dependence (long-run variance factor): {', '.join(f'{f:.3g}' for f in self.dependence)}",
+            f"set aside as isolated excursions: {[self.labels[i] for i in self.outliers]}",
             "-" * 60,
             f"segments (level and {100 * (1 - self.alpha):.0f}% CI)",
             _text_table(self.segments),

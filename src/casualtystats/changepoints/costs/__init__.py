@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from .base import Cost, robust_noise_sd
+from .freqsev import FrequencySeverity
 from .l2 import L2
-from .negbin import NegBin, local_dispersion
+from .negbin import NegBin
 from .normal_mean import NormalMean
 from .normal_meanvar import NormalMeanVar
 from .normal_trend import NormalTrend
 from .poisson import Poisson
 
 COSTS: dict[str, type[Cost]] = {
-    c.name: c for c in (L2, NormalMean, NormalMeanVar, NormalTrend, Poisson, NegBin)
+    c.name: c for c in (L2, NormalMean, NormalMeanVar, NormalTrend, Poisson, NegBin, FrequencySeverity)
 }
 
 __all__ = [
     "COSTS",
     "Cost",
+    "FrequencySeverity",
     "L2",
     "NegBin",
     "NormalMean",
     "NormalMeanVar",
     "NormalTrend",
     "Poisson",
-    "local_dispersion",
     "robust_noise_sd",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .freqsev import freqsev_segment_cost
 from .l2 import l2_reference_cost, l2_segment_cost
 from .negbin import negbin_segment_cost
 from .normal_mean import normal_mean_segment_cost
@@ -20,7 +21,7 @@ from .normal_meanvar import normal_meanvar_segment_cost
 from .normal_trend import normal_trend_segment_cost
 from .poisson import poisson_segment_cost
 
-L2, L2_REFERENCE, NORMAL_MEAN, NORMAL_MEANVAR, NORMAL_TREND, POISSON, NEGBIN = range(7)
+L2, L2_REFERENCE, NORMAL_MEAN, NORMAL_MEANVAR, NORMAL_TREND, POISSON, NEGBIN, FREQSEV = range(8)
 
 
 @nb.njit(cache=True, inline="always")
@@ -48,5 +49,7 @@ def segment_costs(kind, stats, params, starts, count, end, out):
         _fill(poisson_segment_cost, stats, params, starts, count, end, out)
     elif kind == NEGBIN:
         _fill(negbin_segment_cost, stats, params, starts, count, end, out)
+    elif kind == FREQSEV:
+        _fill(freqsev_segment_cost, stats, params, starts, count, end, out)
     else:
         out[:count] = np.nan

@@ -8,7 +8,8 @@ import numba as nb
 import numpy as np
 from scipy import stats as st
 
-from .base import Cost, cumulative
+from .base import cumulative
+from .negbin import NegBin
 
 
 @nb.njit(cache=True)
@@ -17,8 +18,9 @@ def poisson_segment_cost(stats, params, start, end):
     s = stats[0, end] - stats[0, start]
     if s <= 0.0:
         return 0.0
-    # -2 (s log(s/n) - s), dropping sum(log y!) which does not depend on the segmentation
-    return -2.0 * (s * math.log(s / n) - s)
+    # -2 (s log(s/n) - s), dropping sum(log y!) which does not depend on the segmentation;
+    # params[0] divides by the long-run variance factor (see NegBin)
+    return -2.0 * params[0] * (s * math.log(s / n) - s)
 
 
 def poisson_rate_ci(total: float, exposure: float, alpha: float) -> tuple[float, float]:
@@ -33,16 +35,22 @@ def odds_to_ratio(p: float, n0: int, n1: int) -> float:
     return float(p / (1 - p) * n0 / n1) if p < 1 else math.inf
 
 
-class Poisson(Cost):
-    """-2 log-likelihood of Poisson counts with one rate per segment."""
+class Poisson(NegBin):
+    """-2 log-likelihood of Poisson counts with one rate per segment (the
+    NB limit size = inf, with its own faster kernel and exact intervals)."""
 
     name = "poisson"
-    n_params = 1
     segment_cost = poisson_segment_cost
     kind = 5  # costs.kernel.POISSON
 
+    def __init__(self):
+        super().__init__(size=math.inf)
+
     def _stats(self, y):
-        return cumulative(y), np.zeros(0)
+        return cumulative(y), np.ones(1)
+
+    def segment_size(self, start: int, end: int) -> float:
+        return math.inf
 
     def estimate(self, start, end, alpha=0.05):
         total = float(self.values[start:end].sum())
@@ -65,3 +73,6 @@ class Poisson(Cost):
         p_low = st.beta.ppf(alpha / 2, x1, x0 + 1) if x1 > 0 else 0.0
         p_high = st.beta.ppf(1 - alpha / 2, x1 + 1, x0) if x0 > 0 else 1.0
         return ratio, odds_to_ratio(p_low, n0, n1), odds_to_ratio(p_high, n0, n1)
+
+    def __repr__(self) -> str:
+        return "Poisson()"

@@ -7,8 +7,10 @@ segment, x_t included) has posterior P(r | x_1..x_t):
     P(r = k + 1) ∝ (1 - H) x P(r_{t-1} = k) x p(x_t | the run's data)
 
 with a constant hazard H and conjugate models, so the predictives are closed
-form: Poisson-Gamma (negative binomial predictive) for counts and
-Normal-Gamma (Student-t predictive) for continuous data. Everything is in
+form: negative binomial counts with a known size r and a Beta prior on the
+success probability (beta-negative-binomial predictive), Poisson-Gamma
+(negative binomial predictive) for Poisson counts and Normal-Gamma
+(Student-t predictive) for continuous data. Everything is in
 log space; run lengths whose posterior falls below `prune` are dropped (and
 at most `max_runs` are kept), which keeps each step O(#runs) instead of O(t).
 Missing observations carry no likelihood: the run lengths just grow.
@@ -21,12 +23,28 @@ import math
 import numba as nb
 import numpy as np
 
-POISSON, NORMAL = 0, 1
+POISSON, NORMAL, NEGBIN = 0, 1, 2
 
 
 @nb.njit(cache=True)
 def log_predictive(model, x, n, s, ss, prior):
     """log p(x | a run with n observations, sum s, sum of squares ss)."""
+    if model == NEGBIN:
+        # x ~ NB(size r, p), p ~ Beta(alpha, beta): the run's posterior is Beta(alpha + n r, beta + s)
+        r = prior[2]
+        a = prior[0] + n * r
+        b = prior[1] + s
+        return (
+            math.lgamma(x + r)
+            - math.lgamma(r)
+            - math.lgamma(x + 1.0)
+            + math.lgamma(a + r)
+            + math.lgamma(b + x)
+            - math.lgamma(a + r + b + x)
+            - math.lgamma(a)
+            - math.lgamma(b)
+            + math.lgamma(a + b)
+        )
     if model == POISSON:
         a = prior[0] + s
         b = prior[1] + n
@@ -57,8 +75,9 @@ def log_predictive(model, x, n, s, ss, prior):
 
 @nb.njit(cache=True)
 def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs):
-    """Run the recursion. Returns (recent, mode, final): recent[t, l] = P(r_t = l + 1 | x_1..x_t)
-    for l <= lag, mode[t] = argmax run length, final[r - 1] = P(r_T = r | all data)."""
+    """Run the recursion. Returns (recent, mode, final, evidence): recent[t, l] = P(r_t = l + 1 | x_1..x_t)
+    for l <= lag, mode[t] = argmax run length, final[r - 1] = P(r_T = r | all data) and
+    evidence = log p(x_1..x_n), the model's marginal likelihood."""
     n = y.size
     recent = np.zeros((n, lag + 1))
     mode = np.zeros(n, dtype=np.int64)
@@ -76,12 +95,13 @@ def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs):
     m = 0  # active runs
     log_h = math.log(hazard)
     log_1h = math.log1p(-hazard)
+    evidence = 0.0
     for t in range(n):
         x = y[t]
         missing = math.isnan(x)
         if m == 0:
             new_length[0] = 1
-            new_logp[0] = 0.0
+            new_logp[0] = 0.0 if missing else log_predictive(model, x, 0.0, 0.0, 0.0, prior)
             new_cnt[0] = 0.0 if missing else 1.0
             new_s1[0] = 0.0 if missing else x
             new_s2[0] = 0.0 if missing else x * x
@@ -110,6 +130,7 @@ def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs):
         for j in range(k):
             total += math.exp(new_logp[j] - top)
         log_norm = top + math.log(total)
+        evidence += log_norm
         # prune and copy back
         threshold = math.log(prune)
         best = -np.inf
@@ -139,4 +160,4 @@ def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs):
     final = np.zeros(n)
     for j in range(m):
         final[length[j] - 1] += math.exp(logp[j])
-    return recent, mode, final
+    return recent, mode, final, evidence

@@ -1,0 +1,162 @@
+"""Count change points: robust dispersion, dependence, excursions, frequency-severity input.
+
+Small fast versions of benchmarks/changepoint_sim.py (which holds the full grid)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+from casualtystats.changepoints import detect_change_points
+from casualtystats.changepoints.costs import COSTS, FrequencySeverity, NegBin
+from casualtystats.changepoints.penalties import long_run_factor
+from casualtystats.errors import CasualtyStatsError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import changepoint_sim as sim  # noqa: E402
+
+
+def test_one_aggregated_report_no_longer_wrecks_the_count_model():
+    # the audit's case: NB(size 3.5) weekly deaths doubling at week 156, plus one week of 3,000
+    rng = np.random.default_rng(101)
+    old_hits = new_hits = 0
+    sizes = []
+    for _ in range(12):
+        mu = np.where(np.arange(sim.N_WEEKS) < sim.CHANGE_AT, 10.0, 20.0)
+        y = rng.negative_binomial(3.5, 3.5 / (3.5 + mu)).astype(float)
+        week = int(rng.integers(5, sim.N_WEEKS - 5))
+        y[week] += sim.AGGREGATED_DEATHS
+        cp = detect_change_points(y)
+        assert week in cp.outliers
+        sizes.append(cp.cost_model.size)
+        new_hits += sim.found(cp.locations, True)
+        old_hits += sim.found(sim.old_default(y), True)
+    assert sim.local_dispersion(y)[1] < 0.1  # the old moment estimate is wrecked...
+    assert 2.0 <= np.median(sizes) <= 6.0  # ...the new one is not
+    assert old_hits <= 2 and new_hits >= 9
+
+
+def test_aggregated_week_alone_gives_no_change_and_is_listed():
+    rng = np.random.default_rng(102)
+    for rate in (1.0, 10.0):
+        frame = sim.simulate(rng, rate, aggregated=True)
+        week = int(np.argmax(frame["fatalities_best"].to_numpy()))
+        for values in (frame, frame["fatalities_best"]):
+            cp = detect_change_points(values)
+            assert cp.locations == [] and cp.outliers == [week]
+            assert cp.to_frame()["outlier"].sum() == 1
+
+
+def test_latent_ar_counts_get_the_long_run_factor_and_no_spurious_changes():
+    rng = np.random.default_rng(103)
+    factors, spurious = [], 0
+    for _ in range(12):
+        incidents = sim.simulate(rng, 10.0, phi=0.8)["incidents"]
+        cp = detect_change_points(incidents)
+        factors.append(cp.dependence[0])
+        spurious += cp.n_changes > 0
+    truth = sim.true_factor(10.0, 0.8)  # 6.9: the old lag-1 AR(1) factor gave about 2-4
+    assert 0.6 * truth <= np.median(factors) <= 1.4 * truth
+    assert spurious <= 2
+
+
+def test_long_run_factor_is_one_for_independent_noise_and_ar1_for_ar1():
+    rng = np.random.default_rng(104)
+    assert long_run_factor(rng.normal(size=400)) == 1.0
+    x = np.zeros(4000)
+    for t in range(1, x.size):
+        x[t] = 0.6 * x[t - 1] + rng.normal()
+    assert abs(long_run_factor(x / x.std()) - 4.0) < 1.0  # (1 + 0.6) / (1 - 0.6)
+
+
+def test_casualty_frame_uses_frequency_severity_and_reports_both_factors():
+    rng = np.random.default_rng(105)
+    frame = sim.simulate(rng, 3.0, sev=3.0)
+    cp = detect_change_points(frame)
+    assert cp.cost == "freqsev" and len(cp.locations) == 1
+    assert abs(cp.locations[0] - sim.CHANGE_AT) <= sim.TOLERANCE
+    seg = cp.segments
+    for col in ("incident_rate", "deaths_per_incident", "incident_ci_low", "severity_ci_high"):
+        assert col in seg.columns
+    # a severity change: the incident rate stays, deaths per incident triple
+    assert seg.loc[0, "incident_ci_low"] <= 3.0 <= seg.loc[0, "incident_ci_high"]
+    ratio = seg.loc[1, "deaths_per_incident"] / seg.loc[0, "deaths_per_incident"]
+    assert 1.8 < ratio < 5
+    assert (seg["ci_low"] < seg["estimate"]).all() and (seg["estimate"] < seg["ci_high"]).all()
+    rr = cp.rate_ratios()
+    assert {"ratio", "ci_low", "ci_high"} <= set(rr.columns) and rr.loc[0, "ratio"] > 1.5
+    assert "freqsev" in cp.summary()
+    # a panel slice with a week column works too, and a Series of counts as before
+    assert detect_change_points(frame.rename_axis("week").reset_index()).locations == cp.locations
+    assert detect_change_points(frame["fatalities_best"]).cost == "negbin"
+
+
+def test_frequency_doubling_found_at_three_incidents_a_week():
+    rng = np.random.default_rng(106)
+    hits = sum(
+        sim.found(detect_change_points(sim.simulate(rng, 3.0, freq=2.0)).locations, True) for _ in range(10)
+    )
+    assert hits >= 8
+
+
+@pytest.mark.parametrize(
+    "frame,kwargs",
+    [
+        (pd.DataFrame({"incidents": [1, 2, 3]}), {}),
+        (pd.DataFrame({"incidents": [0, 2, 3], "fatalities_best": [4, 1, 1]}), {}),
+        (pd.DataFrame({"incidents": [1, 2, -3], "fatalities_best": [4, 1, 1]}), {}),
+        (pd.DataFrame({"incidents": [1, 2], "fatalities_best": [4, 1]}, index=[0, 0]), {}),
+        (pd.DataFrame({"incidents": [1, 2, 3], "fatalities_best": [4, 1, 1]}), {"cost": "poisson"}),
+    ],
+)
+def test_bad_casualty_frames_raise_a_user_error(frame, kwargs):
+    with pytest.raises(CasualtyStatsError):
+        detect_change_points(frame, **kwargs)
+
+
+def test_freqsev_needs_a_frame():
+    with pytest.raises(CasualtyStatsError):
+        detect_change_points(np.arange(10.0), cost="freqsev")
+
+
+def brute_force(model, n, pen, min_size):
+    """O(n^2) optimal partitioning with the same cost and penalty."""
+    best = np.full(n + 1, np.inf)
+    best[0] = 0.0
+    for s in range(min_size, n + 1):
+        for t in range(0, s - min_size + 1):
+            if t == 0 or t >= min_size:
+                best[s] = min(best[s], best[t] + model.error(t, s) + pen)
+    return best[n]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    incidents=hs.lists(hs.integers(0, 6), min_size=4, max_size=24),
+    severity=hs.lists(hs.integers(0, 40), min_size=24, max_size=24),
+    min_size=hs.integers(1, 4),
+    pen=hs.sampled_from([1.0, 5.0, 15.0]),
+)
+def test_count_costs_pelt_matches_brute_force(incidents, severity, min_size, pen):
+    from casualtystats.changepoints.detection.pelt import pelt
+
+    n = len(incidents)
+    if n < min_size:
+        return
+    counts = np.array(incidents, dtype=float)
+    deaths = np.where(counts > 0, np.array(severity[:n], dtype=float), 0.0)
+    for model, data in ((NegBin(), deaths), (FrequencySeverity(), np.c_[counts, deaths])):
+        model.fit(data)
+        model.set_weights(np.ones(model.parts))
+        cuts, trace = pelt(model, pen, min_size)
+        assert trace[n] == pytest.approx(brute_force(model, n, pen, min_size), rel=1e-9, abs=1e-9)
+
+
+def test_new_cost_is_registered():
+    assert COSTS["freqsev"] is FrequencySeverity and COSTS["negbin"] is NegBin
