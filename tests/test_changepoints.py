@@ -1,4 +1,4 @@
-"""detect_change_points: exactness against ruptures, known answers, intervals."""
+"""detect_change_points: agreement with ruptures, known answers, intervals (exactness: test_pelt_exact.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,25 @@ def ruptures_l2(y, pen, min_size):
     return rpt.Pelt(model="l2", min_size=min_size, jump=1).fit(y).predict(pen=pen)[:-1]
 
 
+def l2_objective(y, cuts, pen):
+    """Penalised l2 objective of a partition, in ruptures' arithmetic (var() x length per segment)."""
+    bounds = [0, *cuts, len(y)]
+    return sum(y[a:b].var() * (b - a) + pen for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def compare_with_ruptures(y, pen, min_size) -> str:
+    """'same' where ruptures' answer is optimal (then the change points must be identical),
+    'better' where ruptures pruned away the optimum (then ours must be strictly better)."""
+    ours = detect_change_points(y, cost="l2", penalty=pen, min_size=min_size).locations
+    theirs = ruptures_l2(y, pen, min_size)
+    ours_obj, theirs_obj = l2_objective(y, ours, pen), l2_objective(y, theirs, pen)
+    if theirs_obj <= ours_obj + 1e-9 * (abs(ours_obj) + pen):
+        assert ours == theirs, (ours, theirs)
+        return "same"
+    assert ours_obj < theirs_obj
+    return "better"
+
+
 def random_series(rng, kind, n):
     if kind == "noise":  # no change
         return rng.normal(size=n)
@@ -28,8 +47,11 @@ def random_series(rng, kind, n):
     return 1e4 + np.repeat(rng.integers(0, 4, size=4), n // 4 + 1)[:n] + rng.normal(scale=0.3, size=n)
 
 
-def test_l2_identical_to_ruptures_on_many_random_series():
+def test_l2_identical_to_ruptures_wherever_ruptures_is_optimal():
+    # ruptures prunes a start as soon as it is dominated, which loses the optimum for
+    # some series when min_size >= 2; ours keeps it min_size steps longer
     rng = np.random.default_rng(20240601)
+    outcomes = []
     for case in range(240):
         kind = ("noise", "shifts", "counts", "offset")[case % 4]
         n = int(rng.integers(5, 90))
@@ -38,8 +60,10 @@ def test_l2_identical_to_ruptures_on_many_random_series():
         y = random_series(rng, kind, n)
         if n < min_size:
             continue
-        ours = detect_change_points(y, cost="l2", penalty=pen, min_size=min_size).locations
-        assert ours == ruptures_l2(y, pen, min_size), (case, kind, n, min_size, pen)
+        outcomes.append(compare_with_ruptures(y, pen, min_size))
+        if min_size == 1:
+            assert outcomes[-1] == "same", case  # with min_size 1 ruptures' pruning is exact
+    assert outcomes.count("same") > 150 and outcomes.count("better") >= 1
 
 
 @settings(max_examples=60, deadline=None)
@@ -49,8 +73,7 @@ def test_l2_identical_to_ruptures_on_many_random_series():
     pen=hs.sampled_from([0.1, 1.0, 3.0, 10.0]),
 )
 def test_l2_identical_to_ruptures_property(y, min_size, pen):
-    ours = detect_change_points(y, cost="l2", penalty=pen, min_size=min_size).locations
-    assert ours == ruptures_l2(y, pen, min_size)
+    compare_with_ruptures(y, pen, min_size)
 
 
 def test_no_change_series_gives_no_change_points_for_every_cost():

@@ -57,6 +57,7 @@ class NegBin(Cost):
     neighbouring-pair moments (`local_dispersion`). Pass `size` to fix it."""
 
     name = "negbin"
+    data = "counts"
     n_params = 1
 
     segment_cost = negbin_segment_cost

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import numba as nb
 import numpy as np
 
-from .base import Cost, cumulative, robust_noise_sd
+from .base import Cost, cumulative, floored_variance_cost, noise_scale, resolution
+
+#: a segment's variance may fall this many times below the series' noise variance before
+#: the floor binds: a 16-fold drop is already decisive evidence of a change
+VARIANCE_DROP = 16.0
 
 
 @nb.njit(cache=True)
@@ -15,16 +17,21 @@ def normal_meanvar_segment_cost(stats, params, start, end):
     n = end - start
     s1 = stats[0, end] - stats[0, start]
     s2 = stats[1, end] - stats[1, start]
-    var = (s2 - s1 * s1 / n) / n
-    # a segment of identical values would have -inf cost: floor its variance
-    return n * math.log(max(var, params[0]))
+    return floored_variance_cost(n, (s2 - s1 * s1 / n) / n, params[0])
 
 
 class NormalMeanVar(Cost):
     """-2 log-likelihood (up to a constant) of a Gaussian segment with its own
-    mean and variance: n log(sigma_hat^2). Variances are floored at
-    (robust noise sd / 4)^2: otherwise two equal values (common in counts)
-    would form a segment of zero variance and infinitely low cost."""
+    mean and variance: n log(sigma_hat^2).
+
+    The variance is constrained to be at least max(resolution^2 / 12,
+    noise variance / 16) (`resolution`, `robust_noise_sd`), as a constrained
+    maximum likelihood (`floored_variance_cost`): otherwise a few equal values
+    (common in counts and in series recorded to a coarse resolution) would form
+    a segment of zero variance and infinitely low cost. The rounding error of
+    the recording is a hard lower bound on any segment's variance; the second
+    term caps how much a very quiet stretch can gain.
+    """
 
     name = "normal_meanvar"
     n_params = 2
@@ -34,7 +41,5 @@ class NormalMeanVar(Cost):
 
     def _stats(self, y):
         yc = y - y.mean()
-        floor = (robust_noise_sd(y) / 4) ** 2
-        if floor <= 0.0:
-            floor = 1e-300
-        return cumulative(yc, yc * yc), np.array([floor])
+        self.floor = max(resolution(y) ** 2 / 12.0, noise_scale(y) ** 2 / VARIANCE_DROP)
+        return cumulative(yc, yc * yc), np.array([self.floor])

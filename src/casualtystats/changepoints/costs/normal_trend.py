@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 from scipy import stats as st
 
-from .base import Cost, cumulative, robust_noise_sd
+from .base import Cost, cumulative, floored_variance_cost, noise_scale
 
 
 @nb.njit(cache=True)
@@ -28,7 +28,7 @@ def trend_rss(stats, start, end):
 @nb.njit(cache=True)
 def normal_trend_segment_cost(stats, params, start, end):
     n = end - start
-    return n * math.log(max(trend_rss(stats, start, end) / n, params[0]))
+    return floored_variance_cost(n, trend_rss(stats, start, end) / n, params[0])
 
 
 class NormalTrend(Cost):
@@ -37,8 +37,11 @@ class NormalTrend(Cost):
 
     A change point is a break in level, slope or noise: a steadily rising
     series is one segment, not a staircase of mean shifts. The variance is
-    floored at the robust noise variance from first differences, so short
-    stretches that happen to lie on a line cannot buy an arbitrarily low cost.
+    constrained to be at least the series' noise variance (`robust_noise_sd`:
+    from first differences, never below the rounding error resolution^2 / 12),
+    as a constrained maximum likelihood (`floored_variance_cost`), so short
+    stretches that happen to lie on a line, or runs of identical values,
+    cannot buy an arbitrarily low cost.
     """
 
     name = "normal_trend"
@@ -49,7 +52,7 @@ class NormalTrend(Cost):
 
     def _stats(self, y):
         t = self.times - self.times.mean()
-        self.sigma = max(robust_noise_sd(y), 1e-12 * max(1.0, float(np.abs(y).max(initial=0.0))))
+        self.sigma = noise_scale(y)
         yc = (y - y.mean()) / self.sigma  # in noise units: the floor is then 1
         return cumulative(t, yc, t * t, t * yc, yc * yc), np.array([1.0])
 

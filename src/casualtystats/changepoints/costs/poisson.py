@@ -37,6 +37,7 @@ class Poisson(Cost):
     """-2 log-likelihood of Poisson counts with one rate per segment."""
 
     name = "poisson"
+    data = "counts"
     n_params = 1
     segment_cost = poisson_segment_cost
     kind = 5  # costs.kernel.POISSON
