@@ -259,3 +259,30 @@ def test_bad_arguments_raise_a_user_error(kwargs):
 def test_two_dimensional_input_rejected():
     with pytest.raises(CasualtyStatsError):
         detect_change_points(np.zeros((5, 2)))
+
+
+def test_step_like_series_with_long_runs_of_identical_values_give_few_change_points():
+    # A price that moves in ticks of 0.25 on one day in twenty (a sticky random walk) and a
+    # count rounded from gentle noise: long runs of identical values, no change in the process.
+    # A per-segment variance without a floor would make every run its own segment.
+    rng = np.random.default_rng(21)
+    n = 600
+    walk = 5 + 0.25 * np.cumsum(np.where(rng.random(n) < 0.05, rng.choice([-1, 1], n), 0))
+    assert (np.diff(walk) != 0).sum() > 20
+    assert len(detect_change_points(walk).locations) <= 2
+    # mostly zeros with scattered +-1: before the resolution floor, 12 (mean) and 44 (meanvar) changes
+    rounded = np.round(rng.normal(0, 0.3, n))
+    for cost in ("normal_mean", "normal_meanvar", "normal_trend", "l2"):
+        assert len(detect_change_points(rounded, cost=cost, penalty="mbic").locations) <= 2, cost
+
+
+def test_gaussian_variance_floors_are_the_resolution_or_the_noise_never_zero():
+    from casualtystats.changepoints.costs import COSTS
+    from casualtystats.changepoints.costs.base import resolution, robust_noise_sd
+
+    runs = np.repeat([3.0, 3.5, 3.0, 4.0], 50)  # differences almost all zero: the MAD is 0
+    assert resolution(runs) == 0.5
+    assert robust_noise_sd(runs) >= 0.5 / np.sqrt(12)
+    assert COSTS["normal_meanvar"]().fit(runs).floor >= 0.5**2 / 12
+    assert COSTS["normal_trend"]().fit(runs).sigma >= 0.5 / np.sqrt(12)
+    assert COSTS["normal_mean"]().fit(np.full(10, 2.0)).sigma > 0  # constant: any positive scale
