@@ -30,8 +30,6 @@ order, so where ruptures' answer is optimal the l2 change points are the same.
 
 from __future__ import annotations
 
-import math
-
 import numba as nb
 import numpy as np
 
@@ -62,11 +60,13 @@ def pelt_search(kind, reference_kind, stats, params, n, penalty, min_size, lengt
     admissible = np.empty(n + 1, dtype=np.int64)
     # step at which a candidate was first found dominated (n + 1: not yet)
     dominated_at = np.empty(n + 1, dtype=np.int64)
-    totals = np.empty(n + 1)
-    is_reference = np.zeros(n + 1, dtype=np.bool_)
+    totals = np.empty(n + 1)  # F(t) + penalised cost of y[t:s]
+    splits = np.empty(n + 1)  # F(t) + C(t, s), the left side of the pruning inequality
     picks = np.empty(n + 1, dtype=np.int64)  # positions in `admissible` to cost again
     starts = np.empty(n + 1, dtype=np.int64)
     costs = np.empty(n + 1)
+    # the per-segment length term from a table: no logarithm in the inner loop
+    log_length = length_weight * np.log(np.maximum(np.arange(n + 1), 1).astype(np.float64))
     n_adm = 0
     for s in range(min_size, n + 1):
         t_new = s - min_size
@@ -76,65 +76,77 @@ def pelt_search(kind, reference_kind, stats, params, n, penalty, min_size, lengt
             dominated_at[n_adm] = n + 1
             n_adm += 1
         segment_costs(kind, stats, params, admissible, n_adm, s, costs)
-        fast_best = np.inf
-        for i in range(n_adm):
-            totals[i] = _total(best_cost, admissible[i], s, costs[i], penalty, length_weight)
-            is_reference[i] = False
-            fast_best = min(fast_best, totals[i])
-
-        # near-best candidates again on the reference cost; the first minimum wins, as in ruptures
-        k = 0
-        tol = tie_tol * (abs(fast_best) + penalty + 1.0 + tie_scale)
-        for i in range(n_adm):
-            if totals[i] - fast_best <= tol:
-                picks[k] = i
-                starts[k] = admissible[i]
-                k += 1
+        best, arg = _best(
+            admissible, dominated_at, costs, best_cost, log_length, penalty, s, n_adm, totals, splits
+        )
         if reference_kind != kind:
+            # near-best candidates again on the reference cost; the first minimum wins, as in ruptures
+            tol = tie_tol * (abs(best) + penalty + 1.0 + tie_scale)
+            k = 0
+            for i in range(n_adm):
+                if totals[i] - best <= tol:
+                    picks[k] = i
+                    starts[k] = admissible[i]
+                    k += 1
             segment_costs(reference_kind, stats, params, starts, k, s, costs)
-            for j in range(k):
-                totals[picks[j]] = _total(best_cost, starts[j], s, costs[j], penalty, length_weight)
-        best = np.inf
-        for j in range(k):
-            best = min(best, totals[picks[j]])
-        # the first minimum among candidates not yet found dominated (ruptures' set), else the first
-        arg = -1
-        for j in range(k):
-            if totals[picks[j]] == best and (arg < 0 or dominated_at[picks[j]] > s):
-                arg = starts[j]
-                if dominated_at[picks[j]] > s:
-                    break
+            ref_totals, ref_splits = np.empty(k), np.empty(k)
+            best, j = _best(
+                starts,
+                dominated_at[picks[:k]],
+                costs,
+                best_cost,
+                log_length,
+                penalty,
+                s,
+                k,
+                ref_totals,
+                ref_splits,
+            )
+            totals[picks[:k]] = ref_totals
+            splits[picks[:k]] = ref_splits
+            arg = picks[j]
         best_cost[s] = best
-        last[s] = arg
+        last[s] = admissible[arg]
 
         # prune: flag candidates with F(t) + C(t, s) >= F(s), drop them min_size steps later
+        margin = PRUNE_MARGIN * (abs(best) + tie_scale + 1.0)
         kept = 0
         for i in range(n_adm):
-            t = admissible[i]
-            if dominated_at[i] > s:
-                split = totals[i] - penalty
-                if length_weight != 0.0:
-                    split -= length_weight * math.log(s - t)
-                margin = PRUNE_MARGIN * (
-                    abs(best_cost[t]) + abs(split - best_cost[t]) + abs(best) + tie_scale + 1.0
-                )
-                if split > best + margin:
-                    dominated_at[i] = s
-            if dominated_at[i] + min_size > s + 1:
-                admissible[kept] = t
-                dominated_at[kept] = dominated_at[i]
+            flagged = dominated_at[i]
+            if flagged > s and splits[i] > best + margin:
+                scale = abs(splits[i]) + 2.0 * abs(best_cost[admissible[i]])
+                if splits[i] > best + margin + PRUNE_MARGIN * scale:
+                    flagged = s
+            if flagged + min_size > s + 1:
+                admissible[kept] = admissible[i]
+                dominated_at[kept] = flagged
                 kept += 1
         n_adm = kept
     return best_cost, last
 
 
 @nb.njit(cache=True, inline="always")
-def _total(best_cost, t, s, cost, penalty, length_weight):
-    """F(t) + the penalised cost of the segment y[t:s]."""
-    segment = cost + penalty
-    if length_weight != 0.0:
-        segment += length_weight * math.log(s - t)
-    return best_cost[t] + segment
+def _best(starts, dominated_at, costs, best_cost, log_length, penalty, s, count, totals, splits):
+    """Totals F(t) + C(t, s) + penalty + length term of candidates starts[:count]
+    (into totals, splits), their minimum and the position of the first minimum,
+    preferring a candidate not yet found dominated (the set ruptures keeps)."""
+    best = np.inf
+    arg_any = -1
+    arg_free = -1
+    for i in range(count):
+        t = starts[i]
+        splits[i] = best_cost[t] + costs[i]
+        # summed as ruptures does: F(t) + (segment cost + penalty)
+        total = best_cost[t] + (costs[i] + penalty + log_length[s - t])
+        totals[i] = total
+        free = dominated_at[i] > s
+        if total < best:
+            best = total
+            arg_any = i
+            arg_free = i if free else -1
+        elif total == best and arg_free < 0 and free:
+            arg_free = i
+    return best, (arg_free if arg_free >= 0 else arg_any)
 
 
 def backtrack(last: np.ndarray, n: int) -> list[int]:
