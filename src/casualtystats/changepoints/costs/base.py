@@ -43,6 +43,19 @@ def resolution(y: np.ndarray) -> float:
     return float(gaps.min()) if gaps.size else 0.0
 
 
+#: a segment's variance may fall this many times below the series' noise variance before the
+#: floor of the Gaussian costs binds: a 16-fold drop is already decisive evidence of a change
+VARIANCE_DROP = 16.0
+
+
+def variance_floor(y: np.ndarray) -> float:
+    """Smallest variance a Gaussian segment of `y` is given: max(resolution^2 / 12,
+    noise_scale^2 / VARIANCE_DROP). The rounding error of the recording is a hard lower
+    bound; the second term caps how much a very quiet stretch can gain while leaving
+    real drops in variance (up to 16-fold) to the likelihood."""
+    return max(resolution(y) ** 2 / 12.0, noise_scale(y) ** 2 / VARIANCE_DROP)
+
+
 def robust_noise_sd(y: np.ndarray) -> float:
     """Noise standard deviation from first differences (MAD / sqrt 2), never
     below the rounding error of the data, resolution / sqrt(12).

@@ -5,11 +5,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .base import Cost, cumulative, floored_variance_cost, noise_scale, resolution
-
-#: a segment's variance may fall this many times below the series' noise variance before
-#: the floor binds: a 16-fold drop is already decisive evidence of a change
-VARIANCE_DROP = 16.0
+from .base import Cost, cumulative, floored_variance_cost, variance_floor
 
 
 @nb.njit(cache=True)
@@ -24,13 +20,11 @@ class NormalMeanVar(Cost):
     """-2 log-likelihood (up to a constant) of a Gaussian segment with its own
     mean and variance: n log(sigma_hat^2).
 
-    The variance is constrained to be at least max(resolution^2 / 12,
-    noise variance / 16) (`resolution`, `robust_noise_sd`), as a constrained
-    maximum likelihood (`floored_variance_cost`): otherwise a few equal values
-    (common in counts and in series recorded to a coarse resolution) would form
-    a segment of zero variance and infinitely low cost. The rounding error of
-    the recording is a hard lower bound on any segment's variance; the second
-    term caps how much a very quiet stretch can gain.
+    The variance is constrained to be at least `variance_floor` (max of
+    resolution^2 / 12 and noise variance / 16), as a constrained maximum
+    likelihood (`floored_variance_cost`): otherwise a few equal values (common
+    in counts and in series recorded to a coarse resolution) would form a
+    segment of zero variance and infinitely low cost.
     """
 
     name = "normal_meanvar"
@@ -41,5 +35,5 @@ class NormalMeanVar(Cost):
 
     def _stats(self, y):
         yc = y - y.mean()
-        self.floor = max(resolution(y) ** 2 / 12.0, noise_scale(y) ** 2 / VARIANCE_DROP)
+        self.floor = variance_floor(y)
         return cumulative(yc, yc * yc), np.array([self.floor])
