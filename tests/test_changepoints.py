@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -286,3 +289,14 @@ def test_gaussian_variance_floors_are_the_resolution_or_the_noise_never_zero():
     assert COSTS["normal_meanvar"]().fit(runs).floor >= 0.5**2 / 12
     assert COSTS["normal_trend"]().fit(runs).sigma >= 0.5 / np.sqrt(12)
     assert COSTS["normal_mean"]().fit(np.full(10, 2.0)).sigma > 0  # constant: any positive scale
+
+
+@pytest.mark.shared
+def test_tcpd_default_never_finds_more_than_twice_the_most_generous_annotator(tcpd_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from tcpd import EXCLUDED_FROM_MEANS, score
+
+    ours = score(tcpd_path)
+    assert {n: r["n_cp"] for n, r in ours.items() if r["n_cp"] > 2 * r["max_annotated"]} == {}
+    names = [n for n in ours if n not in EXCLUDED_FROM_MEANS]
+    assert np.mean([ours[n]["f1"] for n in names]) >= 0.80
