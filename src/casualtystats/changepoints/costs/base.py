@@ -48,12 +48,12 @@ def resolution(y: np.ndarray) -> float:
 VARIANCE_DROP = 16.0
 
 
-def variance_floor(y: np.ndarray) -> float:
+def variance_floor(y: np.ndarray, drop: float = VARIANCE_DROP) -> float:
     """Smallest variance a Gaussian segment of `y` is given: max(resolution^2 / 12,
-    noise_scale^2 / VARIANCE_DROP). The rounding error of the recording is a hard lower
+    noise_scale^2 / drop). The rounding error of the recording is a hard lower
     bound; the second term caps how much a very quiet stretch can gain while leaving
-    real drops in variance (up to 16-fold) to the likelihood."""
-    return max(resolution(y) ** 2 / 12.0, noise_scale(y) ** 2 / VARIANCE_DROP)
+    real drops in variance (up to `drop`-fold, default 16) to the likelihood."""
+    return max(resolution(y) ** 2 / 12.0, noise_scale(y) ** 2 / drop)
 
 
 def robust_noise_sd(y: np.ndarray) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .base import Cost, cumulative, floored_variance_cost, variance_floor
+from .base import VARIANCE_DROP, Cost, cumulative, floored_variance_cost, variance_floor
 
 
 @nb.njit(cache=True)
@@ -33,7 +33,11 @@ class NormalMeanVar(Cost):
     segment_cost = normal_meanvar_segment_cost
     kind = 3  # costs.kernel.NORMAL_MEANVAR
 
+    def __init__(self, variance_drop: float = VARIANCE_DROP):
+        #: how many times below the series' noise variance a segment's variance may fall (see variance_floor)
+        self.variance_drop = float(variance_drop)
+
     def _stats(self, y):
         yc = y - y.mean()
-        self.floor = variance_floor(y)
+        self.floor = variance_floor(y, self.variance_drop)
         return cumulative(yc, yc * yc), np.array([self.floor])

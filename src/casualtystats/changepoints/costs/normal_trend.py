@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 from scipy import stats as st
 
-from .base import Cost, cumulative, floored_variance_cost, noise_scale, variance_floor
+from .base import VARIANCE_DROP, Cost, cumulative, floored_variance_cost, noise_scale, variance_floor
 
 
 @nb.njit(cache=True)
@@ -52,11 +52,17 @@ class NormalTrend(Cost):
     segment_cost = normal_trend_segment_cost
     kind = 4  # costs.kernel.NORMAL_TREND
 
+    def __init__(self, variance_drop: float = VARIANCE_DROP):
+        #: how many times below the series' noise variance a segment's variance may fall (see variance_floor)
+        self.variance_drop = float(variance_drop)
+
     def _stats(self, y):
         t = self.times - self.times.mean()
         self.sigma = noise_scale(y)
         yc = (y - y.mean()) / self.sigma  # in noise units
-        return cumulative(t, yc, t * t, t * yc, yc * yc), np.array([variance_floor(y) / self.sigma**2])
+        return cumulative(t, yc, t * t, t * yc, yc * yc), np.array(
+            [variance_floor(y, self.variance_drop) / self.sigma**2]
+        )
 
     def fitted(self, start, end):
         t = self.times[start:end]
