@@ -1,6 +1,9 @@
-"""detect_change_points: exactness against ruptures, known answers, intervals."""
+"""detect_change_points: agreement with ruptures, known answers, intervals (exactness: test_pelt_exact.py)."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,6 +21,25 @@ def ruptures_l2(y, pen, min_size):
     return rpt.Pelt(model="l2", min_size=min_size, jump=1).fit(y).predict(pen=pen)[:-1]
 
 
+def l2_objective(y, cuts, pen):
+    """Penalised l2 objective of a partition, in ruptures' arithmetic (var() x length per segment)."""
+    bounds = [0, *cuts, len(y)]
+    return sum(y[a:b].var() * (b - a) + pen for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def compare_with_ruptures(y, pen, min_size) -> str:
+    """'same' where ruptures' answer is optimal (then the change points must be identical),
+    'better' where ruptures pruned away the optimum (then ours must be strictly better)."""
+    ours = detect_change_points(y, cost="l2", penalty=pen, min_size=min_size).locations
+    theirs = ruptures_l2(y, pen, min_size)
+    ours_obj, theirs_obj = l2_objective(y, ours, pen), l2_objective(y, theirs, pen)
+    if theirs_obj <= ours_obj + 1e-9 * (abs(ours_obj) + pen):
+        assert ours == theirs, (ours, theirs)
+        return "same"
+    assert ours_obj < theirs_obj
+    return "better"
+
+
 def random_series(rng, kind, n):
     if kind == "noise":  # no change
         return rng.normal(size=n)
@@ -28,8 +50,11 @@ def random_series(rng, kind, n):
     return 1e4 + np.repeat(rng.integers(0, 4, size=4), n // 4 + 1)[:n] + rng.normal(scale=0.3, size=n)
 
 
-def test_l2_identical_to_ruptures_on_many_random_series():
+def test_l2_identical_to_ruptures_wherever_ruptures_is_optimal():
+    # ruptures prunes a start as soon as it is dominated, which loses the optimum for
+    # some series when min_size >= 2; ours keeps it min_size steps longer
     rng = np.random.default_rng(20240601)
+    outcomes = []
     for case in range(240):
         kind = ("noise", "shifts", "counts", "offset")[case % 4]
         n = int(rng.integers(5, 90))
@@ -38,8 +63,10 @@ def test_l2_identical_to_ruptures_on_many_random_series():
         y = random_series(rng, kind, n)
         if n < min_size:
             continue
-        ours = detect_change_points(y, cost="l2", penalty=pen, min_size=min_size).locations
-        assert ours == ruptures_l2(y, pen, min_size), (case, kind, n, min_size, pen)
+        outcomes.append(compare_with_ruptures(y, pen, min_size))
+        if min_size == 1:
+            assert outcomes[-1] == "same", case  # with min_size 1 ruptures' pruning is exact
+    assert outcomes.count("same") > 150 and outcomes.count("better") >= 1
 
 
 @settings(max_examples=60, deadline=None)
@@ -49,8 +76,7 @@ def test_l2_identical_to_ruptures_on_many_random_series():
     pen=hs.sampled_from([0.1, 1.0, 3.0, 10.0]),
 )
 def test_l2_identical_to_ruptures_property(y, min_size, pen):
-    ours = detect_change_points(y, cost="l2", penalty=pen, min_size=min_size).locations
-    assert ours == ruptures_l2(y, pen, min_size)
+    compare_with_ruptures(y, pen, min_size)
 
 
 def test_no_change_series_gives_no_change_points_for_every_cost():
@@ -236,3 +262,41 @@ def test_bad_arguments_raise_a_user_error(kwargs):
 def test_two_dimensional_input_rejected():
     with pytest.raises(CasualtyStatsError):
         detect_change_points(np.zeros((5, 2)))
+
+
+def test_step_like_series_with_long_runs_of_identical_values_give_few_change_points():
+    # A price that moves in ticks of 0.25 on one day in twenty (a sticky random walk) and a
+    # count rounded from gentle noise: long runs of identical values, no change in the process.
+    # A per-segment variance without a floor would make every run its own segment.
+    rng = np.random.default_rng(21)
+    n = 600
+    walk = 5 + 0.25 * np.cumsum(np.where(rng.random(n) < 0.05, rng.choice([-1, 1], n), 0))
+    assert (np.diff(walk) != 0).sum() > 20
+    assert len(detect_change_points(walk).locations) <= 2
+    # mostly zeros with scattered +-1: before the resolution floor, 12 (mean) and 44 (meanvar) changes
+    rounded = np.round(rng.normal(0, 0.3, n))
+    for cost in ("normal_mean", "normal_meanvar", "normal_trend", "l2"):
+        assert len(detect_change_points(rounded, cost=cost, penalty="mbic").locations) <= 2, cost
+
+
+def test_gaussian_variance_floors_are_the_resolution_or_the_noise_never_zero():
+    from casualtystats.changepoints.costs import COSTS
+    from casualtystats.changepoints.costs.base import resolution, robust_noise_sd
+
+    runs = np.repeat([3.0, 3.5, 3.0, 4.0], 50)  # differences almost all zero: the MAD is 0
+    assert resolution(runs) == 0.5
+    assert robust_noise_sd(runs) >= 0.5 / np.sqrt(12)
+    assert COSTS["normal_meanvar"]().fit(runs).floor >= 0.5**2 / 12
+    assert COSTS["normal_trend"]().fit(runs).sigma >= 0.5 / np.sqrt(12)
+    assert COSTS["normal_mean"]().fit(np.full(10, 2.0)).sigma > 0  # constant: any positive scale
+
+
+@pytest.mark.shared
+def test_tcpd_default_never_finds_more_than_twice_the_most_generous_annotator(tcpd_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from tcpd import EXCLUDED_FROM_MEANS, score
+
+    ours = score(tcpd_path)
+    assert {n: r["n_cp"] for n, r in ours.items() if r["n_cp"] > 2 * r["max_annotated"]} == {}
+    names = [n for n in ours if n not in EXCLUDED_FROM_MEANS]
+    assert np.mean([ours[n]["f1"] for n in names]) >= 0.80

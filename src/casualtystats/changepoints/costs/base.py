@@ -9,32 +9,96 @@ any search method.
 
 Costs are -2 x log-likelihood up to a constant (except `l2`, which is the
 plain residual sum of squares, as in ruptures), so that BIC-type penalties
-are on the right scale.
+are on the right scale. Each is the minimum over the segment's own
+parameters, taken over the same parameter set for every segment (a variance
+floor is a constraint on that set, see `floored_variance_cost`), so
+splitting a segment never raises its cost, C(t, s') >= C(t, s) + C(s, s'):
+PELT's pruning is exact only under this property, and
+tests/test_pelt_exact.py checks every registered cost against a brute-force
+optimal partitioning.
 """
 
 from __future__ import annotations
 
 import math
 
+import numba as nb
 import numpy as np
 from scipy import stats as st
 
 
+def resolution(y: np.ndarray) -> float:
+    """Measurement resolution: the smallest gap between distinct values (0 if fewer than two).
+
+    Data recorded to a resolution d (integers: d = 1; one decimal: 0.1) carry a
+    rounding error of variance at least d^2 / 12 (uniform on +-d/2), so no
+    Gaussian segment of such data has a smaller variance. Gaps below 1e-9 of
+    the largest magnitude are floating-point noise, not distinct values.
+    """
+    y = np.asarray(y, dtype=float)
+    if y.size < 2:
+        return 0.0
+    gaps = np.diff(np.unique(y))
+    gaps = gaps[gaps > 1e-9 * float(np.abs(y).max())]
+    return float(gaps.min()) if gaps.size else 0.0
+
+
+#: a segment's variance may fall this many times below the series' noise variance before the
+#: floor of the Gaussian costs binds: a 16-fold drop is already decisive evidence of a change
+VARIANCE_DROP = 16.0
+
+
+def variance_floor(y: np.ndarray, drop: float = VARIANCE_DROP) -> float:
+    """Smallest variance a Gaussian segment of `y` is given: max(resolution^2 / 12,
+    noise_scale^2 / drop). The rounding error of the recording is a hard lower
+    bound; the second term caps how much a very quiet stretch can gain while leaving
+    real drops in variance (up to `drop`-fold, default 16) to the likelihood."""
+    return max(resolution(y) ** 2 / 12.0, noise_scale(y) ** 2 / drop)
+
+
 def robust_noise_sd(y: np.ndarray) -> float:
-    """Noise standard deviation from first differences (MAD / sqrt 2).
+    """Noise standard deviation from first differences (MAD / sqrt 2), never
+    below the rounding error of the data, resolution / sqrt(12).
 
     Differencing removes level shifts and linear trends, and the median
     ignores the few large jumps at change points, so this estimates the
-    within-segment noise even when the series has changes.
+    within-segment noise even when the series has changes. On a series with
+    long runs of identical values (over half the differences zero) the MAD is
+    0: the mean absolute deviation of the differences is used instead, and the
+    resolution floor keeps the scale from collapsing below what the recording
+    can show. 0 only for a constant series.
     """
     y = np.asarray(y, dtype=float)
+    floor = resolution(y) / math.sqrt(12.0)
     if y.size < 3:
-        return float(np.std(y)) if y.size > 1 else 0.0
+        return max(float(np.std(y)) if y.size > 1 else 0.0, floor)
     d = np.diff(y)
     sd = 1.482602218505602 * np.median(np.abs(d - np.median(d))) / math.sqrt(2.0)
     if sd <= 0.0:  # over half the differences tie (long flat stretches): use the mean absolute deviation
         sd = math.sqrt(math.pi / 2.0) * float(np.mean(np.abs(d - np.median(d)))) / math.sqrt(2.0)
-    return float(sd)
+    return max(float(sd), floor)
+
+
+def noise_scale(y: np.ndarray) -> float:
+    """robust_noise_sd(y), or a negligible positive scale for a constant series (every segment
+    of which fits exactly, so the scale then changes no answer)."""
+    return max(
+        robust_noise_sd(y), 1e-12 * max(1.0, float(np.abs(np.asarray(y, dtype=float)).max(initial=0.0)))
+    )
+
+
+@nb.njit(cache=True)
+def floored_variance_cost(n, variance, floor):
+    """n x the -2 log-likelihood per observation (less the constant 1) of a Gaussian
+    segment whose variance MLE is `variance`, with the variance constrained to be
+    >= `floor`: n log v if v >= floor, else n (log floor + v / floor - 1).
+
+    This is a constrained maximum likelihood, so, unlike n log max(v, floor),
+    splitting a segment never raises its cost (PELT's pruning stays exact).
+    """
+    if variance >= floor:
+        return n * math.log(variance)
+    return n * (math.log(floor) + variance / floor - 1.0)
 
 
 def cumulative(*columns: np.ndarray) -> np.ndarray:
@@ -53,6 +117,8 @@ class Cost:
     n_params: int = 1
     #: smallest segment the model can cost
     min_size: int = 1
+    #: what it models: "real" (any real values) or "counts" (non-negative integers)
+    data: str = "real"
     #: numba function (stats, params, start, end) -> float, O(1)
     segment_cost = None
     #: its id in costs.kernel.segment_costs (how compiled search code calls it)
@@ -102,7 +168,7 @@ class Cost:
         """
         seg = self.values[start:end]
         m = float(seg.mean())
-        sd = float(seg.std(ddof=1)) if seg.size > 2 else robust_noise_sd(self.values)
+        sd = float(seg.std(ddof=1)) if seg.size > 2 else noise_scale(self.values)
         se = sd / math.sqrt(seg.size)
         q = st.t.ppf(1 - alpha / 2, max(seg.size - 1, 1))
         return m, m - q * se, m + q * se, (se / m if m > 0 else math.nan)

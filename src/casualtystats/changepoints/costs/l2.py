@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .base import Cost, cumulative, robust_noise_sd
+from .base import Cost, cumulative, noise_scale
 
 
 @nb.njit(cache=True)
@@ -134,4 +134,4 @@ class L2(Cost):
     @property
     def scale(self) -> float:
         # RSS = sigma^2 x (-2 log-likelihood): BIC-type penalties are multiplied by sigma^2
-        return max(robust_noise_sd(self.values), 1e-12) ** 2
+        return noise_scale(self.values) ** 2

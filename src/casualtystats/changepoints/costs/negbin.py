@@ -160,6 +160,7 @@ class NegBin(Cost):
     """
 
     name = "negbin"
+    data = "counts"
 
     segment_cost = negbin_segment_cost
     kind = 6  # costs.kernel.NEGBIN

@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 from scipy import stats as st
 
-from .base import Cost, cumulative, robust_noise_sd
+from .base import Cost, cumulative, noise_scale
 
 
 @nb.njit(cache=True)
@@ -22,7 +22,7 @@ def normal_mean_segment_cost(stats, params, start, end):
 class NormalMean(Cost):
     """-2 log-likelihood of a Gaussian segment with its own mean and a common
     variance sigma^2, estimated once from first differences (robust to the
-    changes themselves)."""
+    changes themselves; never below the rounding error, see `robust_noise_sd`)."""
 
     name = "normal_mean"
     n_params = 1
@@ -30,7 +30,7 @@ class NormalMean(Cost):
     kind = 2  # costs.kernel.NORMAL_MEAN
 
     def _stats(self, y):
-        self.sigma = max(robust_noise_sd(y), 1e-12 * max(1.0, float(np.abs(y).max(initial=0.0))))
+        self.sigma = noise_scale(y)
         yc = y - y.mean()
         return cumulative(yc, yc * yc), np.array([self.sigma**2])
 
