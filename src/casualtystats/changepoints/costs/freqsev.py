@@ -62,6 +62,7 @@ class FrequencySeverity(Cost):
     name = "freqsev"
     segment_cost = freqsev_segment_cost
     kind = 7  # costs.kernel.FREQSEV
+    data = "incidents_and_deaths"  # an (n, 2) array: see random_input
     columns = ("incidents", "fatalities_best")
 
     def __init__(self, sizes: tuple[float, float] | None = None):
@@ -70,6 +71,14 @@ class FrequencySeverity(Cost):
         self.grid, self.poisson = size_grid(r)
         self.severity_grid, self.severity_poisson = (SEVERITY_GRID, True) if sizes is None else size_grid(k)
         self.n_params = 4 if sizes is None else 2
+
+    @classmethod
+    def random_input(cls, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Valid input for tests (e.g. the exactness test): small NB-like incident counts with
+        ties and zeros, heavy-tailed deaths, none without an incident."""
+        incidents = rng.negative_binomial(rng.uniform(0.5, 5), rng.uniform(0.2, 0.8), size=n)
+        deaths = rng.negative_binomial(np.maximum(incidents, 1) * 0.7, 0.25) * (incidents > 0)
+        return np.column_stack([incidents, deaths]).astype(float)
 
     @property
     def profiled(self) -> bool:
