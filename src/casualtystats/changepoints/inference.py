@@ -4,38 +4,53 @@ The segments of a `ChangePoints` result were chosen on the same data that
 estimate their levels, so the textbook interval for the ratio of two segment
 levels (`method="naive"`) is too narrow: the search put the change where the
 contrast looks largest, spurious changes included. The default
-`method="scan"` makes three corrections, all in closed form (about a
-millisecond per call):
+`method="scan"` (closed form, a few milliseconds per call) corrects for
 
-1. Selection of the location: the interval for change k is a *simultaneous*
-   band over every place the change could have been put in its window (from
-   the previous change to the next): log ratio +- b * se, where b is the
-   (1 - alpha) quantile of the maximum over split points of the standardised
-   two-sample contrast of a no-change window (Siegmund's approximation for the
-   maximum of a discrete standardised CUSUM, `scan_critical_value`). Whatever
-   rule picked the location, the band covers the ratio of the true mean levels
-   of the two segments as drawn (the "projection" target: the true ratio when
-   the change is found in the right place, 1 for a spurious change in a flat
-   stretch). The interval excludes 1 exactly when the scan test of "no change
-   in this window" rejects at level alpha; `p_value` is that test's p-value.
-2. Overdispersion: counts get the negative binomial variance m + m^2 / r with
-   r estimated by moments from the spread within the fitted segments
-   (`segment_dispersion`), whatever cost found the changes.
-3. Serial dependence: the variance of a segment mean is multiplied by the
-   long-run factor of an ACF c * phi^k (a latent AR(1) seen through count
-   noise), fitted to the Pearson residuals within segments
-   (`dependence_profile`, `long_run_factor`).
+1. the choice of the location. The interval for change k is *simultaneous*
+   over every place the change could have been put in its window (from the
+   previous change to the next): {rho : deviance(rho) <= b^2}, where b is the
+   (1 - alpha) quantile of the largest standardised split statistic of a
+   window with no change (Siegmund's approximation for the maximum of a
+   discrete standardised CUSUM, `scan_critical_value`; about 3.2 for 500 weeks
+   instead of 1.96). Whatever rule picked the location, the band covers the
+   ratio of the true mean levels of the two segments as drawn (the
+   "projection" target: the true ratio for a change found in place, 1 for a
+   spurious change in a flat stretch). The interval excludes 1 exactly when
+   the scan test of "no change in this window" rejects at level alpha;
+   `p_value` is that test's p-value.
+2. overdispersion and its estimation. Counts are negative binomial with a
+   size r matched to the noise variance (`CountNoise.fit`), and the interval
+   is a profile likelihood (`RatioLikelihood`), right for zero totals and
+   short segments where a Wald interval is not. r is estimated, with about
+   2 n / (2 + kurtosis) degrees of freedom for the extra-Poisson variance, so
+   b is that of the studentised scan (`CountNoise.dof`).
+3. serial dependence. Each segment's log-likelihood is divided by the
+   long-run variance factor of an ACF c * phi^k (a latent AR(1) log-rate seen
+   through count noise; `long_run_factor`) fitted to the semivariogram of the
+   series (`variogram_profile`), which does not use the segmentation: a
+   detection that cut dependent noise into many segments would otherwise hide
+   the dependence sought.
+
+`method="bootstrap"` replaces b by the (1 - alpha) quantile of the largest
+split deviance in the window over `n_boot` series simulated from the fitted
+model without the change (other segments kept, NB noise and latent AR(1)
+dependence as estimated), each re-estimating the noise as the data did. It
+checks the closed form where counts are few and heavy-tailed, at about a
+millisecond per replicate and change.
 
 Assumptions: within a segment the level is constant and the noise stationary
 with an ACF of that form; the window's ends (the neighbouring changes) are
-treated as given; the band is valid for the maximum over one window, so a
-series with several spurious changes can still show more than one interval
-excluding 1. The price of honesty is width: b is about 3.0-3.4 for windows of
-100-1,000 weeks instead of 1.96.
+treated as given, so when detection cuts a strongly dependent series into
+many segments the windows are themselves selected and the intervals too
+narrow (see benchmarks/rate_ratios.py); the band is valid for one window, so
+a series with several spurious changes can show more than one interval
+excluding 1.
 
 `method="naive"` keeps the given-segmentation formulas of each cost (Poisson
 exact conditional; NB Wald with the cost's dispersion; Gaussian Wald). They are
 right only when the change dates were fixed without looking at these data.
+Gaussian costs get, under "scan", their Wald interval on the log scale with
+the scan's b and the dependence of the residuals about each segment's fit.
 """
 
 from __future__ import annotations
@@ -49,7 +64,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, signal
 from scipy import stats as st
-from scipy.special import xlogy
+from scipy.special import ndtr, xlogy
 
 from .errors import ChangePointError
 
@@ -61,10 +76,14 @@ COLUMNS = ["location", "label", "before", "after", "ratio", "ci_low", "ci_high",
 
 #: costs whose segment levels are Gaussian means (their own standard errors are used)
 GAUSSIAN_COSTS = frozenset({"l2", "normal_mean", "normal_meanvar", "normal_trend"})
-#: lags of the residual ACF fitted by `dependence_profile`
+#: lags of the semivariogram fitted by `variogram_profile`
 MAX_LAG = 20
-#: grid of AR coefficients searched by `dependence_profile`; 0.95 is the cap the penalty also uses
+#: grid of AR coefficients searched by `variogram_profile`; 0.95 is the cap the penalty also uses
 PHI_GRID = np.linspace(0.01, 0.95, 95)
+#: quantiles of chi^2 averaged over by the studentised scan
+SCALE_POINTS = 32
+#: degrees of freedom above which the dispersion counts as known
+MAX_DOF = 1000.0
 #: shortest side of a split the scan allows for (one observation: conservative for any min_size)
 SCAN_MIN_SIDE = 1
 
@@ -74,12 +93,15 @@ def variogram_profile(y: np.ndarray) -> tuple[float, float, float]:
 
     Fitted by least squares to the empirical semivariogram
     V(k) = mean (y_{t+k} - y_t)^2 / 2, k = 1..min(MAX_LAG, n / 5), as
-    V(k) = sill (1 - c phi^k) + delta k over phi in PHI_GRID. The segmentation
-    is not used: the few level changes of a series add about delta k (pairs
-    straddling a change), which the linear term absorbs, while a detection that
-    cut a dependent series into many short segments would have hidden exactly
-    the dependence sought here. A latent AR(1) log-rate seen through Poisson or
-    NB noise has this ACF (c < 1 is the latent share of the variance).
+    V(k) = sill (1 - c phi^k) + delta k over phi in PHI_GRID, with or without
+    the dependence and the linear term, whichever has the smallest BIC (so
+    independent noise mostly gets c = 0 rather than a fit to its sampling
+    wiggles). The segmentation is not used: the few level changes of a series
+    add about delta k (pairs straddling a change), which the linear term
+    absorbs, while a detection that cut a dependent series into many short
+    segments would have hidden exactly the dependence sought here. A latent
+    AR(1) log-rate seen through Poisson or NB noise has this ACF (c < 1 is the
+    latent share of the variance).
     """
     y = np.asarray(y, dtype=float)
     max_lag = int(min(MAX_LAG, y.size // 5))
@@ -127,38 +149,88 @@ def long_run_factor(n, c: float, phi: float):
     return out if n.ndim else float(out)
 
 
+def _pdf(x):
+    return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
 def _nu(x: np.ndarray) -> np.ndarray:
     """Siegmund's overshoot correction for a discrete-time Gaussian walk."""
     half = x / 2.0
-    return (2.0 / x) * (st.norm.cdf(half) - 0.5) / (half * st.norm.cdf(half) + st.norm.pdf(half))
+    cdf = ndtr(half)
+    return (2.0 / x) * (cdf - 0.5) / (half * cdf + _pdf(half))
 
 
-def scan_exceedance(b: float, n: int, min_side: int = SCAN_MIN_SIDE) -> float:
+def _gaussian_scan_exceedance(b: np.ndarray, n: int, min_side: int) -> np.ndarray:
+    """Siegmund's approximation (see `scan_exceedance`) for an array of b.
+
+    The terms of k and n - k are equal, so half the splits are summed and
+    doubled; beyond EXACT_SPLITS the smooth terms are integrated on a
+    geometric grid (midpoint rule), which keeps the cost independent of n.
+    """
+    b = np.asarray(b, dtype=float)[..., None]
+    single = 2.0 * ndtr(-b[..., 0])
+    if n - 2 * min_side < 0:
+        return np.zeros_like(single)
+    if n - 2 * min_side == 0:
+        return single
+
+    def term(k):
+        w = n / (k * (n - k))
+        return w * _nu(b * np.sqrt(w))
+
+    half = (n - 1) // 2  # splits k < n / 2; k = n / 2 (n even) is its own mirror
+    exact = np.arange(min_side, min(half, EXACT_SPLITS) + 1, dtype=float)
+    total = 2.0 * term(exact).sum(axis=-1) if exact.size else 0.0
+    if half > EXACT_SPLITS:
+        edges = np.geomspace(EXACT_SPLITS + 0.5, half + 0.5, EXACT_SPLITS + 1)
+        mids = np.sqrt(edges[1:] * edges[:-1])
+        total = total + 2.0 * (term(mids) * np.diff(edges)).sum(axis=-1)
+    if n % 2 == 0 and n // 2 >= min_side:
+        total = total + term(np.array([n / 2.0]))[..., 0]
+    return np.minimum(1.0, np.maximum(single, b[..., 0] * _pdf(b[..., 0]) * total))
+
+
+#: splits per side summed term by term by the scan approximation (the rest are integrated)
+EXACT_SPLITS = 64
+#: b values at which the Gaussian scan probability is tabulated per window length (then interpolated)
+B_GRID = np.linspace(0.25, 15.0, 296)
+
+
+@lru_cache(maxsize=512)
+def _log_scan_curve(n: int, min_side: int) -> np.ndarray:
+    return np.log(np.maximum(_gaussian_scan_exceedance(B_GRID, n, min_side), 1e-300))
+
+
+def scan_exceedance(b: float, n: int, min_side: int = SCAN_MIN_SIDE, dof: float = math.inf) -> float:
     """P(max over splits k of |Z_k| > b) for n independent observations with no change.
 
     Z_k is the standardised contrast of the first k against the last n - k
     (min_side <= k <= n - min_side). Siegmund's (1988) approximation:
     b phi(b) sum_k n / (k (n - k)) nu(b sqrt(n / (k (n - k)))); never below the
-    probability for a single split, and at most 1.
+    probability for a single split, and at most 1 (tabulated on B_GRID per n
+    and interpolated in log). With `dof` finite the variance behind Z is itself
+    estimated with that many degrees of freedom (a studentised scan): the
+    probability is averaged over b -> b sqrt(chi^2_dof / dof) at SCALE_POINTS
+    quantiles.
     """
-    single = 2.0 * st.norm.sf(b)
-    k = np.arange(min_side, n - min_side + 1, dtype=float)
-    if k.size == 0:
-        return 0.0
-    if k.size == 1:
-        return float(single)
-    w = n / (k * (n - k))
-    total = b * st.norm.pdf(b) * float((w * _nu(b * np.sqrt(w))).sum())
-    return float(min(1.0, max(single, total)))
+    scale = np.ones(1) if math.isinf(dof) else _chi_scale(dof)
+    log_p = np.interp(b * scale, B_GRID, _log_scan_curve(int(n), int(min_side)))
+    return float(np.exp(log_p).mean())
+
+
+@lru_cache(maxsize=1024)
+def _chi_scale(dof: float) -> np.ndarray:
+    """sqrt(chi^2_dof / dof) at SCALE_POINTS evenly spaced quantiles."""
+    return np.sqrt(st.chi2.ppf((np.arange(SCALE_POINTS) + 0.5) / SCALE_POINTS, dof) / dof)
 
 
 @lru_cache(maxsize=4096)
-def scan_critical_value(n: int, alpha: float, min_side: int = SCAN_MIN_SIDE) -> float:
-    """The b with scan_exceedance(b, n) = alpha (at least the single-split z quantile)."""
-    z = float(st.norm.isf(alpha / 2))
-    if scan_exceedance(z, n, min_side) <= alpha:
+def scan_critical_value(n: int, alpha: float, min_side: int = SCAN_MIN_SIDE, dof: float = math.inf) -> float:
+    """The b with scan_exceedance(b, n, dof=dof) = alpha (at least the single-split quantile)."""
+    z = float(st.norm.isf(alpha / 2)) if math.isinf(dof) else float(st.t.isf(alpha / 2, dof))
+    if scan_exceedance(z, n, min_side, dof) <= alpha:
         return z
-    return float(optimize.brentq(lambda b: scan_exceedance(b, n, min_side) - alpha, z, 40.0, xtol=1e-6))
+    return float(optimize.brentq(lambda b: scan_exceedance(b, n, min_side, dof) - alpha, z, 60.0, xtol=1e-5))
 
 
 def _naive_rows(cps: ChangePoints, alpha: float) -> list[dict]:
@@ -187,7 +259,7 @@ def _constrained_before(s0, n0, f0, s1, n1, f1, size: float, rho):
 
     The score equation (s0 - n0 m) / (f0 (r + m)) + (s1 - n1 rho m) / (f1 (r + rho m)) = 0
     is a quadratic qa m^2 + qb m + qc with qa < 0 < qc; its positive root is
-    taken in the form without cancellation. Elementwise on arrays.
+    taken in the form without cancellation for the sign of qb. Elementwise on arrays.
     """
     if math.isinf(size):
         return (s0 / f0 + s1 / f1) / (n0 / f0 + n1 * rho / f1)
@@ -195,7 +267,9 @@ def _constrained_before(s0, n0, f0, s1, n1, f1, size: float, rho):
     qa = -rho * (f1 * n0 + f0 * n1)
     qb = f1 * s0 * rho - f1 * n0 * r + f0 * s1 - f0 * n1 * rho * r
     qc = r * (f1 * s0 + f0 * s1)
-    return 2.0 * qc / (-qb + np.sqrt(qb * qb - 4.0 * qa * qc))
+    root = np.sqrt(qb * qb - 4.0 * qa * qc)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(qb > 0, (-qb - root) / (2.0 * qa), 2.0 * qc / (-qb + root))
 
 
 def split_deviances(y: np.ndarray, size: float, c: float, phi: float) -> np.ndarray:
@@ -299,6 +373,23 @@ class CountNoise:
         excess = sill - mean
         return cls(second / excess if excess > 0 and second > 0 else math.inf, c, phi, sill)
 
+    def dof(self, level: float, n: int) -> float:
+        """Degrees of freedom of the variance of counts at mean `level`, from n observations.
+
+        Only the extra-Poisson part m^2 / r is estimated; its moment estimate has
+        relative variance (2 + kurtosis) / n_eff, with the NB excess kurtosis
+        (1 + 6 m/r + 6 m^2/r^2) / (m (1 + m/r)) and n_eff = n / long-run factor.
+        Rounded to an integer (<= MAX_DOF, beyond which inf) so critical values cache.
+        """
+        if math.isinf(self.size) or level <= 0:
+            return math.inf
+        q = level / self.size
+        share = q / (1.0 + q)
+        kurtosis = (1.0 + 6.0 * q + 6.0 * q * q) / (level * (1.0 + q))
+        n_eff = n / long_run_factor(n, self.c, self.phi)
+        dof = 2.0 * n_eff / (share * share * (2.0 + kurtosis))
+        return math.inf if dof > MAX_DOF else float(max(round(dof), 2))
+
     def simulate(self, means: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
         """`draws` series with these means: NB around mean_t exp(x_t - s^2 / 2), x a latent
         Gaussian AR(1) whose share of the variance at the series mean is c."""
@@ -326,10 +417,42 @@ def _ratio_likelihood(y, bounds, k: int, noise: CountNoise) -> RatioLikelihood:
     )
 
 
+def selection_threshold(cps: ChangePoints, k: int) -> float:
+    """Deviance gain the detection needed to keep change k, in its own cost units.
+
+    Splitting the merged segment adds one penalty and the length terms
+    length_weight x (log n_before + log n_after - log n_both) (see
+    detection.pelt). The global search is not exactly this local rule, so this
+    is the selection event up to the other changes' positions.
+    """
+    (a, b), (c, d) = cps.observed_bounds[k], cps.observed_bounds[k + 1]
+    pen = cps.penalty_used
+    return pen.value + pen.length_weight * (math.log(b - a) + math.log(d - c) - math.log(d - a))
+
+
+def _truncated_bounds(z: float, t: float, alpha: float) -> tuple[float, float]:
+    """Interval for mu from Z ~ N(mu, 1) observed at z, given that it was selected for |Z| >= t.
+
+    Inverts the conditional CDF P(Z <= z | |Z| >= t), which falls in mu (the
+    truncated-Gaussian pivot of selective inference); z >= t > 0.
+    """
+
+    def tail(mu: float) -> float:  # P(Z > z | |Z| >= t)
+        upper = float(ndtr(mu - t))
+        return float(ndtr(mu - z)) / (upper + float(ndtr(-t - mu)))
+
+    def root(level: float) -> float:
+        return optimize.brentq(lambda mu: tail(mu) - level, z - 35.0, z + 5.0, xtol=1e-8)
+
+    return root(alpha / 2), root(1 - alpha / 2)
+
+
 def _count_rows(cps: ChangePoints, alpha: float, n_boot: int, seed: int) -> list[dict]:
     """Counts: profile quasi-likelihood intervals; the critical value from the scan
-    approximation (n_boot = 0) or from a parametric bootstrap of the scan."""
-    y = cps.cost_model.values
+    approximation (n_boot = 0) or from a parametric bootstrap of the scan; widened
+    to the selective (truncated) interval given the detection's threshold."""
+    model = cps.cost_model
+    y = model.values
     bounds = cps.observed_bounds
     noise = CountNoise.fit(y)
     rows = []
@@ -338,16 +461,9 @@ def _count_rows(cps: ChangePoints, alpha: float, n_boot: int, seed: int) -> list
         lik = _ratio_likelihood(y, bounds, k, noise)
         m0, m1 = lik.total0 / lik.n0, lik.total1 / lik.n1
         ratio = m1 / m0 if m0 > 0 else (math.inf if m1 > 0 else math.nan)
+        row = {"location": loc, "ratio": ratio, "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan}
+        rows.append(row)
         if m0 + m1 <= 0:
-            rows.append(
-                {
-                    "location": loc,
-                    "ratio": ratio,
-                    "ci_low": math.nan,
-                    "ci_high": math.nan,
-                    "p_value": math.nan,
-                }
-            )
             continue
         observed = lik.deviance(0.0)
         if n_boot:
@@ -357,10 +473,23 @@ def _count_rows(cps: ChangePoints, alpha: float, n_boot: int, seed: int) -> list
             crit = math.sqrt(float(np.sort(null_max)[rank - 1]))
             p_value = (1 + int((null_max >= observed).sum())) / (n_boot + 1)
         else:
-            crit = scan_critical_value(hi - lo, alpha)
-            p_value = scan_exceedance(math.sqrt(observed), hi - lo)
+            dof = noise.dof((lik.total0 + lik.total1) / (lik.n0 + lik.n1), y.size)
+            crit = scan_critical_value(hi - lo, alpha, dof=dof)
+            p_value = scan_exceedance(math.sqrt(observed), hi - lo, dof=dof)
         low, high = lik.interval(crit)
-        rows.append({"location": loc, "ratio": ratio, "ci_low": low, "ci_high": high, "p_value": p_value})
+        gain = model.error(lo, hi) - model.error(*bounds[k]) - model.error(*bounds[k + 1])
+        z = math.sqrt(observed)
+        if m0 > 0 and m1 > 0 and gain > 0 and z > 0:
+            # the detection kept the change because its gain passed the threshold; on this
+            # interval's scale that is |Z| >= t. Conditioning on it widens weak changes.
+            t = min(math.sqrt(selection_threshold(cps, k) / gain) * z, z)
+            se = abs(math.log(ratio)) / z
+            mu_low, mu_high = _truncated_bounds(z, t, alpha)
+            sign = 1.0 if ratio > 1 else -1.0
+            ends = sorted((math.exp(sign * mu_low * se), math.exp(sign * mu_high * se)))
+            low, high = min(low, ends[0]), max(high, ends[1])
+            p_value = max(p_value, float(ndtr(-z) / ndtr(-t)) if t > 0 else p_value)
+        row.update(ci_low=low, ci_high=high, p_value=p_value)
     return rows
 
 
