@@ -355,7 +355,6 @@ class CountNoise:
     size: float
     c: float
     phi: float
-    sill: float
 
     @classmethod
     def fit(cls, y: np.ndarray) -> CountNoise:
@@ -371,7 +370,7 @@ class CountNoise:
         mean = float(y.mean())
         second = mean * mean + max(float(y.var()) - sill, 0.0)
         excess = sill - mean
-        return cls(second / excess if excess > 0 and second > 0 else math.inf, c, phi, sill)
+        return cls(second / excess if excess > 0 and second > 0 else math.inf, c, phi)
 
     def dof(self, level: float, n: int) -> float:
         """Degrees of freedom of the variance of counts at mean `level`, from n observations.
