@@ -1,0 +1,226 @@
+"""Rate-ratio intervals after detection: the naive and the "scan" interval side by side (issue 11).
+
+Every simulated series goes through the default `detect_change_points` (cost
+and penalty "auto"), and each detected change gets both intervals from
+`ChangePoints.rate_ratios(method=...)`. Nothing true is handed to the
+detection or the intervals: no change date, dispersion or dependence.
+
+Series: weekly counts with one level change 52 weeks before the end (ratio
+1.5, 2, 3 from 1 or 5 a week, over 3 or 10 years), negative binomial with size
+1 or 0.5; the same with a latent AR(1) log-rate (phi 0.5 / 0.8, stationary sd
+0.6, Poisson given the rate); and no-change series, independent NB and latent
+AR(1). Scored:
+- coverage: share of detected changes whose 95% interval holds the ratio of
+  the true mean levels of the two segments as drawn (the projection target:
+  the true ratio for a change found in place, 1 for a spurious change in a flat
+  stretch);
+- matched coverage: among detected changes within 8 weeks of the true change,
+  share whose interval holds the true ratio;
+- power: share of series with such a matched change whose interval excludes 1;
+- null: share of no-change series with any interval excluding 1.
+
+Usage: .venv/bin/python benchmarks/rate_ratios.py [--reps 200] [--seed 11]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from casualtystats.changepoints import detect_change_points
+
+#: a detected change this close to the true one is "matched" (weeks)
+MATCH_WEEKS = 8
+#: the change sits this many weeks before the end (the resurgence rule's window)
+WEEKS_AFTER = 52
+#: methods scored on the whole grid; "bootstrap" (about 1 s per change) on a few cells
+METHODS = ("naive", "scan")
+BOOT_REPLICATES = 99
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One cell of the grid: regime means, count noise and latent dependence."""
+
+    name: str
+    n: int
+    base: float
+    ratio: float = 1.0  # 1 = no change
+    size: float | None = 1.0  # NB size given the latent rate; None = Poisson
+    phi: float = 0.0  # latent AR(1) coefficient of the log-rate
+    sd: float = 0.0  # stationary sd of the latent log-rate
+
+    def means(self) -> np.ndarray:
+        mean = np.full(self.n, float(self.base))
+        if self.ratio != 1.0:
+            mean[self.n - WEEKS_AFTER :] *= self.ratio
+        return mean
+
+    def simulate(self, rng: np.random.Generator) -> np.ndarray:
+        """Counts: NB(size) or Poisson around mean_t * exp(x_t - sd^2 / 2), x a latent AR(1)."""
+        lam = self.means()
+        if self.sd > 0:
+            eps = rng.standard_normal(self.n) * self.sd * np.sqrt(1 - self.phi**2)
+            x = np.empty(self.n)
+            x[0] = rng.standard_normal() * self.sd
+            for t in range(1, self.n):
+                x[t] = self.phi * x[t - 1] + eps[t]
+            lam = lam * np.exp(x - self.sd**2 / 2)
+        if self.size is None:
+            return rng.poisson(lam)
+        return rng.negative_binomial(self.size, self.size / (self.size + lam))
+
+
+def change_grid() -> list[Scenario]:
+    cells = []
+    for size in (1.0, 0.5):
+        for base in (1.0, 5.0):
+            for n in (156, 520):
+                for ratio in (1.5, 2.0, 3.0):
+                    cells.append(Scenario(f"NB{size:g} x{ratio:g}", n, base, ratio, size))
+    for phi in (0.5, 0.8):
+        for ratio in (2.0, 3.0):
+            cells.append(Scenario(f"AR{phi:g} x{ratio:g}", 520, 5.0, ratio, None, phi, 0.6))
+    return cells
+
+
+def null_grid() -> list[Scenario]:
+    cells = []
+    for size in (1.0, 0.5):
+        for base in (1.0, 5.0, 20.0):
+            for n in (156, 520):
+                cells.append(Scenario(f"NB{size:g} null", n, base, 1.0, size))
+    for phi in (0.5, 0.8):
+        for base in (1.0, 5.0, 20.0):
+            cells.append(Scenario(f"AR{phi:g} null", 520, base, 1.0, None, phi, 0.6))
+    return cells
+
+
+def score_series(cell: Scenario, y: np.ndarray, methods=METHODS) -> dict:
+    """Detect, then score each method's intervals on one series."""
+    cps = detect_change_points(y)
+    mean = cell.means()
+    true_loc = cell.n - WEEKS_AFTER if cell.ratio != 1.0 else None
+    out = {"changes": cps.n_changes, "matched": 0}
+    for method in methods:
+        rr = cps.rate_ratios(method=method, n_boot=BOOT_REPLICATES)
+        covered = hit = excludes = 0
+        matched = None
+        for k, row in enumerate(rr.itertuples(index=False)):
+            (a, b), (c, d) = cps.observed_bounds[k], cps.observed_bounds[k + 1]
+            target = mean[c:d].mean() / mean[a:b].mean()
+            covered += bool(row.ci_low <= target <= row.ci_high)
+            excludes += bool(row.ci_low > 1 or row.ci_high < 1)
+            if true_loc is not None and abs(row.location - true_loc) <= MATCH_WEEKS and matched is None:
+                matched = row
+        if matched is not None:
+            out["matched"] = 1
+            hit = bool(matched.ci_low <= cell.ratio <= matched.ci_high)
+            out[f"{method}_matched_cov"] = hit
+            out[f"{method}_power"] = bool(matched.ci_low > 1)
+        out[f"{method}_covered"] = covered
+        out[f"{method}_any_excludes"] = bool(excludes)
+    return out
+
+
+def run_cells(cells: list[Scenario], reps: int, seed: int, methods=METHODS) -> pd.DataFrame:
+    """One row per cell with the scores of every method."""
+    rows = []
+    for i, cell in enumerate(cells):
+        rng = np.random.default_rng([seed, i])
+        scores = pd.DataFrame([score_series(cell, cell.simulate(rng), methods) for _ in range(reps)])
+        row = {
+            "scenario": cell.name,
+            "n": cell.n,
+            "base": cell.base,
+            "changes/series": scores["changes"].mean(),
+            "found": scores["matched"].mean(),
+        }
+        n_changes = scores["changes"].sum()
+        for method in methods:
+            row[f"cov_{method}"] = scores[f"{method}_covered"].sum() / n_changes if n_changes else np.nan
+            if cell.ratio != 1.0:
+                matched = scores[scores["matched"] == 1]
+                row[f"mcov_{method}"] = matched[f"{method}_matched_cov"].mean() if len(matched) else np.nan
+                row[f"power_{method}"] = (
+                    scores.get(f"{method}_power", pd.Series(dtype=float)).fillna(0).sum() / reps
+                )
+            else:
+                row[f"excl1_{method}"] = scores[f"{method}_any_excludes"].mean()
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def time_calls(seed: int, calls: int = 100) -> pd.DataFrame:
+    """Milliseconds per call of rate_ratios(method) against detect_change_points (the reference)."""
+    rng = np.random.default_rng(seed)
+    series = [Scenario("t", 520, 5.0, 2.0, 1.0).simulate(rng) for _ in range(calls)]
+    fits = [detect_change_points(y) for y in series[:5]]  # warm numba and the caches
+    for method in (*METHODS, "bootstrap"):
+        fits[0].rate_ratios(method=method, n_boot=BOOT_REPLICATES)
+    start = time.perf_counter()
+    fits = [detect_change_points(y) for y in series]
+    detect_ms = (time.perf_counter() - start) / calls * 1e3
+    rows = [{"call": "detect_change_points (reference)", "ms/call": detect_ms, "ratio": 1.0}]
+    for method in (*METHODS, "bootstrap"):
+        used = fits if method != "bootstrap" else fits[:5]  # the bootstrap takes about a second a change
+        start = time.perf_counter()
+        for cps in used:
+            cps.rate_ratios(method=method, n_boot=BOOT_REPLICATES)
+        ms = (time.perf_counter() - start) / len(used) * 1e3
+        rows.append({"call": f"rate_ratios(method={method!r})", "ms/call": ms, "ratio": ms / detect_ms})
+    return pd.DataFrame(rows)
+
+
+def summary_line(label: str, changes: pd.DataFrame, nulls: pd.DataFrame, method: str) -> str:
+    def worst(frame, col, fn):
+        return fn(frame[col]) if col in frame and frame[col].notna().any() else np.nan
+
+    return (
+        f"  {label:<24} {method:>9}: coverage min {worst(changes, f'cov_{method}', np.nanmin):.3f} "
+        f"median {worst(changes, f'cov_{method}', np.nanmedian):.3f}; matched coverage min "
+        f"{worst(changes, f'mcov_{method}', np.nanmin):.3f}; null series with an interval excluding 1: "
+        f"max {worst(nulls, f'excl1_{method}', np.nanmax):.3f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=200, help="series per cell")
+    parser.add_argument("--boot-reps", type=int, default=40, help="series per cell for the bootstrap table")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    pd.set_option("display.width", 220)
+    fmt = {"float_format": "{:.3f}".format, "index": False}
+    changes = run_cells(change_grid(), args.reps, args.seed)
+    print(f"One change {WEEKS_AFTER} weeks before the end; {args.reps} series per cell; nominal 95%")
+    print(changes.to_string(**fmt))
+    nulls = run_cells(null_grid(), args.reps, args.seed + 1)
+    print("\nNo change: share of series with any interval excluding 1 (goal <= 0.05)")
+    print(nulls.to_string(**fmt))
+    print("\nSummary")
+    for method in METHODS:
+        for label, prefix in (("independent NB", "NB"), ("latent AR(1)", "AR")):
+            pick = changes["scenario"].str.startswith(prefix), nulls["scenario"].str.startswith(prefix)
+            print(summary_line(label, changes[pick[0]], nulls[pick[1]], method))
+    boot_cells = [
+        Scenario("NB0.5 x2", 156, 5.0, 2.0, 0.5),
+        Scenario("NB1 x2", 520, 1.0, 2.0, 1.0),
+        Scenario("NB0.5 null", 156, 20.0, 1.0, 0.5),
+        Scenario("AR0.5 null", 520, 5.0, 1.0, None, 0.5, 0.6),
+    ]
+    boot = run_cells(boot_cells, args.boot_reps, args.seed + 2, (*METHODS, "bootstrap"))
+    print(
+        f"\nBootstrap calibration ({BOOT_REPLICATES} replicates) on a few cells, {args.boot_reps} series each"
+    )
+    print(boot.to_string(**fmt))
+    print("\nCost per call (n = 520 weeks, one process)")
+    print(time_calls(args.seed).to_string(**fmt))
+
+
+if __name__ == "__main__":
+    main()

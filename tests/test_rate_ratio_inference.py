@@ -1,0 +1,196 @@
+"""Rate-ratio intervals after detection (changepoints.inference); the slow study is benchmarks/rate_ratios.py."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+from casualtystats.changepoints import detect_change_points
+from casualtystats.changepoints.errors import ChangePointError
+from casualtystats.changepoints.inference import (
+    CountNoise,
+    RatioLikelihood,
+    _truncated_bounds,
+    long_run_factor,
+    scan_critical_value,
+    scan_exceedance,
+    split_deviances,
+    variogram_profile,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from rate_ratios import Scenario, run_cells  # noqa: E402
+
+
+def test_scan_critical_value_matches_monte_carlo_of_gaussian_cusum():
+    rng = np.random.default_rng(1)
+    n = 80
+    walks = np.cumsum(rng.standard_normal((6000, n)), axis=1)
+    k = np.arange(1, n)
+    z = (walks[:, :-1] - k / n * walks[:, -1:]) / np.sqrt(k * (n - k) / n)
+    mc = float(np.quantile(np.abs(z).max(axis=1), 0.95))
+    assert abs(scan_critical_value(n, 0.05) - mc) < 0.08
+    # more places to put a change need a larger value; one place is the plain z quantile
+    assert scan_critical_value(2, 0.05) == pytest.approx(1.959964, abs=1e-5)
+    assert scan_critical_value(40, 0.05) < scan_critical_value(400, 0.05) < scan_critical_value(4000, 0.05)
+    assert scan_exceedance(scan_critical_value(500, 0.05), 500) == pytest.approx(0.05, abs=1e-6)
+
+
+def test_long_run_factor_equals_variance_of_the_mean_from_the_acf():
+    c, phi, n = 0.6, 0.7, 37
+    lags = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    acf = np.where(lags == 0, 1.0, c * phi**lags)
+    assert long_run_factor(n, c, phi) == pytest.approx(acf.sum() / n, rel=1e-10)
+    assert long_run_factor(n, 0.0, phi) == 1.0
+    np.testing.assert_allclose(long_run_factor(np.array([1, n]), c, phi), [1.0, acf.sum() / n])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    y=hs.lists(hs.integers(0, 40), min_size=4, max_size=40),
+    size=hs.one_of(hs.just(math.inf), hs.floats(0.2, 50.0)),
+    c=hs.floats(0.0, 1.0),
+    phi=hs.floats(0.0, 0.95),
+)
+def test_split_deviances_agree_with_the_profile_likelihood(y, size, c, phi):
+    y = np.array(y, dtype=float)
+    if y.sum() == 0:
+        return
+    dev = split_deviances(y, size, c, phi)
+    assert dev.shape == (y.size - 1,) and np.all(dev >= 0)
+    for k in (1, y.size // 2, y.size - 1):
+        f0, f1 = long_run_factor(np.array([k, y.size - k]), c, phi)
+        lik = RatioLikelihood(y[:k].sum(), k, f0, y[k:].sum(), y.size - k, f1, size)
+        assert dev[k - 1] == pytest.approx(lik.deviance(0.0), rel=1e-6, abs=1e-8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    s0=hs.integers(0, 300),
+    s1=hs.integers(0, 300),
+    n0=hs.integers(1, 200),
+    n1=hs.integers(1, 200),
+    size=hs.one_of(hs.just(math.inf), hs.floats(0.2, 50.0)),
+    crit=hs.floats(1.0, 4.0),
+)
+def test_profile_interval_holds_the_estimate_and_excludes_one_only_when_the_test_rejects(
+    s0, s1, n0, n1, size, crit
+):
+    if s0 + s1 == 0:
+        return
+    lik = RatioLikelihood(float(s0), n0, 1.0, float(s1), n1, 1.0, size)
+    low, high = lik.interval(crit)
+    ratio = (s1 / n1) / (s0 / n0) if s0 else math.inf
+    assert 0.0 <= low <= high
+    assert low <= ratio <= high or (math.isinf(ratio) and math.isinf(high))
+    assert (low == 0.0) == (s1 == 0)
+    assert math.isinf(high) == (s0 == 0)
+    excludes_one = low > 1.0 or high < 1.0
+    z = math.sqrt(lik.deviance(0.0))
+    if abs(z - crit) > 1e-4:  # away from the boundary the two agree exactly
+        assert excludes_one == (z > crit)
+    # a larger critical value gives a wider interval
+    wide = lik.interval(crit + 0.5)
+    assert wide[0] <= low and wide[1] >= high
+
+
+def test_variogram_finds_latent_dependence_and_none_in_independent_counts():
+    rng = np.random.default_rng(3)
+    dependent = Scenario("ar", 520, 5.0, 1.0, None, 0.8, 0.6)
+    factors = [long_run_factor(100, *variogram_profile(dependent.simulate(rng))[1:]) for _ in range(20)]
+    assert np.median(factors) > 3.0  # the truth is 6.2; ignoring it is 1
+    independent = Scenario("nb", 520, 5.0, 1.0, 1.0)
+    factors = [long_run_factor(100, *variogram_profile(independent.simulate(rng))[1:]) for _ in range(20)]
+    assert np.median(factors) == 1.0
+
+
+def test_scan_test_is_calibrated_at_the_most_extreme_split_of_heavy_tailed_counts():
+    # the worst selection a detector could make: the split with the largest deviance
+    rng = np.random.default_rng(4)
+    cell = Scenario("nb", 156, 3.0, 1.0, 0.5)
+    rejections = []
+    for _ in range(400):
+        y = cell.simulate(rng)
+        noise = CountNoise.fit(y)
+        peak = split_deviances(y, noise.size, noise.c, noise.phi).max()
+        rejections.append(scan_exceedance(math.sqrt(peak), y.size) < 0.05)
+    assert 0.02 <= np.mean(rejections) <= 0.08
+
+
+def test_rate_ratios_keep_their_columns_and_reject_bad_arguments():
+    rng = np.random.default_rng(5)
+    y = np.r_[rng.negative_binomial(1.0, 1 / 5, 100), rng.negative_binomial(1.0, 1 / 16, 60)]
+    cps = detect_change_points(y)
+    assert cps.n_changes >= 1
+    for method in ("scan", "naive"):
+        table = cps.rate_ratios(method=method)
+        assert list(table.columns[:7]) == [
+            "location",
+            "label",
+            "before",
+            "after",
+            "ratio",
+            "ci_low",
+            "ci_high",
+        ]
+        assert (table["method"] == method).all()
+        assert (table["ci_low"] <= table["ratio"]).all() and (table["ratio"] <= table["ci_high"]).all()
+    scan, naive = cps.rate_ratios(), cps.rate_ratios(method="naive")
+    # honest after selection: never narrower than the given-segmentation interval on the log scale
+    assert (
+        np.log(scan["ci_high"] / scan["ci_low"]) >= np.log(naive["ci_high"] / naive["ci_low"]) - 1e-9
+    ).all()
+    assert ((scan["ci_low"] > 1) | (scan["ci_high"] < 1)).eq(scan["p_value"] < 0.05).all()
+    with pytest.raises(ChangePointError, match="unknown rate-ratio method"):
+        cps.rate_ratios(method="exact")
+    with pytest.raises(ChangePointError, match="alpha"):
+        cps.rate_ratios(alpha=1.5)
+    with pytest.raises(ChangePointError, match="n_boot"):
+        cps.rate_ratios(method="bootstrap", n_boot=5)
+    gaussian = detect_change_points(
+        np.r_[np.zeros(50), np.ones(50) * 3] + rng.normal(10, 1, 100), cost="normal_mean"
+    )
+    with pytest.raises(ChangePointError, match="count series"):
+        gaussian.rate_ratios(method="bootstrap")
+    assert gaussian.rate_ratios()["ci_low"].notna().all()
+
+
+def test_bootstrap_is_seeded_and_close_to_the_scan_approximation():
+    rng = np.random.default_rng(6)
+    y = np.r_[rng.negative_binomial(1.0, 1 / 4, 90), rng.negative_binomial(1.0, 1 / 10, 50)]
+    cps = detect_change_points(y)
+    one = cps.rate_ratios(method="bootstrap", n_boot=39, seed=3)
+    again = cps.rate_ratios(method="bootstrap", n_boot=39, seed=3)
+    assert one.equals(again)
+    scan = cps.rate_ratios()
+    np.testing.assert_allclose(np.log(one["ci_low"]), np.log(scan["ci_low"]), atol=0.25)
+
+
+def test_selective_interval_is_the_plain_one_without_selection_and_includes_zero_at_the_threshold():
+    low, high = _truncated_bounds(3.0, 0.0, 0.05)
+    assert low == pytest.approx(3.0 - 1.959964, abs=1e-5) and high == pytest.approx(3.0 + 1.959964, abs=1e-5)
+    # observed just past the detection threshold: no evidence that the mean is away from 0
+    low, high = _truncated_bounds(4.1, 4.0, 0.05)
+    assert low < 0.0 < high
+    # far past it, selection hardly matters
+    low, high = _truncated_bounds(9.0, 4.0, 0.05)
+    assert low == pytest.approx(9.0 - 1.959964, abs=0.01)
+
+
+def test_small_simulation_with_detection_covers_where_the_naive_interval_does_not():
+    # two cells of benchmarks/rate_ratios.py where detection finds the change in about half the
+    # series (the full grid, the weak x1.5 changes and the dependent scenarios are in the benchmark)
+    cells = [Scenario("NB1 x2", 156, 5.0, 2.0, 1.0), Scenario("NB0.5 x3", 156, 5.0, 3.0, 0.5)]
+    table = run_cells(cells, reps=40, seed=21)
+    changes = (table["changes/series"] * 40).sum()
+    scan = (table["cov_scan"] * table["changes/series"] * 40).sum() / changes
+    naive = (table["cov_naive"] * table["changes/series"] * 40).sum() / changes
+    assert changes >= 50
+    assert scan >= 0.9
+    assert naive < scan - 0.1
