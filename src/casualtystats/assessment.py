@@ -333,15 +333,12 @@ def _direction_trend(weekly: pd.DataFrame, as_of: pd.Timestamp):
             return f"no trend: the fit failed ({type(err).__name__})"
 
 
-def _alert_history(weekly: pd.DataFrame, actor: str, as_of: pd.Timestamp) -> pd.DataFrame | None:
-    """Consolidated past alerts (`resurgence.alert_history`, CONTRACTS.md) where the
-    resurgence stage provides it; None otherwise (previous alerts are then not stated)."""
-    from . import resurgence
+def _alert_history(weekly: pd.DataFrame, actor: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Consolidated past alerts of every region (`resurgence.alert_history`), each judged on
+    the data known at its week."""
+    from .resurgence import alert_history
 
-    history = getattr(resurgence, "alert_history", None)
-    if history is None:
-        return None
-    return history(weekly, actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=as_of)
+    return alert_history(weekly, actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=as_of)
 
 
 def _forecast(panels: dict, regions: list, as_of: pd.Timestamp):
