@@ -36,6 +36,8 @@ _API = {
     "BOCPDResult": "changepoints",
     "fit_trend": "trend",
     "TrendResult": "trend",
+    "forecast": "forecast",
+    "Forecast": "forecast",
     "find_resurgence": "resurgence",
     "backtest": "resurgence",
     "build_report": "report",
@@ -63,6 +65,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs only; __all__ above lists them a
     from .aggregate import PanelSchema, monthly_panel, weekly_panel, yearly_panel
     from .briefing import briefing
     from .changepoints import BOCPDResult, ChangePoints, bocpd, detect_change_points
+    from .forecast import Forecast, forecast
     from .normalize import involving, normalize_actors, normalize_regions
     from .report import build_report
     from .resurgence import backtest, find_resurgence
