@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 
 import casualtystats as cs
 
@@ -208,8 +209,8 @@ def _row(region, measure, origin, horizon, method, y, crps, p, pit, bounds):
 # --- reporting ----------------------------------------------------------------------------------
 
 
-def report(scores: pd.DataFrame, title: str) -> dict:
-    print(f"\n## {title}: {scores.query('method == \"model\"').shape[0]:,} scored model forecasts")
+def print_scores(scores: pd.DataFrame, title: str) -> dict:
+    print(f"\n## {title}: {(scores['method'] == 'model').sum():,} scored model forecasts")
     verdict = {}
     for measure in MEASURES:
         s = scores[scores["measure"] == measure]
@@ -279,39 +280,28 @@ def simulated_panel(seed: int = 11) -> pd.DataFrame:
 # --- timing -------------------------------------------------------------------------------------
 
 
-def timing(incidents: pd.DataFrame, label: str) -> None:
-    """Forecasting every region (and the all-regions series) against building the panels and
-    the report's other models (trend and change points of those series, resurgence rules)."""
-    began = time.perf_counter()
-    involved = cs.involving(incidents, "ISIS")
-    panel = cs.weekly_panel(involved, by=["actor", "region"])
-    total = cs.weekly_panel(involved, by=None)
-    cs.find_resurgence(panel, actor="ISIS", by="region", measure=MEASURES)
-    series = [total] + [g for _, g in panel.groupby("region", observed=True)]
-    for rows in series:
-        killed = rows.set_index("week")["fatalities_best"]
-        cs.detect_change_points(killed)
-        try:
-            cs.fit_trend(killed)
-        except cs.errors.CasualtyStatsError:
-            pass
-    reference = time.perf_counter() - began
-    began = time.perf_counter()
-    cs.forecast(panel, by="region")
+def timing(path: Path, label: str) -> None:
+    """Forecasting every region and the all-regions series (as the report's outlook would) against
+    one whole `build_report` on the same file, in this process (after a warm-up build)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "report.html"
+        cs.build_report([path], out, progress=False)  # warm-up: imports, compilation
+        wall, cpu = time.perf_counter(), time.process_time()
+        cs.build_report([path], out, progress=False)
+        report_wall, report_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    involved = cs.involving(cs.load_incidents(path).incidents, "ISIS")
+    panel = cs.weekly_panel(involved, by=["actor", "region"], start=involved["date_start"].min())
+    total = cs.weekly_panel(involved, by=None, start=involved["date_start"].min())
+    wall, cpu = time.perf_counter(), time.process_time()
+    fc = cs.forecast(panel, by="region")
     cs.forecast(total)
-    spent = time.perf_counter() - began
-    print(f"{label}: {len(series)} series; forecasts {spent:.2f} s = {spent / reference:.1%} of panels + "
-          f"trend + change points + resurgence ({reference:.2f} s); {1000 * spent / len(series):.0f} ms a series")
-
-
-def million_table() -> pd.DataFrame:
-    from casualtystats.simulate import GOVERNORATES, sample_change_points
-
-    rate = 1.1 * 1_000_000 / (670 * len(GOVERNORATES) * 0.85)  # as benchmarks/report.py
-    sim = cs.simulate_incidents(regions=list(GOVERNORATES), actors={"ISIS": rate, "HTS": {"Idlib": rate / 2}},
-                                start="2014-01-01", end="2026-10-31", change_points=sample_change_points(),
-                                seed=2024)
-    return sim.incidents
+    spent_wall, spent_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    series = len(fc.models) // 2 + 1
+    print(
+        f"{label}: forecasts of {series} series (2 measures each) {spent_cpu:.2f} CPU s = "
+        f"{spent_cpu / report_cpu:.1%} of the report's {report_cpu:.1f} CPU s (wall: {spent_wall:.2f} s = "
+        f"{spent_wall / report_wall:.1%} of {report_wall:.1f} s); {1000 * spent_cpu / series:.0f} CPU ms a series"
+    )
 
 
 def main(argv=None) -> int:
@@ -322,23 +312,25 @@ def main(argv=None) -> int:
     span = ("2012-01-01", "2016-12-31") if args.quick else ("2008-01-01", "2018-12-31")
     STEP = 12 if args.quick else STEP
     rng = np.random.default_rng(7)
-    import casualtystats.errors  # noqa: F401  (cs.errors in timing)
-
     if UCDP_IRAQ.exists():
         print("# Timing")
-        incidents = cs.load_incidents(UCDP_IRAQ).incidents
-        timing(incidents, "UCDP GED Iraq")
+        timing(UCDP_IRAQ, "UCDP GED Iraq")
         if not args.quick:
-            timing(million_table(), "simulated, 1,000,000 incidents")
+            from report import simulated_table  # benchmarks/report.py's million-incident table
+
+            with tempfile.TemporaryDirectory() as folder:
+                table = Path(folder) / "million.parquet"
+                simulated_table(table, 1_000_000)
+                timing(table, "simulated, 1,000,000 incidents")
         began = time.perf_counter()
         scores = score_rows(ucdp_panel(), *span, rng)
-        report(scores, f"UCDP GED Iraq, ISIS, per governorate, {span[0][:4]}-{span[1][:4]} "
+        print_scores(scores, f"UCDP GED Iraq, ISIS, per governorate, {span[0][:4]}-{span[1][:4]} "
                        f"({time.perf_counter() - began:.0f} s)")
     else:
         print(f"UCDP GED Iraq skipped: {UCDP_IRAQ} absent")
     began = time.perf_counter()
     scores = score_rows(simulated_panel(), *span, rng)
-    report(scores, f"Simulated governorates, {span[0][:4]}-{span[1][:4]} ({time.perf_counter() - began:.0f} s)")
+    print_scores(scores, f"Simulated governorates, {span[0][:4]}-{span[1][:4]} ({time.perf_counter() - began:.0f} s)")
     return 0
 
 

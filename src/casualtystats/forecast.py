@@ -7,17 +7,24 @@ quantiles of every measure, from simulated sample paths of a count model.
 The model, per series (all parameters estimated from the series itself, only
 from weeks up to its end):
 
-- **Incidents**: a log-linear negative binomial INGARCH(1,1) model (Fokianos &
-  Tjostheim 2011; R's ``tscount``), ``N_t ~ NB(mean exp(nu_t), size s)`` with
-  ``nu_t = c + beta * nu_{t-1} + alpha * log(1 + N_{t-1})``. The log mean
-  follows the recent counts (``alpha``), persists (``beta``) and reverts to the
-  series' own long-run level at rate ``alpha + beta`` per week (< 1, so long
-  horizons fall back on the series' history, short ones follow its latest
-  weeks). ``s`` is the extra-Poisson dispersion (Var = mu + mu^2 / s). The four
-  parameters are maximum-likelihood estimates (analytic gradient, L-BFGS-B);
-  their estimation uncertainty is carried into the forecast by drawing each
-  sample path's parameters from the normal approximation of the likelihood
-  (inverse Hessian), so short series get wider intervals.
+- **Incidents**: a negative binomial INGARCH(1,1) model (Ferland et al. 2006,
+  Zhu 2011; R's ``tscount``), ``N_t ~ NB(mean lambda_t, size s)`` with
+  ``lambda_t = m (1 - alpha - beta) + alpha * N_{t-1} + beta * lambda_{t-1}``:
+  the expected count follows the latest weeks (``alpha``), persists
+  (``beta``) and returns to the series' long-run mean ``m`` at rate
+  ``alpha + beta`` (< 0.995) per week, so short horizons follow the recent
+  level and long ones fall back on the series' history. ``s`` is the
+  extra-Poisson dispersion (Var = mu + mu^2 / s). ``m`` is the mean of the
+  past weeks ("mean targeting"); ``alpha``, ``beta`` and ``s`` are maximum
+  likelihood estimates (analytic gradient, BFGS on logits of ``alpha + beta``
+  and ``alpha / (alpha + beta)``, each with a weak N(0, 3^2) prior that keeps
+  them finite where the data say nothing, e.g. a series of a few events).
+  Estimation uncertainty enters the forecast: every sample path draws its
+  own ``alpha``, ``beta`` (normal approximation of the posterior) and ``m``
+  (a Gamma with the sampling variance of a mean of dependent weeks,
+  ``Var(N) (1 + rho) / ((1 - rho) n)``); ``s`` is kept at its estimate.
+  A series with no event at all gets the Jeffreys Gamma(1/2, n) posterior of
+  its rate, so its forecast is not a certain zero.
 - **Fatalities and other casualty measures** (with the panel's ``incidents``):
   a compound model, the sum of the week's incidents' deaths. Given ``N``
   incidents, ``F ~ NB(size r * N, prob p)``: a sum of N independent negative
@@ -76,6 +83,7 @@ _WEEK = pd.Timedelta(days=7)
 _MAX_PERSISTENCE = 0.995
 _MAX_U = 12.0  # bound of the unconstrained parameters (size e^12: Poisson for all purposes)
 _PRIOR_SD = 3.0  # normal prior of logit(rho / max) and logit(alpha / rho)
+_MIN_DISCOUNT = 0.5 ** (1 / 13)  # the level's discount: half-life 13 weeks at the shortest
 _INIT_WEEKS = 13  # the recursion starts at the first quarter's average
 # Severity: candidate half-lives (weeks) of the discounted deaths-per-incident and sizes r.
 _SEVERITY_HALF_LIVES = (4, 8, 13, 26, 52, 104, 208, np.inf)
@@ -125,14 +133,10 @@ class PredictiveDistribution:
 def _nb_logpmf(k, size, prob):
     """log NB(k; size, prob) with size 0 meaning a point mass at 0."""
     safe = np.where(size > 0, size, 1.0)
-    with np.errstate(divide="ignore"):
-        log = (
-            special.gammaln(k + safe)
-            - special.gammaln(safe)
-            - special.gammaln(k + 1)
-            + safe * np.log(prob)
-            + k * np.log1p(-prob)
-        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        failures = np.where(k > 0, k * np.log1p(-prob), 0.0)  # prob 1 (mean 0): no failures
+        log = special.gammaln(k + safe) - special.gammaln(safe) - special.gammaln(k + 1) + safe * np.log(prob)
+        log = log + failures
     return np.where(size > 0, log, np.where(k == 0, 0.0, -np.inf))
 
 
@@ -203,28 +207,24 @@ class Forecast:
             raise ForecastError("month totals need a series indexed by week dates")
         months = (self.weeks + pd.Timedelta(days=3)).to_period("M")
         following = (self.weeks[-1] + _WEEK + pd.Timedelta(days=3)).to_period("M")
-        rows = []
+        unique = months.unique()
+        membership = (np.asarray(months)[None, :] == np.asarray(unique)[:, None]).astype(np.int64)
+        frames = []
         for (key, measure), dist in self.distributions.items():
             observed = self.observed[(key, measure)]
             observed_months = (observed.index + pd.Timedelta(days=3)).to_period("M")
-            for month in months.unique():
-                in_month = np.asarray(months == month)
-                past = observed[observed_months == month]
-                totals = dist.samples[:, in_month].sum(axis=1) + int(round(np.nansum(past.to_numpy())))
-                mean = dist.mean[in_month].sum() + np.nansum(past.to_numpy())
-                row = _summarise(totals[:, None], np.array([mean]), self.quantiles).iloc[0].to_dict()
-                rows.append(
-                    {
-                        **dict(zip(self.by, key, strict=True)),
-                        "measure": measure,
-                        "month": month,
-                        **row,
-                        "weeks_observed": len(past),
-                        "weeks_forecast": int(in_month.sum()),
-                        "complete": bool(month != following),
-                    }
-                )
-        return pd.DataFrame(rows)
+            past = [observed[observed_months == month] for month in unique]
+            known = np.array([np.nansum(p.to_numpy()) for p in past])
+            totals = dist.samples @ membership.T + np.round(known).astype(np.int64)
+            frame = _summarise(totals, membership @ dist.mean + known, self.quantiles)
+            labels = {**dict(zip(self.by, key, strict=True)), "measure": measure, "month": unique}
+            for position, (column, value) in enumerate(labels.items()):
+                frame.insert(position, column, value)
+            frame["weeks_observed"] = [len(p) for p in past]
+            frame["weeks_forecast"] = membership.sum(axis=1)
+            frame["complete"] = unique != following
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
 
     def summary(self) -> str:
         """Text: the model, the first month's totals and each series' parameters."""
@@ -234,8 +234,8 @@ class Forecast:
             f"({first}: {_label(self.weeks[0])} .. {_label(self.weeks[-1])})",
             f"Series: {len(self.models) // max(len(self.measures), 1)}   sample paths: "
             f"{next(iter(self.distributions.values())).samples.shape[0]}",
-            "Incidents: NB log-linear INGARCH(1,1) (parameter uncertainty drawn per path); casualties: "
-            "incidents x beta-NB deaths per incident (discounted severity).",
+            "Incidents: NB INGARCH(1,1), mean-reverting (parameter uncertainty drawn per path); "
+            "casualties: incidents x beta-NB deaths per incident (discounted severity).",
             "Quantiles are integers (smallest k with P(X <= k) >= q).",
         ]
         if isinstance(self.weeks, pd.DatetimeIndex):
@@ -419,88 +419,112 @@ def _forecast_panel(panel, horizon, measures, by, paths, rng) -> Forecast:
     )
 
 
-# --- incidents: NB INGARCH(1,1) with mean targeting ----------------------------------------------
+# --- incidents: NB INGARCH(1,1) reverting to a discounted mean -----------------------------------
 
 
 @dataclass
 class _Filter:
-    """The conditional means for given parameters, with their derivatives."""
+    """The conditional means for given parameters, with their derivatives and the level."""
 
     mean: np.ndarray  # lambda_1 .. lambda_n (the last is next week's)
-    grad: np.ndarray  # (3, n) d lambda / d (u_persistence, u_share, level)
+    grad: np.ndarray  # (4, n) d lambda / d u (the size row is zero)
+    level: np.ndarray  # m_0 .. m_{n-1}, the discounted means
+    weight: float  # sum of the discount weights at the end (the level's effective weeks)
+    variance: float  # discounted variance of the counts at the end
 
 
 def _unpack(u: np.ndarray):
-    """Unconstrained (u_persistence, u_share, log size) -> (alpha, beta, size).
-    rho = alpha + beta = _MAX_PERSISTENCE * logistic(u0), alpha = rho * logistic(u1)."""
+    """Unconstrained u -> (alpha, beta, size, discount):
+    rho = alpha + beta = _MAX_PERSISTENCE * logistic(u0), alpha = rho * logistic(u1), size = exp(u2),
+    discount = _MIN_DISCOUNT + (1 - _MIN_DISCOUNT) * logistic(u3)."""
     rho = _MAX_PERSISTENCE * special.expit(u[0])
     alpha = rho * special.expit(u[1])
-    return alpha, rho - alpha, np.exp(u[2])
+    discount = _MIN_DISCOUNT + (1 - _MIN_DISCOUNT) * special.expit(u[3])
+    return alpha, rho - alpha, np.exp(u[2]), discount
 
 
-def _run_filter(u: np.ndarray, x: np.ndarray, level: float, start: float) -> _Filter:
-    """lambda_t = level (1 - alpha - beta) + alpha x_{t-1} + beta lambda_{t-1}, t = 1..n."""
-    alpha, beta, _ = _unpack(u)
-    a = [1.0, -beta]
-    mean = signal.lfilter([1.0], a, level * (1 - alpha - beta) + alpha * x, zi=[beta * start])[0]
-    previous = np.concatenate([[start], mean[:-1]])
-    d_alpha = signal.lfilter([1.0], a, x - level)
-    d_beta = signal.lfilter([1.0], a, previous - level)
-    d_level = signal.lfilter([1.0], a, np.full_like(x, 1 - alpha - beta))
-    # chain rule to the unconstrained parameters
+def _discounted(values: np.ndarray, discount: float) -> np.ndarray:
+    """Discounted running sums along the last axis: s_t = discount * s_{t-1} + v_t."""
+    return signal.lfilter([1.0], [1.0, -discount], values)
+
+
+def _run_filter(u: np.ndarray, x: np.ndarray, start: float) -> _Filter:
+    """lambda_t = (1 - alpha - beta) m_{t-1} + alpha x_{t-1} + beta lambda_{t-1}, t = 1..n, where
+    m_t is the discounted mean of x_0..x_t (weights discount^j)."""
+    alpha, beta, _, discount = _unpack(u)
     rho = alpha + beta
+    # one lfilter call per recursion, on stacked inputs (the call overhead dominates at this size)
+    total, weight, squares = _discounted(np.vstack([x, np.ones_like(x), x**2]), discount)
+    level = total / weight
+    lagged = np.zeros((2, len(x)))
+    lagged[0, 1:], lagged[1, 1:] = total[:-1], weight[:-1]
+    d_total, d_weight = _discounted(lagged, discount)
+    d_level = (d_total - level * d_weight) / weight  # d m / d discount
+    a = [1.0, -beta]
+    mean = signal.lfilter([1.0], a, (1 - rho) * level + alpha * x, zi=[beta * start])[0]
+    previous = np.concatenate([[start], mean[:-1]])
+    # d lambda / d alpha (at fixed beta), d beta, d discount
+    d_alpha, d_beta, d_discount = signal.lfilter(
+        [1.0], a, np.vstack([x - level, previous - level, (1 - rho) * d_level])
+    )
+    # chain rule to the unconstrained parameters
     share = alpha / rho if rho > 0 else 0.0
     d_rho = (1 - rho / _MAX_PERSISTENCE) * rho  # d rho / d u0
     d_u0 = d_rho * (share * d_alpha + (1 - share) * d_beta)
     d_u1 = rho * share * (1 - share) * (d_alpha - d_beta)
-    return _Filter(mean, np.vstack([d_u0, d_u1, d_level]))
+    spread = (discount - _MIN_DISCOUNT) * (1 - (discount - _MIN_DISCOUNT) / (1 - _MIN_DISCOUNT))
+    grad = np.vstack([d_u0, d_u1, np.zeros_like(x), spread * d_discount])
+    variance = squares[-1] / weight[-1] - level[-1] ** 2
+    return _Filter(mean, grad, level, float(weight[-1]), float(max(variance, 0.0)))
 
 
-def _negative_loglik(u, x, y, known, level, start):
+def _negative_loglik(u, x, y, known, start):
     # lambda_t (t = 1..n-1) is the mean of y_t; the first week only starts the recursion
-    run = _run_filter(u, x, level, start)
+    run = _run_filter(u, x, start)
     mean = np.maximum(run.mean[:-1], 1e-12)
     size = np.exp(u[2])
     yy, used = y[1:], known[1:]
     log_q = np.log(size + mean)
     ll = special.gammaln(yy + size) - special.gammaln(size) - special.gammaln(yy + 1)
     ll += size * (u[2] - log_q) + yy * (np.log(mean) - log_q)
-    d_mean = size * (yy - mean) / (mean * (size + mean))
+    d_mean = size * (yy - mean) / (mean * (size + mean)) * used
     d_log_size = size * (special.digamma(yy + size) - special.digamma(size) + u[2] - log_q + 1)
     d_log_size -= size * (yy + size) / (size + mean)
-    grad = np.array([run.grad[0, :-1] @ (d_mean * used), run.grad[1, :-1] @ (d_mean * used), 0.0])
+    grad = run.grad[:, :-1] @ d_mean
     grad[2] = (d_log_size * used).sum()
-    # weak normal prior on the two logits: keeps the fit and its draws finite where the
-    # likelihood is flat (an all-but-empty series, alpha at 0)
+    # weak normal prior on the two logits of the dynamics: keeps the fit and its draws finite
+    # where the likelihood is flat (an all-but-empty series, alpha at 0)
     penalty = 0.5 * (u[0] ** 2 + u[1] ** 2) / _PRIOR_SD**2
     grad[:2] -= u[:2] / _PRIOR_SD**2
     return -(ll * used).sum() + penalty, -grad
 
 
 def _fit_ingarch(y: np.ndarray):
-    """ML fit of (alpha, beta, size) with the level at the series' mean. y may hold NaN
-    (left out of the likelihood; in the recursion the week stands at its fitted mean).
-    Returns u, its covariance, the filter at u, x, level, start."""
+    """Penalised ML fit. y may hold NaN (left out of the likelihood; in the recursion the week
+    stands at its fitted mean). Returns u, the covariance of u0 and u1, the filter at u, x, start."""
     known = ~np.isnan(y)
-    level = y[known].mean()
     start = y[known][:_INIT_WEEKS].mean()
     y0 = np.where(known, y, 0.0)
     x = y0.copy()
-    u = np.array([2.0, 0.0, 0.0])
+    u = np.array([2.0, 0.0, 0.0, 2.0])
     for _ in range(1 if known.all() else 2):
         if not known.all():  # unknown weeks enter the recursion at their fitted mean
-            mean = _run_filter(u, x, level, start).mean
+            mean = _run_filter(u, x, start).mean
             x = np.where(known, y0, np.concatenate([[start], mean[:-1]]))
         fit = optimize.minimize(
-            _negative_loglik, u, args=(x, y0, known, level, start), jac=True, method="BFGS",
+            _negative_loglik,
+            u,
+            args=(x, y0, known, start),
+            jac=True,
+            method="BFGS",
             options={"gtol": 1e-4, "maxiter": 200},
         )
         u = np.clip(fit.x, -_MAX_U, _MAX_U)
-    return u, _covariance(u, x, y0, known, level, start), _run_filter(u, x, level, start), x, level, start
+    return u, _covariance(u, x, y0, known, start), _run_filter(u, x, start), x, start
 
 
-def _covariance(u, x, y, known, level, start) -> np.ndarray:
-    """Posterior covariance of the two logits (inverse Hessian of the penalised
+def _covariance(u, x, y, known, start) -> np.ndarray:
+    """Posterior covariance of the two logits of the dynamics (inverse Hessian of the penalised
     negative log-likelihood, by finite differences of its analytic gradient)."""
     k = 2
     hessian = np.zeros((k, k))
@@ -509,8 +533,8 @@ def _covariance(u, x, y, known, level, start) -> np.ndarray:
         up, down = u.copy(), u.copy()
         up[i] += step
         down[i] -= step
-        g_up = _negative_loglik(up, x, y, known, level, start)[1]
-        g_down = _negative_loglik(down, x, y, known, level, start)[1]
+        g_up = _negative_loglik(up, x, y, known, start)[1]
+        g_down = _negative_loglik(down, x, y, known, start)[1]
         hessian[i] = (g_up[:k] - g_down[:k]) / (2 * step)
     hessian = (hessian + hessian.T) / 2
     values, vectors = np.linalg.eigh(hessian)
@@ -531,31 +555,35 @@ def _forecast_counts(y: np.ndarray, horizon: int, paths: int, rng) -> tuple[Pred
         prob = np.full((paths, horizon), n / (n + 1.0))
         samples = rng.poisson(np.repeat(rate[:, None], horizon, axis=1))
         return PredictiveDistribution(size, prob, samples), {"model": "gamma-poisson (no events)", "weeks": n}
-    u, cov, run, x, level, start = _fit_ingarch(y)
-    alpha_hat, beta_hat, size_hat = _unpack(u)
+    u, cov, run, x, start = _fit_ingarch(y)
+    alpha_hat, beta_hat, size_hat, discount = _unpack(u)
     draws = np.repeat(u[None, :], paths, axis=0)
     draws[:, :2] += rng.multivariate_normal(np.zeros(2), cov, size=paths, method="eigh")
-    alpha, beta, size = _unpack(draws.T)
-    # The level (the series' mean) is uncertain too: its sampling variance with the
-    # dependence the fit implies (effective sample size n (1 - rho) / (1 + rho)).
+    alpha, beta, size, _ = _unpack(draws.T)
+    # The level is uncertain too: the sampling variance of a discounted mean of dependent
+    # weeks (effective weeks: the discount's, (1 + d) / (1 - d), times (1 - rho) / (1 + rho)).
     rho_hat = alpha_hat + beta_hat
-    spread = np.nanvar(y) * (1 + rho_hat) / ((1 - rho_hat) * n) + level / n
+    level = run.level[-1]
+    effective = min(n, (1 + discount) / (1 - discount)) * (1 - rho_hat) / (1 + rho_hat)
+    spread = (run.variance + level) / effective
     levels = rng.gamma(level**2 / spread, spread / level, size=paths)
     # next week's mean under each path's parameters (first order in the parameters)
-    shift = np.column_stack([draws[:, :2] - u[:2], levels - level])
-    mean = np.maximum(run.mean[-1] + shift @ run.grad[:, -1], 1e-9)
+    mean = run.mean[-1] + (draws[:, :2] - u[:2]) @ run.grad[:2, -1] + (1 - alpha - beta) * (levels - level)
+    mean = np.maximum(mean, 1e-9)
     sizes = np.repeat(size[:, None], horizon, axis=1)
     probs = np.empty((paths, horizon))
     samples = np.empty((paths, horizon), dtype=np.int64)
-    intercept = levels * (1 - alpha - beta)
+    total, weight = levels * run.weight, run.weight
     for h in range(horizon):
         probs[:, h] = size / (size + mean)
         samples[:, h] = rng.poisson(rng.gamma(size, mean / size))
-        mean = intercept + alpha * samples[:, h] + beta * mean
+        total, weight = discount * total + samples[:, h], discount * weight + 1
+        mean = (1 - alpha - beta) * total / weight + alpha * samples[:, h] + beta * mean
     model = {
         "model": "NB INGARCH(1,1)",
         "weeks": n,
-        "mean": level,
+        "level": level,
+        "level_half_life": float(np.log(0.5) / np.log(discount)),
         "alpha": alpha_hat,
         "beta": beta_hat,
         "size": size_hat,
