@@ -118,8 +118,12 @@ def nb_no_trend(history):
     return Scipy(stats.nbinom(size, size / (size + mean)))
 
 
-BASELINES = {"zero": lambda h: PointZero(), "last4 Poisson": poisson_last4, "conflictology": conflictology,
-             "NB no trend": nb_no_trend}
+BASELINES = {
+    "zero": lambda h: PointZero(),
+    "last4 Poisson": poisson_last4,
+    "conflictology": conflictology,
+    "NB no trend": nb_no_trend,
+}
 
 
 # --- scores -------------------------------------------------------------------------------------
@@ -178,8 +182,18 @@ def score_rows(panel: pd.DataFrame, first_target, last_target, rng, paths=2000):
                 pit = randomised_pit(cdf_y, cdf_below, rng)
                 for i in range(h):
                     rows.append(
-                        _row(region, measure, cut, i + 1, "model", actual[i], crps[i], pmf_y[i], pit[i],
-                             {lv: (lo[i], hi[i]) for lv, (lo, hi) in bounds.items()})
+                        _row(
+                            region,
+                            measure,
+                            cut,
+                            i + 1,
+                            "model",
+                            actual[i],
+                            crps[i],
+                            pmf_y[i],
+                            pit[i],
+                            {lv: (lo[i], hi[i]) for lv, (lo, hi) in bounds.items()},
+                        )
                     )
                 known = history[~np.isnan(history)]
                 for name, make in BASELINES.items():
@@ -190,16 +204,39 @@ def score_rows(panel: pd.DataFrame, first_target, last_target, rng, paths=2000):
                             continue
                         pit = randomised_pit(base.cdf(y), base.cdf(y - 1), rng)
                         rows.append(
-                            _row(region, measure, cut, i + 1, name, y, crps_from_cdf(base, y), base.pmf(y), pit,
-                                 {lv: (base.quantile((1 - lv) / 2), base.quantile((1 + lv) / 2)) for lv in LEVELS})
+                            _row(
+                                region,
+                                measure,
+                                cut,
+                                i + 1,
+                                name,
+                                y,
+                                crps_from_cdf(base, y),
+                                base.pmf(y),
+                                pit,
+                                {
+                                    lv: (base.quantile((1 - lv) / 2), base.quantile((1 + lv) / 2))
+                                    for lv in LEVELS
+                                },
+                            )
                         )
     out = pd.DataFrame(rows)
     return out[out["y"].notna()]
 
 
 def _row(region, measure, origin, horizon, method, y, crps, p, pit, bounds):
-    row = {"region": region, "measure": measure, "origin": origin, "horizon": horizon, "method": method,
-           "y": y, "crps": crps, "log_score": -np.log(max(p, FLOOR)), "zero_prob": p <= 0, "pit": pit}
+    row = {
+        "region": region,
+        "measure": measure,
+        "origin": origin,
+        "horizon": horizon,
+        "method": method,
+        "y": y,
+        "crps": crps,
+        "log_score": -np.log(max(p, FLOOR)),
+        "zero_prob": p <= 0,
+        "pit": pit,
+    }
     for level, (lo, hi) in bounds.items():
         row[f"cover{level:g}"] = lo <= y <= hi
         row[f"rcover{level:g}"] = (1 - level) / 2 <= pit <= (1 + level) / 2
@@ -225,16 +262,23 @@ def print_scores(scores: pd.DataFrame, title: str) -> dict:
         ls = s.groupby("method")[["log_score", "zero_prob"]].mean().loc[list(METHODS)]
         cover = s.groupby("method")[[f"{k}{lv:g}" for k in ("cover", "rcover") for lv in LEVELS]].mean()
         table = pd.concat([ls, cover.loc[list(METHODS)]], axis=1)
-        print(f"\n{measure}: log score (mean -log p, p floored at {FLOOR:g}; zero_prob = share of outcomes "
-              "given probability 0), interval coverage (quantile intervals) and randomised coverage")
+        print(
+            f"\n{measure}: log score (mean -log p, p floored at {FLOOR:g}; zero_prob = share of outcomes "
+            "given probability 0), interval coverage (quantile intervals) and randomised coverage"
+        )
         print(table.to_string(float_format=lambda v: f"{v:.3f}"))
         model = cover.loc["model"]
         within = all(abs(model[f"cover{lv:g}"] - lv) <= 0.05 for lv in LEVELS)
         within_r = all(abs(model[f"rcover{lv:g}"] - lv) <= 0.05 for lv in LEVELS)
         print(f"\n{measure}: randomised PIT histogram of the model (10 bins, share x 100; flat = 10 each)")
         print(pit_histogram(s.loc[s["method"] == "model", "pit"].to_numpy()))
-        verdict[measure] = dict(lowest_mean=lowest, beats_1_4=beat_1_4, no_worse_5_13=ok_5_13,
-                                coverage_within_5=within, randomised_coverage_within_5=within_r)
+        verdict[measure] = dict(
+            lowest_mean=lowest,
+            beats_1_4=beat_1_4,
+            no_worse_5_13=ok_5_13,
+            coverage_within_5=within,
+            randomised_coverage_within_5=within_r,
+        )
     print("\nGoals:", pd.DataFrame(verdict).to_string())
     return verdict
 
@@ -259,8 +303,18 @@ def ucdp_panel() -> pd.DataFrame:
 def simulated_panel(seed: int = 11) -> pd.DataFrame:
     """Ten governorates at 0.2 .. 8 incidents a week with declines and resurgences (dates the
     model is not told), the simulator's default overdispersion and heavy-tailed fatalities."""
-    rates = {"Anbar": 8.0, "Ninawa": 5.0, "Baghdad": 3.0, "Diyala": 2.0, "Kirkuk": 1.0, "Salah al-Din": 1.5,
-             "Babil": 0.5, "Erbil": 0.3, "Basra": 0.2, "Wasit": 0.8}
+    rates = {
+        "Anbar": 8.0,
+        "Ninawa": 5.0,
+        "Baghdad": 3.0,
+        "Diyala": 2.0,
+        "Kirkuk": 1.0,
+        "Salah al-Din": 1.5,
+        "Babil": 0.5,
+        "Erbil": 0.3,
+        "Basra": 0.2,
+        "Wasit": 0.8,
+    }
     changes = [
         {"actor": "ISIS", "region": "Anbar", "date": "2010-06-01", "ratio": 0.3},
         {"actor": "ISIS", "region": "Anbar", "date": "2014-01-01", "ratio": 4.0},
@@ -272,8 +326,14 @@ def simulated_panel(seed: int = 11) -> pd.DataFrame:
         {"actor": "ISIS", "region": "Kirkuk", "date": "2013-09-01", "ratio": 3.0},
         {"actor": "ISIS", "region": "Babil", "date": "2015-01-01", "ratio": 0.25},
     ]
-    sim = cs.simulate_incidents(regions=list(rates), actors={"ISIS": rates}, start="2004-01-01",
-                                end="2018-12-31", change_points=changes, seed=seed)
+    sim = cs.simulate_incidents(
+        regions=list(rates),
+        actors={"ISIS": rates},
+        start="2004-01-01",
+        end="2018-12-31",
+        change_points=changes,
+        seed=seed,
+    )
     return cs.weekly_panel(sim.incidents[sim.incidents["actor"] == "ISIS"], by="region")
 
 
@@ -324,13 +384,18 @@ def main(argv=None) -> int:
                 timing(table, "simulated, 1,000,000 incidents")
         began = time.perf_counter()
         scores = score_rows(ucdp_panel(), *span, rng)
-        print_scores(scores, f"UCDP GED Iraq, ISIS, per governorate, {span[0][:4]}-{span[1][:4]} "
-                       f"({time.perf_counter() - began:.0f} s)")
+        print_scores(
+            scores,
+            f"UCDP GED Iraq, ISIS, per governorate, {span[0][:4]}-{span[1][:4]} "
+            f"({time.perf_counter() - began:.0f} s)",
+        )
     else:
         print(f"UCDP GED Iraq skipped: {UCDP_IRAQ} absent")
     began = time.perf_counter()
     scores = score_rows(simulated_panel(), *span, rng)
-    print_scores(scores, f"Simulated governorates, {span[0][:4]}-{span[1][:4]} ({time.perf_counter() - began:.0f} s)")
+    print_scores(
+        scores, f"Simulated governorates, {span[0][:4]}-{span[1][:4]} ({time.perf_counter() - began:.0f} s)"
+    )
     return 0
 
 

@@ -169,9 +169,9 @@ def test_unknown_fatalities_and_a_series_of_zeros():
     assert frame[frame["region"] == "A"]["mean"].notna().all()
     zeros = frame[frame["region"] == "B"]
     assert (zeros["q0.5"] == 0).all() and (zeros["mean"] > 0).all() and (zeros["mean"] < 0.1).all()
-    series = pd.Series(deaths, index=weekly(deaths).index, dtype="Float64").astype(object)
-    series[5] = pd.NA
-    assert len(cs.forecast(pd.Series(deaths, dtype="Float64"), horizon=2).to_frame()) == 2
+    nullable = pd.Series(deaths, index=weekly(deaths).index, dtype="Float64")  # NaN -> <NA>, as the report
+    assert nullable.isna().sum() == 3
+    assert len(cs.forecast(nullable, horizon=2).to_frame()) == 2
 
 
 @pytest.mark.parametrize(
@@ -215,3 +215,23 @@ def test_real_ucdp_iraq_governorates(ucdp_iraq_path):
     assert frame[QUANTILE_COLUMNS].notna().all().all()
     nxt = fc.monthly()
     assert set(nxt["month"].astype(str)) >= {"2014-06", "2014-07", "2014-08"}
+
+
+def test_benchmark_scores_are_exact_and_agree():
+    """benchmarks/forecast.py: the sample CRPS equals the CDF-sum CRPS of the same empirical
+    distribution, and a point mass at 0 scores y."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import forecast as bench
+
+    samples = np.random.default_rng(4).negative_binomial(2, 0.3, size=(300, 1))
+    for y in (0.0, 3.0, 40.0):
+        by_samples = bench.crps_from_samples(samples, np.array([y]))[0]
+        assert by_samples == pytest.approx(bench.crps_from_cdf(bench.Empirical(samples[:, 0]), y))
+    assert bench.crps_from_cdf(bench.PointZero(), 5.0) == 5.0
+    poisson = bench.poisson_last4(np.array([2.0, 2.0, 2.0, 2.0]))
+    assert bench.crps_from_cdf(poisson, 2.0) == pytest.approx(
+        np.sum((poisson.cdf(np.arange(60)) - (np.arange(60) >= 2)) ** 2)
+    )

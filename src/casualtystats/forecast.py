@@ -9,22 +9,25 @@ from weeks up to its end):
 
 - **Incidents**: a negative binomial INGARCH(1,1) model (Ferland et al. 2006,
   Zhu 2011; R's ``tscount``), ``N_t ~ NB(mean lambda_t, size s)`` with
-  ``lambda_t = m (1 - alpha - beta) + alpha * N_{t-1} + beta * lambda_{t-1}``:
+  ``lambda_t = (1 - alpha - beta) m_{t-1} + alpha N_{t-1} + beta lambda_{t-1}``:
   the expected count follows the latest weeks (``alpha``), persists
-  (``beta``) and returns to the series' long-run mean ``m`` at rate
-  ``alpha + beta`` (< 0.995) per week, so short horizons follow the recent
-  level and long ones fall back on the series' history. ``s`` is the
-  extra-Poisson dispersion (Var = mu + mu^2 / s). ``m`` is the mean of the
-  past weeks ("mean targeting"); ``alpha``, ``beta`` and ``s`` are maximum
-  likelihood estimates (analytic gradient, BFGS on logits of ``alpha + beta``
-  and ``alpha / (alpha + beta)``, each with a weak N(0, 3^2) prior that keeps
-  them finite where the data say nothing, e.g. a series of a few events).
-  Estimation uncertainty enters the forecast: every sample path draws its
-  own ``alpha``, ``beta`` (normal approximation of the posterior) and ``m``
-  (a Gamma with the sampling variance of a mean of dependent weeks,
-  ``Var(N) (1 + rho) / ((1 - rho) n)``); ``s`` is kept at its estimate.
-  A series with no event at all gets the Jeffreys Gamma(1/2, n) posterior of
-  its rate, so its forecast is not a certain zero.
+  (``beta``) and returns to the level ``m`` at rate ``alpha + beta`` (< 0.995)
+  per week, so short horizons follow the recent weeks and long ones fall back
+  on the level. ``m_t`` is a discounted mean of the past weeks (weights
+  ``d^j``): conflict series change regime, so the level they return to is
+  the recent years' rather than all history's; the half-life of ``d``
+  (13 weeks .. effectively none) is estimated with the rest. ``s`` is the
+  extra-Poisson dispersion (Var = mu + mu^2 / s). All four are maximum
+  likelihood estimates (analytic gradient, BFGS on unconstrained scales),
+  with a weak N(0, 3^2) prior on the logits of ``alpha + beta`` and
+  ``alpha / (alpha + beta)`` that keeps them finite where the data say
+  nothing (a series of a few events). Estimation uncertainty enters the
+  forecast: every sample path draws its own ``alpha``, ``beta`` (normal
+  approximation of the posterior) and starting level (a Gamma with the
+  sampling variance of a discounted mean of dependent weeks); ``s`` and ``d``
+  stay at their estimates. Along a path the level keeps updating with the
+  simulated weeks. A series with no event at all gets the Jeffreys
+  Gamma(1/2, n) posterior of its rate, so its forecast is not a certain zero.
 - **Fatalities and other casualty measures** (with the panel's ``incidents``):
   a compound model, the sum of the week's incidents' deaths. Given ``N``
   incidents, ``F ~ NB(size r * N, prob p)``: a sum of N independent negative
@@ -79,7 +82,7 @@ DEFAULT_PATHS = 2000
 MIN_WEEKS = 8
 MAX_HORIZON = 260
 _WEEK = pd.Timedelta(days=7)
-# INGARCH fit: persistence alpha + beta < 1 (stationary); beta > -1 follows.
+# INGARCH: alpha, beta >= 0 (positive means), persistence alpha + beta <= this (stationary)
 _MAX_PERSISTENCE = 0.995
 _MAX_U = 12.0  # bound of the unconstrained parameters (size e^12: Poisson for all purposes)
 _PRIOR_SD = 3.0  # normal prior of logit(rho / max) and logit(alpha / rho)
@@ -332,7 +335,9 @@ def _as_series(values) -> pd.Series:
     else:
         array = np.asarray(values)
         if array.ndim != 1:
-            raise ForecastError(f"expected a one-dimensional series of weekly counts, got shape {array.shape}")
+            raise ForecastError(
+                f"expected a one-dimensional series of weekly counts, got shape {array.shape}"
+            )
         series = pd.Series(array)
     try:
         series = series.astype(float)
@@ -354,7 +359,9 @@ def _future_weeks(index: pd.Index, horizon: int) -> pd.Index:
     if isinstance(index, pd.DatetimeIndex):
         steps = np.diff(index.to_numpy()).astype("timedelta64[D]")
         if len(steps) and not np.all(steps == np.timedelta64(7, "D")):
-            raise ForecastError("weeks must be consecutive, 7 days apart, without gaps (as weekly_panel makes)")
+            raise ForecastError(
+                "weeks must be consecutive, 7 days apart, without gaps (as weekly_panel makes)"
+            )
         return pd.DatetimeIndex(index[-1] + _WEEK * np.arange(1, horizon + 1), name="week")
     return pd.RangeIndex(len(index), len(index) + horizon, name="week")
 
