@@ -68,6 +68,8 @@ def test_by_none_uses_the_group_columns_present(sim_panel):
     assert fc.by == ["region"]
     total = sim_panel.groupby("week", as_index=False)[["incidents", "fatalities_best"]].sum()
     assert cs.forecast(total, horizon=2).to_frame().columns[:3].tolist() == ["measure", "week", "mean"]
+    anbar = sim_panel[sim_panel["region"] == "Anbar"].set_index("week")[["incidents", "fatalities_best"]]
+    assert len(cs.forecast(anbar, horizon=2).to_frame()) == 4  # a week-indexed slice
 
 
 def test_quantiles_are_monotone_integers_and_totals_add_up(sim_panel):
@@ -196,6 +198,8 @@ def test_bad_panel_raises_forecast_error(sim_panel):
         cs.forecast(sim_panel, measures=("deaths",))
     with pytest.raises(ForecastError, match="no column 'actor'"):
         cs.forecast(sim_panel, by="actor")
+    with pytest.raises(ForecastError, match="week dates"):
+        cs.forecast(sim_panel.drop(columns="week"))
     with pytest.raises(ForecastError, match="month totals"):
         cs.forecast(np.ones(20)).monthly()
     assert isinstance(ForecastError("x"), cs.errors.CasualtyStatsError)

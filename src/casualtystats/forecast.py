@@ -367,9 +367,12 @@ def _future_weeks(index: pd.Index, horizon: int) -> pd.Index:
 
 
 def _forecast_panel(panel, horizon, measures, by, paths, rng) -> Forecast:
-    frame = panel if "week" in panel.columns else panel.rename_axis("week").reset_index()
-    if "week" not in frame.columns:
-        raise ForecastError("a panel needs a `week` column (or index)")
+    if "week" in panel.columns:
+        frame = panel
+    elif isinstance(panel.index, pd.DatetimeIndex):
+        frame = panel.rename_axis("week").reset_index()
+    else:
+        raise ForecastError("a panel needs a `week` column or an index of week dates")
     if by is None:
         by = [c for c in GROUP_COLUMNS if c in frame.columns]
     else:
