@@ -25,7 +25,7 @@ dates the model is not told. Timing: forecasting every region of the UCDP file a
 of a simulated million-incident table, against building the panel and the report's
 other models on the same input (ratio, one process).
 
-    .venv/bin/python benchmarks/forecast.py [--quick]
+    .venv/bin/python benchmarks/forecast.py [--quick] [--only timing|ucdp|simulated ...]
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ STEP = 4
 LEVELS = (0.5, 0.8, 0.95)
 MEASURES = ("incidents", "fatalities_best")
 FLOOR = 1e-6
+PARTS = ("timing", "ucdp", "simulated")
 METHODS = ("model", "zero", "last4 Poisson", "conflictology", "NB no trend")
 
 
@@ -129,11 +130,14 @@ BASELINES = {
 # --- scores -------------------------------------------------------------------------------------
 
 
-def crps_from_cdf(dist, y: float) -> float:
-    """Exact CRPS of a distribution on 0, 1, 2, ...: sum_k (F(k) - 1{y <= k})^2, summed until F = 1."""
-    top = int(max(y, dist.quantile(1 - 1e-10))) + 1
+def crps_from_cdf(dist, y) -> np.ndarray:
+    """Exact CRPS of a distribution on 0, 1, 2, ... for each outcome in y:
+    sum_k (F(k) - 1{y <= k})^2, summed until F = 1."""
+    y = np.asarray(y, dtype=float)
+    top = int(max(np.max(y), dist.quantile(1 - 1e-10))) + 1
     k = np.arange(top + 1)
-    return float(np.sum((dist.cdf(k) - (y <= k)) ** 2))
+    cdf = dist.cdf(k)
+    return np.sum((cdf - (y[..., None] <= k)) ** 2, axis=-1)
 
 
 def crps_from_samples(samples: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -148,99 +152,85 @@ def randomised_pit(cdf_y, cdf_below, rng):
     return cdf_below + rng.uniform(size=np.shape(cdf_y)) * (cdf_y - cdf_below)
 
 
-def score_rows(panel: pd.DataFrame, first_target, last_target, rng, paths=2000):
+def score_rows(panel: pd.DataFrame, first_target, last_target, rng) -> pd.DataFrame:
     """Backtest every series of `panel` (weekly, by region): one row per origin, region,
     measure, horizon and method."""
     weeks = np.sort(panel["week"].unique())
     first_origin = np.searchsorted(weeks, np.datetime64(first_target)) - 1
     last = np.searchsorted(weeks, np.datetime64(last_target), side="right") - 1
     by_region = {r: g.set_index("week").sort_index() for r, g in panel.groupby("region", observed=True)}
-    rows = []
+    blocks = []
     for origin in range(first_origin, last, STEP):
         cut = weeks[origin]
         targets = weeks[origin + 1 : min(origin + HORIZON, last) + 1]
-        h = len(targets)
         fc = cs.forecast(panel[panel["week"] <= cut], HORIZON, by="region", measures=MEASURES, seed=origin)
         for region, series in by_region.items():
             for measure in MEASURES:
                 history = series.loc[:cut, measure].to_numpy(dtype=float)
                 actual = series.loc[targets, measure].to_numpy(dtype=float)
+                horizon = np.arange(1, len(actual) + 1)[~np.isnan(actual)]
+                y = actual[~np.isnan(actual)]
+                if not len(y):
+                    continue
+                label = dict(region=region, measure=measure, origin=cut, horizon=horizon, y=y)
+                # the model: its mixture for log score and PIT, its samples for CRPS and intervals
                 dist = fc.distribution(measure, region=region)
-                samples = dist.samples[:, :h]
-                cdf_y = dist.cdf(np.r_[actual, np.zeros(HORIZON - h)])[:h]
-                cdf_below = dist.cdf(np.r_[actual - 1, np.zeros(HORIZON - h)])[:h]
-                pmf_y = dist.pmf(np.r_[actual, np.zeros(HORIZON - h)])[:h]
-                ordered = np.sort(samples, axis=0)
-                bounds = {
-                    level: (
-                        ordered[max(int(np.ceil((1 - level) / 2 * len(ordered))) - 1, 0)],
-                        ordered[max(int(np.ceil((1 + level) / 2 * len(ordered))) - 1, 0)],
-                    )
-                    for level in LEVELS
+                padded = np.zeros(HORIZON)
+                padded[horizon - 1] = y
+                at, below = dist.cdf(padded)[horizon - 1], dist.cdf(padded - 1)[horizon - 1]
+                ordered = np.sort(dist.samples[:, horizon - 1], axis=0)
+                intervals = {
+                    lv: (_sample_quantile(ordered, (1 - lv) / 2), _sample_quantile(ordered, (1 + lv) / 2))
+                    for lv in LEVELS
                 }
-                crps = crps_from_samples(samples, actual)
-                pit = randomised_pit(cdf_y, cdf_below, rng)
-                for i in range(h):
-                    rows.append(
-                        _row(
-                            region,
-                            measure,
-                            cut,
-                            i + 1,
-                            "model",
-                            actual[i],
-                            crps[i],
-                            pmf_y[i],
-                            pit[i],
-                            {lv: (lo[i], hi[i]) for lv, (lo, hi) in bounds.items()},
-                        )
+                blocks.append(
+                    _block(
+                        label,
+                        "model",
+                        crps_from_samples(ordered, y),
+                        dist.pmf(padded)[horizon - 1],
+                        randomised_pit(at, below, rng),
+                        intervals,
                     )
+                )
                 known = history[~np.isnan(history)]
                 for name, make in BASELINES.items():
                     base = make(known)
-                    for i in range(h):
-                        y = actual[i]
-                        if np.isnan(y):
-                            continue
-                        pit = randomised_pit(base.cdf(y), base.cdf(y - 1), rng)
-                        rows.append(
-                            _row(
-                                region,
-                                measure,
-                                cut,
-                                i + 1,
-                                name,
-                                y,
-                                crps_from_cdf(base, y),
-                                base.pmf(y),
-                                pit,
-                                {
-                                    lv: (base.quantile((1 - lv) / 2), base.quantile((1 + lv) / 2))
-                                    for lv in LEVELS
-                                },
-                            )
+                    intervals = {
+                        lv: (base.quantile((1 - lv) / 2), base.quantile((1 + lv) / 2)) for lv in LEVELS
+                    }
+                    blocks.append(
+                        _block(
+                            label,
+                            name,
+                            crps_from_cdf(base, y),
+                            base.pmf(y),
+                            randomised_pit(base.cdf(y), base.cdf(y - 1), rng),
+                            intervals,
                         )
-    out = pd.DataFrame(rows)
-    return out[out["y"].notna()]
+                    )
+    return pd.concat([pd.DataFrame(b) for b in blocks], ignore_index=True)
 
 
-def _row(region, measure, origin, horizon, method, y, crps, p, pit, bounds):
-    row = {
-        "region": region,
-        "measure": measure,
-        "origin": origin,
-        "horizon": horizon,
+def _sample_quantile(ordered: np.ndarray, q: float) -> np.ndarray:
+    """Smallest sample value whose empirical CDF reaches q (as the package's quantiles)."""
+    return ordered[max(int(np.ceil(q * len(ordered))) - 1, 0)]
+
+
+def _block(label: dict, method: str, crps, p, pit, intervals) -> dict:
+    y = label["y"]
+    block = {
+        **label,
         "method": method,
-        "y": y,
         "crps": crps,
-        "log_score": -np.log(max(p, FLOOR)),
+        "log_score": -np.log(np.maximum(p, FLOOR)),
         "zero_prob": p <= 0,
         "pit": pit,
     }
-    for level, (lo, hi) in bounds.items():
-        row[f"cover{level:g}"] = lo <= y <= hi
-        row[f"rcover{level:g}"] = (1 - level) / 2 <= pit <= (1 + level) / 2
-    return row
+    for level, (lo, hi) in intervals.items():
+        block[f"cover{level:g}"] = (lo <= y) & (y <= hi)
+        block[f"rcover{level:g}"] = np.abs(pit - 0.5) <= level / 2
+    return block
 
 
 # --- reporting ----------------------------------------------------------------------------------
@@ -367,12 +357,18 @@ def timing(path: Path, label: str) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer origins (every 12th week, 2012-2016)")
+    parser.add_argument(
+        "--only", choices=PARTS, action="append", help="run only these parts (repeatable; default all)"
+    )
     args = parser.parse_args(argv)
+    parts = args.only or PARTS
     global STEP
     span = ("2012-01-01", "2016-12-31") if args.quick else ("2008-01-01", "2018-12-31")
     STEP = 12 if args.quick else STEP
     rng = np.random.default_rng(7)
-    if UCDP_IRAQ.exists():
+    if not UCDP_IRAQ.exists():
+        print(f"UCDP GED Iraq skipped: {UCDP_IRAQ} absent")
+    if "timing" in parts and UCDP_IRAQ.exists():
         print("# Timing")
         timing(UCDP_IRAQ, "UCDP GED Iraq")
         if not args.quick:
@@ -382,20 +378,16 @@ def main(argv=None) -> int:
                 table = Path(folder) / "million.parquet"
                 simulated_table(table, 1_000_000)
                 timing(table, "simulated, 1,000,000 incidents")
+    if "ucdp" in parts and UCDP_IRAQ.exists():
         began = time.perf_counter()
         scores = score_rows(ucdp_panel(), *span, rng)
-        print_scores(
-            scores,
-            f"UCDP GED Iraq, ISIS, per governorate, {span[0][:4]}-{span[1][:4]} "
-            f"({time.perf_counter() - began:.0f} s)",
-        )
-    else:
-        print(f"UCDP GED Iraq skipped: {UCDP_IRAQ} absent")
-    began = time.perf_counter()
-    scores = score_rows(simulated_panel(), *span, rng)
-    print_scores(
-        scores, f"Simulated governorates, {span[0][:4]}-{span[1][:4]} ({time.perf_counter() - began:.0f} s)"
-    )
+        title = f"UCDP GED Iraq, ISIS, per governorate, {span[0][:4]}-{span[1][:4]}"
+        print_scores(scores, f"{title} ({time.perf_counter() - began:.0f} s)")
+    if "simulated" in parts:
+        began = time.perf_counter()
+        scores = score_rows(simulated_panel(), *span, rng)
+        title = f"Simulated governorates, {span[0][:4]}-{span[1][:4]}"
+        print_scores(scores, f"{title} ({time.perf_counter() - began:.0f} s)")
     return 0
 
 
