@@ -36,6 +36,8 @@ _API = {
     "BOCPDResult": "changepoints",
     "fit_trend": "trend",
     "TrendResult": "trend",
+    "forecast": "forecast",
+    "Forecast": "forecast",
     "find_resurgence": "resurgence",
     "backtest": "resurgence",
     "alert_history": "resurgence",
@@ -69,6 +71,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs only; __all__ above lists them a
     from .assessment import Assessment, assess, build_assessment
     from .briefing import Briefing, briefing
     from .changepoints import BOCPDResult, ChangePoints, bocpd, detect_change_points
+    from .forecast import Forecast, forecast
     from .normalize import involving, normalize_actors, normalize_regions
     from .report import build_report
     from .resurgence import alert_history, backtest, find_resurgence

@@ -1,0 +1,395 @@
+"""Rolling-origin backtest of `casualtystats.forecast` against four baselines.
+
+At every origin (every 4 weeks), each series is cut at the origin week, every
+method forecasts the next 1-13 weeks from that past only, and each forecast is
+scored against what happened:
+
+- CRPS, exact for discrete distributions: sum over k of (F(k) - 1{y <= k})^2
+  (for the model's sample paths this is the CRPS of their empirical distribution);
+- log score: -log P(Y = y) (the model's P is its mixture of negative binomials;
+  an outcome given probability 0 is scored at -log 1e-6 and counted);
+- coverage of the central 50/80/95% intervals [q(a/2), q(1-a/2)] (integers; for
+  small counts they cover more than nominal) and the randomised coverage, the share of
+  randomised PIT values inside [a/2, 1-a/2], which is nominal for a calibrated forecast;
+- randomised PIT histograms (10 bins; flat = calibrated).
+
+Baselines (written here): always zero; Poisson with the mean of the last 4 weeks;
+"conflictology" (VIEWS prediction challenge): the empirical distribution of the
+series' last 52 weeks; an NB GLM without trend (the mean of all past weeks,
+dispersion by maximum likelihood).
+
+Data: (1) UCDP GED Iraq (../shared), ISIS-involved events, weekly per governorate,
+forecasts of weeks in 2008-2018 from all data before each origin (from 2004);
+(2) simulated governorates (`simulate_incidents`) with declines and resurgences at
+dates the model is not told. Timing: forecasting every region of the UCDP file and
+of a simulated million-incident table, against building the panel and the report's
+other models on the same input (ratio, one process).
+
+    .venv/bin/python benchmarks/forecast.py [--quick] [--only timing|ucdp|simulated ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+import casualtystats as cs
+
+ROOT = Path(__file__).resolve().parents[1]
+UCDP_IRAQ = ROOT.parent / "shared" / "data" / "raw" / "ucdp_ged_iraq_hdx" / "conflict_data_irq.csv"
+HORIZON = 13
+STEP = 4
+LEVELS = (0.5, 0.8, 0.95)
+MEASURES = ("incidents", "fatalities_best")
+FLOOR = 1e-6
+PARTS = ("timing", "ucdp", "simulated")
+METHODS = ("model", "zero", "last4 Poisson", "conflictology", "NB no trend")
+
+
+# --- baselines: each gives cdf(k), pmf(k) and quantile(q) of one week's count -------------------
+
+
+class PointZero:
+    def cdf(self, k):
+        return (np.asarray(k) >= 0).astype(float)
+
+    def pmf(self, k):
+        return (np.asarray(k) == 0).astype(float)
+
+    def quantile(self, q):
+        return 0
+
+
+class Scipy:
+    """A frozen scipy discrete distribution (Poisson or NB)."""
+
+    def __init__(self, frozen):
+        self.frozen = frozen
+
+    def cdf(self, k):
+        return self.frozen.cdf(k)
+
+    def pmf(self, k):
+        return self.frozen.pmf(k)
+
+    def quantile(self, q):
+        return self.frozen.ppf(q)
+
+
+class Empirical:
+    def __init__(self, values):
+        self.values = np.sort(np.asarray(values, dtype=float))
+
+    def cdf(self, k):
+        return np.searchsorted(self.values, np.floor(k), side="right") / len(self.values)
+
+    def pmf(self, k):
+        return self.cdf(k) - self.cdf(np.asarray(k) - 1)
+
+    def quantile(self, q):
+        return self.values[max(int(np.ceil(q * len(self.values))) - 1, 0)]
+
+
+def poisson_last4(history):
+    rate = history[-4:].mean()
+    return Scipy(stats.poisson(rate)) if rate > 0 else PointZero()
+
+
+def conflictology(history):
+    return Empirical(history[-52:])
+
+
+def nb_no_trend(history):
+    mean = history.mean()
+    if mean == 0:
+        return PointZero()
+
+    def negative_loglik(log_size):
+        size = np.exp(log_size)
+        return -stats.nbinom.logpmf(history, size, size / (size + mean)).sum()
+
+    size = np.exp(optimize.minimize_scalar(negative_loglik, bounds=(-6, 10), method="bounded").x)
+    return Scipy(stats.nbinom(size, size / (size + mean)))
+
+
+BASELINES = {
+    "zero": lambda h: PointZero(),
+    "last4 Poisson": poisson_last4,
+    "conflictology": conflictology,
+    "NB no trend": nb_no_trend,
+}
+
+
+# --- scores -------------------------------------------------------------------------------------
+
+
+def crps_from_cdf(dist, y) -> np.ndarray:
+    """Exact CRPS of a distribution on 0, 1, 2, ... for each outcome in y:
+    sum_k (F(k) - 1{y <= k})^2, summed until F = 1."""
+    y = np.asarray(y, dtype=float)
+    top = int(max(np.max(y), dist.quantile(1 - 1e-10))) + 1
+    k = np.arange(top + 1)
+    cdf = dist.cdf(k)
+    return np.sum((cdf - (y[..., None] <= k)) ** 2, axis=-1)
+
+
+def crps_from_samples(samples: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Exact CRPS of the empirical distribution of samples (paths x weeks) for each week."""
+    x = np.sort(samples, axis=0).astype(float)
+    m = x.shape[0]
+    weights = (2 * np.arange(1, m + 1) - m - 1)[:, None]
+    return np.mean(np.abs(x - y[None, :]), axis=0) - np.sum(weights * x, axis=0) / m**2
+
+
+def randomised_pit(cdf_y, cdf_below, rng):
+    return cdf_below + rng.uniform(size=np.shape(cdf_y)) * (cdf_y - cdf_below)
+
+
+def score_rows(panel: pd.DataFrame, first_target, last_target, rng) -> pd.DataFrame:
+    """Backtest every series of `panel` (weekly, by region): one row per origin, region,
+    measure, horizon and method."""
+    weeks = np.sort(panel["week"].unique())
+    first_origin = np.searchsorted(weeks, np.datetime64(first_target)) - 1
+    last = np.searchsorted(weeks, np.datetime64(last_target), side="right") - 1
+    by_region = {r: g.set_index("week").sort_index() for r, g in panel.groupby("region", observed=True)}
+    blocks = []
+    for origin in range(first_origin, last, STEP):
+        cut = weeks[origin]
+        targets = weeks[origin + 1 : min(origin + HORIZON, last) + 1]
+        fc = cs.forecast(panel[panel["week"] <= cut], HORIZON, by="region", measures=MEASURES, seed=origin)
+        for region, series in by_region.items():
+            for measure in MEASURES:
+                history = series.loc[:cut, measure].to_numpy(dtype=float)
+                actual = series.loc[targets, measure].to_numpy(dtype=float)
+                horizon = np.arange(1, len(actual) + 1)[~np.isnan(actual)]
+                y = actual[~np.isnan(actual)]
+                if not len(y):
+                    continue
+                label = dict(region=region, measure=measure, origin=cut, horizon=horizon, y=y)
+                # the model: its mixture for log score and PIT, its samples for CRPS and intervals
+                dist = fc.distribution(measure, region=region)
+                padded = np.zeros(HORIZON)
+                padded[horizon - 1] = y
+                at, below = dist.cdf(padded)[horizon - 1], dist.cdf(padded - 1)[horizon - 1]
+                ordered = np.sort(dist.samples[:, horizon - 1], axis=0)
+                intervals = {
+                    lv: (_sample_quantile(ordered, (1 - lv) / 2), _sample_quantile(ordered, (1 + lv) / 2))
+                    for lv in LEVELS
+                }
+                blocks.append(
+                    _block(
+                        label,
+                        "model",
+                        crps_from_samples(ordered, y),
+                        dist.pmf(padded)[horizon - 1],
+                        randomised_pit(at, below, rng),
+                        intervals,
+                    )
+                )
+                known = history[~np.isnan(history)]
+                for name, make in BASELINES.items():
+                    base = make(known)
+                    intervals = {
+                        lv: (base.quantile((1 - lv) / 2), base.quantile((1 + lv) / 2)) for lv in LEVELS
+                    }
+                    blocks.append(
+                        _block(
+                            label,
+                            name,
+                            crps_from_cdf(base, y),
+                            base.pmf(y),
+                            randomised_pit(base.cdf(y), base.cdf(y - 1), rng),
+                            intervals,
+                        )
+                    )
+    return pd.concat([pd.DataFrame(b) for b in blocks], ignore_index=True)
+
+
+def _sample_quantile(ordered: np.ndarray, q: float) -> np.ndarray:
+    """Smallest sample value whose empirical CDF reaches q (as the package's quantiles)."""
+    return ordered[max(int(np.ceil(q * len(ordered))) - 1, 0)]
+
+
+def _block(label: dict, method: str, crps, p, pit, intervals) -> dict:
+    y = label["y"]
+    block = {
+        **label,
+        "method": method,
+        "crps": crps,
+        "log_score": -np.log(np.maximum(p, FLOOR)),
+        "zero_prob": p <= 0,
+        "pit": pit,
+    }
+    for level, (lo, hi) in intervals.items():
+        block[f"cover{level:g}"] = (lo <= y) & (y <= hi)
+        block[f"rcover{level:g}"] = np.abs(pit - 0.5) <= level / 2
+    return block
+
+
+# --- reporting ----------------------------------------------------------------------------------
+
+
+def print_scores(scores: pd.DataFrame, title: str) -> dict:
+    print(f"\n## {title}: {(scores['method'] == 'model').sum():,} scored model forecasts")
+    verdict = {}
+    for measure in MEASURES:
+        s = scores[scores["measure"] == measure]
+        by_h = s.pivot_table(index="horizon", columns="method", values="crps", aggfunc="mean")[list(METHODS)]
+        by_h.loc["mean"] = s.groupby("method")["crps"].mean()[list(METHODS)]
+        print(f"\n{measure}: mean CRPS by horizon (lower is better)")
+        print(by_h.to_string(float_format=lambda v: f"{v:.3f}"))
+        baselines = by_h[list(METHODS[1:])]
+        beat_1_4 = (by_h.loc[1:4, "model"] < baselines.loc[1:4].min(axis=1)).all()
+        ok_5_13 = (by_h.loc[5:13, "model"] <= baselines.loc[5:13].min(axis=1)).all()
+        lowest = by_h.loc["mean", "model"] < baselines.loc["mean"].min()
+        ls = s.groupby("method")[["log_score", "zero_prob"]].mean().loc[list(METHODS)]
+        cover = s.groupby("method")[[f"{k}{lv:g}" for k in ("cover", "rcover") for lv in LEVELS]].mean()
+        table = pd.concat([ls, cover.loc[list(METHODS)]], axis=1)
+        print(
+            f"\n{measure}: log score (mean -log p, p floored at {FLOOR:g}; zero_prob = share of outcomes "
+            "given probability 0), interval coverage (quantile intervals) and randomised coverage"
+        )
+        print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+        model = cover.loc["model"]
+        within = all(abs(model[f"cover{lv:g}"] - lv) <= 0.05 for lv in LEVELS)
+        within_r = all(abs(model[f"rcover{lv:g}"] - lv) <= 0.05 for lv in LEVELS)
+        print(f"\n{measure}: randomised PIT histogram of the model (10 bins, share x 100; flat = 10 each)")
+        print(pit_histogram(s.loc[s["method"] == "model", "pit"].to_numpy()))
+        verdict[measure] = dict(
+            lowest_mean=lowest,
+            beats_1_4=beat_1_4,
+            no_worse_5_13=ok_5_13,
+            coverage_within_5=within,
+            randomised_coverage_within_5=within_r,
+        )
+    print("\nGoals:", pd.DataFrame(verdict).to_string())
+    return verdict
+
+
+def pit_histogram(pit: np.ndarray, bins: int = 10) -> str:
+    counts, edges = np.histogram(pit, bins=bins, range=(0, 1))
+    share = counts / max(counts.sum(), 1)
+    return "\n".join(
+        f"  {lo:.1f}-{hi:.1f} {100 * v:5.1f} {'#' * int(round(400 * v / bins))}"
+        for lo, hi, v in zip(edges[:-1], edges[1:], share, strict=True)
+    )
+
+
+# --- data sets ----------------------------------------------------------------------------------
+
+
+def ucdp_panel() -> pd.DataFrame:
+    incidents = cs.load_incidents(UCDP_IRAQ).incidents
+    return cs.weekly_panel(cs.involving(incidents, "ISIS"), by="region")
+
+
+def simulated_panel(seed: int = 11) -> pd.DataFrame:
+    """Ten governorates at 0.2 .. 8 incidents a week with declines and resurgences (dates the
+    model is not told), the simulator's default overdispersion and heavy-tailed fatalities."""
+    rates = {
+        "Anbar": 8.0,
+        "Ninawa": 5.0,
+        "Baghdad": 3.0,
+        "Diyala": 2.0,
+        "Kirkuk": 1.0,
+        "Salah al-Din": 1.5,
+        "Babil": 0.5,
+        "Erbil": 0.3,
+        "Basra": 0.2,
+        "Wasit": 0.8,
+    }
+    changes = [
+        {"actor": "ISIS", "region": "Anbar", "date": "2010-06-01", "ratio": 0.3},
+        {"actor": "ISIS", "region": "Anbar", "date": "2014-01-01", "ratio": 4.0},
+        {"actor": "ISIS", "region": "Anbar", "date": "2017-06-01", "ratio": 0.2},
+        {"actor": "ISIS", "region": "Ninawa", "date": "2014-06-01", "ratio": 3.0},
+        {"actor": "ISIS", "region": "Ninawa", "date": "2017-07-01", "ratio": 0.1},
+        {"actor": "ISIS", "region": "Baghdad", "date": "2012-03-01", "ratio": 2.0},
+        {"actor": "ISIS", "region": "Diyala", "date": "2016-01-01", "ratio": 0.5},
+        {"actor": "ISIS", "region": "Kirkuk", "date": "2013-09-01", "ratio": 3.0},
+        {"actor": "ISIS", "region": "Babil", "date": "2015-01-01", "ratio": 0.25},
+    ]
+    sim = cs.simulate_incidents(
+        regions=list(rates),
+        actors={"ISIS": rates},
+        start="2004-01-01",
+        end="2018-12-31",
+        change_points=changes,
+        seed=seed,
+    )
+    return cs.weekly_panel(sim.incidents[sim.incidents["actor"] == "ISIS"], by="region")
+
+
+# --- timing -------------------------------------------------------------------------------------
+
+
+def timing(path: Path, label: str) -> None:
+    """Forecasting every region and the all-regions series (as the report's outlook would) against
+    one whole `build_report` on the same file, in this process (after a warm-up build)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "report.html"
+        cs.build_report([path], out, progress=False)  # warm-up: imports, compilation
+        wall, cpu = time.perf_counter(), time.process_time()
+        cs.build_report([path], out, progress=False)
+        report_wall, report_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    involved = cs.involving(cs.load_incidents(path).incidents, "ISIS")
+    panel = cs.weekly_panel(involved, by=["actor", "region"], start=involved["date_start"].min())
+    total = cs.weekly_panel(involved, by=None, start=involved["date_start"].min())
+    wall, cpu = time.perf_counter(), time.process_time()
+    fc = cs.forecast(panel, by="region")
+    cs.forecast(total)
+    spent_wall, spent_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    series = len(fc.models) // 2 + 1
+    print(
+        f"{label}: forecasts of {series} series (2 measures each) {spent_cpu:.2f} CPU s = "
+        f"{spent_cpu / report_cpu:.1%} of the report's {report_cpu:.1f} CPU s (wall: {spent_wall:.2f} s = "
+        f"{spent_wall / report_wall:.1%} of {report_wall:.1f} s); {1000 * spent_cpu / series:.0f} CPU ms a series"
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer origins (every 12th week, 2012-2016)")
+    parser.add_argument(
+        "--only", choices=PARTS, action="append", help="run only these parts (repeatable; default all)"
+    )
+    args = parser.parse_args(argv)
+    parts = args.only or PARTS
+    global STEP
+    span = ("2012-01-01", "2016-12-31") if args.quick else ("2008-01-01", "2018-12-31")
+    STEP = 12 if args.quick else STEP
+    rng = np.random.default_rng(7)
+    if not UCDP_IRAQ.exists():
+        print(f"UCDP GED Iraq skipped: {UCDP_IRAQ} absent")
+    if "timing" in parts and UCDP_IRAQ.exists():
+        print("# Timing")
+        timing(UCDP_IRAQ, "UCDP GED Iraq")
+        if not args.quick:
+            from report import simulated_table  # benchmarks/report.py's million-incident table
+
+            with tempfile.TemporaryDirectory() as folder:
+                table = Path(folder) / "million.parquet"
+                simulated_table(table, 1_000_000)
+                timing(table, "simulated, 1,000,000 incidents")
+    if "ucdp" in parts and UCDP_IRAQ.exists():
+        began = time.perf_counter()
+        scores = score_rows(ucdp_panel(), *span, rng)
+        title = f"UCDP GED Iraq, ISIS, per governorate, {span[0][:4]}-{span[1][:4]}"
+        print_scores(scores, f"{title} ({time.perf_counter() - began:.0f} s)")
+    if "simulated" in parts:
+        began = time.perf_counter()
+        scores = score_rows(simulated_panel(), *span, rng)
+        title = f"Simulated governorates, {span[0][:4]}-{span[1][:4]}"
+        print_scores(scores, f"{title} ({time.perf_counter() - began:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,665 @@
+"""Probabilistic forecasts of weekly incident and casualty counts.
+
+`forecast(series_or_panel, horizon=13)` returns a `Forecast`: for each future
+week and for the calendar months the forecast touches, the predictive mean and
+quantiles of every measure, from simulated sample paths of a count model.
+
+The model, per series (all parameters estimated from the series itself, only
+from weeks up to its end):
+
+- **Incidents**: a negative binomial INGARCH(1,1) model (Ferland et al. 2006,
+  Zhu 2011; R's ``tscount``), ``N_t ~ NB(mean lambda_t, size s)`` with
+  ``lambda_t = (1 - alpha - beta) m_{t-1} + alpha N_{t-1} + beta lambda_{t-1}``:
+  the expected count follows the latest weeks (``alpha``), persists
+  (``beta``) and returns to the level ``m`` at rate ``alpha + beta`` (< 0.995)
+  per week, so short horizons follow the recent weeks and long ones fall back
+  on the level. ``m_t`` is a discounted mean of the past weeks (weights
+  ``d^j``): conflict series change regime, so the level they return to is
+  the recent years' rather than all history's; the half-life of ``d``
+  (13 weeks .. effectively none) is estimated with the rest. ``s`` is the
+  extra-Poisson dispersion (Var = mu + mu^2 / s). All four are maximum
+  likelihood estimates (analytic gradient, BFGS on unconstrained scales),
+  with a weak N(0, 3^2) prior on the logits of ``alpha + beta`` and
+  ``alpha / (alpha + beta)`` that keeps them finite where the data say
+  nothing (a series of a few events). Estimation uncertainty enters the
+  forecast: every sample path draws its own ``alpha``, ``beta`` (normal
+  approximation of the posterior) and starting level (a Gamma with the
+  sampling variance of a discounted mean of dependent weeks); ``s`` and ``d``
+  stay at their estimates. Along a path the level keeps updating with the
+  simulated weeks. A series with no event at all gets the Jeffreys
+  Gamma(1/2, n) posterior of its rate, so its forecast is not a certain zero.
+- **Fatalities and other casualty measures** (with the panel's ``incidents``):
+  a compound model, the sum of the week's incidents' deaths. Given ``N``
+  incidents, ``F ~ NB(size r * N, prob p)``: a sum of N independent negative
+  binomial severities with mean ``r (1 - p) / p`` per incident, exactly 0 in a
+  week without incidents (the zero-inflation of casualty counts comes from
+  there). The severity ``p`` is uncertain and drifts: it has a Beta posterior
+  from exponentially discounted past weeks (a prior worth one incident at the
+  series' overall deaths per incident), and each sample path draws its own ``p``.
+  Mixing the NB over a Beta ``p`` gives a beta negative binomial with a power-law
+  tail: mass-casualty weeks keep real probability. ``r`` and the discount
+  (half-life 4 weeks .. no discount) are chosen by the one-step-ahead predictive
+  likelihood over a grid.
+- A series without incidents (a plain Series, or a panel without an
+  ``incidents`` column) is forecast with the incidents model directly.
+
+Sample paths (default 2000) run the model forward week by week, feeding each
+simulated count back into the recursion; so weeks are dependent within a path
+and month totals are sums along paths, not sums of independent weeks.
+Quantiles are those of the simulated counts, i.e. integers: the smallest k with
+P(X <= k) >= q. Central intervals of discrete counts cover at least their
+nominal probability. ``Forecast.distribution`` gives the whole predictive
+distribution (a mixture over paths of negative binomials) for scoring.
+
+Assumptions: weeks are regular and complete (as `weekly_panel` makes them);
+the dynamics of the past (including its regime changes) are representative of
+the next weeks; NaN weeks (unknown casualties) are left out of the likelihood
+and, in the recursion, stand at the model's own expectation; fractional
+counts (``spread=True`` panels) enter the likelihood as they are (a
+quasi-likelihood) and the forecast is of whole counts. Unknown future events
+(offensives, ceasefires) are outside any such model; the benchmark
+(`benchmarks/forecast.py`) measures how its intervals cover real governorate
+series.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, signal, special
+
+from .aggregate import GROUP_COLUMNS
+from .errors import CasualtyStatsError
+
+QUANTILES = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
+DEFAULT_MEASURES = ("incidents", "fatalities_best")
+DEFAULT_PATHS = 2000
+MIN_WEEKS = 8
+MAX_HORIZON = 260
+_WEEK = pd.Timedelta(days=7)
+# INGARCH: alpha, beta >= 0 (positive means), persistence alpha + beta <= this (stationary)
+_MAX_PERSISTENCE = 0.995
+_MAX_U = 12.0  # bound of the unconstrained parameters (size e^12: Poisson for all purposes)
+_PRIOR_SD = 3.0  # normal prior of logit(rho / max) and logit(alpha / rho)
+_MIN_DISCOUNT = 0.5 ** (1 / 13)  # the level's discount: half-life 13 weeks at the shortest
+_INIT_WEEKS = 13  # the recursion starts at the first quarter's average
+# Severity: candidate half-lives (weeks) of the discounted deaths-per-incident and sizes r.
+_SEVERITY_HALF_LIVES = (4, 8, 13, 26, 52, 104, 208, np.inf)
+_SEVERITY_SIZES = np.geomspace(0.02, 50.0, 16)
+_PRIOR_INCIDENTS = 1.0  # weight of the series' overall severity in the Beta prior
+_ZERO_SERIES_PRIOR = 0.5  # Jeffreys Gamma(0.5, n) rate posterior for a series of zeros
+
+
+class ForecastError(CasualtyStatsError, ValueError):
+    """Input that cannot be forecast (empty, too short, negative, irregular weeks, bad option)."""
+
+
+# --- predictive distribution ---------------------------------------------------------------------
+
+
+@dataclass
+class PredictiveDistribution:
+    """The forecast distribution of one measure of one series.
+
+    Week h's distribution is the equal-weight mixture over sample paths of
+    ``NB(size[:, h], prob[:, h])`` (a size of 0 is a point mass at 0);
+    `samples` are one draw from each path's component.
+    """
+
+    size: np.ndarray  # (paths, horizon)
+    prob: np.ndarray  # (paths, horizon)
+    samples: np.ndarray  # (paths, horizon) integers
+
+    @property
+    def mean(self) -> np.ndarray:
+        return np.mean(self.size * (1 - self.prob) / self.prob, axis=0)
+
+    def pmf(self, values) -> np.ndarray:
+        """P(X_h = values[h]) for each week h (values: one count per forecast week)."""
+        k = np.asarray(values, dtype=float)[None, :]
+        return np.mean(np.exp(_nb_logpmf(k, self.size, self.prob)), axis=0)
+
+    def cdf(self, values) -> np.ndarray:
+        """P(X_h <= values[h]) for each week h (values: one count per forecast week)."""
+        k = np.floor(np.asarray(values, dtype=float))[None, :]
+        with np.errstate(invalid="ignore"):
+            inner = special.betainc(np.where(self.size > 0, self.size, 1.0), k + 1, self.prob)
+        inner = np.where(self.size > 0, inner, 1.0)
+        return np.mean(np.where(k >= 0, inner, 0.0), axis=0)
+
+
+def _nb_logpmf(k, size, prob):
+    """log NB(k; size, prob) with size 0 meaning a point mass at 0."""
+    safe = np.where(size > 0, size, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        failures = np.where(k > 0, k * np.log1p(-prob), 0.0)  # prob 1 (mean 0): no failures
+        log = special.gammaln(k + safe) - special.gammaln(safe) - special.gammaln(k + 1) + safe * np.log(prob)
+        log = log + failures
+    return np.where(size > 0, log, np.where(k == 0, 0.0, -np.inf))
+
+
+# --- result object -------------------------------------------------------------------------------
+
+
+@dataclass
+class Forecast:
+    """Forecast of one series or of every series of a panel.
+
+    Attributes
+    ----------
+    by : the group columns ([] for one series).
+    measures : the measures forecast.
+    horizon : number of future weeks.
+    origin : the last observed week.
+    weeks : the future weeks (Timestamps, or integer positions for an unlabelled series).
+    models : one row per series and measure: the model and its fitted parameters.
+    distributions : (group key tuple, measure) -> `PredictiveDistribution`.
+    """
+
+    by: list[str]
+    measures: tuple[str, ...]
+    horizon: int
+    origin: object
+    weeks: pd.Index
+    models: pd.DataFrame
+    distributions: dict = field(repr=False)
+    observed: dict = field(repr=False)  # (key, measure) -> observed Series (for month totals)
+    single_series: bool = False
+    quantiles: tuple[float, ...] = QUANTILES
+
+    def distribution(self, measure: str | None = None, **group) -> PredictiveDistribution:
+        """The predictive distribution of `measure` for the series ``by=value`` given as keywords."""
+        measure = measure or self.measures[0]
+        key = tuple(group.get(column) for column in self.by)
+        try:
+            return self.distributions[(key, measure)]
+        except KeyError:
+            raise ForecastError(f"no forecast of {measure!r} for {group or 'the series'}") from None
+
+    def to_frame(self) -> pd.DataFrame:
+        """Weekly forecasts. One series: indexed by `week`, columns mean, q0.025 .. q0.975.
+        Panel: long, columns [*by, measure, week, mean, q0.025, ..., q0.975]."""
+        rows = []
+        for (key, measure), dist in self.distributions.items():
+            frame = _summarise(dist.samples, dist.mean, self.quantiles)
+            labels = {**dict(zip(self.by, key, strict=True)), "measure": measure, "week": self.weeks}
+            for position, (column, value) in enumerate(labels.items()):
+                frame.insert(position, column, value)
+            rows.append(frame)
+        out = pd.concat(rows, ignore_index=True)
+        if self.single_series:
+            return out.drop(columns="measure").set_index("week")
+        return out
+
+    def monthly(self) -> pd.DataFrame:
+        """Calendar-month totals, long: [*by, measure, month, mean, q0.025, ..., q0.975,
+        weeks_observed, weeks_forecast, complete].
+
+        A week belongs to the month holding its fourth day (most of its days). A
+        month the forecast starts in adds its already observed weeks (their known
+        values, unknown ones as 0) to the simulated ones; `complete` is False for
+        a month whose last weeks lie beyond the horizon (its total is of the
+        forecast weeks only). Totals are sums along sample paths, so they carry
+        the dependence between weeks."""
+        if not isinstance(self.weeks, pd.DatetimeIndex):
+            raise ForecastError("month totals need a series indexed by week dates")
+        months = (self.weeks + pd.Timedelta(days=3)).to_period("M")
+        following = (self.weeks[-1] + _WEEK + pd.Timedelta(days=3)).to_period("M")
+        unique = months.unique()
+        membership = (np.asarray(months)[None, :] == np.asarray(unique)[:, None]).astype(np.int64)
+        frames = []
+        for (key, measure), dist in self.distributions.items():
+            observed = self.observed[(key, measure)]
+            observed_months = (observed.index + pd.Timedelta(days=3)).to_period("M")
+            past = [observed[observed_months == month] for month in unique]
+            known = np.array([np.nansum(p.to_numpy()) for p in past])
+            totals = dist.samples @ membership.T + np.round(known).astype(np.int64)
+            frame = _summarise(totals, membership @ dist.mean + known, self.quantiles)
+            labels = {**dict(zip(self.by, key, strict=True)), "measure": measure, "month": unique}
+            for position, (column, value) in enumerate(labels.items()):
+                frame.insert(position, column, value)
+            frame["weeks_observed"] = [len(p) for p in past]
+            frame["weeks_forecast"] = membership.sum(axis=1)
+            frame["complete"] = unique != following
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def summary(self) -> str:
+        """Text: the model, the first month's totals and each series' parameters."""
+        first = "the first week" if self.horizon == 1 else f"weeks 1-{self.horizon}"
+        lines = [
+            f"Forecast of {', '.join(self.measures)}: {self.horizon} weeks after {_label(self.origin)} "
+            f"({first}: {_label(self.weeks[0])} .. {_label(self.weeks[-1])})",
+            f"Series: {len(self.models) // max(len(self.measures), 1)}   sample paths: "
+            f"{next(iter(self.distributions.values())).samples.shape[0]}",
+            "Incidents: NB INGARCH(1,1), mean-reverting (parameter uncertainty drawn per path); "
+            "casualties: incidents x beta-NB deaths per incident (discounted severity).",
+            "Quantiles are integers (smallest k with P(X <= k) >= q).",
+        ]
+        if isinstance(self.weeks, pd.DatetimeIndex):
+            monthly = self.monthly()
+            month = monthly["month"].iloc[0]
+            head = monthly[monthly["month"] == month]
+            columns = [*self.by, "measure", "mean", "q0.1", "q0.5", "q0.9", "complete"]
+            lines += ["", f"Month {month} (80% range q0.1-q0.9):", head[columns].to_string(index=False)]
+        lines += ["", "Fitted models:", self.models.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
+        return "\n".join(lines)
+
+
+def _summarise(samples: np.ndarray, mean: np.ndarray, quantiles: Sequence[float]) -> pd.DataFrame:
+    """Mean and inverted-CDF quantiles (integers) of samples (paths x columns)."""
+    ordered = np.sort(samples, axis=0)
+    m = ordered.shape[0]
+    frame = pd.DataFrame({"mean": mean})
+    for q in quantiles:
+        # smallest sample value whose empirical CDF reaches q
+        frame[f"q{q:g}"] = ordered[max(int(np.ceil(q * m)) - 1, 0)].astype(np.int64)
+    return frame
+
+
+def _label(week) -> str:
+    return f"{week:%Y-%m-%d}" if isinstance(week, pd.Timestamp) else str(week)
+
+
+# --- public entry point --------------------------------------------------------------------------
+
+
+def forecast(
+    series_or_panel,
+    horizon: int = 13,
+    *,
+    measures: Sequence[str] | str = DEFAULT_MEASURES,
+    by: Iterable[str] | str | None = None,
+    paths: int = DEFAULT_PATHS,
+    seed: int = 0,
+) -> Forecast:
+    """Forecast weekly counts `horizon` weeks ahead (see the module docstring for the model).
+
+    Parameters
+    ----------
+    series_or_panel : a Series of weekly counts (indexed by week dates, or any
+        index taken as consecutive weeks), a numpy array, or a long weekly panel
+        as made by `weekly_panel` (a `week` column, group columns, measures) or a
+        DataFrame indexed by week holding the measures.
+    horizon : future weeks (default 13, at most 260).
+    measures : panel columns to forecast (default incidents and fatalities_best);
+        ignored for a Series. Casualty measures use the panel's `incidents`.
+    by : group columns of a panel; None = every group column present
+        (`actor`, `target`, `region`, `country`, `event_type`); other group
+        columns are summed over.
+    paths : number of simulated sample paths (default 2000).
+    seed : random seed; the same input and seed give the same forecast.
+
+    Returns
+    -------
+    `Forecast` (`to_frame()`, `monthly()`, `summary()`, `distribution()`).
+    Only the data given are used: the forecast starts the week after the last one.
+    """
+    horizon = _check_int("horizon", horizon, 1, MAX_HORIZON)
+    paths = _check_int("paths", paths, 100, 10**6)
+    rng = np.random.default_rng(seed)
+    if isinstance(series_or_panel, pd.DataFrame):
+        measures = (measures,) if isinstance(measures, str) else tuple(measures)
+        return _forecast_panel(series_or_panel, horizon, measures, by, paths, rng)
+    series = _as_series(series_or_panel)
+    weeks = _future_weeks(series.index, horizon)
+    measure = series.name if isinstance(series.name, str) else "value"
+    dist, model = _forecast_counts(series.to_numpy(dtype=float), horizon, paths, rng)
+    return Forecast(
+        by=[],
+        measures=(measure,),
+        horizon=horizon,
+        origin=series.index[-1],
+        weeks=weeks,
+        models=pd.DataFrame([{"measure": measure, **model}]),
+        distributions={((), measure): dist},
+        observed={((), measure): series},
+        single_series=True,
+    )
+
+
+def _check_int(name: str, value, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ForecastError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    return int(value)
+
+
+def _as_series(values) -> pd.Series:
+    if isinstance(values, pd.Series):
+        series = values
+    else:
+        array = np.asarray(values)
+        if array.ndim != 1:
+            raise ForecastError(
+                f"expected a one-dimensional series of weekly counts, got shape {array.shape}"
+            )
+        series = pd.Series(array)
+    try:
+        series = series.astype(float)
+    except (TypeError, ValueError):
+        raise ForecastError("weekly counts must be numbers") from None
+    _check_counts(series.to_numpy(), "the series")
+    return series
+
+
+def _check_counts(values: np.ndarray, what: str) -> None:
+    known = values[~np.isnan(values)]
+    if len(known) < MIN_WEEKS:
+        raise ForecastError(f"{what} has {len(known)} known weeks; a forecast needs at least {MIN_WEEKS}")
+    if not np.all(np.isfinite(known)) or np.any(known < 0):
+        raise ForecastError(f"{what} holds negative or infinite counts")
+
+
+def _future_weeks(index: pd.Index, horizon: int) -> pd.Index:
+    if isinstance(index, pd.DatetimeIndex):
+        steps = np.diff(index.to_numpy()).astype("timedelta64[D]")
+        if len(steps) and not np.all(steps == np.timedelta64(7, "D")):
+            raise ForecastError(
+                "weeks must be consecutive, 7 days apart, without gaps (as weekly_panel makes)"
+            )
+        return pd.DatetimeIndex(index[-1] + _WEEK * np.arange(1, horizon + 1), name="week")
+    return pd.RangeIndex(len(index), len(index) + horizon, name="week")
+
+
+def _forecast_panel(panel, horizon, measures, by, paths, rng) -> Forecast:
+    if "week" in panel.columns:
+        frame = panel
+    elif isinstance(panel.index, pd.DatetimeIndex):
+        frame = panel.rename_axis("week").reset_index()
+    else:
+        raise ForecastError("a panel needs a `week` column or an index of week dates")
+    if by is None:
+        by = [c for c in GROUP_COLUMNS if c in frame.columns]
+    else:
+        by = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in [*by, *measures] if c not in frame.columns]
+    if missing:
+        raise ForecastError(f"the panel has no column {', '.join(map(repr, missing))}")
+    if not measures:
+        raise ForecastError("no measure to forecast")
+    columns = list(dict.fromkeys([*measures, *(["incidents"] if "incidents" in frame.columns else [])]))
+    try:
+        weeks = pd.DatetimeIndex(pd.to_datetime(frame["week"]))
+        values = frame[columns].astype(float)
+    except (TypeError, ValueError):
+        raise ForecastError("the panel's weeks must be dates and its measures numbers") from None
+    # one row per group and week (summing any other group columns); NaN only if all are NaN
+    tidy = values.assign(week=weeks, **{c: frame[c].to_numpy() for c in by})
+    tidy = tidy.groupby([*by, "week"], sort=True, observed=True, dropna=False).sum(min_count=1)
+    all_weeks = tidy.index.get_level_values("week").unique().sort_values()
+    future = _future_weeks(all_weeks, horizon)
+    distributions, observed, models = {}, {}, []
+    groups = tidy.groupby(level=list(range(len(by))), sort=True) if by else [((), tidy)]
+    for key, group in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        group = group.droplevel(list(range(len(by)))) if by else group
+        group = group.reindex(all_weeks)  # a group absent in some weeks: unknown there
+        where = f"series {dict(zip(by, key, strict=True))}" if by else "the series"
+        incidents = group["incidents"].to_numpy() if "incidents" in group else None
+        incident_paths = None
+        for measure in measures:
+            y = group[measure].to_numpy()
+            _check_counts(y, f"{measure} of {where}")
+            if measure == "incidents" or incidents is None:
+                dist, model = _forecast_counts(y, horizon, paths, rng)
+                if measure == "incidents":
+                    incident_paths = dist.samples
+            else:
+                if incident_paths is None:
+                    _check_counts(incidents, f"incidents of {where}")
+                    incident_paths = _forecast_counts(incidents, horizon, paths, rng)[0].samples
+                dist, model = _forecast_compound(incidents, y, incident_paths, rng)
+            distributions[(key, measure)] = dist
+            observed[(key, measure)] = pd.Series(y, index=all_weeks)
+            models.append({**dict(zip(by, key, strict=True)), "measure": measure, **model})
+    return Forecast(
+        by=by,
+        measures=measures,
+        horizon=horizon,
+        origin=all_weeks[-1],
+        weeks=future,
+        models=pd.DataFrame(models),
+        distributions=distributions,
+        observed=observed,
+    )
+
+
+# --- incidents: NB INGARCH(1,1) reverting to a discounted mean -----------------------------------
+
+
+@dataclass
+class _Filter:
+    """The conditional means for given parameters, with their derivatives and the level."""
+
+    mean: np.ndarray  # lambda_1 .. lambda_n (the last is next week's)
+    grad: np.ndarray  # (4, n) d lambda / d u (the size row is zero)
+    level: np.ndarray  # m_0 .. m_{n-1}, the discounted means
+    weight: float  # sum of the discount weights at the end (the level's effective weeks)
+    variance: float  # discounted variance of the counts at the end
+
+
+def _unpack(u: np.ndarray):
+    """Unconstrained u -> (alpha, beta, size, discount):
+    rho = alpha + beta = _MAX_PERSISTENCE * logistic(u0), alpha = rho * logistic(u1), size = exp(u2),
+    discount = _MIN_DISCOUNT + (1 - _MIN_DISCOUNT) * logistic(u3)."""
+    rho = _MAX_PERSISTENCE * special.expit(u[0])
+    alpha = rho * special.expit(u[1])
+    discount = _MIN_DISCOUNT + (1 - _MIN_DISCOUNT) * special.expit(u[3])
+    return alpha, rho - alpha, np.exp(u[2]), discount
+
+
+def _discounted(values: np.ndarray, discount: float) -> np.ndarray:
+    """Discounted running sums along the last axis: s_t = discount * s_{t-1} + v_t."""
+    return signal.lfilter([1.0], [1.0, -discount], values)
+
+
+def _run_filter(u: np.ndarray, x: np.ndarray, start: float) -> _Filter:
+    """lambda_t = (1 - alpha - beta) m_{t-1} + alpha x_{t-1} + beta lambda_{t-1}, t = 1..n, where
+    m_t is the discounted mean of x_0..x_t (weights discount^j)."""
+    alpha, beta, _, discount = _unpack(u)
+    rho = alpha + beta
+    # one lfilter call per recursion, on stacked inputs (the call overhead dominates at this size)
+    total, weight, squares = _discounted(np.vstack([x, np.ones_like(x), x**2]), discount)
+    level = total / weight
+    lagged = np.zeros((2, len(x)))
+    lagged[0, 1:], lagged[1, 1:] = total[:-1], weight[:-1]
+    d_total, d_weight = _discounted(lagged, discount)
+    d_level = (d_total - level * d_weight) / weight  # d m / d discount
+    a = [1.0, -beta]
+    mean = signal.lfilter([1.0], a, (1 - rho) * level + alpha * x, zi=[beta * start])[0]
+    previous = np.concatenate([[start], mean[:-1]])
+    # d lambda / d alpha (at fixed beta), d beta, d discount
+    d_alpha, d_beta, d_discount = signal.lfilter(
+        [1.0], a, np.vstack([x - level, previous - level, (1 - rho) * d_level])
+    )
+    # chain rule to the unconstrained parameters
+    share = alpha / rho if rho > 0 else 0.0
+    d_rho = (1 - rho / _MAX_PERSISTENCE) * rho  # d rho / d u0
+    d_u0 = d_rho * (share * d_alpha + (1 - share) * d_beta)
+    d_u1 = rho * share * (1 - share) * (d_alpha - d_beta)
+    spread = (discount - _MIN_DISCOUNT) * (1 - (discount - _MIN_DISCOUNT) / (1 - _MIN_DISCOUNT))
+    grad = np.vstack([d_u0, d_u1, np.zeros_like(x), spread * d_discount])
+    variance = squares[-1] / weight[-1] - level[-1] ** 2
+    return _Filter(mean, grad, level, float(weight[-1]), float(max(variance, 0.0)))
+
+
+def _negative_loglik(u, x, y, known, start):
+    # lambda_t (t = 1..n-1) is the mean of y_t; the first week only starts the recursion
+    run = _run_filter(u, x, start)
+    mean = np.maximum(run.mean[:-1], 1e-12)
+    size = np.exp(u[2])
+    yy, used = y[1:], known[1:]
+    log_q = np.log(size + mean)
+    ll = special.gammaln(yy + size) - special.gammaln(size) - special.gammaln(yy + 1)
+    ll += size * (u[2] - log_q) + yy * (np.log(mean) - log_q)
+    d_mean = size * (yy - mean) / (mean * (size + mean)) * used
+    d_log_size = size * (special.digamma(yy + size) - special.digamma(size) + u[2] - log_q + 1)
+    d_log_size -= size * (yy + size) / (size + mean)
+    grad = run.grad[:, :-1] @ d_mean
+    grad[2] = (d_log_size * used).sum()
+    # weak normal prior on the two logits of the dynamics: keeps the fit and its draws finite
+    # where the likelihood is flat (an all-but-empty series, alpha at 0)
+    penalty = 0.5 * (u[0] ** 2 + u[1] ** 2) / _PRIOR_SD**2
+    grad[:2] -= u[:2] / _PRIOR_SD**2
+    return -(ll * used).sum() + penalty, -grad
+
+
+def _fit_ingarch(y: np.ndarray):
+    """Penalised ML fit. y may hold NaN (left out of the likelihood; in the recursion the week
+    stands at its fitted mean). Returns u, the covariance of u0 and u1, the filter at u, x, start."""
+    known = ~np.isnan(y)
+    start = y[known][:_INIT_WEEKS].mean()
+    y0 = np.where(known, y, 0.0)
+    x = y0.copy()
+    u = np.array([2.0, 0.0, 0.0, 2.0])
+    for _ in range(1 if known.all() else 2):
+        if not known.all():  # unknown weeks enter the recursion at their fitted mean
+            mean = _run_filter(u, x, start).mean
+            x = np.where(known, y0, np.concatenate([[start], mean[:-1]]))
+        fit = optimize.minimize(
+            _negative_loglik,
+            u,
+            args=(x, y0, known, start),
+            jac=True,
+            method="BFGS",
+            options={"gtol": 1e-4, "maxiter": 200},
+        )
+        u = np.clip(fit.x, -_MAX_U, _MAX_U)
+    return u, _covariance(u, x, y0, known, start), _run_filter(u, x, start), x, start
+
+
+def _covariance(u, x, y, known, start) -> np.ndarray:
+    """Posterior covariance of the two logits of the dynamics (inverse Hessian of the penalised
+    negative log-likelihood, by finite differences of its analytic gradient)."""
+    k = 2
+    hessian = np.zeros((k, k))
+    for i in range(k):
+        step = 1e-4 * max(1.0, abs(u[i]))
+        up, down = u.copy(), u.copy()
+        up[i] += step
+        down[i] -= step
+        g_up = _negative_loglik(up, x, y, known, start)[1]
+        g_down = _negative_loglik(down, x, y, known, start)[1]
+        hessian[i] = (g_up[:k] - g_down[:k]) / (2 * step)
+    hessian = (hessian + hessian.T) / 2
+    values, vectors = np.linalg.eigh(hessian)
+    # the prior alone has curvature 1 / sd^2: no direction is flatter than that
+    values = np.maximum(values, 1 / _PRIOR_SD**2)
+    return (vectors / values) @ vectors.T
+
+
+def _forecast_counts(y: np.ndarray, horizon: int, paths: int, rng) -> tuple[PredictiveDistribution, dict]:
+    """Sample paths of the INGARCH model (or of a Jeffreys Gamma-Poisson for a series of zeros)."""
+    known = ~np.isnan(y)
+    n = int(known.sum())
+    if y[known].sum() == 0:
+        # No event yet: the rate is only bounded by the number of quiet weeks (Gamma(1/2, n)
+        # posterior); one rate per path, so the weeks of a path are dependent.
+        rate = rng.gamma(_ZERO_SERIES_PRIOR, 1.0 / n, size=paths)
+        size = np.full((paths, horizon), _ZERO_SERIES_PRIOR)
+        prob = np.full((paths, horizon), n / (n + 1.0))
+        samples = rng.poisson(np.repeat(rate[:, None], horizon, axis=1))
+        return PredictiveDistribution(size, prob, samples), {"model": "gamma-poisson (no events)", "weeks": n}
+    u, cov, run, x, start = _fit_ingarch(y)
+    alpha_hat, beta_hat, size_hat, discount = _unpack(u)
+    draws = np.repeat(u[None, :], paths, axis=0)
+    draws[:, :2] += rng.multivariate_normal(np.zeros(2), cov, size=paths, method="eigh")
+    alpha, beta, size, _ = _unpack(draws.T)
+    # The level is uncertain too: the sampling variance of a discounted mean of dependent
+    # weeks (effective weeks: the discount's, (1 + d) / (1 - d), times (1 - rho) / (1 + rho)).
+    rho_hat = alpha_hat + beta_hat
+    level = run.level[-1]
+    effective = min(n, (1 + discount) / (1 - discount)) * (1 - rho_hat) / (1 + rho_hat)
+    spread = (run.variance + level) / effective
+    levels = rng.gamma(level**2 / spread, spread / level, size=paths)
+    # next week's mean under each path's parameters (first order in the parameters)
+    mean = run.mean[-1] + (draws[:, :2] - u[:2]) @ run.grad[:2, -1] + (1 - alpha - beta) * (levels - level)
+    mean = np.maximum(mean, 1e-9)
+    sizes = np.repeat(size[:, None], horizon, axis=1)
+    probs = np.empty((paths, horizon))
+    samples = np.empty((paths, horizon), dtype=np.int64)
+    total, weight = levels * run.weight, run.weight
+    for h in range(horizon):
+        probs[:, h] = size / (size + mean)
+        samples[:, h] = rng.poisson(rng.gamma(size, mean / size))
+        total, weight = discount * total + samples[:, h], discount * weight + 1
+        mean = (1 - alpha - beta) * total / weight + alpha * samples[:, h] + beta * mean
+    model = {
+        "model": "NB INGARCH(1,1)",
+        "weeks": n,
+        "level": level,
+        "level_half_life": float(np.log(0.5) / np.log(discount)),
+        "alpha": alpha_hat,
+        "beta": beta_hat,
+        "size": size_hat,
+        "next_mean": float(run.mean[-1]),
+    }
+    return PredictiveDistribution(sizes, probs, samples), model
+
+
+# --- casualties: incidents x beta-NB deaths per incident ------------------------------------------
+
+
+def _fit_severity(n, f, prior_mean):
+    """Choose the size r and the discount half-life by the one-step-ahead predictive
+    log-likelihood of F_t | N_t (weeks with N_t > 0), p having the Beta posterior from the
+    discounted earlier weeks. Returns (half_life, r, A, B): A, B the discounted incidents and
+    casualties at the end."""
+    used = n > 0
+    rn = _SEVERITY_SIZES[None, :] * n[used][:, None]
+    fu = f[used][:, None]
+    count_terms = special.gammaln(rn + fu) - special.gammaln(rn) - special.gammaln(fu + 1)
+    best = None
+    for half_life in _SEVERITY_HALF_LIVES:
+        discount = 1.0 if np.isinf(half_life) else 0.5 ** (1.0 / half_life)
+        a_sum = signal.lfilter([1.0], [1.0, -discount], n)
+        b_sum = signal.lfilter([1.0], [1.0, -discount], f)
+        before_a = np.concatenate([[0.0], a_sum[:-1]])[used][:, None]
+        before_b = np.concatenate([[0.0], b_sum[:-1]])[used][:, None]
+        a = _SEVERITY_SIZES[None, :] * (_PRIOR_INCIDENTS + before_a) + 1.0
+        b = prior_mean * _PRIOR_INCIDENTS + before_b
+        ll = (count_terms + special.betaln(a + rn, b + fu) - special.betaln(a, b)).sum(axis=0)
+        i = int(np.argmax(ll))
+        if best is None or ll[i] > best[0]:
+            best = (ll[i], half_life, _SEVERITY_SIZES[i], a_sum[-1], b_sum[-1])
+    return best[1:]
+
+
+def _forecast_compound(incidents, casualties, incident_paths, rng) -> tuple[PredictiveDistribution, dict]:
+    known = ~(np.isnan(incidents) | np.isnan(casualties))
+    n, f = incidents[known], casualties[known]
+    prior_mean = (f.sum() + 0.5) / (n.sum() + 1.0)  # deaths per incident over the whole series
+    half_life, r, a_sum, b_sum = _fit_severity(n, f, prior_mean)
+    a = r * (_PRIOR_INCIDENTS + a_sum) + 1.0
+    b = prior_mean * _PRIOR_INCIDENTS + b_sum
+    paths = incident_paths.shape[0]
+    p = rng.beta(a, b, size=paths)[:, None]
+    size = r * incident_paths
+    prob = np.broadcast_to(p, size.shape).copy()
+    safe = np.where(size > 0, size, 1.0)
+    samples = np.where(size > 0, rng.negative_binomial(safe, prob), 0)
+    model = {
+        "model": "compound: incidents x beta-NB per incident",
+        "weeks": int(known.sum()),
+        "severity_half_life": half_life,
+        "severity_size": r,
+        "per_incident_mean": r * b / (a - 1),
+    }
+    return PredictiveDistribution(size, prob, samples), model
+
+
+class _CallableModule(types.ModuleType):
+    """Importing this module binds `casualtystats.forecast` to the module, shadowing the lazily
+    exported function of the same name; calling the module calls the function, so
+    ``casualtystats.forecast(...)`` works whichever of the two the name holds."""
+
+    def __call__(self, *args, **kwargs) -> Forecast:
+        return forecast(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

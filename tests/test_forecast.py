@@ -1,0 +1,241 @@
+"""casualtystats.forecast: contract shapes, discrete quantiles, calibration, panels, errors, no look-ahead."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import casualtystats as cs
+from casualtystats.forecast import QUANTILES, ForecastError
+
+QUANTILE_COLUMNS = [f"q{q:g}" for q in QUANTILES]
+
+
+def weekly(values, start="2020-01-06") -> pd.Series:
+    return pd.Series(values, index=pd.date_range(start, periods=len(values), freq="7D", name="week"))
+
+
+def nb_counts(rng, n, mean, dispersion):
+    """NB2 counts with Var = mean + dispersion * mean^2."""
+    return rng.negative_binomial(1 / dispersion, 1 / (1 + dispersion * mean), n)
+
+
+@pytest.fixture(scope="module")
+def sim_panel():
+    sim = cs.simulate_incidents(
+        regions=["Anbar", "Ninawa", "Basra"],
+        actors={"ISIS": {"Anbar": 4.0, "Ninawa": 1.0, "Basra": 0.1}},
+        start="2016-01-01",
+        end="2018-12-31",
+        seed=3,
+    )
+    return cs.weekly_panel(sim.incidents[sim.incidents["actor"] == "ISIS"], by="region")
+
+
+def test_single_series_contract():
+    y = weekly(np.random.default_rng(1).poisson(3, 120))
+    fc = cs.forecast(y, horizon=13)
+    frame = fc.to_frame()
+    assert isinstance(fc, cs.Forecast)
+    assert frame.index.name == "week" and len(frame) == 13
+    assert list(frame.columns[:8]) == ["mean", *QUANTILE_COLUMNS]
+    assert frame.index[0] == y.index[-1] + pd.Timedelta(days=7)
+    assert (np.diff(frame.index.to_numpy()) == np.timedelta64(7, "D")).all()
+    assert "Forecast of" in fc.summary()
+
+
+def test_panel_contract_by_region(sim_panel):
+    fc = cs.forecast(sim_panel, horizon=6, by="region")
+    frame = fc.to_frame()
+    assert list(frame.columns) == ["region", "measure", "week", "mean", *QUANTILE_COLUMNS]
+    assert len(frame) == 3 * 2 * 6
+    assert set(frame["measure"]) == {"incidents", "fatalities_best"}
+    assert frame["week"].min() == sim_panel["week"].max() + pd.Timedelta(days=7)
+    monthly = fc.monthly()
+    assert list(monthly.columns[:11]) == ["region", "measure", "month", "mean", *QUANTILE_COLUMNS]
+    assert isinstance(monthly["month"].iloc[0], pd.Period)
+    # the busy region forecasts more than the quiet one
+    means = frame[frame["measure"] == "incidents"].groupby("region")["mean"].mean()
+    assert means["Anbar"] > means["Ninawa"] > means["Basra"]
+    assert "Month" in fc.summary()
+
+
+def test_by_none_uses_the_group_columns_present(sim_panel):
+    fc = cs.forecast(sim_panel, horizon=2)
+    assert fc.by == ["region"]
+    total = sim_panel.groupby("week", as_index=False)[["incidents", "fatalities_best"]].sum()
+    assert cs.forecast(total, horizon=2).to_frame().columns[:3].tolist() == ["measure", "week", "mean"]
+    anbar = sim_panel[sim_panel["region"] == "Anbar"].set_index("week")[["incidents", "fatalities_best"]]
+    assert len(cs.forecast(anbar, horizon=2).to_frame()) == 4  # a week-indexed slice
+
+
+def test_quantiles_are_monotone_integers_and_totals_add_up(sim_panel):
+    fc = cs.forecast(sim_panel, horizon=13, by="region")
+    for frame in (fc.to_frame(), fc.monthly()):
+        values = frame[QUANTILE_COLUMNS].to_numpy()
+        assert np.issubdtype(values.dtype, np.integer)
+        assert (np.diff(values, axis=1) >= 0).all()
+        assert (values >= 0).all()
+    monthly = fc.monthly()
+    weekly_frame = fc.to_frame()
+    # a month's total mean = its forecast weeks' means + its observed weeks
+    row = monthly[(monthly["region"] == "Anbar") & (monthly["measure"] == "incidents")].iloc[1]
+    weeks = weekly_frame[(weekly_frame["region"] == "Anbar") & (weekly_frame["measure"] == "incidents")]
+    in_month = (weeks["week"] + pd.Timedelta(days=3)).dt.to_period("M") == row["month"]
+    assert row["mean"] == pytest.approx(weeks.loc[in_month, "mean"].sum())
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 500), min_size=8, max_size=60),
+    horizon=st.integers(1, 8),
+)
+def test_any_count_series_gives_ordered_integer_quantiles(values, horizon):
+    frame = cs.forecast(np.array(values), horizon=horizon, paths=200).to_frame()
+    quantiles = frame[QUANTILE_COLUMNS].to_numpy()
+    assert len(frame) == horizon
+    assert (np.diff(quantiles, axis=1) >= 0).all() and (quantiles >= 0).all()
+    assert np.isfinite(frame["mean"]).all()
+
+
+def test_calibration_on_simulated_stationary_series():
+    """Many short (2-year) NB series with dependence: randomised PIT of the next 13 weeks is
+    roughly uniform and the 50/80/95% randomised coverage is within 6 points."""
+    rng = np.random.default_rng(2024)
+    pits = []
+    for run in range(60):
+        mean, dispersion = [(3.0, 0.3), (0.7, 1.0), (8.0, 0.1)][run % 3]
+        latent = np.exp(np.convolve(rng.normal(0, 0.3, 130), 0.7 ** np.arange(12))[:117] - 0.1)
+        y = rng.poisson(rng.gamma(1 / dispersion, dispersion * mean * latent))
+        dist = cs.forecast(y[:104], horizon=13, paths=500, seed=run).distribution()
+        actual = y[104:]
+        below, at = dist.cdf(actual - 1), dist.cdf(actual)
+        pits.append(below + rng.uniform(size=13) * (at - below))
+    pit = np.concatenate(pits)
+    for level in (0.5, 0.8, 0.95):
+        inside = np.mean(np.abs(pit - 0.5) <= level / 2)
+        assert abs(inside - level) <= 0.06, (level, inside)
+    counts = np.histogram(pit, bins=5, range=(0, 1))[0] / len(pit)
+    assert counts.min() > 0.13 and counts.max() < 0.27
+
+
+def test_no_look_ahead():
+    y = np.random.default_rng(5).poisson(2, 150)
+    before = cs.forecast(weekly(y[:100]), seed=1).to_frame()
+    changed = y.copy()
+    changed[100:] = 1000
+    after = cs.forecast(weekly(changed[:100]), seed=1).to_frame()
+    pd.testing.assert_frame_equal(before, after)
+    # the panel path: later weeks of a panel never reach a forecast made from its first weeks
+    panel = pd.DataFrame({"week": weekly(y).index, "incidents": y, "fatalities_best": 2 * y})
+    cut = panel[panel["week"] <= panel["week"].iloc[99]]
+    spiked = panel.assign(fatalities_best=np.where(panel.index >= 100, 10**6, panel["fatalities_best"]))
+    a = cs.forecast(cut, seed=1).to_frame()
+    b = cs.forecast(spiked[spiked["week"] <= panel["week"].iloc[99]], seed=1).to_frame()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_recent_level_matters_at_short_horizons_and_fades():
+    rng = np.random.default_rng(8)
+    y = np.r_[rng.poisson(2, 150), rng.poisson(12, 6)]
+    frame = cs.forecast(y, horizon=52).to_frame()
+    assert frame["mean"].iloc[0] > 6  # follows the recent surge
+    assert frame["mean"].iloc[-1] < frame["mean"].iloc[0]  # and reverts towards the history
+
+
+def test_fatalities_are_zero_without_incidents_and_heavy_tailed():
+    rng = np.random.default_rng(9)
+    incidents = rng.poisson(1.0, 200)
+    deaths = np.array([rng.negative_binomial(0.3 * n, 0.3 / 2.3) if n else 0 for n in incidents])
+    panel = pd.DataFrame({"week": weekly(incidents).index, "incidents": incidents, "fatalities_best": deaths})
+    fc = cs.forecast(panel, horizon=4)
+    n = fc.distribution("incidents").samples
+    f = fc.distribution("fatalities_best").samples
+    assert (f[n == 0] == 0).all()
+    assert np.quantile(f[:, 0], 0.975) > 3 * max(np.median(f[:, 0]), 1)
+
+
+def test_unknown_fatalities_and_a_series_of_zeros():
+    rng = np.random.default_rng(10)
+    incidents = rng.poisson(2, 80).astype(float)
+    deaths = incidents * 3
+    deaths[[5, 40, 79]] = np.nan
+    panel = pd.DataFrame(
+        {"week": weekly(incidents).index, "region": "A", "incidents": incidents, "fatalities_best": deaths}
+    )
+    quiet = panel.assign(region="B", incidents=0.0, fatalities_best=0.0)
+    frame = cs.forecast(pd.concat([panel, quiet]), horizon=3).to_frame()
+    assert frame[frame["region"] == "A"]["mean"].notna().all()
+    zeros = frame[frame["region"] == "B"]
+    assert (zeros["q0.5"] == 0).all() and (zeros["mean"] > 0).all() and (zeros["mean"] < 0.1).all()
+    nullable = pd.Series(deaths, index=weekly(deaths).index, dtype="Float64")  # NaN -> <NA>, as the report
+    assert nullable.isna().sum() == 3
+    assert len(cs.forecast(nullable, horizon=2).to_frame()) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "kwargs", "message"),
+    [
+        ([1, 2, 3], {}, "at least 8"),
+        ([1, 2, -3, 4, 5, 6, 7, 8, 9], {}, "negative"),
+        (np.ones((10, 2)), {}, "one-dimensional"),
+        (["a"] * 10, {}, "numbers"),
+        ([1] * 20, {"horizon": 0}, "horizon"),
+        ([1] * 20, {"horizon": 2.5}, "horizon"),
+        (pd.Series([1] * 10, index=pd.to_datetime(["2020-01-06"] * 10)), {}, "7 days apart"),
+    ],
+)
+def test_bad_input_raises_forecast_error(data, kwargs, message):
+    with pytest.raises(ForecastError, match=message):
+        cs.forecast(data, **kwargs)
+
+
+def test_bad_panel_raises_forecast_error(sim_panel):
+    with pytest.raises(ForecastError, match="no column 'deaths'"):
+        cs.forecast(sim_panel, measures=("deaths",))
+    with pytest.raises(ForecastError, match="no column 'actor'"):
+        cs.forecast(sim_panel, by="actor")
+    with pytest.raises(ForecastError, match="week dates"):
+        cs.forecast(sim_panel.drop(columns="week"))
+    with pytest.raises(ForecastError, match="month totals"):
+        cs.forecast(np.ones(20)).monthly()
+    assert isinstance(ForecastError("x"), cs.errors.CasualtyStatsError)
+
+
+def test_reproducible_with_seed(sim_panel):
+    a = cs.forecast(sim_panel, horizon=4, seed=3).to_frame()
+    b = cs.forecast(sim_panel, horizon=4, seed=3).to_frame()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_real_ucdp_iraq_governorates(ucdp_iraq_path):
+    panel = cs.weekly_panel(cs.involving(cs.load_incidents(ucdp_iraq_path).incidents, "ISIS"), by="region")
+    fc = cs.forecast(panel[panel["week"] < "2014-06-01"], horizon=13, by="region")
+    frame = fc.to_frame()
+    assert frame["region"].nunique() == panel["region"].nunique()
+    assert frame[QUANTILE_COLUMNS].notna().all().all()
+    nxt = fc.monthly()
+    assert set(nxt["month"].astype(str)) >= {"2014-06", "2014-07", "2014-08"}
+
+
+def test_benchmark_scores_are_exact_and_agree():
+    """benchmarks/forecast.py: the sample CRPS equals the CDF-sum CRPS of the same empirical
+    distribution, and a point mass at 0 scores y."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import forecast as bench
+
+    samples = np.random.default_rng(4).negative_binomial(2, 0.3, size=(300, 1))
+    for y in (0.0, 3.0, 40.0):
+        by_samples = bench.crps_from_samples(samples, np.array([y]))[0]
+        assert by_samples == pytest.approx(bench.crps_from_cdf(bench.Empirical(samples[:, 0]), y))
+    assert bench.crps_from_cdf(bench.PointZero(), 5.0) == 5.0
+    poisson = bench.poisson_last4(np.array([2.0, 2.0, 2.0, 2.0]))
+    assert bench.crps_from_cdf(poisson, 2.0) == pytest.approx(
+        np.sum((poisson.cdf(np.arange(60)) - (np.arange(60) >= 2)) ** 2)
+    )
