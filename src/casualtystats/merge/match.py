@@ -1,0 +1,231 @@
+"""`merge_incidents`: reports of several sources in, one row per real incident out.
+
+Steps: prepare each report (date interval widened by its precision, codes for
+place, actor and event type, its casualty range) -> candidate pairs across sources (DuckDB, `candidates`) scored
+(`scoring`) -> one-to-one assignment (`assign`) -> figures combined (`combine`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import normalize
+from ..errors import CasualtyStatsError
+from ..normalize import AliasSource
+from ..schema import INCIDENT_COLUMNS
+from .assign import assign
+from .candidates import candidate_pairs
+from .combine import BEST_RULES, casualty_ranges, combine
+from .result import MergeResult
+from .scoring import MatchWeights, keep_sql, reasons, score_sql
+
+#: Days added on each side of a one-day date whose precision is coarser than a day
+#: (ACLED's time_precision 2/3 gives one date for a week or a month).
+PRECISION_WIDEN_DAYS = {"day": 0, "range": 0, "week": 6, "month": 30, "year": 365}
+#: Aggregating precisions: a report spanning several days at these precisions may stand for several events.
+AGGREGATE_PRECISIONS = ("range", "week")
+
+
+class MergeError(CasualtyStatsError, ValueError):
+    """merge_incidents was called with a table or settings it cannot use."""
+
+
+def merge_incidents(
+    incidents,
+    *,
+    max_days: int = 3,
+    max_km: float = 50.0,
+    threshold: float = 0.1,
+    near_factor: float = 0.25,
+    weights: MatchWeights | None = None,
+    best: str = "max",
+    actor_aliases: AliasSource = None,
+) -> MergeResult:
+    """Merge reports of the same real-world incident across sources.
+
+    Parameters
+    ----------
+    incidents : canonical incident table (or a LoadResult) holding one or more sources.
+    max_days : largest gap in days between two reports' date intervals (after widening
+        imprecise dates: a date known to the week or month matches any day of it) for them
+        to be compared at all (default 3).
+    max_km : largest distance between two located reports to be compared (default 50 km);
+        a report without coordinates is compared with the reports of its admin-1 region.
+    threshold : smallest score (in (0, 1], see `scoring`) of an accepted pair (default 0.1).
+    near_factor : pairs scoring down to ``threshold * near_factor`` are kept in `.pairs` as
+        rejected near the threshold (default 0.25).
+    weights : the penalty per unit of disagreement (`MatchWeights`; defaults documented there).
+    best : how the merged best figure is chosen: "max" (default, the largest best of the
+        sources) or "median"; low = the largest low, high = the largest high (see `combine`).
+    actor_aliases : extra actor aliases (as for `load_incidents`) used to compare actors.
+
+    Assignment: sources are taken largest first; each next source is matched one-to-one to the
+    incidents built so far by maximum total score (Hungarian algorithm within connected
+    components); see `assign`. Reports of one source are never merged with each other (exact
+    duplicates, identical in every column including the id, were already dropped by `load_incidents`).
+
+    Returns a `MergeResult`: `.incidents` (canonical columns + merged_id, sources), `.links`
+    (one row per input report), `.pairs` (scored candidate pairs with reasons), `.summary()`,
+    `.overlap()`, `.unrecorded()`.
+    """
+    incidents = getattr(incidents, "incidents", incidents)
+    weights = weights or MatchWeights()
+    _check(incidents, max_days, max_km, threshold, near_factor, best)
+    incidents = incidents[INCIDENT_COLUMNS].reset_index(drop=True)
+    sizes = incidents["source"].value_counts(sort=False)
+    # Largest source first; ties by name, so the result does not depend on row order.
+    order = sorted(sizes.index, key=lambda s: (-sizes[s], s))
+    src = incidents["source"].map({s: k for k, s in enumerate(order)}).to_numpy(np.int64)
+
+    rows = _prepared(incidents, src, actor_aliases)
+    pairs = candidate_pairs(
+        rows,
+        max_days=max_days,
+        max_km=max_km,
+        score_sql=score_sql(weights),
+        keep_sql=keep_sql(threshold, near_factor),
+    )
+    pairs["score"] = np.exp(-pairs["penalty"].to_numpy(float))
+    accepted = pairs[pairs["score"] >= threshold]
+    incident_no, link = assign(rows, accepted, list(range(len(order))))
+
+    merged = combine(incidents, incident_no, src, best)
+    links = _links(incidents, incident_no, link, accepted)
+    audit = _audit(pairs, incidents, incident_no, threshold)
+    settings = dict(
+        max_days=max_days,
+        max_km=max_km,
+        threshold=threshold,
+        near_factor=near_factor,
+        best=best,
+        weights=weights,
+    )
+    return MergeResult(merged, links, audit, order, settings)
+
+
+def _check(incidents, max_days, max_km, threshold, near_factor, best) -> None:
+    if not isinstance(incidents, pd.DataFrame):
+        raise MergeError(f"merge_incidents needs an incident table, got {type(incidents).__name__}")
+    missing = [c for c in INCIDENT_COLUMNS if c not in incidents]
+    if missing:
+        raise MergeError(
+            f"incident table lacks column(s): {', '.join(missing)} (load it with load_incidents)"
+        )
+    if not 0 < threshold <= 1 or not 0 < near_factor <= 1:
+        raise MergeError(f"threshold and near_factor must be in (0, 1]; got {threshold}, {near_factor}")
+    if max_days < 0 or max_km <= 0:
+        raise MergeError(f"max_days must be >= 0 and max_km > 0; got {max_days}, {max_km}")
+    if best not in BEST_RULES:
+        raise MergeError(f"best must be one of {', '.join(BEST_RULES)}; got {best!r}")
+
+
+def _codes(values: pd.Series) -> pd.array:
+    codes, _ = pd.factorize(values)
+    return pd.array(np.where(codes < 0, None, codes), dtype="Int64")
+
+
+def _vocabulary(name: str, values: pd.Series, src: np.ndarray) -> dict[str, pd.array]:
+    """Codes of a text column and whether each value occurs in at least two sources (comparable)."""
+    values = pd.Series(values.to_numpy(), dtype="str")
+    sources = pd.DataFrame({"v": values, "s": src}).dropna().drop_duplicates().groupby("v").size()
+    shared = values.map(sources.ge(2)).fillna(False).astype(bool)
+    return {name: _codes(values), f"{name}_shared": shared.to_numpy()}
+
+
+def _prepared(incidents: pd.DataFrame, src: np.ndarray, actor_aliases: AliasSource) -> pd.DataFrame:
+    """One row per report with what the candidate join and the score read (see `candidates`)."""
+    start = incidents["date_start"].to_numpy("datetime64[D]").astype(np.int64)
+    end = incidents["date_end"].to_numpy("datetime64[D]").astype(np.int64)
+    widen = incidents["date_precision"].map(PRECISION_WIDEN_DAYS).fillna(0).to_numpy(np.int64)
+    widen = np.where(end == start, widen, 0)
+    folded = normalize.actor_aliases(actor_aliases, fold_lineage=True)
+    actor = incidents["actor"].astype("str")
+    family = folded.apply(actor)[0]
+    target_family = folded.apply(incidents["target"].astype("str"))[0]
+    families = pd.concat([family, target_family], ignore_index=True)
+    family_codes = _codes(families)
+    unknown = actor.isna() | actor.eq("Unknown")
+    region = incidents["country"].astype(str) + "\x1f" + incidents["region"].astype(str)
+    region = region.where(incidents["region"].ne("Unknown") & incidents["region"].notna())
+    admin2 = region + "\x1f" + incidents["admin2"].astype(str)
+    admin2 = admin2.where(incidents["admin2"].notna())
+    low, best, high = casualty_ranges(incidents, "fatalities")
+    place = incidents["location"].str.casefold().str.strip()
+    span = end > start
+    return pd.DataFrame(
+        {
+            "row": np.arange(len(incidents)),
+            "src": src,
+            "lo": start - widen,
+            "hi": end + widen,
+            "lat": pd.array(incidents["latitude"].to_numpy(), dtype="Float64"),
+            "lon": pd.array(incidents["longitude"].to_numpy(), dtype="Float64"),
+            "region_code": _codes(region),
+            "admin2_code": _codes(admin2),
+            "actor": _codes(actor),
+            "actor_unknown": unknown.to_numpy(),
+            "family": family_codes[: len(incidents)],
+            "target_family": family_codes[len(incidents) :],
+            "fat_low": pd.array(low.to_numpy(), dtype="Float64"),
+            "fat_high": pd.array(high.to_numpy(), dtype="Float64"),
+            "fat_best": pd.array(best.to_numpy(), dtype="Float64"),
+            **_vocabulary("etype", incidents["event_type"], src),
+            **_vocabulary("target", target_family, src),
+            **_vocabulary("place", place, src),
+            "multi_day": (span & incidents["date_precision"].isin(AGGREGATE_PRECISIONS)).to_numpy(),
+        }
+    )
+
+
+def _links(incidents, incident_no, link, accepted) -> pd.DataFrame:
+    """One row per input report: its merged incident, how it joined, its own figures."""
+    # Score of each kept report's best accepted pair inside its own incident.
+    both = np.concatenate([accepted["a"], accepted["b"]]), np.concatenate([accepted["b"], accepted["a"]])
+    edges = pd.DataFrame(
+        {"row": both[0], "other": both[1], "score": np.tile(accepted["score"].to_numpy(), 2)}
+    )
+    edges = edges[incident_no[edges["row"].to_numpy()] == incident_no[edges["other"].to_numpy()]]
+    best = edges.groupby("row")["score"].max()
+    score = np.full(len(incidents), np.nan)
+    score[best.index.to_numpy()] = best.to_numpy()
+    columns = ["source", "incident_id", "date_start", "date_end", "region", "actor"]
+    columns += [c for c in incidents if c.startswith(("fatalities_", "injuries_"))]
+    links = incidents[columns].copy()
+    links.insert(0, "merged_id", incident_no)
+    links.insert(3, "link", pd.array(link, dtype="str"))
+    links.insert(4, "score", score)
+    return links
+
+
+def _audit(pairs, incidents, incident_no, threshold) -> pd.DataFrame:
+    """The scored pairs with their reasons and what became of them."""
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    together = incident_no[a] == incident_no[b]
+    decision = np.where(
+        pairs["score"].to_numpy() >= threshold,
+        np.where(together, "matched", "accepted, not assigned (a better pair won)"),
+        "rejected (score below threshold)",
+    )
+    ia, ib = a, b
+    out = pd.DataFrame(
+        {
+            "source_a": incidents["source"].to_numpy()[ia],
+            "incident_id_a": incidents["incident_id"].to_numpy()[ia],
+            "source_b": incidents["source"].to_numpy()[ib],
+            "incident_id_b": incidents["incident_id"].to_numpy()[ib],
+            "days_apart": pairs["gap_days"].to_numpy(np.int64),
+            "km_apart": pairs["km"].astype(float).to_numpy(),
+            "same_region": pairs["same_region"].astype(bool).to_numpy(),
+            "same_admin2": pairs["same_admin2"].astype(bool).to_numpy(),
+            "actor_match": pairs["relation"].to_numpy(),
+            "casualty_gap": pairs["casualty_gap"].to_numpy(float),
+            "event_type_differs": pairs["event_type_differs"].astype(bool).to_numpy(),
+            "target_differs": pairs["target_differs"].astype(bool).to_numpy(),
+            "location_differs": pairs["location_differs"].astype(bool).to_numpy(),
+            "score": pairs["score"].to_numpy(),
+            "decision": decision,
+        }
+    )
+    out["reasons"] = reasons(out)
+    return out.sort_values("score", ascending=False, ignore_index=True)
