@@ -26,7 +26,7 @@ _KM_PER_DEGREE = 111.32
 # Longitude degrees shrink with cos(latitude); below this cosine (|lat| > 70 deg) the
 # neighbour test would need more than one cell each side. No conflict data lives there.
 _MIN_COS = 0.34
-BIN_DAYS = 16
+BIN_DAYS = 8
 CELL_FACTOR = 3.0
 
 
@@ -43,14 +43,15 @@ def candidate_pairs(
     con = duckdb.connect()
     try:
         con.execute("SET threads TO 2")
+        con.execute("SET enable_progress_bar = false")
         cells = _cell_copies(rows, max_km)
         dates_a = _bin_copies(rows, rows["lo"].to_numpy(), rows["hi"].to_numpy())
         dates_b = _bin_copies(rows, rows["lo"].to_numpy() - max_days, rows["hi"].to_numpy() + max_days)
         has_xy = rows["lat"].notna().to_numpy()
-        con.register("r", rows)
-        con.register("acell", cells)
-        con.register("abin", dates_a)
-        con.register("bbin", dates_b)
+        # Materialized once: a pandas scan of nullable columns is slow and each table is read twice.
+        for name, frame in (("r", rows), ("acell", cells), ("abin", dates_a), ("bbin", dates_b)):
+            con.register(f"{name}_df", frame)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_df")
         con.register(
             "bcell",
             pd.DataFrame(
@@ -61,42 +62,40 @@ def candidate_pairs(
                 }
             ),
         )
+        # The reports' fields ride along in the keyed copies, so the filters run inside the join.
+        fields = "r.src, r.lo, r.hi, r.lat, r.lon, r.region_code, r.admin2_code"
         common = f"""
             ra.src < rb.src
             AND greatest(0, ra.lo - rb.hi, rb.lo - ra.hi) <= {int(max_days)}
         """
-        spatial = f"""
-            WITH a AS (SELECT c.row, c.cx, c.cy, d.bin, d.first_bin FROM acell c JOIN abin d USING (row)),
-                 b AS (SELECT c.row, c.cx, c.cy, d.bin, d.first_bin FROM bcell c JOIN bbin d USING (row))
-            SELECT a.row AS a, b.row AS b,
-                   greatest(0, ra.lo - rb.hi, rb.lo - ra.hi) AS gap_days,
-                   2 * 6371.0088 * asin(sqrt(
-                       pow(sin(radians(rb.lat - ra.lat) / 2), 2)
-                       + cos(radians(ra.lat)) * cos(radians(rb.lat)) * pow(sin(radians(rb.lon - ra.lon) / 2), 2)
-                   )) AS km,
-                   coalesce(ra.region_code = rb.region_code, false) AS same_region,
+        select = """
+            SELECT ra.row AS a, rb.row AS b,
+                   greatest(0, ra.lo - rb.hi, rb.lo - ra.hi) AS gap_days, {km} AS km,
+                   {same_region} AS same_region,
                    coalesce(ra.admin2_code = rb.admin2_code, false) AS same_admin2
-            FROM a JOIN b ON a.cx = b.cx AND a.cy = b.cy AND a.bin = b.bin
-            JOIN r ra ON ra.row = a.row
-            JOIN r rb ON rb.row = b.row
-            WHERE a.bin = greatest(a.first_bin, b.first_bin) AND {common}
+        """
+        haversine = """2 * 6371.0088 * asin(sqrt(
+                       pow(sin(radians(rb.lat - ra.lat) / 2), 2)
+                       + cos(radians(ra.lat)) * cos(radians(rb.lat)) * pow(sin(radians(rb.lon - ra.lon) / 2), 2)))"""
+        spatial = f"""
+            WITH a AS (SELECT c.row, c.cx, c.cy, d.bin, d.first_bin, {fields}
+                       FROM acell c JOIN abin d USING (row) JOIN r USING (row)),
+                 b AS (SELECT c.row, c.cx, c.cy, d.bin, d.first_bin, {fields}
+                       FROM bcell c JOIN bbin d USING (row) JOIN r USING (row))
+            {select.format(km=haversine, same_region="coalesce(ra.region_code = rb.region_code, false)")}
+            FROM a ra JOIN b rb ON ra.cx = rb.cx AND ra.cy = rb.cy AND ra.bin = rb.bin
+            WHERE ra.bin = greatest(ra.first_bin, rb.first_bin) AND {common}
         """
         # Reports without coordinates meet the others of their region; each such pair once,
         # oriented by source code like the spatial pairs.
         regional = f"""
-            WITH a AS (SELECT d.row, r.region_code, d.bin, d.first_bin FROM abin d JOIN r ON r.row = d.row
+            WITH a AS (SELECT d.row, d.bin, d.first_bin, {fields} FROM abin d JOIN r USING (row)
                        WHERE r.region_code IS NOT NULL),
-                 b AS (SELECT d.row, r.region_code, d.bin, d.first_bin FROM bbin d JOIN r ON r.row = d.row
+                 b AS (SELECT d.row, d.bin, d.first_bin, {fields} FROM bbin d JOIN r USING (row)
                        WHERE r.region_code IS NOT NULL)
-            SELECT a.row AS a, b.row AS b,
-                   greatest(0, ra.lo - rb.hi, rb.lo - ra.hi) AS gap_days,
-                   CAST(NULL AS DOUBLE) AS km,
-                   true AS same_region,
-                   coalesce(ra.admin2_code = rb.admin2_code, false) AS same_admin2
-            FROM a JOIN b ON a.region_code = b.region_code AND a.bin = b.bin
-            JOIN r ra ON ra.row = a.row
-            JOIN r rb ON rb.row = b.row
-            WHERE a.bin = greatest(a.first_bin, b.first_bin) AND (ra.lat IS NULL OR rb.lat IS NULL)
+            {select.format(km="CAST(NULL AS DOUBLE)", same_region="true")}
+            FROM a ra JOIN b rb ON ra.region_code = rb.region_code AND ra.bin = rb.bin
+            WHERE ra.bin = greatest(ra.first_bin, rb.first_bin) AND (ra.lat IS NULL OR rb.lat IS NULL)
               AND {common}
         """
         query = f"""
