@@ -29,6 +29,9 @@ _API = {
     "yearly_panel": "aggregate",
     "PanelSchema": "aggregate",
     "simulate_incidents": "simulate",
+    "simulate_sources": "simulate",
+    "merge_incidents": "merge",
+    "MergeResult": "merge",
     "SimulatedIncidents": "simulate",
     "detect_change_points": "changepoints",
     "ChangePoints": "changepoints",
@@ -63,10 +66,11 @@ if TYPE_CHECKING:  # for type checkers and IDEs only; __all__ above lists them a
     from .aggregate import PanelSchema, monthly_panel, weekly_panel, yearly_panel
     from .briefing import briefing
     from .changepoints import BOCPDResult, ChangePoints, bocpd, detect_change_points
+    from .merge import MergeResult, merge_incidents
     from .normalize import involving, normalize_actors, normalize_regions
     from .report import build_report
     from .resurgence import backtest, find_resurgence
     from .schema import IncidentSchema
-    from .simulate import SimulatedIncidents, simulate_incidents
+    from .simulate import SimulatedIncidents, simulate_incidents, simulate_sources
     from .sources import LoadError, LoadResult, load_incidents
     from .trend import TrendResult, fit_trend

@@ -161,12 +161,14 @@ class Briefing:
         return out
 
 
-def briefing(sources, month, *, actor: str = "ISIS") -> Briefing:
-    """The briefing for `month` ("YYYY-MM") from one or several incident files."""
+def briefing(sources, month, *, actor: str = "ISIS", merge: bool | str = "auto") -> Briefing:
+    """The briefing for `month` ("YYYY-MM") from one or several incident files.
+
+    `merge` is passed to `load_incidents` ("auto": merge several sources; False: stack them)."""
     paths = compose.as_paths(sources)
     month = compose.parse_month(month)
     as_of = month.end_time.normalize()
-    loaded = load_incidents(paths)
+    loaded = load_incidents(paths, merge=merge)
     incidents = compose.select_dates(loaded.incidents, None, as_of)
     if incidents.empty or incidents["date_start"].max() < month.start_time:
         span = (

@@ -129,7 +129,7 @@ def _vocabulary(name: str, values: pd.Series, src: np.ndarray) -> dict[str, pd.a
     """Codes of a text column and whether each value occurs in at least two sources (comparable)."""
     values = pd.Series(values.to_numpy(), dtype="str")
     sources = pd.DataFrame({"v": values, "s": src}).dropna().drop_duplicates().groupby("v").size()
-    shared = values.map(sources.ge(2)).fillna(False).astype(bool)
+    shared = values.map(sources.ge(2)).eq(True)
     return {name: _codes(values), f"{name}_shared": shared.to_numpy()}
 
 

@@ -92,11 +92,19 @@ class _Steps:
 
 
 def build_report(
-    sources, output="reports/report.html", *, actor: str = "ISIS", start=None, end=None, progress: bool = True
+    sources,
+    output="reports/report.html",
+    *,
+    actor: str = "ISIS",
+    start=None,
+    end=None,
+    progress: bool = True,
+    merge: bool | str = "auto",
 ) -> Path:
     """Build the HTML trend report for `actor` from one or several incident files.
 
     `start`/`end` (dates, inclusive) restrict the incidents by their start date.
+    `merge` is passed to `load_incidents` ("auto": merge several sources; False: stack them).
     The file is written atomically: if anything fails, a previous report at
     `output` is left as it was. Returns the path written.
     """
@@ -108,7 +116,7 @@ def build_report(
 
     with _Steps(progress) as step:
         step(f"loading {len(paths)} file{'s' * (len(paths) > 1)}")
-        loaded = load_incidents(paths)
+        loaded = load_incidents(paths, merge=merge)
         incidents = compose.select_dates(loaded.incidents, start, end)
         mine = involving(incidents, actor)
         if mine.empty:
