@@ -526,6 +526,7 @@ def simulate_sources(
     missing_coordinates_share: float = 0.1,
     unknown_actor_share: float = 0.15,
     exact_count_share: float = 0.7,
+    overcount_share: float = 0.0,
 ) -> SimulatedSources:
     """Several sources see a true event set, each with its own coverage, lags, places and counts.
 
@@ -539,9 +540,11 @@ def simulate_sources(
       (or missing with `missing_coordinates_share`, then only the region is given);
     - the perpetrator as an alias spelling (normalized), or "Unknown" with `unknown_actor_share`;
     - deaths: the true count with probability `exact_count_share`; otherwise an incomplete
-      count (two thirds of those: each death confirmed with probability 0.75) or an
-      overcount (one third: each death counted again with probability 0.25); bounds are
-      the reported figure ("at least" reports as given in `events` are kept as such);
+      count (each death confirmed with probability 0.75), except a share `overcount_share`
+      of all reports that overcount instead (each death counted again with probability 0.25):
+      monitors report the deaths they confirmed, so by default they undercount, never
+      invent; the reported figure is low = best = high ("at least" reports in `events` keep
+      an unknown high);
     - a source-specific id; no notes.
     """
     rng = np.random.default_rng(seed)
@@ -572,7 +575,7 @@ def simulate_sources(
         rep["actor"] = rep["actor"].where(~unknown, "Unknown").astype("str")
         rep["actor_raw"] = rep["actor"]
         deaths = _disagreeing_counts(
-            rng, rep["fatalities_best"].to_numpy("int64", na_value=0), exact_count_share
+            rng, rep["fatalities_best"].to_numpy("int64", na_value=0), exact_count_share, overcount_share
         )
         at_least = rep["fatalities_high"].isna().to_numpy()
         known = rep["fatalities_best"].notna().to_numpy()
@@ -593,10 +596,11 @@ def simulate_sources(
     return SimulatedSources(reports, events, pd.concat(truth, ignore_index=True), seed)
 
 
-def _disagreeing_counts(rng, true: np.ndarray, exact_share: float) -> np.ndarray:
-    exact = rng.random(len(true)) < exact_share
-    under = ~exact & (rng.random(len(true)) < 2 / 3)
-    over = ~exact & ~under
+def _disagreeing_counts(rng, true: np.ndarray, exact_share: float, overcount_share: float) -> np.ndarray:
+    draw = rng.random(len(true))
+    over = draw < overcount_share
+    exact = ~over & (draw < overcount_share + exact_share)
+    under = ~over & ~exact
     out = true.copy()
     out[under] = rng.binomial(true[under], 0.75)
     out[over] = true[over] + rng.binomial(true[over], 0.25)

@@ -91,14 +91,18 @@ def _one_to_one(edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     single = size[comp] == 1  # a component of one edge: that pair is the matching
     taken_rows = [row_ids[row_no[single]]]
     taken_incidents = [inc_ids[inc_no[single]]]
-    rest = edges.loc[~single].assign(comp=comp[~single])
-    for _, group in rest.groupby("comp", sort=False):
-        r_ids, r_no = np.unique(group["row"].to_numpy(), return_inverse=True)
-        i_ids, i_no = np.unique(group["incident"].to_numpy(), return_inverse=True)
+    # The other components, solved one by one on numpy slices (sorted by component).
+    order = np.flatnonzero(~single)
+    order = order[np.argsort(comp[order], kind="stable")]
+    bounds = np.flatnonzero(np.diff(comp[order])) + 1
+    rows, incs, scores = row_no[order], inc_no[order], edges["score"].to_numpy()[order]
+    for part in np.split(np.arange(len(order)), bounds) if len(order) else []:
+        r_ids, r_no = np.unique(rows[part], return_inverse=True)
+        i_ids, i_no = np.unique(incs[part], return_inverse=True)
         weight = np.zeros((len(r_ids), len(i_ids)))
-        weight[r_no, i_no] = group["score"].to_numpy()
+        weight[r_no, i_no] = scores[part]
         r, i = linear_sum_assignment(weight, maximize=True)
         real = weight[r, i] > 0
-        taken_rows.append(r_ids[r[real]])
-        taken_incidents.append(i_ids[i[real]])
+        taken_rows.append(row_ids[r_ids[r[real]]])
+        taken_incidents.append(inc_ids[i_ids[i[real]]])
     return np.concatenate(taken_rows), np.concatenate(taken_incidents)

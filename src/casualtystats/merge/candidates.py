@@ -8,11 +8,12 @@ loop over pairs:
   their intervals is at most `max_days`. Days are cut into bins of `bin_days`; one
   side lists the bins of [lo, hi], the other the bins of [lo - max_days, hi + max_days],
   and a pair is kept only in the first bin both share (so it is found once).
-- space, both with coordinates: a grid of square cells of `cell_factor * max_km`
-  (in degrees of latitude; the same number of degrees of longitude, which are
-  shorter). A point also lists the neighbouring cells it is within `max_km` of,
-  so every pair within `max_km` shares a cell exactly once; the great-circle
-  distance then filters.
+- space, both with coordinates: a grid of cells `max_km` high; each row of cells
+  (a band of latitude) has cells `max_km` wide at the band's poleward edge, so
+  wider in degrees nearer the poles. A point lists its own cell and, in its own
+  band and the two neighbouring bands, the cells it is within `max_km` of; the
+  other report lists only its own cell, so every pair within `max_km` meets in
+  exactly one cell. The great-circle distance then filters.
 - space, a report without coordinates: the same known admin-1 region (and country).
 """
 
@@ -34,7 +35,8 @@ def candidate_pairs(
     rows: pd.DataFrame, *, max_days: int, max_km: float, score_sql: str = "", keep_sql: str = "true"
 ) -> pd.DataFrame:
     """Cross-source candidate pairs of `rows` (one row per report, positional `row` number, with src, lo,
-    hi, lat, lon, region_code, admin2_code and whatever `score_sql` reads).
+    hi, lat, lon, region_code, admin2_code and whatever `score_sql` reads; a missing code is -1, a
+    missing number NaN).
 
     Returns a, b (row numbers; a's source code < b's), gap_days, km (NaN without coordinates),
     same_region, same_admin2, then the columns of `score_sql` (SQL select items over the candidate
@@ -49,19 +51,24 @@ def candidate_pairs(
         dates_b = _bin_copies(rows, rows["lo"].to_numpy() - max_days, rows["hi"].to_numpy() + max_days)
         has_xy = rows["lat"].notna().to_numpy()
         # Materialized once: a pandas scan of nullable columns is slow and each table is read twice.
-        for name, frame in (("r", rows), ("acell", cells), ("abin", dates_a), ("bbin", dates_b)):
+        # Missing values arrive as -1 codes and NaN numbers (plain numpy columns scan fast) and
+        # become SQL NULLs here.
+        missing = [
+            f"nullif({c}, {'-1' if kind == 'i' else chr(39) + 'NaN' + chr(39) + '::DOUBLE'}) AS {c}"
+            for c, kind in ((c, rows[c].dtype.kind) for c in rows)
+            if kind in "if" and c not in ("row", "src", "lo", "hi")
+        ]
+        con.register("r_df", rows)
+        con.execute(f"CREATE TABLE r AS SELECT * REPLACE ({', '.join(missing)}) FROM r_df")
+        for name, frame in (("acell", cells), ("abin", dates_a), ("bbin", dates_b)):
             con.register(f"{name}_df", frame)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_df")
-        con.register(
-            "bcell",
-            pd.DataFrame(
-                {
-                    "row": np.flatnonzero(has_xy),
-                    "cx": _cell(rows["lon"].to_numpy()[has_xy], max_km),
-                    "cy": _cell(rows["lat"].to_numpy()[has_xy], max_km),
-                }
-            ),
+        cx, cy = _own_cells(
+            rows["lat"].to_numpy(dtype=float, na_value=np.nan)[has_xy],
+            rows["lon"].to_numpy(dtype=float, na_value=np.nan)[has_xy],
+            max_km,
         )
+        con.register("bcell", pd.DataFrame({"row": np.flatnonzero(has_xy), "cx": cx, "cy": cy}))
         # The reports' fields ride along in the keyed copies, so the filters run inside the join.
         fields = "r.src, r.lo, r.hi, r.lat, r.lon, r.region_code, r.admin2_code"
         common = f"""
@@ -109,24 +116,40 @@ def candidate_pairs(
         con.close()
 
 
-def _cell(values: np.ndarray, max_km: float) -> np.ndarray:
-    return np.floor(values / (CELL_FACTOR * max_km / _KM_PER_DEGREE)).astype(np.int64)
+def _band_width(band: np.ndarray, height: float) -> np.ndarray:
+    """Longitude width (degrees) of the cells of a latitude band: `height` km at its poleward edge."""
+    poleward = np.maximum(np.abs(band * height), np.abs((band + 1) * height))
+    return height / np.maximum(np.cos(np.radians(np.minimum(poleward, 90.0))), _MIN_COS)
+
+
+def _own_cells(lat: np.ndarray, lon: np.ndarray, max_km: float) -> tuple[np.ndarray, np.ndarray]:
+    height = max_km / _KM_PER_DEGREE
+    band = np.floor(lat / height).astype(np.int64)
+    return np.floor(lon / _band_width(band, height)).astype(np.int64), band
 
 
 def _cell_copies(rows: pd.DataFrame, max_km: float) -> pd.DataFrame:
-    """Each located report in its own cell and in the neighbours it is within `max_km` of."""
+    """Each located report in its own cell and in every cell of its band and the neighbouring
+    bands that holds points within `max_km` of it."""
     located = np.flatnonzero(rows["lat"].notna().to_numpy())
-    lat, lon = rows["lat"].to_numpy()[located], rows["lon"].to_numpy()[located]
-    size = CELL_FACTOR * max_km / _KM_PER_DEGREE
-    reach_lat = max_km / _KM_PER_DEGREE
-    reach_lon = reach_lat / np.maximum(np.cos(np.radians(lat)), _MIN_COS)
-    cx, cy = np.floor(lon / size).astype(np.int64), np.floor(lat / size).astype(np.int64)
-    fx, fy = lon - cx * size, lat - cy * size
+    lat = rows["lat"].to_numpy(dtype=float, na_value=np.nan)[located]
+    lon = rows["lon"].to_numpy(dtype=float, na_value=np.nan)[located]
+    height = max_km / _KM_PER_DEGREE
+    band = np.floor(lat / height).astype(np.int64)
+    # Longitude reach of max_km at the most poleward latitude the partner can have.
+    reach = height / np.maximum(np.cos(np.radians(np.minimum(np.abs(lat) + height, 90.0))), _MIN_COS)
     parts = []
-    for dx, need_x in ((-1, fx < reach_lon), (0, np.ones_like(fx, bool)), (1, size - fx < reach_lon)):
-        for dy, need_y in ((-1, fy < reach_lat), (0, np.ones_like(fy, bool)), (1, size - fy < reach_lat)):
-            keep = need_x & need_y
-            parts.append(pd.DataFrame({"row": located[keep], "cx": cx[keep] + dx, "cy": cy[keep] + dy}))
+    for dy in (-1, 0, 1):
+        width = _band_width(band + dy, height)
+        first = np.floor((lon - reach) / width).astype(np.int64)
+        last = np.floor((lon + reach) / width).astype(np.int64)
+        for dx in range(int((last - first).max()) + 1 if len(located) else 0):
+            keep = first + dx <= last
+            parts.append(pd.DataFrame({"row": located[keep], "cx": first[keep] + dx, "cy": band[keep] + dy}))
+    if not parts:
+        return pd.DataFrame(
+            {"row": np.empty(0, np.int64), "cx": np.empty(0, np.int64), "cy": np.empty(0, np.int64)}
+        )
     return pd.concat(parts, ignore_index=True)
 
 

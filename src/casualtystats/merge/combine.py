@@ -2,19 +2,19 @@
 
 Figures (fatalities and injuries alike), over the reports of one incident:
 
-- each report's range: [low, high] as given; a report with only a best figure
-  (GTD's nkill) is the point [best, best]; "at least N" (low known, high unknown)
-  has no upper bound; a report with no figure says nothing;
-- ``low`` = the largest low: the strongest figure some source vouches for as a minimum;
-- ``best`` = the largest best, clipped to ``high``: monitors count the deaths they
-  could confirm, so a smaller figure is usually an incomplete count of the same
-  dead, not a contradiction (``best="median"`` takes the median of the sources' bests
-  instead, rounded down, for sources that err both ways);
-- ``high`` = the largest high, unknown if any report has no upper bound;
+- ``low`` = the largest low any source states: the strongest figure some source
+  vouches for as a minimum (NA if no source states a low, as for GTD's single figure);
+- ``best`` = the largest best: monitors count the deaths they could confirm, so a
+  smaller figure is usually an incomplete count of the same dead, not a contradiction
+  (``best="median"`` takes the median of the sources' bests, rounded half up, for sources
+  that err both ways); never below ``low``;
+- ``high`` = the largest high any source states, never below ``best``; NA if no source
+  states one (the panels then treat the upper bound as unknown, as for a single report);
 - unknown (NA) only if no report knows it.
 
-The merged total therefore lies between the largest single source's total and
-the sum of all sources' totals, never above it.
+With the default the merged figure of an incident lies between the largest figure of
+one source and the sum over sources, so merged totals lie between the largest
+source's total and the sum of all sources' totals, never above it.
 
 Everything else (dates, place, actor, target, event type, notes) comes from one
 report, the *primary*: the one with the most precise date, then coordinates, then a
@@ -49,18 +49,21 @@ def combine(
     merged.loc[unknown, "actor"] = known_actor.reindex(merged.index[unknown]).to_numpy()
 
     for measure in ("fatalities", "injuries"):
-        low, best_fig, high = casualty_ranges(frame, measure)
-        parts = pd.DataFrame({"_incident": frame["_incident"], "low": low, "best": best_fig, "high": high})
+        parts = pd.DataFrame(
+            {
+                "_incident": frame["_incident"],
+                **{
+                    b: frame[f"{measure}_{b}"].astype("Float64").astype(float)
+                    for b in ("low", "best", "high")
+                },
+            }
+        )
+        parts["best"] = parts["best"].fillna(parts["low"])
         g = parts.groupby("_incident", sort=True)
         c_low = g["low"].max()
-        if best == "median":
-            c_best = np.floor(g["best"].median())
-        else:
-            c_best = g["best"].max()
-        unbounded = (parts["high"].isna() & parts["best"].notna()).groupby(parts["_incident"]).any()
-        c_high = g["high"].max().where(~unbounded)
-        c_best = np.maximum(c_best, c_low)
-        c_best = c_best.where(c_high.isna() | (c_best <= c_high), c_high)
+        c_best = np.floor(g["best"].median() + 0.5) if best == "median" else g["best"].max()
+        c_best = np.fmax(c_best, c_low)
+        c_high = np.fmax(g["high"].max(), c_best).where(g["high"].max().notna())
         for bound, values in (("low", c_low), ("best", c_best), ("high", c_high)):
             merged[f"{measure}_{bound}"] = values.reindex(merged.index).round().astype("Int64")
 
@@ -79,18 +82,6 @@ def _primary_order(frame: pd.DataFrame, src_rank: np.ndarray) -> np.ndarray:
     no_actor = frame["actor"].eq("Unknown").to_numpy()
     key = ((precision * 2 + no_xy) * 2 + no_region) * 2 + no_actor
     return key * (src_rank.max() + 1) + src_rank
-
-
-def casualty_ranges(frame: pd.DataFrame, measure: str) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Each report's (low, best, high) as floats, NaN unknown; a lone best figure is a point."""
-    low = frame[f"{measure}_low"].astype("Float64").astype(float)
-    best = frame[f"{measure}_best"].astype("Float64").astype(float)
-    high = frame[f"{measure}_high"].astype("Float64").astype(float)
-    point = low.isna() & high.isna() & best.notna()
-    low = low.where(~point, best).fillna(best)
-    high = high.where(~point, best)
-    best = best.fillna(low)
-    return low, best, high
 
 
 def _source_sets(frame: pd.DataFrame, index: pd.Index) -> pd.Series:

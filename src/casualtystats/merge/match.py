@@ -16,9 +16,9 @@ from ..normalize import AliasSource
 from ..schema import INCIDENT_COLUMNS
 from .assign import assign
 from .candidates import candidate_pairs
-from .combine import BEST_RULES, casualty_ranges, combine
+from .combine import BEST_RULES, combine
 from .result import MergeResult
-from .scoring import MatchWeights, keep_sql, reasons, score_sql
+from .scoring import MatchWeights, casualty_ranges, keep_sql, score_sql
 
 #: Days added on each side of a one-day date whose precision is coarser than a day
 #: (ACLED's time_precision 2/3 gives one date for a week or a month).
@@ -120,38 +120,46 @@ def _check(incidents, max_days, max_km, threshold, near_factor, best) -> None:
         raise MergeError(f"best must be one of {', '.join(BEST_RULES)}; got {best!r}")
 
 
-def _codes(values: pd.Series) -> pd.array:
-    codes, _ = pd.factorize(values)
-    return pd.array(np.where(codes < 0, None, codes), dtype="Int64")
+def _codes(*columns: pd.Series) -> np.ndarray:
+    """Integer code of each row's combination of values; -1 where any value is missing."""
+    out = np.zeros(len(columns[0]), np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column)
+        out = np.where((out < 0) | (codes < 0), -1, out * (len(uniques) + 1) + codes)
+        known = out >= 0  # compacted after each column, so the products never overflow
+        out[known] = pd.factorize(out[known])[0]
+    return out
 
 
-def _vocabulary(name: str, values: pd.Series, src: np.ndarray) -> dict[str, pd.array]:
+def _vocabulary(name: str, codes: np.ndarray, src: np.ndarray) -> dict[str, np.ndarray]:
     """Codes of a text column and whether each value occurs in at least two sources (comparable)."""
-    values = pd.Series(values.to_numpy(), dtype="str")
-    sources = pd.DataFrame({"v": values, "s": src}).dropna().drop_duplicates().groupby("v").size()
-    shared = values.map(sources.ge(2)).eq(True)
-    return {name: _codes(values), f"{name}_shared": shared.to_numpy()}
+    known = codes >= 0
+    pairs = np.unique(codes[known] * (src.max() + 1) + src[known])
+    n_sources = np.bincount(pairs // (src.max() + 1), minlength=codes.max() + 1 if known.any() else 0)
+    shared = np.zeros(len(codes), bool)
+    shared[known] = n_sources[codes[known]] >= 2
+    return {name: codes, f"{name}_shared": shared}
 
 
 def _prepared(incidents: pd.DataFrame, src: np.ndarray, actor_aliases: AliasSource) -> pd.DataFrame:
-    """One row per report with what the candidate join and the score read (see `candidates`)."""
+    """One row per report with what the candidate join and the score read (see `candidates`):
+    plain numpy columns, -1 for a missing code and NaN for a missing number."""
     start = incidents["date_start"].to_numpy("datetime64[D]").astype(np.int64)
     end = incidents["date_end"].to_numpy("datetime64[D]").astype(np.int64)
     widen = incidents["date_precision"].map(PRECISION_WIDEN_DAYS).fillna(0).to_numpy(np.int64)
     widen = np.where(end == start, widen, 0)
     folded = normalize.actor_aliases(actor_aliases, fold_lineage=True)
-    actor = incidents["actor"].astype("str")
-    family = folded.apply(actor)[0]
-    target_family = folded.apply(incidents["target"].astype("str"))[0]
-    families = pd.concat([family, target_family], ignore_index=True)
-    family_codes = _codes(families)
-    unknown = actor.isna() | actor.eq("Unknown")
-    region = incidents["country"].astype(str) + "\x1f" + incidents["region"].astype(str)
-    region = region.where(incidents["region"].ne("Unknown") & incidents["region"].notna())
-    admin2 = region + "\x1f" + incidents["admin2"].astype(str)
-    admin2 = admin2.where(incidents["admin2"].notna())
+    family, _ = folded.apply(incidents["actor"])
+    target_family, _ = folded.apply(incidents["target"])
+    family_codes = _codes(pd.concat([family, target_family], ignore_index=True))
+    unknown = incidents["actor"].isna() | incidents["actor"].eq("Unknown")
+    region = incidents["region"].where(incidents["region"].ne("Unknown"))
+    region_code = _codes(incidents["country"], region)
     low, best, high = casualty_ranges(incidents, "fatalities")
-    place = incidents["location"].str.casefold().str.strip()
+    # Place names compared without case or surrounding spaces (each distinct name folded once).
+    place_codes, place_names = pd.factorize(incidents["location"])
+    folded_names = pd.factorize(pd.Series(place_names, dtype="str").str.casefold().str.strip())[0]
+    place_codes[place_codes >= 0] = folded_names[place_codes[place_codes >= 0]]
     span = end > start
     return pd.DataFrame(
         {
@@ -159,20 +167,20 @@ def _prepared(incidents: pd.DataFrame, src: np.ndarray, actor_aliases: AliasSour
             "src": src,
             "lo": start - widen,
             "hi": end + widen,
-            "lat": pd.array(incidents["latitude"].to_numpy(), dtype="Float64"),
-            "lon": pd.array(incidents["longitude"].to_numpy(), dtype="Float64"),
-            "region_code": _codes(region),
-            "admin2_code": _codes(admin2),
-            "actor": _codes(actor),
+            "lat": incidents["latitude"].to_numpy(dtype=float, na_value=np.nan),
+            "lon": incidents["longitude"].to_numpy(dtype=float, na_value=np.nan),
+            "region_code": region_code,
+            "admin2_code": _codes(incidents["country"], region, incidents["admin2"]),
+            "actor": _codes(incidents["actor"]),
             "actor_unknown": unknown.to_numpy(),
             "family": family_codes[: len(incidents)],
             "target_family": family_codes[len(incidents) :],
-            "fat_low": pd.array(low.to_numpy(), dtype="Float64"),
-            "fat_high": pd.array(high.to_numpy(), dtype="Float64"),
-            "fat_best": pd.array(best.to_numpy(), dtype="Float64"),
-            **_vocabulary("etype", incidents["event_type"], src),
-            **_vocabulary("target", target_family, src),
-            **_vocabulary("place", place, src),
+            "fat_low": low.to_numpy(dtype=float, na_value=np.nan),
+            "fat_high": high.to_numpy(dtype=float, na_value=np.nan),
+            "fat_best": best.to_numpy(dtype=float, na_value=np.nan),
+            **_vocabulary("etype", _codes(incidents["event_type"]), src),
+            **_vocabulary("target", family_codes[len(incidents) :], src),
+            **_vocabulary("place", place_codes, src),
             "multi_day": (span & incidents["date_precision"].isin(AGGREGATE_PRECISIONS)).to_numpy(),
         }
     )
@@ -220,6 +228,7 @@ def _audit(pairs, incidents, incident_no, threshold) -> pd.DataFrame:
             "same_admin2": pairs["same_admin2"].astype(bool).to_numpy(),
             "actor_match": pairs["relation"].to_numpy(),
             "casualty_gap": pairs["casualty_gap"].to_numpy(float),
+            "best_gap": pairs["best_gap"].to_numpy(float),
             "event_type_differs": pairs["event_type_differs"].astype(bool).to_numpy(),
             "target_differs": pairs["target_differs"].astype(bool).to_numpy(),
             "location_differs": pairs["location_differs"].astype(bool).to_numpy(),
@@ -227,5 +236,4 @@ def _audit(pairs, incidents, incident_no, threshold) -> pd.DataFrame:
             "decision": decision,
         }
     )
-    out["reasons"] = reasons(out)
     return out.sort_values("score", ascending=False, ignore_index=True)

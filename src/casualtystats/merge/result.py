@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import mse
+from .scoring import reasons
 
 #: Smallest number of incidents recorded by two sources in a stratum for an estimate; with
 #: fewer, the estimate rests on a handful of overlaps and its interval is uninformative.
@@ -27,18 +29,24 @@ class MergeResult:
     links : one row per input report: merged_id, source, incident_id, link ("own": it started
         the incident, "matched", "many-to-one"), score (its best accepted pair
         inside the incident), its dates, region, actor and own figures.
-    pairs : every scored candidate pair down to threshold * near_factor: sources and ids,
-        days_apart, km_apart, same_region, same_admin2, actor_match, casualty_gap,
-        event_type_differs, score, decision, reasons.
+    pairs : every scored candidate pair down to threshold * near_factor, best first: sources
+        and ids, days_apart, km_apart, same_region, same_admin2, actor_match, casualty_gap,
+        best_gap, event_type_differs, target_differs, location_differs, score, decision, and
+        `reasons` (one line of text, written when `pairs` is first read).
     source_order : sources, largest first (the assignment order).
     settings : the arguments used.
     """
 
     incidents: pd.DataFrame
     links: pd.DataFrame
-    pairs: pd.DataFrame
+    scored_pairs: pd.DataFrame  # `pairs` without the reasons text
     source_order: list[str]
     settings: dict = field(default_factory=dict)
+
+    @functools.cached_property
+    def pairs(self) -> pd.DataFrame:
+        """The scored candidate pairs with a `reasons` line each (see the class docstring)."""
+        return self.scored_pairs.assign(reasons=reasons(self.scored_pairs))
 
     def to_frame(self) -> pd.DataFrame:
         """The merged incident table."""
@@ -122,7 +130,7 @@ class MergeResult:
             "incidents by sources: "
             + ", ".join(f"{k} {v:,}" for k, v in inc["sources"].value_counts().items()),
         ]
-        decisions = self.pairs["decision"].value_counts()
+        decisions = self.scored_pairs["decision"].value_counts()
         lines.append("candidate pairs: " + ", ".join(f"{k} {v:,}" for k, v in decisions.items()))
         lines.append(
             f"rule: pairs within {s.get('max_days')} days and {s.get('max_km')} km (or the same admin-1 without "

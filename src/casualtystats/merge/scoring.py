@@ -120,3 +120,15 @@ def reasons(pairs: pd.DataFrame) -> pd.Series:
     ):
         out = out + pd.Series(np.where(pairs[column], text, ""), index=pairs.index)
     return out
+
+
+def casualty_ranges(frame: pd.DataFrame, measure: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Each report's (low, best, high) as floats for comparison, NaN unknown; a lone best figure is a point."""
+    low = frame[f"{measure}_low"].astype("Float64").astype(float)
+    best = frame[f"{measure}_best"].astype("Float64").astype(float)
+    high = frame[f"{measure}_high"].astype("Float64").astype(float)
+    point = low.isna() & high.isna() & best.notna()
+    low = low.where(~point, best).fillna(best)
+    high = high.where(~point, best)
+    best = best.fillna(low)
+    return low, best, high

@@ -145,8 +145,9 @@ def load_incidents(
     When merged, ``incidents`` is the merged table (one row per incident, with
     ``merged_id`` and ``sources``) and ``merge`` holds the `MergeResult`.
 
-    A row without a region but with coordinates gets its admin-1 region from the
-    shipped Natural Earth boundaries (Iraq and Syria), noted in the summary.
+    A file without any region column (such as a reduced GTD extract) gets each row's
+    admin-1 region from its coordinates and the shipped Natural Earth boundaries (Iraq and
+    Syria), noted in the summary.
 
     Raises LoadError for a file that cannot be read as a table at all.
     """
@@ -207,7 +208,11 @@ def _load_file(
         problems.add(pd.Series(True, index=[offset + position]), "", problem)
     frame = _canonical(lowered, fmt, problems)
     frame = _fill_defaults(frame, raw, table.lines, fmt, path)
-    located = _region_from_coordinates(frame)
+    # Only a file with no region column at all: a blank region in a file that has one means the
+    # source placed the event no closer than the country (its coordinates are then a centroid).
+    has_region = any(c in lowered for c in fmt.columns.get("region", ()))
+    located = 0 if has_region else _region_from_coordinates(frame)
+    frame["region"] = frame["region"].fillna(UNKNOWN_REGION)
     notes = list(table.notes)
     if located:
         notes.append(f"region from coordinates (Natural Earth admin-1) for {located:,} rows without one")
@@ -282,8 +287,8 @@ def _fill_defaults(frame: pd.DataFrame, raw: pd.DataFrame, lines: np.ndarray, fm
 
 
 def _region_from_coordinates(frame: pd.DataFrame) -> int:
-    """Fill a missing region from the coordinates where the boundaries' country agrees; the rest
-    'Unknown'. Returns how many rows got a region this way."""
+    """Fill a missing region from the coordinates where the boundaries' country agrees.
+    Returns how many rows got a region this way."""
     todo = frame["region"].isna() & frame["latitude"].notna() & frame["longitude"].notna()
     found = 0
     if todo.any():
@@ -293,7 +298,6 @@ def _region_from_coordinates(frame: pd.DataFrame) -> int:
         agrees = where["region"].notna() & where["country"].eq(frame.loc[todo, "country"]).fillna(False)
         frame.loc[agrees[agrees].index, "region"] = where.loc[agrees, "region"]
         found = int(agrees.sum())
-    frame["region"] = frame["region"].fillna(UNKNOWN_REGION)
     return found
 
 
