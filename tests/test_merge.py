@@ -88,7 +88,7 @@ def test_combination_rule_low_best_high():
     row = result.incidents.iloc[0]
     assert len(result.incidents) == 1 and row["sources"] == "A+B"
     assert (row["fatalities_low"], row["fatalities_best"]) == (10, 11)
-    assert pd.isna(row["fatalities_high"])  # B's "at least 10" has no upper bound
+    assert row["fatalities_high"] == 12  # the largest stated high; B's "at least 10" states none
     assert set(result.links["link"]) == {"own", "matched"}
     assert "actor same" in result.pairs.loc[0, "reasons"]
 

@@ -94,11 +94,18 @@ def _source_sets(frame: pd.DataFrame, index: pd.Index) -> pd.Series:
 
 
 def _joined_ids(frame: pd.DataFrame, index: pd.Index) -> pd.Series:
-    """'UCDP:123|GTD:row-..': the source-qualified ids of each incident's reports, primary first."""
+    """A report's own id when it is alone; else 'UCDP:123|GTD:row-..', the source-qualified ids of the
+    incident's reports, primary first."""
     qualified = (frame["source"].astype(str) + ":" + frame["incident_id"].astype(str)).to_numpy(dtype=object)
     position = frame.groupby("_incident", sort=False).cumcount().to_numpy()
     incident = frame["_incident"].to_numpy()
-    out = pd.Series(qualified[position == 0], index=incident[position == 0], dtype=object)
+    alone = frame["_incident"].map(frame["_incident"].value_counts()).eq(1).to_numpy()
+    first = position == 0
+    out = pd.Series(
+        np.where(alone[first], frame["incident_id"].to_numpy(dtype=object)[first], qualified[first]),
+        index=incident[first],
+        dtype=object,
+    )
     for k in range(1, position.max() + 1 if len(position) else 0):
         at = position == k
         extra = pd.Series(qualified[at], index=incident[at], dtype=object)

@@ -65,6 +65,11 @@ def _lognormal_interval(observed: int, estimate: float, variance: float, alpha: 
     return observed + unseen / c, observed + unseen * c
 
 
+#: Models whose BIC is within this of the best one share in the interval (Raftery 1995: a
+#: difference under 2 is "not worth more than a bare mention").
+SUPPORTED_BIC = 2.0
+
+
 def loglinear(histories: pd.Series, alpha: float = 0.05) -> tuple[float, float, float, str]:
     """Log-linear MSE from counts per capture history (index: tuples of 0/1, one per source, no all-zero).
 
@@ -80,21 +85,25 @@ def loglinear(histories: pd.Series, alpha: float = 0.05) -> tuple[float, float, 
         choices = [[]] + [[p] for p in pairs]
     # A model with as many parameters as cells is saturated: no information left on the unseen cell.
     choices = [c for c in choices if 1 + k + len(c) < len(cells)]
-    best = None
+    fitted = []
     for interactions in choices:
         design = _design(cells, interactions)
         fit = _fit(counts, design)
-        if fit is None:
-            continue
-        bic = -2 * fit.llf + design.shape[1] * math.log(counts.sum())
-        if best is None or bic < best[3]:
-            best = (fit, design, interactions, bic)
-    if best is None:
+        if fit is not None:
+            bic = -2 * fit.llf + design.shape[1] * math.log(counts.sum())
+            fitted.append((bic, fit, design, interactions))
+    if not fitted:
         return math.nan, math.nan, math.nan, "log-linear: no model could be fitted"
-    fit, design, interactions, _ = best
+    fitted.sort(key=lambda f: f[0])
+    _, fit, design, interactions = fitted[0]
     observed = counts.sum()
     unseen = math.exp(fit.params[0])
-    low, high = _profile_interval(counts, design, fit, alpha)
+    # The interval spans those of every model within SUPPORTED_BIC of the best, so the choice
+    # between models the data hardly tell apart widens it instead of being ignored.
+    intervals = [
+        _profile_interval(counts, d, f, alpha) for b, f, d, _ in fitted if b - fitted[0][0] <= SUPPORTED_BIC
+    ]
+    low, high = min(i[0] for i in intervals), max(i[1] for i in intervals)
     names = ", ".join(f"{a + 1}x{b + 1}" for a, b in interactions) or "none"
     return observed + unseen, observed + low, observed + high, f"log-linear (BIC), interactions: {names}"
 

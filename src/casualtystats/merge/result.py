@@ -24,7 +24,8 @@ class MergeResult:
     Attributes
     ----------
     incidents : one row per real incident: the canonical columns (figures combined, never
-        summed; `source` = `sources`, e.g. "GTD+UCDP"; `incident_id` lists the source ids)
+        summed; `source` = `sources`, e.g. "GTD+UCDP"; `incident_id` is the report's own id, or the
+        source-qualified ids "UCDP:1|GTD:2" of a multi-source incident)
         plus `merged_id`.
     links : one row per input report: merged_id, source, incident_id, link ("own": it started
         the incident, "matched", "many-to-one"), score (its best accepted pair
