@@ -167,3 +167,11 @@ def test_unrecorded_and_overlap_tables():
 def test_bad_settings_raise():
     with pytest.raises(MergeError):
         cs.merge_incidents(_events(seed=1, weeks=1), threshold=0)
+
+
+def test_cli_no_merge_flag_reaches_the_loader():
+    from casualtystats.cli import _parser
+
+    for command in (["report", "a.csv"], ["brief", "a.csv", "--month", "2017-06"]):
+        assert _parser().parse_args(command).merge == "auto"
+        assert _parser().parse_args([*command, "--no-merge"]).merge is False
