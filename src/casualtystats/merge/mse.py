@@ -14,7 +14,8 @@ counts of incidents per combination of sources:
   three sources; with four or more, the models adding one interaction at a time to
   independence) is fitted and the lowest BIC wins (-2 log L + parameters x log(observed
   incidents); AIC picked spurious interactions in 40% of simulated independent tables and
-  its intervals covered 89% of the true totals, BIC's 91%, in 300 tables of 500 incidents). The 95% interval is the profile
+  its intervals covered 89% of the true totals, BIC's 88-91% in runs of 300 tables of 500
+  incidents). The 95% interval is the profile
   likelihood interval of the intercept, given the chosen model (model choice
   uncertainty is not in it).
 
