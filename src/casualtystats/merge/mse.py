@@ -15,9 +15,9 @@ counts of incidents per combination of sources:
   independence) is fitted and the lowest BIC wins (-2 log L + parameters x log(observed
   incidents); AIC picked spurious interactions in 40% of simulated independent tables and
   its intervals covered 89% of the true totals, BIC's 88-91% in runs of 300 tables of 500
-  incidents). The 95% interval is the profile
-  likelihood interval of the intercept, given the chosen model (model choice
-  uncertainty is not in it).
+  incidents). The 95% interval spans the profile likelihood intervals of the intercept
+  of every model within 2 BIC of the best (models the data hardly tell apart); the
+  uncertainty of a clearer model choice is not in it.
 
 Assumptions (returned with every estimate): a closed population of incidents in the
 stratum (the year, region); every incident of the stratum had a chance to be recorded
