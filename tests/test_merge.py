@@ -161,7 +161,10 @@ def test_unrecorded_and_overlap_tables():
     table = result.unrecorded(by=("year",))
     assert {"observed", "estimate", "unrecorded", "ci_low", "ci_high", "method"} <= set(table.columns)
     assert "closed population" in table.attrs["assumptions"]
-    assert (table["ci_low"] <= table["estimate"]).all() and (table["estimate"] <= table["ci_high"]).all()
+    known = table.dropna(subset=["estimate"])
+    assert len(known) and (known["ci_low"] <= known["estimate"]).all()
+    assert (known["estimate"] <= known["ci_high"]).all() and (known["ci_low"] >= known["observed"]).all()
+    assert table.loc[table["estimate"].isna(), "method"].str.contains("too few|one source").all()
 
 
 def test_bad_settings_raise():
@@ -175,3 +178,43 @@ def test_cli_no_merge_flag_reaches_the_loader():
     for command in (["report", "a.csv"], ["brief", "a.csv", "--month", "2017-06"]):
         assert _parser().parse_args(command).merge == "auto"
         assert _parser().parse_args([*command, "--no-merge"]).merge is False
+
+
+def test_real_pair_merged_deaths_between_larger_source_and_sum(ucdp_iraq_path):
+    from conftest import SHARED_DATA, require_shared
+
+    gtd = require_shared(SHARED_DATA / "raw" / "gtd_2010_2017_iraq" / "gtd_2010_2017_iraq.csv")
+    loaded = cs.load_incidents([ucdp_iraq_path, gtd])
+    assert "region from coordinates" in loaded.summary() and "merged" in loaded.summary()
+    gtd_rows = loaded.merge.links[loaded.merge.links["source"] == "GTD"]
+    assert gtd_rows["region"].ne("Unknown").mean() > 0.95  # governorates from the coordinates
+    isis = cs.involving(loaded.incidents, "ISIS")
+    isis = isis[isis["date_start"].dt.year.between(2010, 2017)]
+    links = loaded.merge.links[loaded.merge.links["merged_id"].isin(isis["merged_id"])]
+    totals = links.groupby("source")["fatalities_best"].sum()
+    merged = isis["fatalities_best"].sum()
+    assert totals.max() <= merged <= totals.sum()
+    assert isis["sources"].eq("GTD+UCDP").sum() > 1000
+
+
+def test_many_to_one_when_a_report_spans_several_days():
+    base = _events(seed=9, weeks=1, rate=0.3).head(1).assign(latitude=33.3, longitude=44.4, location=pd.NA)
+    day = pd.Timestamp("2016-03-01")
+    span = base.assign(
+        source="A",
+        incident_id="a",
+        date_start=day,
+        date_end=day + pd.Timedelta(days=2),
+        date_precision="range",
+    )
+    parts = pd.concat(
+        [
+            base.assign(source="B", incident_id=f"b{k}", date_start=day + pd.Timedelta(days=k)).assign(
+                date_end=lambda d: d["date_start"], date_precision="day"
+            )
+            for k in (0, 1)
+        ]
+    )
+    result = cs.merge_incidents(pd.concat([span, parts], ignore_index=True))
+    assert len(result.incidents) == 1
+    assert sorted(result.links["link"]) == ["many-to-one", "matched", "own"]

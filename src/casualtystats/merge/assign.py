@@ -7,10 +7,10 @@ matching (scipy's `linear_sum_assignment`, Hungarian algorithm) over its accepte
 pairs, where the weight of (incident, report) is the best score between the report
 and any member of the incident. The matching is solved separately in each
 connected component of the pair graph (most components are a single pair, taken
-directly). A report left unassigned starts a new incident, except that a report
-whose best accepted pair is with a multi-day report (a source that aggregates
-several events into one, as UCDP sometimes does) joins that incident as
-"many-to-one". So an incident holds at most one report per source, apart from
+directly). A report left unassigned starts a new incident. Finally, a report alone
+in its incident whose best accepted pair is a multi-day report (a source that
+aggregates several events into one, as UCDP sometimes does) joins that report's
+incident as "many-to-one". So an incident holds at most one report per source, apart from
 many-to-one links and exact duplicates, and two reports of one source are never
 merged with each other.
 """
@@ -59,22 +59,24 @@ def assign(
         rows_taken, incidents_taken = _one_to_one(e)
         incident[rows_taken] = incidents_taken
         free = np.setdiff1d(mine, rows_taken)
-        # Many-to-one: a free report whose best accepted pair is a multi-day report already placed.
-        best = edges[np.isin(edges["row"].to_numpy(), free)]
-        best = best[incident[best["other"].to_numpy()] >= 0].sort_values(
-            "score", ascending=False, kind="stable"
-        )
-        best = best.drop_duplicates("row")
-        best = best[multi_day[best["other"].to_numpy()]].assign(
-            incident=lambda d: incident[d["other"].to_numpy()]
-        )
-        incident[best["row"].to_numpy()] = best["incident"].to_numpy()
-        link[best["row"].to_numpy()] = "many-to-one"
-        free = np.setdiff1d(free, best["row"].to_numpy())
         incident[free] = np.arange(next_id, next_id + len(free))
         link[free] = "own"
         next_id += len(free)
-    return incident, link
+    _many_to_one(incident, link, edges, multi_day)
+    return np.unique(incident, return_inverse=True)[1], link
+
+
+def _many_to_one(incident: np.ndarray, link: np.ndarray, edges: pd.DataFrame, multi_day: np.ndarray) -> None:
+    """A report alone in its incident whose best accepted pair is a multi-day report of another
+    incident joins that incident, flagged "many-to-one" (in place)."""
+    size = np.bincount(incident)
+    row = edges["row"].to_numpy()
+    fits = (size[incident[row]] == 1) & ~multi_day[row]
+    best = edges[fits].sort_values("score", ascending=False, kind="stable").drop_duplicates("row")
+    best = best[multi_day[best["other"].to_numpy()]]
+    target = incident[best["other"].to_numpy()]
+    incident[best["row"].to_numpy()] = target
+    link[best["row"].to_numpy()] = "many-to-one"
 
 
 def _one_to_one(edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

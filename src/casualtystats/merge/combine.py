@@ -1,6 +1,9 @@
 """One row per merged incident: the sources' figures combined, never summed.
 
-Figures (fatalities and injuries alike), over the reports of one incident:
+Figures (fatalities and injuries alike), over the reports of one incident. Several
+reports of one source in an incident (many-to-one: the parts an aggregating source
+reported as one) are distinct events, so their figures are first summed within that
+source; then, across sources:
 
 - ``low`` = the largest low any source states: the strongest figure some source
   vouches for as a minimum (NA if no source states a low, as for GTD's single figure);
@@ -52,6 +55,7 @@ def combine(
         parts = pd.DataFrame(
             {
                 "_incident": frame["_incident"],
+                "source": frame["source"],
                 **{
                     b: frame[f"{measure}_{b}"].astype("Float64").astype(float)
                     for b in ("low", "best", "high")
@@ -59,6 +63,17 @@ def combine(
             }
         )
         parts["best"] = parts["best"].fillna(parts["low"])
+        # Several reports of one source in an incident (many-to-one) are distinct parts: summed
+        # within the source first; a part with no upper bound leaves the source's high unknown.
+        by_source = parts.groupby(["_incident", "source"], sort=False)
+        summed = by_source[["low", "best", "high"]].sum(min_count=1)
+        unbounded = (
+            (parts["high"].isna() & parts["best"].notna())
+            .groupby([parts["_incident"], parts["source"]], sort=False)
+            .any()
+        )
+        summed["high"] = summed["high"].where(~unbounded.reindex(summed.index).to_numpy())
+        parts = summed.reset_index()
         g = parts.groupby("_incident", sort=True)
         c_low = g["low"].max()
         c_best = np.floor(g["best"].median() + 0.5) if best == "median" else g["best"].max()
