@@ -313,7 +313,7 @@ def test_cli_combines_files_and_prints_summary_with_path(sample, tmp_path, capsy
     assert main(["report", str(sample), str(second), "-o", str(out)]) == 0
     summary = capsys.readouterr().out.strip().splitlines()[-1]
     assert str(out) in summary and "charts" in summary
-    both = pd.concat([load_incidents(p).incidents for p in (sample, second)], ignore_index=True)
+    both = load_incidents([sample, second]).incidents  # two sources: merged by default
     stated = headline(out.read_text(encoding="utf-8"))
     assert stated["whole.incidents"] == len(involving(both, "ISIS"))
     assert stated["whole.killed"] == int(involving(both, "ISIS")["fatalities_best"].sum())

@@ -29,6 +29,9 @@ _API = {
     "yearly_panel": "aggregate",
     "PanelSchema": "aggregate",
     "simulate_incidents": "simulate",
+    "simulate_sources": "simulate",
+    "merge_incidents": "merge",
+    "MergeResult": "merge",
     "SimulatedIncidents": "simulate",
     "detect_change_points": "changepoints",
     "ChangePoints": "changepoints",
@@ -72,10 +75,11 @@ if TYPE_CHECKING:  # for type checkers and IDEs only; __all__ above lists them a
     from .briefing import Briefing, briefing
     from .changepoints import BOCPDResult, ChangePoints, bocpd, detect_change_points
     from .forecast import Forecast, forecast
+    from .merge import MergeResult, merge_incidents
     from .normalize import involving, normalize_actors, normalize_regions
     from .report import build_report
     from .resurgence import alert_history, backtest, find_resurgence
     from .schema import IncidentSchema
-    from .simulate import SimulatedIncidents, simulate_incidents
+    from .simulate import SimulatedIncidents, simulate_incidents, simulate_sources
     from .sources import LoadError, LoadResult, load_incidents
     from .trend import TrendResult, fit_trend

@@ -227,7 +227,7 @@ class Briefing:
 
 
 def briefing(
-    sources, month, *, actor: str = "ISIS", merge="auto", outlook=None, outlook_weekly=None
+    sources, month, *, actor: str = "ISIS", merge: bool | str = "auto", outlook=None, outlook_weekly=None
 ) -> Briefing:
     """The briefing for `month` ("YYYY-MM") from one or several incident files.
 

@@ -32,17 +32,30 @@ def _report(args: argparse.Namespace) -> int:
     from .report import build_report
 
     # build_report shows a progress bar and ends with a summary line naming the file
-    build_report(args.files, args.output, actor=args.actor, start=args.date_from, end=args.date_to)
+    build_report(
+        args.files, args.output, actor=args.actor, start=args.date_from, end=args.date_to, merge=args.merge
+    )
     return 0
 
 
 def _brief(args: argparse.Namespace) -> int:
     from .briefing import briefing
 
-    brief = briefing(args.files, args.month, actor=args.actor)
+    brief = briefing(args.files, args.month, actor=args.actor, merge=args.merge)
     # JSON per the shipped schema (casualtystats/data/briefing.schema.json); arrows kept as characters
     print(json.dumps(brief.to_dict(), indent=2, ensure_ascii=False) if args.json else brief.to_markdown())
     return 0
+
+
+def _merge_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-merge",
+        dest="merge",
+        action="store_const",
+        const=False,
+        default="auto",
+        help="stack several sources instead of merging reports of the same incident",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--actor", default="ISIS")
     p.add_argument("--from", dest="date_from", help="first date (YYYY-MM-DD)")
     p.add_argument("--to", dest="date_to", help="last date (YYYY-MM-DD)")
+    _merge_flag(p)
     p.set_defaults(run=_report)
 
     p = sub.add_parser("brief", help="monthly briefing in markdown (or JSON)")
@@ -72,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--actor", default="ISIS")
     p.add_argument("--json", action="store_true", help="structured output instead of markdown")
+    _merge_flag(p)
     p.set_defaults(run=_brief)
     return parser
 

@@ -47,12 +47,12 @@ def as_paths(sources) -> list[str]:
     return paths
 
 
-def load(paths: list[str], merge="auto"):
-    """`load_incidents(paths)`; `merge` ("auto", True or False: merge the sources of the same
-    incident, CONTRACTS.md) is passed on only when not "auto", the loader's own default."""
+def load(paths: list[str], merge: bool | str = "auto"):
+    """`load_incidents(paths, merge=merge)`: several sources of the same incidents are merged
+    ("auto", when more than one source is present) or stacked (False)."""
     from .sources import load_incidents
 
-    return load_incidents(paths) if merge == "auto" else load_incidents(paths, merge=merge)
+    return load_incidents(paths, merge=merge)
 
 
 def parse_date(value, what: str) -> pd.Timestamp | None:

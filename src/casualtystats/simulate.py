@@ -490,3 +490,175 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# --- several sources reporting one set of events ----------------------------------
+
+_KM_PER_DEGREE = 111.32
+
+
+@dataclass(frozen=True)
+class SimulatedSources:
+    """Reports of one true event set by several sources, and which event each report is.
+
+    Attributes
+    ----------
+    reports : canonical incident table of every source's reports (source "S1", "S2", ...).
+    events : the true events (canonical columns, source "TRUTH", `incident_id` = event id).
+    truth : one row per report: source, incident_id, event_id.
+    seed : the seed that reproduces it.
+    """
+
+    reports: pd.DataFrame
+    events: pd.DataFrame
+    truth: pd.DataFrame
+    seed: int
+
+
+def simulate_sources(
+    events: pd.DataFrame,
+    *,
+    coverage: Sequence[float] = (0.7, 0.6, 0.5),
+    seed: int,
+    dependence: float = 0.0,
+    max_lag_days: int = 2,
+    location_km: float = 5.0,
+    missing_coordinates_share: float = 0.1,
+    unknown_actor_share: float = 0.15,
+    exact_count_share: float = 0.7,
+    overcount_share: float = 0.0,
+) -> SimulatedSources:
+    """Several sources see a true event set, each with its own coverage, lags, places and counts.
+
+    Each source ``s`` records event ``e`` with probability ``logistic(logit(coverage[s]) +
+    dependence * z_e)``, ``z_e ~ N(0, 1)`` shared by all sources: with `dependence` 0 the
+    sources are independent; above 0 they tend to record the same (salient) events, which
+    is what breaks capture-recapture. A recorded event is reported with:
+
+    - its date moved 0..`max_lag_days` days later (a report's lag; multi-day events keep their span);
+    - its coordinates moved by a random direction and a distance uniform on 0..`location_km`
+      (or missing with `missing_coordinates_share`, then only the region is given);
+    - the perpetrator as an alias spelling (normalized), or "Unknown" with `unknown_actor_share`;
+    - deaths: the true count with probability `exact_count_share`; otherwise an incomplete
+      count (each death confirmed with probability 0.75), except a share `overcount_share`
+      of all reports that overcount instead (each death counted again with probability 0.25):
+      monitors report the deaths they confirmed, so by default they undercount, never
+      invent; the reported figure is low = best = high ("at least" reports in `events` keep
+      an unknown high);
+    - a source-specific id; no notes.
+    """
+    rng = np.random.default_rng(seed)
+    events = events.reset_index(drop=True)
+    n = len(events)
+    salience = rng.normal(size=n)
+    parts, truth = [], []
+    for k, share in enumerate(coverage):
+        if not 0 < share < 1:
+            raise SimulationError(f"coverage must be in (0, 1), got {share}")
+        p = 1 / (1 + np.exp(-(np.log(share / (1 - share)) + dependence * salience)))
+        seen = np.flatnonzero(rng.random(n) < p)
+        name = f"S{k + 1}"
+        rep = events.iloc[seen].copy()
+        lag = pd.to_timedelta(rng.integers(0, max_lag_days + 1, len(rep)), unit="D")
+        rep["date_start"] = rep["date_start"] + lag
+        rep["date_end"] = rep["date_end"] + lag
+        angle = rng.uniform(0, 2 * np.pi, len(rep))
+        dist = rng.uniform(0, location_km, len(rep)) / _KM_PER_DEGREE
+        lat = rep["latitude"].to_numpy() + dist * np.sin(angle)
+        lon = rep["longitude"].to_numpy() + dist * np.cos(angle) / np.cos(
+            np.radians(rep["latitude"].to_numpy())
+        )
+        located = rng.random(len(rep)) >= missing_coordinates_share
+        rep["latitude"] = np.round(np.where(located, lat, np.nan), 4)
+        rep["longitude"] = np.round(np.where(located, lon, np.nan), 4)
+        unknown = rng.random(len(rep)) < unknown_actor_share
+        rep["actor"] = rep["actor"].where(~unknown, "Unknown").astype("str")
+        rep["actor_raw"] = rep["actor"]
+        deaths = _disagreeing_counts(
+            rng, rep["fatalities_best"].to_numpy("int64", na_value=0), exact_count_share, overcount_share
+        )
+        at_least = rep["fatalities_high"].isna().to_numpy()
+        known = rep["fatalities_best"].notna().to_numpy()
+        rep["fatalities_best"] = pd.arrays.IntegerArray(deaths, ~known)
+        rep["fatalities_low"] = pd.arrays.IntegerArray(deaths, ~known)
+        rep["fatalities_high"] = pd.arrays.IntegerArray(deaths, ~known | at_least)
+        rep["source"] = name
+        ids = [f"{name}-{i:08d}" for i in rng.permutation(len(rep))]
+        rep["incident_id"] = pd.array(ids, dtype="str")
+        rep["notes"] = pd.array([None] * len(rep), dtype="str")
+        parts.append(rep)
+        truth.append(
+            pd.DataFrame(
+                {"source": name, "incident_id": ids, "event_id": events["incident_id"].to_numpy()[seen]}
+            )
+        )
+    reports = IncidentSchema.validate(pd.concat(parts, ignore_index=True))
+    return SimulatedSources(reports, events, pd.concat(truth, ignore_index=True), seed)
+
+
+def _disagreeing_counts(rng, true: np.ndarray, exact_share: float, overcount_share: float) -> np.ndarray:
+    draw = rng.random(len(true))
+    over = draw < overcount_share
+    exact = ~over & (draw < overcount_share + exact_share)
+    under = ~over & ~exact
+    out = true.copy()
+    out[under] = rng.binomial(true[under], 0.75)
+    out[over] = true[over] + rng.binomial(true[over], 0.25)
+    return out
+
+
+def perturbed_copy(
+    incidents: pd.DataFrame,
+    *,
+    seed: int,
+    source: str = "COPY",
+    drop_share: float = 0.2,
+    max_shift_days: int = 2,
+    max_jitter_km: float = 10.0,
+    count_noise: float = 0.3,
+    actor_spellings: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A perturbed copy of a real table with a known answer, for measuring matching.
+
+    `drop_share` of the rows are dropped; the others get: dates moved by 0..`max_shift_days`
+    days either way (only one-day dates; coarser dates keep their span, so the move stays
+    within the precision); coordinates moved by up to `max_jitter_km` km; each count scaled
+    by a factor uniform on [1 - count_noise, 1 + count_noise] and rounded (bounds kept in
+    order); new ids; actors written in another spelling of the alias table
+    (`actor_spellings`, default a few ISIS spellings) and `source` renamed.
+    Returns (copy, truth) with truth columns incident_id (original) and copy_id.
+    """
+    rng = np.random.default_rng(seed)
+    keep = np.flatnonzero(rng.random(len(incidents)) >= drop_share)
+    copy = incidents.iloc[keep].reset_index(drop=True).copy()
+    one_day = copy["date_end"].eq(copy["date_start"]).to_numpy()
+    shift = pd.to_timedelta(
+        np.where(one_day, rng.integers(-max_shift_days, max_shift_days + 1, len(copy)), 0), unit="D"
+    )
+    copy["date_start"] = copy["date_start"] + shift
+    copy["date_end"] = copy["date_end"] + shift
+    angle = rng.uniform(0, 2 * np.pi, len(copy))
+    dist = max_jitter_km * np.sqrt(rng.uniform(0, 1, len(copy))) / _KM_PER_DEGREE
+    copy["latitude"] = (copy["latitude"] + dist * np.sin(angle)).clip(-90, 90)
+    copy["longitude"] = (
+        copy["longitude"] + dist * np.cos(angle) / np.cos(np.radians(copy["latitude"]))
+    ).clip(-180, 180)
+    factor = rng.uniform(1 - count_noise, 1 + count_noise, len(copy))
+    for measure in ("fatalities", "injuries"):
+        cols = [f"{measure}_{b}" for b in ("low", "best", "high")]
+        scaled = [np.round(copy[c].astype("Float64") * factor).astype("Int64") for c in cols]
+        for c, values in zip(cols, scaled, strict=True):
+            copy[c] = values
+    spellings = actor_spellings or {
+        "ISIS": ["ISIL", "Daesh", "Islamic State of Iraq and the Levant (ISIL)", "IS"]
+    }
+    for name, options in spellings.items():
+        for column in ("actor", "target"):
+            hit = copy[column].eq(name).fillna(False).to_numpy()
+            copy.loc[hit, column] = np.array(options, dtype=object)[rng.integers(0, len(options), hit.sum())]
+    copy["actor_raw"] = copy["actor"]
+    copy["source"] = source
+    copy_ids = [f"{source}-{i:07d}" for i in rng.permutation(len(copy))]
+    truth = pd.DataFrame({"incident_id": incidents["incident_id"].to_numpy()[keep], "copy_id": copy_ids})
+    copy["incident_id"] = pd.array(copy_ids, dtype="str")
+    return IncidentSchema.validate(copy), truth

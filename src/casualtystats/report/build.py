@@ -101,7 +101,7 @@ def build_report(
     start=None,
     end=None,
     progress: bool = True,
-    merge="auto",
+    merge: bool | str = "auto",
     outlook: pd.DataFrame | None = None,
     outlook_weekly: pd.DataFrame | None = None,
 ) -> Path:

@@ -11,6 +11,11 @@ spans the month) and ``imonth`` = 0 the month (precision 'year').
 ``summary`` the notes, ``attacktype1_txt`` the event type. ``nkill`` and
 ``nwound`` are the best figures; blank (and the GTD unknown codes -9/-99)
 is NA, never 0.
+
+Reduced extracts (such as the 18-column Iraq extract of the lgcpSPDE R package) may
+lack ``eventid`` (ids are then generated from the row), ``provstate`` (the region then
+comes from the coordinates, see `casualtystats.merge.region`), ``nwound`` and
+``summary``, and name the country column ``country`` instead of ``country_txt``.
 """
 
 from __future__ import annotations
@@ -98,17 +103,16 @@ FORMAT = Format(
         }
     ),
     required=(
-        ("eventid",),
         ("iyear",),
         ("imonth",),
         ("iday",),
-        ("country_txt",),
+        ("country_txt", "country"),
         ("gname",),
         ("nkill", "nwound"),
     ),
     columns={
         "incident_id": ("eventid",),
-        "country": ("country_txt",),
+        "country": ("country_txt", "country"),
         "region": ("provstate",),
         "location": ("city",),
         "latitude": ("latitude",),

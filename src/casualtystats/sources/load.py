@@ -15,17 +15,22 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from .. import normalize
+from ..errors import CasualtyStatsError
 from ..normalize import AliasSource
 from ..schema import COUNT_COLUMNS, INCIDENT_COLUMNS, IncidentSchema
 from .convert import Format, Problems
 from .detect import detect_format
 from .read import RawTable, read_table
+
+if TYPE_CHECKING:
+    from ..merge import MergeResult
 
 _DATE_COLUMNS = ("date_start", "date_end")
 _FLOAT_COLUMNS = ("latitude", "longitude")
@@ -45,10 +50,12 @@ class LoadResult:
     problems: pd.DataFrame  # tidy: file, line, column, problem, value (one row per reason)
     warnings: pd.DataFrame  # same shape: repairs made under a source's convention; rows kept
     notes: list[str] = field(default_factory=list)
+    merge: MergeResult | None = None  # set when reports of several sources were merged
 
     @property
     def n_input(self) -> int:
-        return len(self.incidents) + len(self.quarantine)
+        accepted = len(self.merge.links) if self.merge is not None else len(self.incidents)
+        return accepted + len(self.quarantine)
 
     def summary(self) -> str:
         """A plain-text account: per file, counts, date range, top quarantine reasons, unmatched names."""
@@ -61,9 +68,15 @@ class LoadResult:
         lines += [
             "-" * 60,
             f"input rows      {self.n_input:>10,}",
-            f"accepted        {len(self.incidents):>10,}",
+            f"accepted        {self.n_input - len(self.quarantine):>10,}",
             f"quarantined     {len(self.quarantine):>10,}",
         ]
+        if self.merge is not None:
+            multi = int(self.incidents["sources"].str.contains("+", regex=False).sum())
+            lines.append(
+                f"merged          {len(self.incidents):>10,}  incidents from {len(self.merge.source_order)} sources, "
+                f"{multi:,} reported by more than one (merge=False / --no-merge stacks them)"
+            )
         inc = self.incidents
         if len(inc):
             lines.append(
@@ -117,6 +130,7 @@ def load_incidents(
     actor_aliases: AliasSource = None,
     region_aliases: AliasSource = None,
     fold_lineage: bool = False,
+    merge: bool | str = "auto",
 ) -> LoadResult:
     """Load one file or several into the canonical incident table.
 
@@ -125,8 +139,20 @@ def load_incidents(
     the shipped alias tables (CSV path, DataFrame or dict). ``fold_lineage``
     folds ISIS's predecessors (Al-Qaida in Iraq, ...) into ISIS.
 
+    ``merge``: "auto" (default) merges reports of the same incident across sources
+    with `casualtystats.merge_incidents` (default settings) when the accepted rows come
+    from more than one source; ``True`` always runs it; ``False`` stacks the sources.
+    When merged, ``incidents`` is the merged table (one row per incident, with
+    ``merged_id`` and ``sources``) and ``merge`` holds the `MergeResult`.
+
+    A file without any region column (such as a reduced GTD extract) gets each row's
+    admin-1 region from its coordinates and the shipped Natural Earth boundaries (Iraq and
+    Syria), noted in the summary.
+
     Raises LoadError for a file that cannot be read as a table at all.
     """
+    if merge not in ("auto", True, False):
+        raise CasualtyStatsError(f"merge must be 'auto', True or False, not {merge!r}")
     paths = [path] if isinstance(path, str | Path) else list(path)
     actors = normalize.actor_aliases(actor_aliases, fold_lineage)
     regions = normalize.region_aliases(region_aliases)
@@ -141,7 +167,13 @@ def load_incidents(
         notes += [f"{Path(one).name}: {note}" for note in part.notes]
     if not parts:
         raise ValueError("load_incidents needs at least one path")
-    return _validate(parts, timing, notes)
+    result = _validate(parts, timing, notes)
+    if merge is True or (merge == "auto" and result.incidents["source"].nunique() > 1):
+        from ..merge import merge_incidents  # the merge stage pulls in DuckDB and scipy
+
+        result.merge = merge_incidents(result.incidents, actor_aliases=actor_aliases)
+        result.incidents = result.merge.incidents
+    return result
 
 
 # ---------------------------------------------------------------- per file
@@ -176,6 +208,14 @@ def _load_file(
         problems.add(pd.Series(True, index=[offset + position]), "", problem)
     frame = _canonical(lowered, fmt, problems)
     frame = _fill_defaults(frame, raw, table.lines, fmt, path)
+    # Only a file with no region column at all: a blank region in a file that has one means the
+    # source placed the event no closer than the country (its coordinates are then a centroid).
+    has_region = any(c in lowered for c in fmt.columns.get("region", ()))
+    located = 0 if has_region else _region_from_coordinates(frame)
+    frame["region"] = frame["region"].fillna(UNKNOWN_REGION)
+    notes = list(table.notes)
+    if located:
+        notes.append(f"region from coordinates (Natural Earth admin-1) for {located:,} rows without one")
     frame["actor_raw"] = frame["actor_raw"].fillna(frame["actor"])
     frame["actor"], matched_actor = actors.apply(frame["actor"])
     frame["target"] = actors.apply(frame["target"])[0]
@@ -190,7 +230,7 @@ def _load_file(
         problems.warnings.table(),
         matched_actor,
         matched_region,
-        table.notes,
+        notes,
     )
 
 
@@ -236,7 +276,6 @@ def _fill_defaults(frame: pd.DataFrame, raw: pd.DataFrame, lines: np.ndarray, fm
         frame["date_end"].eq(frame["date_start"]), "range"
     )
     frame["date_precision"] = frame["date_precision"].fillna(implied)
-    frame["region"] = frame["region"].fillna(UNKNOWN_REGION)
     missing_id = frame["incident_id"].isna()
     if missing_id.any():
         # Deterministic: the same row on the same line always gets the same id.
@@ -245,6 +284,21 @@ def _fill_defaults(frame: pd.DataFrame, raw: pd.DataFrame, lines: np.ndarray, fm
         generated = pd.Series([f"row-{h:016x}" for h in digest], index=content.index, dtype="str")
         frame["incident_id"] = frame["incident_id"].fillna(generated)
     return frame
+
+
+def _region_from_coordinates(frame: pd.DataFrame) -> int:
+    """Fill a missing region from the coordinates where the boundaries' country agrees.
+    Returns how many rows got a region this way."""
+    todo = frame["region"].isna() & frame["latitude"].notna() & frame["longitude"].notna()
+    found = 0
+    if todo.any():
+        from ..merge.region import region_from_coordinates
+
+        where = region_from_coordinates(frame.loc[todo, "latitude"], frame.loc[todo, "longitude"])
+        agrees = where["region"].notna() & where["country"].eq(frame.loc[todo, "country"]).fillna(False)
+        frame.loc[agrees[agrees].index, "region"] = where.loc[agrees, "region"]
+        found = int(agrees.sum())
+    return found
 
 
 # ------------------------------------------------------- all files together

@@ -1,0 +1,145 @@
+"""`MergeResult`: the merged incidents, how each report joined, the audit trail, and estimates."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import mse
+from .scoring import reasons
+
+#: Smallest number of incidents recorded by two sources in a stratum for an estimate; with
+#: fewer, the estimate rests on a handful of overlaps and its interval is uninformative.
+MIN_OVERLAP = 5
+
+
+@dataclass
+class MergeResult:
+    """Merged incidents across sources (see `merge_incidents`).
+
+    Attributes
+    ----------
+    incidents : one row per real incident: the canonical columns (figures combined, never
+        summed; `source` = `sources`, e.g. "GTD+UCDP"; `incident_id` is the report's own id, or the
+        source-qualified ids "UCDP:1|GTD:2" of a multi-source incident)
+        plus `merged_id`.
+    links : one row per input report: merged_id, source, incident_id, link ("own": it started
+        the incident, "matched", "many-to-one"), score (its best accepted pair
+        inside the incident), its dates, region, actor and own figures.
+    pairs : every scored candidate pair down to threshold * near_factor, best first: sources
+        and ids, days_apart, km_apart, same_region, same_admin2, actor_match, casualty_gap,
+        best_gap, event_type_differs, target_differs, location_differs, score, decision, and
+        `reasons` (one line of text, written when `pairs` is first read).
+    source_order : sources, largest first (the assignment order).
+    settings : the arguments used.
+    """
+
+    incidents: pd.DataFrame
+    links: pd.DataFrame
+    scored_pairs: pd.DataFrame  # `pairs` without the reasons text
+    source_order: list[str]
+    settings: dict = field(default_factory=dict)
+
+    @functools.cached_property
+    def pairs(self) -> pd.DataFrame:
+        """The scored candidate pairs with a `reasons` line each (see the class docstring)."""
+        return self.scored_pairs.assign(reasons=reasons(self.scored_pairs))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The merged incident table."""
+        return self.incidents
+
+    def overlap(self, by: Sequence[str] = ("year",)) -> pd.DataFrame:
+        """Incidents per combination of sources: [by..., sources, incidents] ("year" is the start year)."""
+        by = list(by)
+        frame = self._with_year()
+        return frame.groupby([*by, "sources"], observed=True).size().reset_index(name="incidents")
+
+    def unrecorded(
+        self, by: Sequence[str] = ("year",), *, alpha: float = 0.05, min_overlap: int = MIN_OVERLAP
+    ):
+        """Capture-recapture estimate of the incidents no source recorded, per stratum.
+
+        Columns [by..., observed, estimate, unrecorded, ci_low, ci_high, method]; estimate and
+        interval are of the total number of incidents (recorded or not). Per stratum, the sources
+        with at least one incident there are used: two -> Chapman, three or more -> log-linear
+        (see `casualtystats.merge.mse`). A stratum whose sources share fewer than `min_overlap`
+        incidents (default 5), or with one source, gets no estimate (method says why).
+        The assumptions are in ``.attrs["assumptions"]``.
+        """
+        by = list(by)
+        frame = self._with_year()
+        rows = []
+        groups = frame.groupby(by, observed=True) if by else [((), frame)]
+        for key, stratum in groups:
+            key = key if isinstance(key, tuple) else (key,)
+            rows.append((*key, len(stratum), *self._estimate(stratum, alpha, min_overlap)))
+        out = pd.DataFrame(rows, columns=[*by, "observed", "estimate", "ci_low", "ci_high", "method"])
+        out.insert(len(by) + 2, "unrecorded", out["estimate"] - out["observed"])
+        out.attrs["assumptions"] = mse.ASSUMPTIONS
+        return out
+
+    def _estimate(self, stratum: pd.DataFrame, alpha: float, min_overlap: int):
+        members = stratum["sources"].str.split("+")
+        recorded = {s: members.map(lambda m, s=s: s in m).to_numpy(bool) for s in self.source_order}
+        present = [s for s in self.source_order if recorded[s].any()]
+        if len(present) < 2:
+            return np.nan, np.nan, np.nan, "one source: no estimate"
+        history = np.column_stack([recorded[s] for s in present])
+        pairwise = max(
+            int((history[:, i] & history[:, j]).sum()) for i in range(len(present)) for j in range(i)
+        )
+        if pairwise < min_overlap:
+            return np.nan, np.nan, np.nan, f"too few incidents in two sources (< {min_overlap})"
+        if len(present) == 2:
+            n1, n2 = int(history[:, 0].sum()), int(history[:, 1].sum())
+            m = int((history[:, 0] & history[:, 1]).sum())
+            return (*mse.chapman(n1, n2, m, alpha), f"Chapman ({present[0]}, {present[1]})")
+        counts = pd.Series([tuple(h) for h in history.astype(int)]).value_counts()
+        estimate, low, high, model = mse.loglinear(counts, alpha)
+        return estimate, low, high, f"{model} ({', '.join(present)})"
+
+    def _with_year(self) -> pd.DataFrame:
+        return self.incidents.assign(year=self.incidents["date_start"].dt.year)
+
+    def summary(self) -> str:
+        """A plain-text account: reports in, incidents out, matches by source combination, the rule."""
+        links, inc = self.links, self.incidents
+        s = self.settings
+        lines = ["Cross-source merge", "=" * 60]
+        per_source = links.groupby("source").agg(
+            reports=("incident_id", "size"), deaths=("fatalities_best", "sum")
+        )
+        matched = inc.loc[inc["sources"].str.contains("+", regex=False), "merged_id"]
+        per_source["matched"] = links[links["merged_id"].isin(matched)].groupby("source").size()
+        per_source = per_source.reindex(self.source_order).fillna(0)
+        for name, row in per_source.iterrows():
+            lines.append(
+                f"{name:<12} reports {int(row.reports):>9,}  in a multi-source incident {int(row.matched):>9,}  "
+                f"deaths (best) {int(row.deaths):>10,}"
+            )
+        kinds = links["link"].value_counts()
+        lines += [
+            "-" * 60,
+            f"input reports   {len(links):>10,}",
+            f"incidents       {len(inc):>10,}  (deaths, best: {int(inc['fatalities_best'].sum()):,})",
+            f"many-to-one     {int(kinds.get('many-to-one', 0)):>10,}  (reports folded into a multi-day report)",
+            "incidents by sources: "
+            + ", ".join(f"{k} {v:,}" for k, v in inc["sources"].value_counts().items()),
+        ]
+        decisions = self.scored_pairs["decision"].value_counts()
+        lines.append("candidate pairs: " + ", ".join(f"{k} {v:,}" for k, v in decisions.items()))
+        lines.append(
+            f"rule: pairs within {s.get('max_days')} days and {s.get('max_km')} km (or the same admin-1 without "
+            f"coordinates), score >= {s.get('threshold')}; one-to-one by maximum total score, sources largest "
+            f"first; figures: low = largest low, best = {s.get('best')} of the sources' best, high = largest high "
+            "(never summed)"
+        )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<MergeResult: {len(self.links):,} reports -> {len(self.incidents):,} incidents>"
