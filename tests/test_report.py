@@ -439,8 +439,8 @@ class FakeMerge:
 
 
 def install_other_stages(mp: pytest.MonkeyPatch) -> None:
-    """Stand-ins, per CONTRACTS.md, for the stages built on other branches: the forecast
-    module, the resurgence stage's `alert_history` and a load that merged two sources."""
+    """Stand-ins with known answers for the forecast module, the resurgence stage's
+    `alert_history` and a load that merged two sources, so the rendering can be checked exactly."""
     import importlib.machinery
     import sys
     import types

@@ -234,7 +234,7 @@ def briefing(
     Only incidents up to the month's last day are used. `merge` is passed to the loader
     ("auto": merge reports of the same incident when several sources are present; False:
     stack them). `outlook` (a monthly forecast table, see `casualtystats.assessment.assess`)
-    replaces the forecast the assessment makes itself where the forecast stage is installed.
+    replaces the forecast the assessment makes itself.
     """
     paths = compose.as_paths(sources)
     month = compose.parse_month(month)

@@ -111,7 +111,7 @@ def build_report(
     `merge` is passed to the loader ("auto": merge reports of the same incident when
     several sources are present; False: stack them). `outlook` / `outlook_weekly` (monthly and weekly forecast tables, see
     `casualtystats.assessment.assess`) replace the forecast the assessment makes
-    itself where the forecast stage is installed. The file is written atomically:
+    itself. The file is written atomically:
     if anything fails, a previous report at `output` is left as it was. Returns
     the path written.
     """
