@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,9 +17,8 @@ from casualtystats import fit_trend
 from casualtystats.errors import CasualtyStatsError
 from casualtystats.trend import TrendError, _banded_inverse, _cholesky_banded, _solve_banded
 
-from .conftest import ROOT
-
 WEEKS_PER_YEAR = 365.25 / 7
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _benchmark():

@@ -79,6 +79,7 @@ _SEASONAL_HARMONICS = 2
 _FIXED_PRIOR_SD = 10.0  # vague prior of the seasonal and knot coefficients (log scale)
 _PHI_MAX_WEEKLY = 0.9  # AR(1) persistence bound per week (see the module docstring)
 _LEAD_IN_WEEKS = 26  # zero weeks kept in the fit before the first event
+_ETA_CAP = 40.0  # log scale cap of reported means and bounds
 _NEGLIGIBLE_MEAN = 1e-3  # events per week: one in twenty years
 # hyperparameter search box on the log scale: sigma_f, s, alpha
 _LOG_SIGMA_F = (np.log(1e-5), np.log(0.5))
@@ -87,6 +88,7 @@ _LOG_ALPHA = (np.log(1e-4), np.log(1e3))
 _LOGIT_PHI = (-6.0, 6.0)
 _SMOOTHING_GRID_STEP = np.log(10) / 2  # grid of log sigma_f: two points a decade
 _NEGLIGIBLE_LOG_WEIGHT = 12.0  # log marginal likelihood this far below the best: weight < 1e-5
+_LEVEL_PRECISION = 1e-6  # a proper N(0, 1000^2) on each f_t: keeps the Hessian definite without data
 _NEWTON_TOL = 1e-9
 _NEWTON_MAXITER = 60
 
@@ -296,7 +298,7 @@ class _Model:
     def _loglik_terms(self, eta, disp):
         """Log-likelihood (up to constants in eta), its gradient and the negative
         second derivative in eta, per week (0 where missing)."""
-        mu = np.exp(np.clip(eta, -40, 40))
+        mu = np.exp(np.clip(eta, -_ETA_CAP, _ETA_CAP))
         y = self.y0
         if disp == 0:
             ll = y * eta - mu
@@ -339,9 +341,9 @@ class _Model:
         quu[:-1] += qu_off * u[1:]
         quu[1:] += qu_off * u[:-1]
         ridge = 1 / _FIXED_PRIOR_SD**2
-        value = -0.5 * (tau * d2 @ d2 + u @ quu + ridge * b @ b)
+        value = -0.5 * (tau * d2 @ d2 + _LEVEL_PRECISION * f @ f + u @ quu + ridge * b @ b)
         grad = np.empty_like(z)
-        grad[0 : 2 * m : 2] = -tau * qf
+        grad[0 : 2 * m : 2] = -tau * qf - _LEVEL_PRECISION * f
         grad[1 : 2 * m : 2] = -quu
         grad[2 * m :] = -ridge * b
         return value, grad
@@ -351,7 +353,7 @@ class _Model:
         scipy's lower band storage, the border B (2m x p) and the corner D."""
         m = self.m
         ab = np.zeros((5, 2 * m))
-        ab[0, 0::2] = tau * self.d2_main + w
+        ab[0, 0::2] = tau * self.d2_main + w + _LEVEL_PRECISION
         ab[0, 1::2] = qu_diag + w
         ab[1, 0::2] = w
         ab[2, 0 : 2 * m - 2 : 2] = tau * self.d2_off1
@@ -570,9 +572,10 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
     z_crit = stats.norm.ppf(1 - alpha / 2)
     sd = np.sqrt(eta_var)
     fit_grid = np.full((len(y_grid), 3), np.nan)
-    fit_grid[start:, 0] = np.exp(eta)
-    fit_grid[start:, 1] = np.exp(eta - z_crit * sd)
-    fit_grid[start:, 2] = np.exp(eta + z_crit * sd)
+    # a bound beyond exp(40) per week only says "unbounded": capped to stay finite
+    fit_grid[start:, 0] = np.exp(np.minimum(eta, _ETA_CAP))
+    fit_grid[start:, 1] = np.exp(np.minimum(eta - z_crit * sd, _ETA_CAP))
+    fit_grid[start:, 2] = np.exp(np.minimum(eta + z_crit * sd, _ETA_CAP))
     if start:
         fit_grid[:start] = [0.0, 0.0, -np.log(alpha / 2) / start]
         problems.append(
@@ -601,9 +604,9 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
     growth_se = float(np.sqrt(change_var)) * scale
     growth = pd.Series(
         {
-            "estimate": np.expm1(log_growth),
-            "ci_low": np.expm1(log_growth - z_crit * growth_se),
-            "ci_high": np.expm1(log_growth + z_crit * growth_se),
+            "estimate": np.expm1(min(log_growth, _ETA_CAP)),
+            "ci_low": np.expm1(min(log_growth - z_crit * growth_se, _ETA_CAP)),
+            "ci_high": np.expm1(min(log_growth + z_crit * growth_se, _ETA_CAP)),
         }
     )
 
