@@ -281,8 +281,7 @@ class _Model:
         smooth = np.convolve(np.pad(self.y0, 4, mode="edge"), kernel, mode="valid")
         z = np.zeros(2 * m + self.p)
         z[0 : 2 * m : 2] = np.log(smooth + 0.5)
-        self.z_start = z
-        self.z_warm = z.copy()
+        self.z_warm = z  # each mode search starts from the previous one's mode
 
     def unpack(self, theta):
         sigma_f = np.exp(theta[0])
@@ -374,13 +373,13 @@ class _Model:
         off = np.full(self.m - 1, -phi / v)
         return diag, off, -self.m * np.log(v) + np.log1p(-(phi**2))
 
-    def mode(self, theta, z0=None):
+    def mode(self, theta):
         """Posterior mode by damped Newton (the log posterior is concave), the
         factorised Hessian there and the Laplace log marginal likelihood."""
         sigma_f, s, phi, disp = self.unpack(theta)
         tau = 1 / sigma_f**2
         qu_diag, qu_off, logdet_qu = self.ar_precision(s, phi)
-        z = (self.z_warm if z0 is None else z0).copy()
+        z = self.z_warm.copy()
 
         def objective(z):
             eta = self.eta(z)
