@@ -1,81 +1,96 @@
 """Trend models for weekly counts: how many, where is it heading, how sure are we.
 
-`fit_trend(series, model=...)` fits one of
+`fit_trend(series, model=...)` fits a count state-space model to the weekly
+series: for week t,
 
-- ``"negbin"`` (default): a negative binomial (NB2) GLM with a log link. The
-  dispersion ``alpha`` is its maximum-likelihood estimate (bounded to
-  1e-8..1e3), alternated with the fit of the means until both settle (as
-  MASS ``glm.nb``); intervals are conditional on it (the usual GLM practice).
-- ``"poisson"``: a Poisson GLM with the same design (no overdispersion; weekly
-  fatalities are overdispersed, so its intervals are too narrow for them).
-- ``"local_level"`` / ``"local_linear_trend"``: statsmodels
-  ``UnobservedComponents`` on ``log1p(y)``; the fitted trend is the smoothed
-  level, back-transformed with ``expm1``.
+    y_t ~ NegativeBinomial(mean exp(eta_t), dispersion alpha)   (``"negbin"``, default)
+    y_t ~ Poisson(exp(eta_t))                                    (``"poisson"``)
+    eta_t = f_t + u_t [+ seasonal_t + knot terms_t]
 
-Time trend of the GLMs (``knots``):
+- ``f`` is the trend: an integrated random walk on the log scale (its second
+  differences are N(0, sigma_f^2): the discrete penalised spline with one knot a
+  week and a second-difference penalty). Its extrapolation is a straight line,
+  so at the end of the series it follows the recent slope, not a global one.
+- ``u`` is short-term persistence: a stationary AR(1) with sd ``s`` and
+  autocorrelation ``phi`` (between 0 and 0.9 a week: fluctuations that fade
+  within months count as noise around the trend, slower ones as trend).
+- ``seasonal=True`` adds two Fourier pairs of the annual cycle; ``knots=``
+  (dates, 0-based positions, or ``"auto"`` = the change points of
+  `detect_change_points`) adds at each knot a level shift and a slope change.
+  Both are fixed effects with a vague N(0, 10^2) prior, as is the slope
+  change at the start of the growth window (below).
 
-- ``None``: a natural cubic regression spline (patsy ``cr``) whose degrees of
-  freedom are chosen by AIC among 1 (log-linear), 3, 4, 6, 8, ... up to about
-  one per half-year of data; pass ``df=`` to fix it.
-- a list of knots (index labels or 0-based positions) or ``"auto"`` (the change
-  points of `detect_change_points`): piecewise log-linear, each segment between
-  knots with its own level and slope (the change-point engine finds breaks in
-  level, so the pieces are not forced to join).
+The hyperparameters (sigma_f, s, phi, alpha) are chosen by maximising the
+Laplace approximation of the marginal likelihood (the smoothing parameter by
+marginal likelihood, as REML does for penalised splines); given them, the
+latent path is the posterior mode and its covariance the inverse of the
+negative Hessian there (Newton on a banded system: O(n) per step). The
+smoothness sigma_f is then integrated out over a grid (two points a decade,
+weights = marginal likelihood, uniform prior on log sigma_f): where the data
+cannot tell a straight line from a bend, the intervals include both. The
+other hyperparameters are plugged in.
 
-``seasonal=True`` adds two Fourier pairs of the annual cycle (GLMs) or a
-two-harmonic annual cycle (state space).
+What is reported:
 
-Fitting the GLMs: the design columns are centred and scaled (coefficients are
-reported back on the original basis: years since the first week), the fit
-starts from the Poisson fit, and it is statsmodels' penalised GLM (the GLM
-likelihood with a weak ridge on the non-intercept coefficients; covariance from
-the penalised Fisher information). Without the ridge a long all-zero stretch
-(years of zero weeks before an actor appears) has no finite maximum-likelihood
-estimate: the log mean there runs to -inf and plain IRLS breaks down. Problems that
-remain (dispersion at its bound, no convergence, a trend pinned near zero) are
-listed in ``TrendResult.warnings`` and in ``summary()``. ``model_result`` is the
-statsmodels results object of the state-space models (None for the GLMs).
+- ``fitted``: each week's expected count given the whole series,
+  ``exp(eta_t)`` at the posterior mode (trend, season, knots and the AR(1)
+  fluctuation), with the pointwise posterior interval of ``eta_t`` mapped
+  through ``exp``. Because ``u`` is in the model, these intervals account for
+  overdispersion (alpha) and serial dependence (phi) together.
+- ``growth_per_month``: the average growth of the trend over the last
+  ``growth_window_weeks`` weeks (default 13; ``f`` and knot terms: neither the
+  season nor the short-term AR fluctuations), ``exp((f_n - f_{n-w}) *
+  days_per_month / days_in_window) - 1``, with its posterior interval; +0.10
+  means +10% a month. The trend may change its slope freely where the window
+  starts (a hinge with a vague prior), so the window's growth rests on its own
+  weeks and is not carried over from a long straight past: honest, and wide
+  when counts are few or very overdispersed.
+- Weeks before the first event beyond a 26-week lead-in are not modelled (an
+  actor that did not yet exist has no trend to estimate, and the Gaussian
+  approximation breaks down over long all-zero stretches): their fitted value
+  is 0 with an upper bound of ``-log(alpha/2) / weeks`` (the one-sided bound of
+  a constant rate given no events); a warning says how many.
+- ``aic``: -2 times the Laplace log marginal likelihood plus 2 per
+  hyperparameter and fixed effect (comparable between fits of one series only);
+  ``edf`` the effective degrees of freedom of eta; ``df`` is None (no fixed
+  spline basis); ``params`` holds the hyperparameters (no standard errors) and
+  the fixed effects.
 
-Intervals: GLM fitted means use the interval of the linear predictor mapped
-through the link (delta method on the log scale); the state-space level uses
-the smoothed state variance. ``growth_per_month`` is the current growth of the
-trend (seasonality excluded), ``exp(slope * days_per_month) - 1``, where the
-slope is the last step's change in the trend's log mean: +0.10 means +10% per
-month. For the local-level model, which has no slope state, it is the change
-of the smoothed level over the last month, from 400 draws of the simulation
-smoother (fixed seed).
+The simulation study behind these choices is ``benchmarks/trend.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 import pandas as pd
-import patsy
-import statsmodels.api as sm
-from scipy import optimize, stats
-from statsmodels.base._penalized import PenalizedMixin
-from statsmodels.base._penalties import L2ConstraintsPenalty
+from scipy import linalg, optimize, special, stats
 
 from .errors import CasualtyStatsError
 
-MODELS = ("negbin", "poisson", "local_level", "local_linear_trend")
+MODELS = ("negbin", "poisson")
+_REMOVED_MODELS = ("local_level", "local_linear_trend")
 DAYS_PER_MONTH = 365.25 / 12
 DAYS_PER_YEAR = 365.25
+DEFAULT_GROWTH_WINDOW_WEEKS = 13
 _SEASONAL_HARMONICS = 2
-_GROWTH_DRAWS = 400
-# GLM fitting: prior sd of each standardised trend/seasonal coefficient on the
-# log scale. Weak where there are events (the information there is sum(mu) >> 1),
-# it binds only where the data cannot pin the trend down, e.g. years of zero
-# weeks before an actor existed; there it keeps the upper interval near 1/week
-# instead of 1e11 (sd 10 did that on the UCDP Iraq series from 1989).
-_RIDGE_SD = 1.0
-_ETA_BOUND = 30.0  # |log mean| cap when evaluating means, far outside any real weekly count
-_NEWTON_MAXITER = 100
-_ALTERNATIONS = 25
-_DISPERSION_BOUNDS = (1e-8, 1e3)
+_FIXED_PRIOR_SD = 10.0  # vague prior of the seasonal and knot coefficients (log scale)
+_PHI_MAX_WEEKLY = 0.9  # AR(1) persistence bound per week (see the module docstring)
+_LEAD_IN_WEEKS = 26  # zero weeks kept in the fit before the first event
+_ETA_CAP = 40.0  # log scale cap of reported means and bounds
 _NEGLIGIBLE_MEAN = 1e-3  # events per week: one in twenty years
+# hyperparameter search box on the log scale: sigma_f, s, alpha
+_LOG_SIGMA_F = (np.log(1e-5), np.log(0.5))
+_LOG_S = (np.log(1e-3), np.log(3.0))
+_LOG_ALPHA = (np.log(1e-4), np.log(1e3))
+_LOGIT_PHI = (-6.0, 6.0)
+_SMOOTHING_GRID_STEP = np.log(10) / 2  # grid of log sigma_f: two points a decade
+_NEGLIGIBLE_LOG_WEIGHT = 12.0  # log marginal likelihood this far below the best: weight < 1e-5
+_LEVEL_PRECISION = 1e-6  # a proper N(0, 1000^2) on each f_t: keeps the Hessian definite without data
+_NEWTON_TOL = 1e-9
+_NEWTON_MAXITER = 60
 
 
 class TrendError(CasualtyStatsError):
@@ -85,7 +100,8 @@ class TrendError(CasualtyStatsError):
 @dataclass
 class TrendResult:
     """A fitted trend. `fitted` has columns observed, fitted, ci_low, ci_high,
-    indexed like the input series."""
+    indexed like the input series; `growth_per_month` has estimate, ci_low,
+    ci_high (average growth over the last `growth_window_weeks` weeks)."""
 
     model: str
     fitted: pd.DataFrame
@@ -100,33 +116,38 @@ class TrendResult:
     nobs: int
     model_result: object = field(repr=False)
     warnings: list[str] = field(default_factory=list)
+    growth_window_weeks: int = DEFAULT_GROWTH_WINDOW_WEEKS
+    edf: float = np.nan
 
     def conf_int(self) -> pd.DataFrame:
-        """Wald intervals of the parameters at the result's level."""
+        """Wald intervals of the parameters at the result's level (NaN for the
+        hyperparameters, which are point estimates)."""
         z = stats.norm.ppf(1 - self.alpha / 2)
         return pd.DataFrame(
             {"lower": self.params - z * self.bse, "upper": self.params + z * self.bse},
             index=self.params.index,
         )
 
+    def to_frame(self) -> pd.DataFrame:
+        """The fitted trend (observed, fitted, ci_low, ci_high by week)."""
+        return self.fitted.copy()
+
     def summary(self) -> str:
         level = f"{100 * (1 - self.alpha):.0f}%"
         g = self.growth_per_month
         last = self.fitted.iloc[-1]
         lines = [
-            f"Trend model: {self.model}   observations: {self.nobs}   AIC: {self.aic:.1f}",
+            f"Trend model: {self.model} state space (integrated random walk trend + AR(1))   "
+            f"observations: {self.nobs}   AIC: {self.aic:.1f}   effective df: {self.edf:.1f}",
         ]
-        if self.model in ("negbin", "poisson"):
-            trend = f"natural spline, df={self.df}" if not self.knots and self.df else "log-linear"
-            if self.knots:
-                trend = f"piecewise log-linear, knots at {', '.join(str(k) for k in self.knots)}"
-            lines.append(f"Time trend: {trend}")
+        if self.knots:
+            lines.append(f"Knots (level shift and slope change) at {', '.join(str(k) for k in self.knots)}")
         if np.isfinite(self.dispersion):
             lines.append(f"NB dispersion alpha: {self.dispersion:.3f} (variance = mu + alpha mu^2)")
         lines += [
             f"Last fitted value ({_label(self.fitted.index[-1])}): {last['fitted']:.2f} "
             f"({level} CI {last['ci_low']:.2f} to {last['ci_high']:.2f})",
-            f"Current growth per month: {100 * g['estimate']:+.1f}% "
+            f"Growth per month over the last {self.growth_window_weeks} weeks: {100 * g['estimate']:+.1f}% "
             f"({level} CI {100 * g['ci_low']:+.1f}% to {100 * g['ci_high']:+.1f}%)",
             "",
             self.conf_int()
@@ -144,28 +165,37 @@ def fit_trend(
     knots=None,
     seasonal: bool = False,
     alpha: float = 0.05,
-    df: int | None = None,
+    growth_window_weeks: int = DEFAULT_GROWTH_WINDOW_WEEKS,
 ) -> TrendResult:
-    """Fit a trend to a count series (pandas Series indexed by week, or a plain
-    array taken as weekly). NaN values are left out of the fit but get fitted
-    values. See the module docstring for the models and their options."""
+    """Fit the count state-space trend of the module docstring to a count series
+    (pandas Series indexed by date or by position, or a plain array taken as
+    weekly). NaN values are left out of the fit but get fitted values.
+
+    Defaults: ``model="negbin"`` (dispersion estimated), no knots, no
+    seasonality, 95% intervals (``alpha=0.05``), growth over the last 13 weeks.
+    Assumes equally spaced observations (a date index is placed on the grid of
+    its median step; absent steps count as missing)."""
+    if model in _REMOVED_MODELS:
+        raise TrendError(
+            f"trend model {model!r} was removed: it smoothed log1p(counts), whose back-transform does not "
+            "estimate the mean; the default 'negbin' is a count state-space model"
+        )
     if model not in MODELS:
         raise TrendError(f"unknown trend model {model!r}; choose one of {', '.join(MODELS)}")
     if not 0 < alpha < 1:
         raise TrendError(f"alpha must be in (0, 1), got {alpha}")
+    if int(growth_window_weeks) < 1:
+        raise TrendError(f"growth_window_weeks must be at least 1, got {growth_window_weeks}")
     y, index, t_days, step_days = _as_series(series)
     observed = np.isfinite(y)
     if observed.sum() < 4:
         raise TrendError(f"a trend needs at least 4 observed values, got {int(observed.sum())}")
-    if model in ("negbin", "poisson"):
-        if np.any(y[observed] < 0):
-            raise TrendError("count models need non-negative values")
-        if y[observed].sum() == 0:
-            raise TrendError("the series is all zeros: a count trend has no level to fit")
-        return _fit_glm(y, index, t_days, step_days, model, knots, seasonal, alpha, df)
-    if knots is not None or df is not None:
-        raise TrendError(f"knots and df apply to the GLM models, not {model!r}")
-    return _fit_state_space(y, index, step_days, model, seasonal, alpha)
+    if np.any(y[observed] < 0):
+        raise TrendError("count models need non-negative values")
+    if y[observed].sum() == 0:
+        raise TrendError("the series is all zeros: a count trend has no level to fit")
+    knot_pos = None if knots is None else _knot_positions(knots, y, index)
+    return _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, int(growth_window_weeks))
 
 
 def _as_series(series):
@@ -209,30 +239,6 @@ def _knot_positions(knots, y, index) -> list[int]:
     return sorted(set(positions))
 
 
-def _trend_designs(t_years, knot_pos, df, n_obs):
-    """Candidate trend designs: {df: matrix} for the spline, or the single
-    piecewise design when knots are given."""
-    if knot_pos is not None:
-        cols = [np.ones_like(t_years), t_years]
-        for p in knot_pos:
-            cols += [(t_years >= t_years[p]).astype(float), np.maximum(t_years - t_years[p], 0.0)]
-        return {None: np.column_stack(cols)}
-    if df is not None:
-        candidates = [df]
-    else:
-        # about one degree of freedom per half-year, at most 12 and never more than n/8
-        top = int(min(12, max(1, t_years[-1] * 2), n_obs // 8))
-        candidates = [1] + [d for d in (3, 4, 6, 8, 10, 12) if d <= top]
-    designs = {}
-    for d in candidates:
-        if d <= 1:
-            designs[1] = np.column_stack([np.ones_like(t_years), t_years])
-        else:
-            basis = patsy.dmatrix(f"cr(t, df={d}, constraints='center')", {"t": t_years})
-            designs[d] = np.asarray(basis)
-    return designs
-
-
 def _fourier(t_years):
     cols = []
     for k in range(1, _SEASONAL_HARMONICS + 1):
@@ -240,268 +246,498 @@ def _fourier(t_years):
     return np.column_stack(cols)
 
 
-def _standardise(X, rows):
-    """The design with every non-constant column centred and scaled on the
-    observed rows (a well-conditioned basis: decades of weeks in years, spline
-    columns of very different sizes), and the matrix M mapping the coefficients
-    of the scaled design back to the original ones (beta = M @ beta_scaled)."""
-    centre = X[rows].mean(axis=0)
-    scale = X[rows].std(axis=0)
-    varying = scale > 1e-12 * np.maximum(1.0, np.abs(centre))
-    intercept = np.flatnonzero(~varying & np.isclose(X[rows].mean(axis=0), 1.0))
-    M = np.eye(X.shape[1])
-    Xs = X.copy()
-    for j in np.flatnonzero(varying):
-        Xs[:, j] = (X[:, j] - centre[j]) / scale[j]
-        M[j, j] = 1 / scale[j]
-        if intercept.size:
-            M[intercept[0], j] = -centre[j] / scale[j]
-    return Xs, M, varying
+# ---------------------------------------------------------------------------
+# The latent Gaussian model on a regular grid of m steps. Latent vector
+# z = (f_0, u_0, f_1, u_1, ..., f_{m-1}, u_{m-1}, b): the interleaved order keeps
+# the precision of (f, u) banded (bandwidth 4), b are the few fixed effects.
 
 
-def _loglike(y, mu, disp):
-    """Log-likelihood of counts under NB2 (disp > 0) or Poisson (disp = 0),
-    computed stably when mu is tiny (an all-zero stretch)."""
-    if disp > 0:
-        size = 1 / disp
-        return float(np.sum(stats.nbinom.logpmf(y, size, size / (size + mu))))
-    return float(np.sum(stats.poisson.logpmf(y, mu)))
+class _Model:
+    """Data and fixed structure of one fit; `mode(theta)` finds the posterior
+    mode and the Laplace log marginal likelihood for hyperparameters theta."""
 
+    def __init__(self, y, C, poisson, phi_max):
+        self.y = y
+        self.obs = np.isfinite(y)
+        self.y0 = np.where(self.obs, y, 0.0)
+        self.m = len(y)
+        self.C = C
+        self.p = C.shape[1]
+        self.poisson = poisson
+        self.phi_max = phi_max
+        m = self.m
+        # D2'D2 of the second-difference operator, as diagonals
+        self.d2_main = np.zeros(m)
+        self.d2_main[:-2] += 1
+        self.d2_main[1:-1] += 4
+        self.d2_main[2:] += 1
+        self.d2_off1 = np.zeros(m - 1)
+        self.d2_off1[:-1] -= 2
+        self.d2_off1[1:] -= 2
+        self.d2_off2 = np.ones(m - 2)
+        self.gammaln_y1 = special.gammaln(self.y0 + 1)
+        # start of the mode search: a smoothed log rate
+        kernel = np.ones(9) / 9
+        smooth = np.convolve(np.pad(self.y0, 4, mode="edge"), kernel, mode="valid")
+        z = np.zeros(2 * m + self.p)
+        z[0 : 2 * m : 2] = np.log(smooth + 0.5)
+        self.z_warm = z  # each mode search starts from the previous one's mode
 
-class _PenalizedGLM(PenalizedMixin, sm.GLM):
-    """statsmodels GLM maximising the log-likelihood minus an L2 penalty."""
+    def unpack(self, theta):
+        sigma_f = np.exp(theta[0])
+        s = np.exp(theta[1])
+        phi = self.phi_max * special.expit(theta[2])
+        disp = 0.0 if self.poisson else float(np.exp(theta[3]))
+        return sigma_f, s, phi, disp
 
+    def eta(self, z):
+        m = self.m
+        return z[0 : 2 * m : 2] + z[1 : 2 * m : 2] + self.C @ z[2 * m :]
 
-def _penalized_glm(y, X, disp, ridge, beta):
-    """Fit the log-link Poisson (disp = 0) or NB2 GLM with the dispersion fixed,
-    by statsmodels' penalised GLM (Newton, started from `beta`), maximising
-    loglike - sum(ridge * b**2) / 2. The weak ridge keeps the estimate finite
-    where the plain MLE does not exist: over a long all-zero stretch the
-    likelihood keeps rising as the log mean there goes to -inf.
-    Returns (beta, information X'WX, penalised Hessian, log-likelihood, converged)."""
-    family = sm.families.NegativeBinomial(alpha=disp) if disp > 0 else sm.families.Poisson()
-    model = _PenalizedGLM(y, X, family=family, penal=L2ConstraintsPenalty(weights=ridge / 2), pen_weight=1.0)
-    # a step may overshoot into overflow before Newton's line search pulls it back;
-    # the outcome is checked below and reported, not the intermediate steps
-    with np.errstate(all="ignore"):
-        res = model.fit(method="newton", start_params=beta, maxiter=_NEWTON_MAXITER, disp=0)
-    beta = np.asarray(res.params, dtype=float)
-    converged = bool(res.mle_retvals.get("converged", False)) and bool(np.all(np.isfinite(beta)))
-    if not np.all(np.isfinite(beta)):
-        raise TrendError("the trend model could not be fitted: the estimates diverged")
-    mu = np.exp(np.clip(X @ beta, -_ETA_BOUND, _ETA_BOUND))
-    w = mu / (1 + disp * mu)
-    info = X.T @ (w[:, None] * X)  # expected (Fisher) information of the means
-    return beta, info, info + np.diag(ridge), _loglike(y, mu, disp), converged
-
-
-def _nb_dispersion(y, mu) -> float:
-    """ML estimate of the NB2 dispersion given the means, within bounds."""
-    res = optimize.minimize_scalar(
-        lambda log_a: -_loglike(y, mu, np.exp(log_a)),
-        bounds=np.log(_DISPERSION_BOUNDS),
-        method="bounded",
-        options={"xatol": 1e-5},
-    )
-    return float(np.exp(res.x))
-
-
-def _fit_count_glm(y, X, model, ridge):
-    """Poisson, or NB2 with the dispersion by ML alternated with the fit of the
-    means until both settle (as MASS::glm.nb), started from the Poisson fit.
-    Returns (beta, cov, loglike, edf, dispersion, problems)."""
-    problems = []
-    start = np.zeros(X.shape[1])
-    start[np.flatnonzero(ridge == 0)[:1]] = np.log(y.mean())
-    beta, info, hessian, llf, converged = _penalized_glm(y, X, 0.0, ridge, start)
-    disp = np.nan
-    if model == "negbin":
-        disp = _nb_dispersion(y, np.exp(np.clip(X @ beta, -_ETA_BOUND, _ETA_BOUND)))
-        for _ in range(_ALTERNATIONS):
-            beta, info, hessian, llf, converged = _penalized_glm(y, X, disp, ridge, beta)
-            new = _nb_dispersion(y, np.exp(np.clip(X @ beta, -_ETA_BOUND, _ETA_BOUND)))
-            settled = abs(np.log(new / disp)) < 1e-4
-            disp = new
-            if settled:
-                break
+    def _loglik_terms(self, eta, disp):
+        """Log-likelihood (up to constants in eta), its gradient and the negative
+        second derivative in eta, per week (0 where missing)."""
+        mu = np.exp(np.clip(eta, -_ETA_CAP, _ETA_CAP))
+        y = self.y0
+        if disp == 0:
+            ll = y * eta - mu
+            grad = y - mu
+            w = mu
         else:
-            problems.append("the NB dispersion and the trend did not settle jointly")
-        beta, info, hessian, llf, converged = _penalized_glm(y, X, disp, ridge, beta)
-        if disp >= 0.999 * _DISPERSION_BOUNDS[1]:
-            problems.append(
-                f"the NB dispersion reached its bound {_DISPERSION_BOUNDS[1]:g}: "
-                "the counts are almost all zeros with a few bursts, intervals are rough"
+            k = 1 / disp
+            log_km = np.logaddexp(np.log(k), eta)
+            ll = y * eta - (y + k) * log_km
+            grad = k * (y - mu) / (k + mu)
+            w = (y + k) * k * mu / (k + mu) ** 2
+        return np.where(self.obs, ll, 0.0), np.where(self.obs, grad, 0.0), np.where(self.obs, w, 0.0)
+
+    def _full_loglik(self, eta, disp):
+        if disp == 0:
+            ll = self.y0 * eta - np.exp(eta) - self.gammaln_y1
+        else:
+            k = 1 / disp
+            y = self.y0
+            ll = (
+                special.gammaln(y + k)
+                - special.gammaln(k)
+                - self.gammaln_y1
+                + k * np.log(k)
+                + y * eta
+                - (y + k) * np.logaddexp(np.log(k), eta)
             )
-    if not converged:
-        problems.append("the penalised GLM fit did not converge")
-    cov = np.linalg.inv(hessian)
-    if not np.all(np.isfinite(cov)) or not np.all(np.isfinite(beta)):
-        raise TrendError("the trend model could not be fitted: non-finite estimates")
-    # effective degrees of freedom of the penalised fit (p when the ridge is inactive)
-    edf = float(np.trace(cov @ info)) + (model == "negbin")
-    return beta, cov, llf, edf, disp, problems
+        return float(np.sum(ll[self.obs]))
+
+    def _prior(self, z, tau, qu_diag, qu_off):
+        """Log prior density (up to constants) and its gradient in z."""
+        m = self.m
+        f, u, b = z[0 : 2 * m : 2], z[1 : 2 * m : 2], z[2 * m :]
+        d2 = np.diff(f, 2)
+        qf = np.zeros(m)
+        qf[:-2] += d2
+        qf[1:-1] -= 2 * d2
+        qf[2:] += d2
+        quu = qu_diag * u
+        quu[:-1] += qu_off * u[1:]
+        quu[1:] += qu_off * u[:-1]
+        ridge = 1 / _FIXED_PRIOR_SD**2
+        value = -0.5 * (tau * d2 @ d2 + _LEVEL_PRECISION * f @ f + u @ quu + ridge * b @ b)
+        grad = np.empty_like(z)
+        grad[0 : 2 * m : 2] = -tau * qf - _LEVEL_PRECISION * f
+        grad[1 : 2 * m : 2] = -quu
+        grad[2 * m :] = -ridge * b
+        return value, grad
+
+    def _hessian(self, w, tau, qu_diag, qu_off):
+        """Negative Hessian of the log posterior: the banded (f, u) block in
+        scipy's lower band storage, the border B (2m x p) and the corner D."""
+        m = self.m
+        ab = np.zeros((5, 2 * m))
+        ab[0, 0::2] = tau * self.d2_main + w + _LEVEL_PRECISION
+        ab[0, 1::2] = qu_diag + w
+        ab[1, 0::2] = w
+        ab[2, 0 : 2 * m - 2 : 2] = tau * self.d2_off1
+        ab[2, 1 : 2 * m - 2 : 2] = qu_off
+        ab[4, 0 : 2 * m - 4 : 2] = tau * self.d2_off2
+        wc = w[:, None] * self.C
+        border = np.zeros((2 * m, self.p))
+        border[0::2] = wc
+        border[1::2] = wc
+        corner = self.C.T @ wc + np.eye(self.p) / _FIXED_PRIOR_SD**2
+        return ab, border, corner
+
+    def ar_precision(self, s, phi):
+        """Diagonals of the AR(1) precision (marginal sd s) and its log-determinant."""
+        v = s**2 * (1 - phi**2)  # innovation variance
+        diag = np.full(self.m, (1 + phi**2) / v)
+        diag[[0, -1]] = 1 / v
+        off = np.full(self.m - 1, -phi / v)
+        return diag, off, -self.m * np.log(v) + np.log1p(-(phi**2))
+
+    def mode(self, theta):
+        """Posterior mode by damped Newton (the log posterior is concave), the
+        factorised Hessian there and the Laplace log marginal likelihood."""
+        sigma_f, s, phi, disp = self.unpack(theta)
+        tau = 1 / sigma_f**2
+        qu_diag, qu_off, logdet_qu = self.ar_precision(s, phi)
+        z = self.z_warm.copy()
+
+        def objective(z):
+            eta = self.eta(z)
+            ll, grad_eta, w = self._loglik_terms(eta, disp)
+            prior, grad_prior = self._prior(z, tau, qu_diag, qu_off)
+            grad = grad_prior
+            grad[0 : 2 * self.m : 2] += grad_eta
+            grad[1 : 2 * self.m : 2] += grad_eta
+            grad[2 * self.m :] += self.C.T @ grad_eta
+            return ll.sum() + prior, grad, w
+
+        value, grad, w = objective(z)
+        for _ in range(_NEWTON_MAXITER):
+            fac = _Factor(*self._hessian(w, tau, qu_diag, qu_off))
+            step = fac.solve(grad)
+            t = 1.0
+            while True:
+                new = z + t * step
+                new_value, new_grad, new_w = objective(new)
+                if new_value >= value - 1e-12 * abs(value) or t < 1e-8:
+                    break
+                t /= 2
+            gain = new_value - value
+            z, value, grad, w = new, new_value, new_grad, new_w
+            if gain < _NEWTON_TOL * max(1.0, abs(value)) and np.max(np.abs(t * step)) < 1e-6:
+                break
+        fac = _Factor(*self._hessian(w, tau, qu_diag, qu_off))
+        self.z_warm = z
+        eta = self.eta(z)
+        prior, _ = self._prior(z, tau, qu_diag, qu_off)
+        logml = (
+            self._full_loglik(eta, disp)
+            + prior
+            + 0.5 * (self.m - 2) * np.log(tau)
+            + 0.5 * logdet_qu
+            - 0.5 * fac.logdet
+        )
+        return z, fac, logml
 
 
-def _fit_glm(y, index, t_days, step_days, model, knots, seasonal, alpha, df):
-    t_years = t_days / DAYS_PER_YEAR
-    observed = np.isfinite(y)
-    knot_pos = None if knots is None else _knot_positions(knots, y, index)
-    designs = _trend_designs(t_years, knot_pos, df, int(observed.sum()))
-    season = _fourier(t_years) if seasonal else np.empty((len(y), 0))
+class _Factor:
+    """Cholesky factor of the bordered banded matrix [[A, B], [B', D]]:
+    A banded (lower storage), B the border, D the small corner."""
 
-    best = None
-    for d, trend_X in designs.items():
-        X = np.column_stack([trend_X, season])
-        Xs, M, varying = _standardise(X, observed)
-        ridge = np.where(varying, 1 / _RIDGE_SD**2, 0.0)
-        try:
-            beta, cov, llf, edf, disp, problems = _fit_count_glm(y[observed], Xs[observed], model, ridge)
-        except np.linalg.LinAlgError:
-            raise TrendError(
-                "the trend model could not be fitted: its design is singular "
-                "(too many knots or spline terms for the observed weeks?)"
-            ) from None
-        aic = -2 * llf + 2 * edf
-        if best is None or aic < best[0]:
-            best = (aic, d, trend_X.shape[1], Xs, M, beta, cov, disp, problems)
-    aic, d, n_trend, Xs, M, beta, cov, disp, problems = best
+    def __init__(self, ab, border, corner):
+        self.cb = _cholesky_banded(ab)
+        if not np.isfinite(self.cb[0]).all():
+            raise np.linalg.LinAlgError("the Hessian of the trend model is not positive definite")
+        self.border = border
+        self.G = _solve_banded(self.cb, border)  # A^-1 B
+        schur = corner - border.T @ self.G
+        self.schur_chol = linalg.cho_factor(schur) if schur.size else None
+        self.logdet = 2 * np.sum(np.log(self.cb[0]))
+        if schur.size:
+            self.logdet += 2 * np.sum(np.log(np.abs(np.diag(self.schur_chol[0]))))
 
-    eta = Xs @ beta
-    eta_se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", Xs, cov, Xs), 0))
-    z = stats.norm.ppf(1 - alpha / 2)
+    def solve(self, rhs):
+        n = self.cb.shape[1]
+        w = _solve_banded(self.cb, rhs[:n, None])[:, 0]
+        if self.schur_chol is None:
+            return w
+        b = linalg.cho_solve(self.schur_chol, rhs[n:] - self.border.T @ w)
+        return np.r_[w - self.G @ b, b]
+
+    def schur_inv(self):
+        p = self.border.shape[1]
+        return linalg.cho_solve(self.schur_chol, np.eye(p)) if p else np.zeros((0, 0))
+
+
+@numba.njit(cache=True)
+def _cholesky_banded(ab):
+    """Lower Cholesky factor in band storage (cb[d, j] = L[j+d, j]) of the
+    symmetric banded matrix given the same way; NaN when not positive definite.
+    (scipy's cholesky_banded does the same; its call overhead dominated here.)"""
+    bw, n = ab.shape
+    cb = np.zeros((bw, n))
+    for j in range(n):
+        for i in range(j, min(j + bw, n)):
+            acc = ab[i - j, j]
+            for k in range(max(0, i - bw + 1), j):
+                acc -= cb[i - k, k] * cb[j - k, k]
+            if i == j:
+                if acc <= 0.0:
+                    cb[0, :] = np.nan
+                    return cb
+                cb[0, j] = np.sqrt(acc)
+            else:
+                cb[i - j, j] = acc / cb[0, j]
+    return cb
+
+
+@numba.njit(cache=True)
+def _solve_banded(cb, rhs):
+    """Solve L L' x = rhs (columns of rhs) given the band Cholesky factor."""
+    bw, n = cb.shape
+    x = rhs.copy()
+    for c in range(x.shape[1]):
+        for i in range(n):
+            acc = x[i, c]
+            for k in range(max(0, i - bw + 1), i):
+                acc -= cb[i - k, k] * x[k, c]
+            x[i, c] = acc / cb[0, i]
+        for i in range(n - 1, -1, -1):
+            acc = x[i, c]
+            for k in range(i + 1, min(n, i + bw)):
+                acc -= cb[k - i, i] * x[k, c]
+            x[i, c] = acc / cb[0, i]
+    return x
+
+
+@numba.njit(cache=True)
+def _banded_inverse(cb):
+    """The band of the inverse of L L' (L lower banded, scipy storage
+    cb[d, j] = L[j+d, j]) by the Takahashi recursion: S[d, j] = inv[j+d, j]."""
+    bw, n = cb.shape
+    S = np.zeros((bw, n))
+    for i in range(n - 1, -1, -1):
+        lii = cb[0, i]
+        top = min(bw - 1, n - 1 - i)
+        for dj in range(top, -1, -1):
+            j = i + dj
+            acc = 0.0
+            for dk in range(1, top + 1):
+                k = i + dk
+                # inv[k, j] with both k, j > i (or j == i, then it is inv[k, i] = S[dk, i])
+                if dj == 0:
+                    val = S[dk, i]
+                elif k >= j:
+                    val = S[k - j, j]
+                else:
+                    val = S[j - k, k]
+                acc += cb[dk, i] * val
+            if dj == 0:
+                S[0, i] = (1.0 / lii - acc) / lii
+            else:
+                S[dj, i] = -acc / lii
+    return S
+
+
+def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_weeks):
+    grid = np.rint(t_days / step_days).astype(int)
+    if np.any(np.diff(grid) < 1):
+        raise TrendError("the series index is not close to equally spaced (two dates on one step)")
+    y_grid = np.full(grid[-1] + 1, np.nan)
+    y_grid[grid] = y
+    # leading all-zero weeks beyond the lead-in are not modelled
+    first_event = int(np.flatnonzero(np.nan_to_num(y_grid) > 0)[0])
+    lead_in = int(round(_LEAD_IN_WEEKS * 7 / step_days))
+    start = max(0, first_event - lead_in)
+    y_fit = y_grid[start:]
+    m = len(y_fit)
+    if m < 4:
+        y_fit, start, m = y_grid, 0, len(y_grid)
+    steps_fit = np.arange(start, start + m)
+    t_years = steps_fit * step_days / DAYS_PER_YEAR
+    cols, names = [], []
+    if seasonal:
+        cols.append(_fourier(t_years))
+        names += [f"{fn}_{k}" for k in range(1, _SEASONAL_HARMONICS + 1) for fn in ("sin_year", "cos_year")]
+    n_season = len(names)
+    knot_labels = []
+    for i, p in enumerate(knot_pos or []):
+        at = grid[p]
+        if at <= start + 1:
+            continue  # a knot in the unmodelled lead: nothing to shift
+        at_years = at * step_days / DAYS_PER_YEAR
+        cols.append(np.column_stack([(steps_fit >= at).astype(float), np.maximum(t_years - at_years, 0.0)]))
+        names += [f"level_shift_{i + 1}", f"slope_change_{i + 1}_per_year"]
+        knot_labels.append(_label(index[p]))
+    # the trend may bend freely where the growth window starts: the window's growth is
+    # then estimated from its own weeks, not carried over from a long straight past
+    lag = int(min(max(1, round(window_weeks * 7 / step_days)), m - 1))
+    if m >= 2 * lag + 4:
+        cols.append(np.maximum(steps_fit - steps_fit[m - 1 - lag], 0)[:, None] * step_days / DAYS_PER_YEAR)
+        names.append("window_slope_change_per_year")
+    C = np.column_stack(cols) if cols else np.zeros((m, 0))
+    phi_max = _PHI_MAX_WEEKLY ** (step_days / 7)
+    lm = _Model(y_fit, C, model == "poisson", phi_max)
+
+    theta, logml, problems = _optimise(lm, y_fit)
+    contrast = np.zeros(2 * m + lm.p)  # f_n - f_(n-lag) plus the knot and window terms
+    contrast[2 * (m - 1)] += 1
+    contrast[2 * (m - 1 - lag)] -= 1
+    contrast[2 * m + n_season :] = C[m - 1, n_season:] - C[m - 1 - lag, n_season:]
+    mix = _integrate_smoothing(lm, theta, logml, contrast)
+    eta, eta_var, log_change, change_var, b_hat, b_var, edf = mix
+    sigma_f, s, phi, disp = lm.unpack(theta)
+
+    z_crit = stats.norm.ppf(1 - alpha / 2)
+    sd = np.sqrt(eta_var)
+    fit_grid = np.full((len(y_grid), 3), np.nan)
+    # a bound beyond exp(40) per week only says "unbounded": capped to stay finite
+    fit_grid[start:, 0] = np.exp(np.minimum(eta, _ETA_CAP))
+    fit_grid[start:, 1] = np.exp(np.minimum(eta - z_crit * sd, _ETA_CAP))
+    fit_grid[start:, 2] = np.exp(np.minimum(eta + z_crit * sd, _ETA_CAP))
+    if start:
+        fit_grid[:start] = [0.0, 0.0, -np.log(alpha / 2) / start]
+        problems.append(
+            f"the first {start} weeks (before the first event, less a {_LEAD_IN_WEEKS}-week lead-in) "
+            "have no events and are not modelled: fitted 0, upper bound that of a constant rate"
+        )
+    tiny = int(np.sum(lm.obs & (eta < np.log(_NEGLIGIBLE_MEAN))))
+    if tiny:
+        problems.append(
+            f"the fitted mean is below {_NEGLIGIBLE_MEAN:g} in {tiny} weeks (long all-zero stretches): "
+            "the intervals there are rough"
+        )
     fitted = pd.DataFrame(
         {
             "observed": y,
-            "fitted": np.exp(eta),
-            "ci_low": np.exp(eta - z * eta_se),
-            "ci_high": np.exp(eta + z * eta_se),
+            "fitted": fit_grid[grid, 0],
+            "ci_low": fit_grid[grid, 1],
+            "ci_high": fit_grid[grid, 2],
         },
         index=index,
     )
-    tiny = int(np.sum(observed & (eta < np.log(_NEGLIGIBLE_MEAN))))
-    if tiny:
-        problems = [
-            *problems,
-            f"the fitted mean is below {_NEGLIGIBLE_MEAN:g} in {tiny} weeks (long all-zero stretches): "
-            "the data there only say 'near zero', so the trend there leans on the ridge prior",
-        ]
-    # growth of the trend part of the linear predictor over the last step
-    contrast = np.zeros(Xs.shape[1])
-    if len(y) > 1:
-        contrast[:n_trend] = (Xs[-1, :n_trend] - Xs[-2, :n_trend]) * (DAYS_PER_MONTH / step_days)
-    log_growth = float(contrast @ beta)
-    se = float(np.sqrt(max(contrast @ cov @ contrast, 0.0)))
-    names = _param_names(n_trend, knot_pos, d, season.shape[1])
-    # report the coefficients of the original basis (years since the start)
-    params = M @ beta
-    params_cov = M @ cov @ M.T
-    knot_labels = [] if knot_pos is None else [_label(index[p]) for p in knot_pos]
-    return TrendResult(
-        model=model,
-        fitted=fitted,
-        growth_per_month=_growth(log_growth, se, alpha),
-        params=pd.Series(params, index=names),
-        bse=pd.Series(np.sqrt(np.diag(params_cov)), index=names),
-        alpha=alpha,
-        dispersion=disp,
-        knots=knot_labels,
-        df=d,
-        aic=float(aic),
-        nobs=int(observed.sum()),
-        model_result=None,
-        warnings=problems,
-    )
 
-
-def _param_names(n_trend, knot_pos, d, n_season):
-    if knot_pos is not None:
-        names = ["intercept", "slope_per_year"]
-        for i in range(len(knot_pos)):
-            names += [f"level_shift_{i + 1}", f"slope_change_{i + 1}"]
-    elif d == 1:
-        names = ["intercept", "slope_per_year"]
-    else:
-        names = ["intercept"] + [f"spline_{i}" for i in range(1, n_trend)]
-    seasonal = [f"{fn}_{k}" for k in range(1, n_season // 2 + 1) for fn in ("sin_year", "cos_year")]
-    return names + seasonal
-
-
-def _label(value):
-    return value.date().isoformat() if isinstance(value, pd.Timestamp) else value
-
-
-def _growth(log_growth: float, se: float, alpha: float) -> pd.Series:
-    z = stats.norm.ppf(1 - alpha / 2)
-    return pd.Series(
+    # average growth of the trend (f, knot and window terms, not the season) over the window
+    scale = DAYS_PER_MONTH / (lag * step_days)
+    log_growth = log_change * scale
+    growth_se = float(np.sqrt(change_var)) * scale
+    growth = pd.Series(
         {
-            "estimate": np.expm1(log_growth),
-            "ci_low": np.expm1(log_growth - z * se),
-            "ci_high": np.expm1(log_growth + z * se),
+            "estimate": np.expm1(min(log_growth, _ETA_CAP)),
+            "ci_low": np.expm1(min(log_growth - z_crit * growth_se, _ETA_CAP)),
+            "ci_high": np.expm1(min(log_growth + z_crit * growth_se, _ETA_CAP)),
         }
     )
 
-
-def _fit_state_space(y, index, step_days, model, seasonal, alpha):
-    z_obs = np.log1p(y)
-    spec = {"level": "llevel" if model == "local_level" else "lltrend"}
-    if seasonal:
-        spec["freq_seasonal"] = [{"period": DAYS_PER_YEAR / step_days, "harmonics": _SEASONAL_HARMONICS}]
-    mod = sm.tsa.UnobservedComponents(z_obs, **spec)
-    res = mod.fit(disp=False, maxiter=500)
-    z = stats.norm.ppf(1 - alpha / 2)
-    level = res.level["smoothed"]
-    level_sd = np.sqrt(np.maximum(res.level["smoothed_cov"], 0))
-    fitted = pd.DataFrame(
-        {
-            "observed": y,
-            "fitted": np.expm1(level),
-            "ci_low": np.maximum(np.expm1(level - z * level_sd), 0.0),
-            "ci_high": np.expm1(level + z * level_sd),
-        },
-        index=index,
+    hyper = {"trend_slope_sd_per_week": sigma_f, "ar_sd": s, "ar_phi": phi}
+    params = pd.Series({**hyper, **dict(zip(names, b_hat, strict=True))}, dtype=float)
+    bse = pd.Series(
+        {**dict.fromkeys(hyper, np.nan), **dict(zip(names, np.sqrt(b_var), strict=True))}, dtype=float
     )
-    steps_per_month = DAYS_PER_MONTH / step_days
-    if model == "local_linear_trend":
-        slope = res.trend["smoothed"][-1] * steps_per_month
-        se = float(np.sqrt(max(res.trend["smoothed_cov"][-1], 0))) * steps_per_month
-        growth = _growth(float(slope), se, alpha)
-    else:
-        growth = _level_growth_draws(mod, res, steps_per_month, alpha)
-    names = list(res.model.param_names)
+    n_hyper = 3 + (model == "negbin")
     return TrendResult(
         model=model,
         fitted=fitted,
         growth_per_month=growth,
-        params=pd.Series(np.asarray(res.params), index=names),
-        bse=pd.Series(np.asarray(res.bse), index=names),
+        params=params,
+        bse=bse,
         alpha=alpha,
-        dispersion=np.nan,
-        knots=[],
+        dispersion=np.nan if model == "poisson" else disp,
+        knots=knot_labels,
         df=None,
-        aic=float(res.aic),
+        aic=float(-2 * logml + 2 * (n_hyper + lm.p)),
         nobs=int(np.isfinite(y).sum()),
-        model_result=res,
+        model_result=None,
+        warnings=problems,
+        growth_window_weeks=window_weeks,
+        edf=edf,
     )
 
 
-def _level_growth_draws(mod, res, steps_per_month: float, alpha: float) -> pd.Series:
-    """Change of the level over the last month (whole steps, rescaled to a month),
-    from joint posterior draws of the level path: the smoother gives only the
-    marginal variance of each step, not the covariance across a month."""
-    lag = int(min(max(1, round(steps_per_month)), mod.nobs - 1))
-    sim = mod.simulation_smoother()
-    mod.update(res.params)
-    rng = np.random.default_rng(20240601)
-    diffs = np.empty(_GROWTH_DRAWS)
-    for i in range(_GROWTH_DRAWS):
-        sim.simulate(rng=rng)
-        path = sim.simulated_state[0]
-        diffs[i] = (path[-1] - path[-1 - lag]) * steps_per_month / lag
-    q = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
-    return pd.Series(
-        {
-            "estimate": np.expm1(float(np.mean(diffs))),
-            "ci_low": np.expm1(q[0]),
-            "ci_high": np.expm1(q[1]),
-        }
+def _posterior_summary(lm, theta, contrast):
+    """At hyperparameters theta: the log marginal likelihood, posterior mean and
+    variance of the trend's linear predictor (f + fixed effects) per week, of the
+    growth contrast, of the fixed effects, and the effective degrees of freedom."""
+    z, fac, logml = lm.mode(theta)
+    m = lm.m
+    band = _banded_inverse(fac.cb)  # band of A^-1; the border adds a low-rank correction
+    schur_inv = fac.schur_inv()
+    G_f, G_u = fac.G[0::2], fac.G[1::2]
+    C = lm.C
+    diff_eta = G_f + G_u - C
+    eta_var = (
+        band[0, 0::2]
+        + band[0, 1::2]
+        + 2 * band[1, 0::2]
+        + np.einsum("ij,jk,ik->i", diff_eta, schur_inv, diff_eta)
     )
+    _, _, w = lm._loglik_terms(lm.eta(z), lm.unpack(theta)[3])
+    return (
+        logml,
+        lm.eta(z),
+        eta_var,
+        float(contrast @ z),
+        float(max(contrast @ fac.solve(contrast), 0.0)),
+        z[2 * m :],
+        np.diag(schur_inv),
+        float(np.sum(w * eta_var)),
+    )
+
+
+def _integrate_smoothing(lm, theta, logml, contrast):
+    """Average the posterior over the trend's smoothness sigma_f instead of
+    plugging in its estimate: on a grid of log sigma_f (other hyperparameters at
+    their estimates), weights proportional to the Laplace marginal likelihood
+    times the prior (uniform on log sigma_f within its box). Where the data
+    cannot tell a straight line from a bend, the intervals then include both.
+    Returns the mixture means and variances (law of total variance)."""
+    summaries = {theta[0]: _posterior_summary(lm, theta, contrast)}
+    z_best = lm.z_warm.copy()
+    steps = np.arange(_SMOOTHING_GRID_STEP, _LOG_SIGMA_F[1] - _LOG_SIGMA_F[0], _SMOOTHING_GRID_STEP)
+    for direction in (1, -1):  # outward from the estimate: each mode search starts from a neighbour's
+        lm.z_warm = z_best.copy()
+        for step in steps:
+            point = theta.copy()
+            point[0] = theta[0] + direction * step
+            if not _LOG_SIGMA_F[0] <= point[0] <= _LOG_SIGMA_F[1]:
+                break
+            summaries[point[0]] = _posterior_summary(lm, point, contrast)
+            if summaries[point[0]][0] < logml - _NEGLIGIBLE_LOG_WEIGHT:
+                break  # beyond here the weights are negligible
+    lm.z_warm = z_best
+    keys = sorted(summaries)
+    logw = np.array([summaries[k][0] for k in keys])
+    weights = np.exp(logw - logw.max())
+    weights /= weights.sum()
+    out = []
+    for pos in (1, 3, 5):  # (mean, variance) pairs: trend, growth contrast, fixed effects
+        means = np.array([summaries[k][pos] for k in keys])
+        variances = np.array([summaries[k][pos + 1] for k in keys])
+        mean = np.tensordot(weights, means, axes=1)
+        second = np.tensordot(weights, variances + means**2, axes=1)
+        out += [mean, np.maximum(second - mean**2, 0.0)]
+    edf = float(weights @ np.array([summaries[k][7] for k in keys]))
+    trend_eta, trend_var, change, change_var, b_hat, b_var = out
+    return trend_eta, trend_var, float(change), float(change_var), b_hat, b_var, edf
+
+
+def _optimise(lm, y_fit):
+    """Hyperparameters maximising the Laplace log marginal likelihood (L-BFGS-B
+    on the transformed scale, within the search box). Returns theta, the log
+    marginal likelihood and a list of problems met."""
+    obs = y_fit[np.isfinite(y_fit)]
+    mean, var = obs.mean(), obs.var()
+    alpha0 = float(np.clip((var - mean) / max(mean, 1e-6) ** 2, 0.05, 10.0))
+    theta0 = np.array([np.log(1e-3), np.log(0.2), 0.0, np.log(alpha0)])
+    bounds = [_LOG_SIGMA_F, _LOG_S, _LOGIT_PHI, _LOG_ALPHA]
+    if lm.poisson:
+        theta0, bounds = theta0[:3], bounds[:3]
+
+    def negative(theta):
+        with np.errstate(over="ignore", under="ignore"):
+            return -lm.mode(theta)[2]
+
+    try:
+        res = optimize.minimize(
+            negative,
+            theta0,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"eps": 1e-4, "ftol": 1e-8, "gtol": 1e-3},
+        )
+    except np.linalg.LinAlgError:
+        raise TrendError("the trend model could not be fitted: its Hessian is singular") from None
+    if not np.isfinite(res.fun):
+        raise TrendError("the trend model could not be fitted: the estimates diverged")
+    theta = np.append(res.x, 0.0) if lm.poisson else res.x
+    problems = []
+    if not lm.poisson and res.x[3] >= _LOG_ALPHA[1] - 1e-3:
+        problems.append(
+            f"the NB dispersion reached its bound {np.exp(_LOG_ALPHA[1]):g}: the counts are almost all zeros "
+            "with a few bursts, intervals are rough"
+        )
+    return theta, -res.fun, problems
+
+
+def _label(value):
+    return value.date().isoformat() if isinstance(value, pd.Timestamp) else value

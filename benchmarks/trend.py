@@ -1,0 +1,176 @@
+"""Trend simulation study: do `fit_trend`'s 95% intervals cover the truth?
+
+Every series is 260 weeks (five years) of negative binomial counts with
+dispersion 0.5 (variance mu + 0.5 mu^2; the model estimates it), scaled so the
+true weekly mean averages 1, 5 or 30 over the series. The model gets only the
+counts and their dates (no knots, no dispersion, no change dates). Scenarios
+(log mean = trend g_t, plus u_t where stated):
+
+- late_rise: -3% a month for 234 weeks, then +12% a month for the last 26 weeks
+- late_fall: +3% a month, then -12% a month for the last 26 weeks
+- flat: constant
+- ar0.5 / ar0.8: a slow wave (amplitude 0.4, period three years) plus a latent
+  AR(1) u with autocorrelation 0.5 / 0.8 and marginal sd 0.3
+- wave: the slow wave alone
+- step: constant, doubling abruptly 70 weeks before the end
+
+Truth: each week's mean exp(g_t + u_t) (what `fitted` estimates), and the
+trend's average growth per month over the last 13 weeks, that of exp(g_t)
+(what `growth_per_month` estimates: short-term AR fluctuations are not trend).
+Columns: mean coverage of the pointwise intervals (all weeks, averaged over
+series), growth coverage (share of series), share of fits reporting a
+significant decline (growth interval below 0), seconds per fit.
+Goals (issue 11): coverage 0.90-0.98, growth coverage >= 0.88, and in
+late_rise at most 5% significant declines.
+
+    .venv/bin/python benchmarks/trend.py            # 200 series per cell
+    .venv/bin/python benchmarks/trend.py --reps 20  # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from casualtystats import fit_trend
+
+N_WEEKS = 260
+NB_ALPHA = 0.5
+AR_SD = 0.3
+WINDOW = 13
+WEEKS_PER_MONTH = 365.25 / 12 / 7
+RATES = (1, 5, 30)
+
+
+def _trend(scenario: str, n: int) -> np.ndarray:
+    """Log trend per week (before scaling to the rate)."""
+    t = np.arange(n, dtype=float)
+    month = t / WEEKS_PER_MONTH
+    turn = n - 26
+    if scenario == "late_rise":
+        return np.where(
+            t < turn, -0.03 * month, -0.03 * turn / WEEKS_PER_MONTH + 0.12 * (month - turn / WEEKS_PER_MONTH)
+        )
+    if scenario == "late_fall":
+        return -_trend("late_rise", n)
+    if scenario == "flat":
+        return np.zeros(n)
+    if scenario in ("wave", "ar0.5", "ar0.8"):
+        return 0.4 * np.sin(2 * np.pi * t / (3 * 52.18))
+    if scenario == "step":
+        return np.where(t >= n - 70, np.log(2.0), 0.0)
+    raise ValueError(scenario)
+
+
+SCENARIOS = ("late_rise", "late_fall", "flat", "ar0.5", "ar0.8", "wave", "step")
+
+
+def truth(scenario: str, rate: float, n: int = N_WEEKS):
+    """The trend's weekly mean exp(g_t) (scaled so its average is `rate`), its
+    average growth per month over the window, and the AR(1) autocorrelation (0 for none)."""
+    g = _trend(scenario, n)
+    g = g + np.log(rate) - np.log(np.mean(np.exp(g)))
+    phi = {"ar0.5": 0.5, "ar0.8": 0.8}.get(scenario, 0.0)
+    growth = np.expm1((g[-1] - g[-1 - WINDOW]) * WEEKS_PER_MONTH / WINDOW)
+    return np.exp(g), growth, phi
+
+
+def simulate(rng, trend_mean, phi, n: int = N_WEEKS):
+    """Counts and their true weekly means exp(g_t + u_t) (u = 0 without AR)."""
+    log_mu = np.log(trend_mean)
+    if phi:
+        u = np.empty(n)
+        u[0] = rng.normal(0, AR_SD)
+        innov = rng.normal(0, AR_SD * np.sqrt(1 - phi**2), n)
+        for i in range(1, n):
+            u[i] = phi * u[i - 1] + innov[i]
+        log_mu = log_mu + u
+    size = 1 / NB_ALPHA
+    mu = np.exp(log_mu)
+    return rng.negative_binomial(size, size / (size + mu)).astype(float), mu
+
+
+def run_cell(scenario: str, rate: float, reps: int, seed: int) -> dict:
+    trend_mean, growth, phi = truth(scenario, rate)
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2015-01-05", periods=N_WEEKS, freq="7D")
+    cover, g_cover, decline, seconds = [], [], [], 0.0
+    for _ in range(reps):
+        counts, mean = simulate(rng, trend_mean, phi)
+        y = pd.Series(counts, index=idx)
+        if y.sum() == 0:
+            continue
+        t0 = time.perf_counter()
+        res = fit_trend(y)
+        seconds += time.perf_counter() - t0
+        f = res.fitted
+        cover.append(np.mean((f["ci_low"] <= mean) & (mean <= f["ci_high"])))
+        g = res.growth_per_month
+        g_cover.append(g["ci_low"] <= growth <= g["ci_high"])
+        decline.append(g["ci_high"] < 0)
+    return {
+        "scenario": scenario,
+        "rate": rate,
+        "fits": len(cover),
+        "coverage": float(np.mean(cover)),
+        "growth_cov": float(np.mean(g_cover)),
+        "sig_decline": float(np.mean(decline)),
+        "s_per_fit": seconds / max(len(cover), 1),
+    }
+
+
+def study(reps: int, scenarios=SCENARIOS, rates=RATES, seed: int = 2026) -> pd.DataFrame:
+    rows = [run_cell(s, r, reps, seed + 1000 * i + r) for i, s in enumerate(scenarios) for r in rates]
+    return pd.DataFrame(rows)
+
+
+def goals_met(table: pd.DataFrame) -> pd.Series:
+    ok = table["coverage"].between(0.90, 0.98) & (table["growth_cov"] >= 0.88)
+    rise = table["scenario"] == "late_rise"
+    return ok & (~rise | (table["sig_decline"] <= 0.05))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=200)
+    parser.add_argument("--scenarios", nargs="*", default=list(SCENARIOS))
+    parser.add_argument("--rates", nargs="*", type=float, default=list(RATES))
+    parser.add_argument("--speed-only", action="store_true", help="only the 800-week timing")
+    args = parser.parse_args()
+    if not args.speed_only:
+        table = study(args.reps, args.scenarios, tuple(args.rates))
+        table["goals"] = np.where(goals_met(table), "met", "MISSED")
+        print(f"fit_trend default, {N_WEEKS} weeks, NB dispersion {NB_ALPHA}, {args.reps} series per cell")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    speed()
+    return 0
+
+
+def speed(n: int = 800, repeats: int = 3) -> None:
+    """One report-sized fit against statsmodels' UnobservedComponents local linear
+    trend (a Gaussian state-space fit, on log1p counts) on the same series, in one run."""
+    import statsmodels.api as sm
+
+    mean, _, _ = truth("ar0.5", 5, n=n)
+    y, _ = simulate(np.random.default_rng(1), mean, 0.5, n=n)
+    fit_trend(y)  # numba kernels compiled or loaded from the cache before timing
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        fit_trend(y)
+    ours = (time.perf_counter() - t0) / repeats
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        sm.tsa.UnobservedComponents(np.log1p(y), "lltrend").fit(disp=False)
+    theirs = (time.perf_counter() - t0) / repeats
+    print(
+        f"one fit of {n} weeks (ar0.5, 5 a week): fit_trend {ours:.3f} s, "
+        f"statsmodels UnobservedComponents lltrend {theirs:.3f} s (ratio {theirs / ours:.1f}x)"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
