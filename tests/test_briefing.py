@@ -147,7 +147,10 @@ def test_briefing_layout_one_row_per_region(sample):
     regions = [r["region"] for r in data["regions"]]
     assert len(regions) == len(set(regions)) and set(regions) == {"Ninawa", "Anbar", "Raqqa"}
     raqqa = next(r for r in data["regions"] if r["region"] == "Raqqa")
-    assert raqqa["rules"] and raqqa["direction"] == "rising"  # the planted resurgence, one row
+    # the planted resurgence (x4 from 16 weeks before the end), one row; over the last 13 weeks the
+    # level is already flat at its new height, so the growth arrow may honestly read steady
+    assert any(r["rule"] == "changepoint" and r["direction"] == "up" for r in raqqa["rules"])
+    assert raqqa["direction"] in ("rising", "steady")
     assert regions[0] == "Raqqa"  # the strongest evidence first
     assert 3 <= len(data["key_judgments"]) <= 5 and "Raqqa" in data["key_judgments"][0]
     assert not data["alert_history_available"] or "previous_alert" in raqqa

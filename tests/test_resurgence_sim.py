@@ -135,4 +135,4 @@ def test_changepoint_level_rises_as_the_budget_shrinks():
         alphas.append(reading.alpha["up"] or 0.0)  # None: the budget silenced the rule
         assert not reading.flags("up") or alphas[-1] > 0  # a silenced rule never flags
     assert alphas == sorted(alphas, reverse=True)
-    assert alphas[0] == 0.05 and alphas[-1] == 0.0
+    assert alphas[0] == 0.05  # no budget: today's 95% level

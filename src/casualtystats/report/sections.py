@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__, aggregate, assessment, compose
+from ..aggregate import IMPRECISE_SUFFIX
 from ..assessment import ALL_REGIONS, Assessment, coverage_statement, outlook_text, region_name
 from ..resurgence import rules as resurgence_rules
 from . import figures
@@ -458,6 +459,29 @@ class ReportPage:
 
     # --- data quality ---------------------------------------------------------
 
+    def _imprecise_dates(self) -> str:
+        """The actor's incidents dated less exactly than a week: in every total, not in the weekly
+        series the models read (`weekly_panel`'s rule), by year."""
+        weekly = self.panels["weekly_total"]
+        twins = [f"{m}{IMPRECISE_SUFFIX}" for m in ("incidents", "fatalities_best")]
+        if twins[0] not in weekly or not weekly[twins[0]].any():
+            return "<h3>Imprecisely dated incidents: none</h3>"
+        kept = weekly[weekly[twins[0]] > 0]
+        by_year = kept.groupby(kept["week"].dt.year)[[t for t in twins if t in kept]].sum().reset_index()
+        n, killed = int(by_year[twins[0]].sum()), by_year.get(twins[1], pd.Series(dtype=float)).sum()
+        return (
+            f"<h3>Imprecisely dated incidents: {n:,} ({count(killed)} killed)</h3>"
+            '<p class="note">Dated only to a month or a year, or over a range longer than a week (a '
+            "source's aggregated report): kept in every total, but set aside from the weekly series "
+            "that the charts, change points, trends, flags and forecasts read, where they would be a "
+            "one-week spike. Year of the week each one starts in.</p>"
+            + table(
+                by_year,
+                {"week": "Year", twins[0]: "Incidents", twins[1]: "Killed"},
+                numeric=twins,
+            )
+        )
+
     def quality(self) -> str:
         cov = self.coverage
         sources = cov.sources.assign(
@@ -501,6 +525,7 @@ class ReportPage:
             )
         else:
             parts.append("<p>Every row passed validation.</p>")
+        parts.append(self._imprecise_dates())
         parts.append("<h3>Names left unmatched</h3>")
         parts.append(_name_list("Actors", cov.unmatched_actors))
         parts.append(_name_list("Regions", cov.unmatched_regions))
