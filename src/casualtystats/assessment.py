@@ -729,7 +729,9 @@ def _material_trend(r: RegionAssessment) -> bool:
 
 
 def _signal_sentence(r: RegionAssessment, actor: str, month: pd.Period) -> str:
-    where = "Across all regions" if r.region == ALL_REGIONS else f"In {r.region}"
+    where = {ALL_REGIONS: "Across all regions", NO_REGION: "Where no region was recorded"}.get(
+        r.region, f"In {r.region}"
+    )
     name = f"{month:%B %Y}"
     now = r.month["incidents"]
     parts = []
