@@ -191,7 +191,9 @@ def summary_line(label: str, changes: pd.DataFrame, nulls: pd.DataFrame, method:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=200, help="series per cell")
-    parser.add_argument("--boot-reps", type=int, default=40, help="series per cell for the bootstrap table")
+    parser.add_argument(
+        "--boot-reps", type=int, default=40, help="series per cell for the bootstrap table (0: skip it)"
+    )
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     pd.set_option("display.width", 220)
@@ -213,11 +215,12 @@ def main() -> None:
         Scenario("NB0.5 null", 156, 20.0, 1.0, 0.5),
         Scenario("AR0.5 null", 520, 5.0, 1.0, None, 0.5, 0.6),
     ]
-    boot = run_cells(boot_cells, args.boot_reps, args.seed + 2, (*METHODS, "bootstrap"))
-    print(
-        f"\nBootstrap calibration ({BOOT_REPLICATES} replicates) on a few cells, {args.boot_reps} series each"
-    )
-    print(boot.to_string(**fmt))
+    if args.boot_reps > 0:  # 0 skips the (slow) bootstrap table
+        boot = run_cells(boot_cells, args.boot_reps, args.seed + 2, (*METHODS, "bootstrap"))
+        print(
+            f"\nBootstrap calibration ({BOOT_REPLICATES} replicates) on a few cells, {args.boot_reps} series each"
+        )
+        print(boot.to_string(**fmt))
     print("\nCost per call (n = 520 weeks, one process)")
     print(time_calls(args.seed).to_string(**fmt))
 
