@@ -263,7 +263,7 @@ def test_previous_alert_from_the_alert_history(scene):
 
 
 def outlook_table(region_column: bool = True) -> pd.DataFrame:
-    """A monthly forecast table as the forecast stage's `monthly()` gives it (CONTRACTS.md)."""
+    """A monthly forecast table as the forecast stage's `monthly()` gives it."""
     rows = []
     for region in [None, "Ninawa"] if region_column else [None]:
         for month, scale in (("2014-06", 1.0), ("2014-07", 1.5), ("2014-08", 2.0)):

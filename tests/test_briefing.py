@@ -158,7 +158,7 @@ def test_briefing_layout_one_row_per_region(sample):
 
 
 def test_outlook_from_a_forecast_table(sample):
-    """A hand-made monthly forecast table shaped as the forecast stage's `monthly()` (CONTRACTS.md)."""
+    """A hand-made monthly forecast table shaped as the forecast stage's `monthly()`."""
     rows = []
     for region in (None, "Raqqa"):
         for measure, m in (("incidents", 12.0), ("fatalities_best", 40.0)):

@@ -388,13 +388,13 @@ def test_make_report_on_ucdp_iraq_headline_equals_incidents(ucdp_iraq_path, tmp_
     assert "UCDP Georeferenced Event Dataset (GED)" in header and "CC BY 4.0" in header
 
 
-# --- stages built elsewhere, wired per CONTRACTS.md -------------------------------
+# --- stand-ins with known answers for the forecast, merge and alert-history stages ---
 
 QUANTILES = {"q0.025": 0.3, "q0.1": 0.5, "q0.25": 0.75, "q0.5": 1.0, "q0.75": 1.3, "q0.9": 1.7, "q0.975": 2.2}
 
 
 class FakeForecast:
-    """What `casualtystats.forecast(panel, ...)` returns per CONTRACTS.md: long weekly and
+    """What `casualtystats.forecast(panel, ...)` returns: long weekly and
     monthly tables [*by, measure, week|month, mean, q...] (here a flat level of 2 a week)."""
 
     def __init__(self, panel, horizon, measures, by):

@@ -351,12 +351,12 @@ def _imprecise_sql(period: str, columns) -> str | None:
 
 
 def _cell_sql(
-    by_measure: list[str], measures: list[str], where: str | None, total: str, weight: str
+    aliases: list[str], measures: list[str], where: str | None, total: str, weight: str
 ) -> list[str]:
-    """Cell totals of the incidents selected by `where` (all when None); aliases in `by_measure`."""
+    """Cell totals of the incidents selected by `where` (all when None), named `aliases`."""
     only = f" FILTER (WHERE {where})" if where else ""
     columns = []
-    for m, alias in zip(measures, by_measure, strict=True):
+    for m, alias in zip(measures, aliases, strict=True):
         name, bound = m.rsplit("_", 1)
         if bound == "best":
             low = f"{name}_low" if f"{name}_low" in measures else "NULL"
@@ -422,14 +422,11 @@ def _panel(incidents, period, by, start, end, week_start, spread, imprecise="asi
         raise PanelError(f"the incident table has no column {missing} (needed for this panel)")
     measures = [m for m in COUNT_COLUMNS if m in incidents.columns]
     _check_counts(incidents, measures)
-    aside = None
+    aside, extra = None, []
     if imprecise == "aside" and not spread:
-        dating = [c for c in ("date_end", "date_precision") if c in incidents.columns]
-        aside = _imprecise_sql(period, dating)
-        dates += [c for c in dating if c == "date_end"]
-        extra = [c for c in dating if c == "date_precision"] if aside else []
-    else:
-        extra = []
+        aside = _imprecise_sql(period, incidents.columns)
+        dates += ["date_end"] if "date_end" in incidents.columns else []
+        extra = ["date_precision"] if "date_precision" in incidents.columns else []
     frame = incidents[[*dates, *extra, *by, *measures]]  # copy-on-write: no data copied
     for d in dates:
         if not pd.api.types.is_datetime64_dtype(frame[d]):

@@ -3,6 +3,7 @@ complete, and safely, so a table meant for a spreadsheet cannot run formulas."""
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import tempfile
@@ -59,7 +60,7 @@ def atomic_target(path: str | os.PathLike) -> Iterator[Path]:
 def remove_stale_temporaries(path: Path) -> list[Path]:
     """Remove the temporaries of `path` that no running writer owns; returns what was removed."""
     removed = []
-    for tmp in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         middle = tmp.name[len(path.name) + 2 : -len(".tmp")]
         pid = middle.split(".", 1)[0]
         if pid.isdigit() and "." in middle:
@@ -70,10 +71,6 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
-
-
-def glob_escape(name: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def _alive(pid: int) -> bool:

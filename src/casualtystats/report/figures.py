@@ -59,15 +59,13 @@ def _measure(
     """One measure's best estimate as a line over the sources' low-high band."""
     low, high = (_values(weekly[f"{measure}_{bound}"]) for bound in ("low", "high"))
     _band(fig, x, low, high, colour, f"{label}: low-high", row, label)
+    _line(fig, x, _values(weekly[f"{measure}_best"]), f"{label} (best)", colour, label, row)
+
+
+def _line(fig: go.Figure, x, y, name: str, colour: str, group: str, row: int) -> None:
+    """An observed weekly series as a thin line in its measure's legend group."""
     fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=_values(weekly[f"{measure}_best"]),
-            name=f"{label} (best)",
-            mode="lines",
-            line=dict(color=colour, width=1.3),
-            legendgroup=label,
-        ),
+        go.Scatter(x=x, y=y, name=name, mode="lines", line=dict(color=colour, width=1.3), legendgroup=group),
         row=row,
         col=1,
     )
@@ -408,18 +406,7 @@ def fan_chart(
         label = "incidents" if measure == "incidents" else "killed"
         colour = TREND if measure == "incidents" else FATALITIES
         fc = forecast[forecast["measure"] == measure].sort_values("week")
-        fig.add_trace(
-            go.Scatter(
-                x=seen["week"],
-                y=_values(seen[measure]),
-                name=f"{label} (observed)",
-                mode="lines",
-                line=dict(color=colour, width=1.3),
-                legendgroup=label,
-            ),
-            row=row,
-            col=1,
-        )
+        _line(fig, seen["week"], _values(seen[measure]), f"{label} (observed)", colour, label, row)
         for low, high, opacity, band in (
             ("q0.025", "q0.975", 0.12, "95%"),
             ("q0.1", "q0.9", 0.2, "80%"),
