@@ -105,6 +105,13 @@ def test_threat_known_answers(values, kwargs, expected):
         assert row["date"] == START + pd.Timedelta(weeks=len(values) - 4)
 
 
+def test_threat_after_a_quiet_year_says_so_rather_than_infinite_times():
+    row = flags(year_then(0, [1, 1, 1, 1]), "threat").iloc[0]
+    assert row["ratio"] == np.inf
+    assert "after none in the 52 weeks before" in row["evidence"]
+    assert "infinite" not in row["evidence"]
+
+
 def test_threat_down():
     assert len(flags(year_then(4, [2, 2, 2, 2]), "threat", direction="down")) == 1
     assert len(flags(year_then(4, [2, 2, 2, 3]), "threat", direction="down")) == 0

@@ -427,11 +427,16 @@ def tracker_flags(rule: str, series: Series, positions, ctx: Context) -> list[di
                 )
                 name = "surge ratio"
             elif rule == "threat":
+                versus = (
+                    f"{_num(ratio)} times the weekly average of the {t.threat_baseline_weeks} weeks before "
+                    f"({_num(baseline)}); the threat rule asks for {at_least} {factor} times."
+                    if baseline > 0
+                    else f"after none in the {t.threat_baseline_weeks} weeks before; the threat rule counts "
+                    "new activity in a quiet area."
+                )
                 text = (
                     f"{series.label}: {what} averaged {_num(value)} per week in the {t.threat_weeks} weeks "
-                    f"{_day(start)} to {_day(as_of)}, {_num(ratio)} times the weekly average of the "
-                    f"{t.threat_baseline_weeks} weeks before ({_num(baseline)}); the threat rule asks for "
-                    f"{at_least} {factor} times."
+                    f"{_day(start)} to {_day(as_of)}, {versus}"
                 )
                 name = "threat ratio"
             else:
@@ -635,7 +640,8 @@ class ChangepointReplay:
                 text = (
                     f"{series.label}: {ctx.measure_text} {verb} from {_num(change.before)} to "
                     f"{_num(change.after)} per week from the week of {_day(series.weeks[loc])} (rate ratio "
-                    f"{_num(change.ratio)}, {_level(alpha)} CI {_num(change.ci_low)} to {_num(change.ci_high)}) "
+                    f"{_num(change.ratio) if np.isfinite(change.ratio) else 'not finite: none before'}, "
+                    f"{_level(alpha)} CI {_num(change.ci_low)} to {_num(change.ci_high)}) "
                     f"after {regime}; BOCPD probability of a change in the last {k} weeks: {prob:.2f}; "
                     f"data to {_day(as_of)}."
                 )
