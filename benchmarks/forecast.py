@@ -9,8 +9,12 @@ scored against what happened:
 - log score: -log P(Y = y) (the model's P is its mixture of negative binomials;
   an outcome given probability 0 is scored at -log 1e-6 and counted);
 - coverage of the central 50/80/95% intervals [q(a/2), q(1-a/2)] (integers; for
-  small counts they cover more than nominal) and the randomised coverage, the share of
-  randomised PIT values inside [a/2, 1-a/2], which is nominal for a calibrated forecast;
+  small counts they cover more than nominal), beside their content (the probability
+  the forecast itself gives the interval, which a calibrated forecast's coverage
+  matches) and the randomised coverage, the share of randomised PIT values inside
+  [a/2, 1-a/2], which is nominal for a calibrated forecast;
+- the briefing's outlook: coverage of the model's 50/80/95% ranges for the total of
+  the first calendar month wholly after the origin (`Forecast.monthly()`);
 - randomised PIT histograms (10 bins; flat = calibrated).
 
 Baselines (written here): always zero; Poisson with the mean of the last 4 weeks;
@@ -159,11 +163,13 @@ def score_rows(panel: pd.DataFrame, first_target, last_target, rng) -> pd.DataFr
     first_origin = np.searchsorted(weeks, np.datetime64(first_target)) - 1
     last = np.searchsorted(weeks, np.datetime64(last_target), side="right") - 1
     by_region = {r: g.set_index("week").sort_index() for r, g in panel.groupby("region", observed=True)}
-    blocks = []
+    months = pd.Series((pd.DatetimeIndex(weeks) + pd.Timedelta(days=3)).to_period("M"), index=weeks)
+    blocks, month_rows = [], []
     for origin in range(first_origin, last, STEP):
         cut = weeks[origin]
         targets = weeks[origin + 1 : min(origin + HORIZON, last) + 1]
         fc = cs.forecast(panel[panel["week"] <= cut], HORIZON, by="region", measures=MEASURES, seed=origin)
+        month_rows.append(next_month_rows(fc, by_region, months[months.index <= weeks[last]], rng))
         for region, series in by_region.items():
             for measure in MEASURES:
                 history = series.loc[:cut, measure].to_numpy(dtype=float)
@@ -175,8 +181,7 @@ def score_rows(panel: pd.DataFrame, first_target, last_target, rng) -> pd.DataFr
                 label = dict(region=region, measure=measure, origin=cut, horizon=horizon, y=y)
                 # the model: its mixture for log score and PIT, its samples for CRPS and intervals
                 dist = fc.distribution(measure, region=region)
-                padded = np.zeros(HORIZON)
-                padded[horizon - 1] = y
+                padded = _pad(y, horizon)
                 at, below = dist.cdf(padded)[horizon - 1], dist.cdf(padded - 1)[horizon - 1]
                 ordered = np.sort(dist.samples[:, horizon - 1], axis=0)
                 intervals = {
@@ -191,6 +196,7 @@ def score_rows(panel: pd.DataFrame, first_target, last_target, rng) -> pd.DataFr
                         dist.pmf(padded)[horizon - 1],
                         randomised_pit(at, below, rng),
                         intervals,
+                        lambda k, h=horizon, d=dist: d.cdf(_pad(k, h))[h - 1],
                     )
                 )
                 known = history[~np.isnan(history)]
@@ -207,9 +213,50 @@ def score_rows(panel: pd.DataFrame, first_target, last_target, rng) -> pd.DataFr
                             base.pmf(y),
                             randomised_pit(base.cdf(y), base.cdf(y - 1), rng),
                             intervals,
+                            base.cdf,
                         )
                     )
-    return pd.concat([pd.DataFrame(b) for b in blocks], ignore_index=True)
+    return (
+        pd.concat([pd.DataFrame(b) for b in blocks], ignore_index=True),
+        pd.concat(month_rows, ignore_index=True),
+    )
+
+
+def next_month_rows(fc, by_region: dict, months: pd.Series, rng) -> pd.DataFrame:
+    """The briefing's outlook scored: per region and measure, the model's ranges for the first
+    calendar month wholly after the origin (`Forecast.monthly()`), their content and the
+    randomised PIT of that month's actual total under the model's sample-path totals."""
+    monthly = fc.monthly()
+    ahead = monthly[(monthly["weeks_observed"] == 0) & monthly["complete"]]
+    ahead = ahead[ahead["month"] == ahead["month"].min()]
+    weeks_in = months[months == ahead["month"].min()].index
+    if ahead.empty or len(weeks_in) != ahead["weeks_forecast"].iloc[0]:
+        return pd.DataFrame()  # the month runs past the scored span
+    in_month = np.asarray(fc.weeks.isin(weeks_in))
+    rows = []
+    for row in ahead.to_dict("records"):
+        values = by_region[row["region"]][row["measure"]]
+        values = values[values.index.isin(weeks_in)]
+        if len(values) != len(weeks_in) or values.isna().any():
+            continue
+        y = values.sum()
+        totals = fc.distribution(row["measure"], region=row["region"]).samples[:, in_month].sum(axis=1)
+        scored = {"measure": row["measure"], "month": row["month"]}
+        scored["pit"] = randomised_pit(np.mean(totals <= y), np.mean(totals < y), rng)
+        for lv in LEVELS:
+            lo, hi = row[f"q{(1 - lv) / 2:g}"], row[f"q{(1 + lv) / 2:g}"]
+            scored[f"cover{lv:g}"] = lo <= y <= hi
+            scored[f"content{lv:g}"] = np.mean((lo <= totals) & (totals <= hi))
+            scored[f"rcover{lv:g}"] = abs(scored["pit"] - 0.5) <= lv / 2
+        rows.append(scored)
+    return pd.DataFrame(rows)
+
+
+def _pad(values: np.ndarray, horizon: np.ndarray) -> np.ndarray:
+    """Values at the scored horizons as one value per forecast week (others 0)."""
+    padded = np.zeros(HORIZON)
+    padded[horizon - 1] = values
+    return padded
 
 
 def _sample_quantile(ordered: np.ndarray, q: float) -> np.ndarray:
@@ -217,7 +264,7 @@ def _sample_quantile(ordered: np.ndarray, q: float) -> np.ndarray:
     return ordered[max(int(np.ceil(q * len(ordered))) - 1, 0)]
 
 
-def _block(label: dict, method: str, crps, p, pit, intervals) -> dict:
+def _block(label: dict, method: str, crps, p, pit, intervals, cdf) -> dict:
     y = label["y"]
     block = {
         **label,
@@ -229,6 +276,7 @@ def _block(label: dict, method: str, crps, p, pit, intervals) -> dict:
     }
     for level, (lo, hi) in intervals.items():
         block[f"cover{level:g}"] = (lo <= y) & (y <= hi)
+        block[f"content{level:g}"] = cdf(hi) - cdf(lo - 1)
         block[f"rcover{level:g}"] = np.abs(pit - 0.5) <= level / 2
     return block
 
@@ -236,7 +284,7 @@ def _block(label: dict, method: str, crps, p, pit, intervals) -> dict:
 # --- reporting ----------------------------------------------------------------------------------
 
 
-def print_scores(scores: pd.DataFrame, title: str) -> dict:
+def print_scores(scores: pd.DataFrame, month_scores: pd.DataFrame, title: str) -> dict:
     print(f"\n## {title}: {(scores['method'] == 'model').sum():,} scored model forecasts")
     verdict = {}
     for measure in MEASURES:
@@ -250,24 +298,41 @@ def print_scores(scores: pd.DataFrame, title: str) -> dict:
         ok_5_13 = (by_h.loc[5:13, "model"] <= baselines.loc[5:13].min(axis=1)).all()
         lowest = by_h.loc["mean", "model"] < baselines.loc["mean"].min()
         ls = s.groupby("method")[["log_score", "zero_prob"]].mean().loc[list(METHODS)]
-        cover = s.groupby("method")[[f"{k}{lv:g}" for k in ("cover", "rcover") for lv in LEVELS]].mean()
+        kinds = ("cover", "content", "rcover")
+        cover = s.groupby("method")[[f"{k}{lv:g}" for k in kinds for lv in LEVELS]].mean()
         table = pd.concat([ls, cover.loc[list(METHODS)]], axis=1)
         print(
             f"\n{measure}: log score (mean -log p, p floored at {FLOOR:g}; zero_prob = share of outcomes "
-            "given probability 0), interval coverage (quantile intervals) and randomised coverage"
+            "given probability 0); weekly interval coverage (integer quantile intervals), their content "
+            "(the probability the forecast gives them; calibrated = coverage) and randomised coverage"
         )
         print(table.to_string(float_format=lambda v: f"{v:.3f}"))
         model = cover.loc["model"]
         within = all(abs(model[f"cover{lv:g}"] - lv) <= 0.05 for lv in LEVELS)
+        within_content = all(abs(model[f"cover{lv:g}"] - model[f"content{lv:g}"]) <= 0.05 for lv in LEVELS)
         within_r = all(abs(model[f"rcover{lv:g}"] - lv) <= 0.05 for lv in LEVELS)
+        monthly = month_scores[month_scores["measure"] == measure]
+        month_cover = monthly[[f"{k}{lv:g}" for k in kinds for lv in LEVELS]].astype(float).mean()
+        within_month = all(abs(month_cover[f"cover{lv:g}"] - lv) <= 0.05 for lv in LEVELS)
+        within_month_r = all(abs(month_cover[f"rcover{lv:g}"] - lv) <= 0.05 for lv in LEVELS)
+        print(
+            f"\n{measure}: the briefing's outlook, the model's ranges for the total of the first month wholly "
+            f"after the origin ({len(monthly):,} region-months): coverage, content, randomised coverage"
+        )
+        print(month_cover.to_frame("model").T.to_string(float_format=lambda v: f"{v:.3f}"))
         print(f"\n{measure}: randomised PIT histogram of the model (10 bins, share x 100; flat = 10 each)")
         print(pit_histogram(s.loc[s["method"] == "model", "pit"].to_numpy()))
+        print(f"\n{measure}: randomised PIT histogram of the model's month totals")
+        print(pit_histogram(monthly["pit"].to_numpy()))
         verdict[measure] = dict(
             lowest_mean=lowest,
             beats_1_4=beat_1_4,
             no_worse_5_13=ok_5_13,
-            coverage_within_5=within,
+            weekly_coverage_within_5=within,
+            weekly_coverage_within_5_of_content=within_content,
             randomised_coverage_within_5=within_r,
+            monthly_coverage_within_5=within_month,
+            monthly_randomised_coverage_within_5=within_month_r,
         )
     print("\nGoals:", pd.DataFrame(verdict).to_string())
     return verdict
@@ -380,14 +445,14 @@ def main(argv=None) -> int:
                 timing(table, "simulated, 1,000,000 incidents")
     if "ucdp" in parts and UCDP_IRAQ.exists():
         began = time.perf_counter()
-        scores = score_rows(ucdp_panel(), *span, rng)
+        scores, month_scores = score_rows(ucdp_panel(), *span, rng)
         title = f"UCDP GED Iraq, ISIS, per governorate, {span[0][:4]}-{span[1][:4]}"
-        print_scores(scores, f"{title} ({time.perf_counter() - began:.0f} s)")
+        print_scores(scores, month_scores, f"{title} ({time.perf_counter() - began:.0f} s)")
     if "simulated" in parts:
         began = time.perf_counter()
-        scores = score_rows(simulated_panel(), *span, rng)
+        scores, month_scores = score_rows(simulated_panel(), *span, rng)
         title = f"Simulated governorates, {span[0][:4]}-{span[1][:4]}"
-        print_scores(scores, f"{title} ({time.perf_counter() - began:.0f} s)")
+        print_scores(scores, month_scores, f"{title} ({time.perf_counter() - began:.0f} s)")
     return 0
 
 
