@@ -152,9 +152,9 @@ def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs, first_prior):
             if new_length[j] <= lag + 1:
                 recent[t, new_length[j] - 1] = math.exp(lp)
             m += 1
-        if m >= cap - 1:  # keep the most probable max_runs - 1 (the new run is always kept)
-            order = np.argsort(-logp[:m])
-            keep = np.sort(order[: cap - 2])
+        if m > max_runs:  # keep the new run (index 0) and the max_runs - 1 most probable others
+            order = np.argsort(-logp[1:m]) + 1
+            keep = np.sort(np.concatenate((np.zeros(1, dtype=np.int64), order[: max_runs - 1])))
             for i in range(keep.size):
                 j = keep[i]
                 length[i], cnt[i], s1[i], s2[i], logp[i] = length[j], cnt[j], s1[j], s2[j], logp[j]
