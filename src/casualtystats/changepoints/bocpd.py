@@ -96,8 +96,8 @@ def bocpd(
     default hazard); it is calibrated in that sense on stationary
     overdispersed counts (benchmarks/bocpd.py). Evidence after a change takes
     time at low counts: 8 weeks after a doubling from 3 a week, P(a change in
-    the last 26 weeks) exceeds 0.9 in about a quarter of series, and the
-    posterior that knows both rates in three quarters (benchmarks/bocpd.py).
+    the last 26 weeks) exceeds 0.9 in about a third of series, and for the
+    posterior that knows both rates in nine in ten (benchmarks/bocpd.py).
     """
     y, labels = as_series(values)
     observed = y[~np.isnan(y)]
