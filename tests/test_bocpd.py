@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from casualtystats.changepoints import BOCPDResult, bocpd
 from casualtystats.errors import CasualtyStatsError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -79,9 +87,52 @@ def test_recent_change_probability_is_calibrated_on_stationary_overdispersed_cou
         assert abs(probs[:, j].mean() - hazard_only(0.01, k)) <= 0.05, (k, probs[:, j].mean())
 
 
-def test_doubling_at_three_a_week_raises_the_recent_change_probability_within_eight_weeks():
-    # calibrated evidence is modest this early (benchmarks/changepoint_sim.py --only bocpd):
-    # well above the hazard alone (0.23 for 26 weeks), not yet certain
+def test_doubling_at_three_a_week_raises_the_recent_change_probability():
+    # evidence takes time at 3 a week (benchmarks/bocpd.py): 8 weeks on, well above the hazard
+    # alone (0.23 for 26 weeks) but not yet certain; 16 weeks on, close to certain
     rng = np.random.default_rng(301)
-    probs = [bocpd(np.r_[rng.poisson(3, 200), rng.poisson(6, 8)]).prob_recent_change(26) for _ in range(12)]
-    assert np.mean(probs) > 0.45
+    for weeks, floor in ((8, 0.5), (16, 0.9)):
+        probs = [
+            bocpd(np.r_[rng.poisson(3, 200), rng.poisson(6, weeks)]).prob_recent_change(26) for _ in range(12)
+        ]
+        assert np.mean(probs) > floor, (weeks, np.mean(probs))
+
+
+def test_known_rates_reference_of_the_benchmark():
+    """benchmarks/bocpd.py's reference posterior (rates known, date unknown) against a direct sum."""
+    from bocpd import HAZARD, known_rates_posterior, log_pmf
+
+    rng = np.random.default_rng(302)
+    y = np.r_[rng.poisson(3, 30), rng.poisson(6, 5)]
+    n = y.size
+    weights = {None: (1 - HAZARD) ** (n - 1)}
+    for t in range(1, n):
+        gain = log_pmf(y[t:], 6.0, math.inf).sum() - log_pmf(y[t:], 3.0, math.inf).sum()
+        weights[t] = HAZARD * (1 - HAZARD) ** (t - 1) * math.exp(gain)
+    total = sum(weights.values())
+    expected = [
+        sum(w for t, w in weights.items() if t is not None and t >= n - k) / total for k in (1, 5, 20)
+    ]
+    assert known_rates_posterior(y, math.inf, (1, 5, 20)) == pytest.approx(expected)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 40), min_size=2, max_size=60),
+    k=st.integers(1, 70),
+)
+def test_run_length_posterior_is_a_distribution(counts, k):
+    res = bocpd(np.array(counts))
+    assert res.run_length_posterior.sum() == pytest.approx(1.0, abs=1e-6)
+    assert np.all((res.change_prob >= 0) & (res.change_prob <= 1 + 1e-12))
+    p, q = res.prob_recent_change(k), res.prob_recent_change(k + 1)
+    assert 0.0 <= p <= q <= 1.0
+
+
+def test_max_runs_keeps_the_newest_run_and_the_most_probable_others():
+    rng = np.random.default_rng(303)
+    y = np.r_[rng.poisson(3, 80), rng.poisson(9, 20)]
+    full, capped = bocpd(y, model="poisson"), bocpd(y, model="poisson", max_runs=5)
+    assert np.count_nonzero(capped.run_length_posterior) <= 5
+    assert capped.run_length_posterior[0] > 0  # the run that starts with the last week survives
+    assert capped.prob_recent_change(30) == pytest.approx(full.prob_recent_change(30), abs=0.05)

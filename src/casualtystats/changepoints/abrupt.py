@@ -9,17 +9,20 @@ slope, at one moment. So each break found by PELT is tested in its own window
 Gaussian model with a common variance:
 
 - smooth: a polynomial in time of degree 1, 2 or 3 (2, 3, 4 parameters);
-- abrupt: a hinge (continuous line whose slope changes at the break: 3
-  parameters + the location) or two separate lines (4 + the location).
+- abrupt: Perron's (1989) three break models: a level shift on one common
+  slope (3 parameters + the location), a hinge (continuous line whose slope
+  changes at the break: 3 + the location) or two separate lines (4 + the
+  location).
 
 The break is kept when the best abrupt model has the lower BIC, with every
 parameter charged log(m) (m = window length) times the same dependence factor
 (1 + phi) / (1 - phi) as the segmentation's penalty, since the residuals are
-just as serially correlated here. The hinge and the cubic have the same
-number of free parameters, so a pure slope change survives only if a kink
-fits better than any cubic bend; a jump survives if the two separate lines
-beat both by more than one further parameter's penalty. All breaks are
-tested at once, each against its neighbours as PELT placed them.
+just as serially correlated here. The hinge, the level shift and the cubic
+have the same number of free parameters, so a pure slope change or a pure
+jump in level survives only if it fits better than any cubic bend (two
+separate lines would charge a jump for a second slope it does not need).
+All breaks are tested at once, each against its neighbours as PELT placed
+them.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import numpy as np
 
 #: free parameters of each window model; the abrupt ones include the location
 SMOOTH_PARAMS = {1: 2, 2: 3, 3: 4}  # polynomial degree -> parameters
+SHIFT_PARAMS = 4
 HINGE_PARAMS = 4
 TWO_LINES_PARAMS = 5
 
@@ -57,7 +61,8 @@ def bic_margin(times: np.ndarray, y: np.ndarray, k: int, factor: float, noise_va
     before = (np.arange(m) < k).astype(float)
     hinge = bic(rss(np.c_[one, t, np.maximum(t - t[k], 0.0)], y), HINGE_PARAMS)
     two_lines = bic(rss(np.c_[before, before * t, 1 - before, (1 - before) * t], y), TWO_LINES_PARAMS)
-    return smooth - min(hinge, two_lines)
+    shift = bic(rss(np.c_[one, t, 1 - before], y), SHIFT_PARAMS)
+    return smooth - min(hinge, two_lines, shift)
 
 
 def keep_abrupt(

@@ -74,10 +74,11 @@ def log_predictive(model, x, n, s, ss, prior):
 
 
 @nb.njit(cache=True)
-def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs):
-    """Run the recursion. Returns (recent, mode, final, evidence): recent[t, l] = P(r_t = l + 1 | x_1..x_t)
-    for l <= lag, mode[t] = argmax run length, final[r - 1] = P(r_T = r | all data) and
-    evidence = log p(x_1..x_n), the model's marginal likelihood."""
+def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs, first_prior):
+    """Run the recursion; `prior` is that of every new segment, `first_prior` that of the segment
+    starting at the first observation. Returns (recent, mode, final, evidence): recent[t, l] =
+    P(r_t = l + 1 | x_1..x_t) for l <= lag, mode[t] = argmax run length, final[r - 1] =
+    P(r_T = r | all data) and evidence = log p(x_1..x_n), the model's marginal likelihood."""
     n = y.size
     recent = np.zeros((n, lag + 1))
     mode = np.zeros(n, dtype=np.int64)
@@ -101,7 +102,7 @@ def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs):
         missing = math.isnan(x)
         if m == 0:
             new_length[0] = 1
-            new_logp[0] = 0.0 if missing else log_predictive(model, x, 0.0, 0.0, 0.0, prior)
+            new_logp[0] = 0.0 if missing else log_predictive(model, x, 0.0, 0.0, 0.0, first_prior)
             new_cnt[0] = 0.0 if missing else 1.0
             new_s1[0] = 0.0 if missing else x
             new_s2[0] = 0.0 if missing else x * x
@@ -115,7 +116,8 @@ def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs):
             new_s2[0] = 0.0 if missing else x * x
             k = 1
             for j in range(m):
-                lp = 0.0 if missing else log_predictive(model, x, cnt[j], s1[j], s2[j], prior)
+                run_prior = first_prior if length[j] == t else prior  # the run from the first observation
+                lp = 0.0 if missing else log_predictive(model, x, cnt[j], s1[j], s2[j], run_prior)
                 new_length[k] = length[j] + 1
                 new_logp[k] = logp[j] + log_1h + lp
                 new_cnt[k] = cnt[j] + (0.0 if missing else 1.0)
@@ -150,9 +152,9 @@ def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs):
             if new_length[j] <= lag + 1:
                 recent[t, new_length[j] - 1] = math.exp(lp)
             m += 1
-        if m >= cap - 1:  # keep the most probable max_runs - 1 (the new run is always kept)
-            order = np.argsort(-logp[:m])
-            keep = np.sort(order[: cap - 2])
+        if m > max_runs:  # keep the new run (index 0) and the max_runs - 1 most probable others
+            order = np.argsort(-logp[1:m]) + 1
+            keep = np.sort(np.concatenate((np.zeros(1, dtype=np.int64), order[: max_runs - 1])))
             for i in range(keep.size):
                 j = keep[i]
                 length[i], cnt[i], s1[i], s2[i], logp[i] = length[j], cnt[j], s1[j], s2[j], logp[j]
