@@ -128,6 +128,22 @@ def variogram_profile(y: np.ndarray):
     return out
 
 
+@lru_cache(maxsize=32)
+def _dependence_designs(n_lags: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Designs (grid x lag x parameter) of V(k) = a - b phi^k (+ delta k) over PHI_GRID and their
+    pseudo-inverses: they do not depend on the data, so every fit reuses them."""
+    lags = np.arange(1, n_lags + 1, dtype=float)
+    decay = PHI_GRID[:, None] ** lags[None, :]
+    out = []
+    for columns in (
+        (np.ones_like(decay), -decay),
+        (np.ones_like(decay), -decay, np.broadcast_to(lags, decay.shape)),
+    ):
+        design = np.stack(columns, axis=2)
+        out.append((design, np.linalg.pinv(design)))
+    return tuple(out)
+
+
 def _fit_variogram(v: np.ndarray, lags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`variogram_profile`'s four least-squares fits and BIC choice for each row of semivariances v."""
     n_lags = lags.size
@@ -147,19 +163,13 @@ def _fit_variogram(v: np.ndarray, lags: np.ndarray) -> tuple[np.ndarray, np.ndar
     take = (coef > 0).all(axis=1) & (crit < best)
     sill, best = np.where(take, coef[:, 0], sill), np.where(take, crit, best)
     # dependence: V(k) = a - b phi^k (+ delta k) with a > 0, b >= 0, delta >= 0; phi counts as a parameter
-    decay = PHI_GRID[:, None] ** lags[None, :]
-    for columns in (
-        (np.ones_like(decay), -decay),
-        (np.ones_like(decay), -decay, np.broadcast_to(lags, decay.shape)),
-    ):
-        design = np.stack(columns, axis=2)  # grid x lag x parameter
-        # coefficients for every row and grid point: (grid, parameter, row)
-        coef = np.linalg.solve(np.einsum("gki,gkj->gij", design, design), np.einsum("gki,rk->gir", design, v))
-        resid = np.einsum("gki,gir->grk", design, coef) - v[None]
-        sse = np.where((coef > 0).all(axis=1), (resid**2).sum(axis=2), np.inf)  # grid x row
+    rows = np.arange(v.shape[0])
+    for design, pseudo_inverse in _dependence_designs(n_lags):
+        coef = pseudo_inverse @ v.T  # grid x parameter x row
+        sse = (((design @ coef) - v.T[None]) ** 2).sum(axis=1)  # grid x row
+        sse = np.where((coef > 0).all(axis=1), sse, np.inf)
         g = np.argmin(sse, axis=0)
-        rows = np.arange(v.shape[0])
-        crit = bic(sse[g, rows], len(columns) + 1)
+        crit = bic(sse[g, rows], design.shape[2] + 1)
         take = np.isfinite(sse[g, rows]) & (crit < best)
         a, b = coef[g, 0, rows], coef[g, 1, rows]
         with np.errstate(invalid="ignore", divide="ignore"):
