@@ -165,6 +165,8 @@ def _fit_variogram(v: np.ndarray, lags: np.ndarray) -> tuple[np.ndarray, np.ndar
     # dependence: V(k) = a - b phi^k (+ delta k) with a > 0, b >= 0, delta >= 0; phi counts as a parameter
     rows = np.arange(v.shape[0])
     for design, pseudo_inverse in _dependence_designs(n_lags):
+        if design.shape[2] + 1 >= n_lags:  # no residual degrees of freedom: the BIC is meaningless
+            continue
         coef = pseudo_inverse @ v.T  # grid x parameter x row
         sse = (((design @ coef) - v.T[None]) ** 2).sum(axis=1)  # grid x row
         sse = np.where((coef > 0).all(axis=1), sse, np.inf)
