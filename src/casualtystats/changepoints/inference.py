@@ -537,6 +537,8 @@ def _count_rows(cps: ChangePoints, alpha: float, n_boot: int, seed: int) -> list
     model = cps.cost_model
     y = model.values
     bounds = cps.observed_bounds
+    if not len(cps.locations):  # nothing to calibrate for
+        return []
     noise = CountNoise.fit(y)
     if n_boot:  # the bootstrap re-estimates the dependence in every replicate: the raw factors
         factors = LongRunFactors(
