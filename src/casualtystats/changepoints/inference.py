@@ -88,13 +88,13 @@ PHI_GRID = np.linspace(0.01, 0.95, 95)
 SCALE_POINTS = 32
 #: degrees of freedom above which the dispersion counts as known
 MAX_DOF = 1000.0
-#: series simulated by `LongRunFactors.calibrate` (the default "scan"; about 15 ms for 520 weeks)
+#: series simulated by `LongRunFactors.calibrate` for the default "scan" (a few ms of CPU for 520 weeks)
 DEPENDENCE_DRAWS = 40
 #: shortest side of a split the scan allows for (one observation: conservative for any min_size)
 SCAN_MIN_SIDE = 1
 
 
-def variogram_profile(y: np.ndarray):
+def variogram_profile(y: np.ndarray) -> tuple:
     """(sill, c, phi): the series' noise variance and the ACF c * phi^k (k >= 1) of its noise.
 
     Fitted by least squares to the empirical semivariogram
