@@ -15,11 +15,13 @@ from casualtystats.changepoints import detect_change_points
 from casualtystats.changepoints.errors import ChangePointError
 from casualtystats.changepoints.inference import (
     CountNoise,
+    LongRunFactors,
     RatioLikelihood,
     _truncated_bounds,
     long_run_factor,
     scan_critical_value,
     scan_exceedance,
+    segment_means,
     split_deviances,
     variogram_profile,
 )
@@ -110,6 +112,63 @@ def test_variogram_finds_latent_dependence_and_none_in_independent_counts():
     assert np.median(factors) == 1.0
 
 
+def test_long_run_factor_broadcasts_over_lengths_and_parameters():
+    lengths = np.arange(1, 60)
+    c, phi = np.array([0.0, 0.3, 0.9]), np.array([0.5, 0.8, 0.2])
+    grid = long_run_factor(lengths[None, :], c[:, None], phi[:, None])
+    for i in range(3):
+        np.testing.assert_allclose(grid[i], long_run_factor(lengths, c[i], phi[i]), rtol=1e-12)
+    assert (grid[0] == 1.0).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=hs.integers(0, 2**16), n=hs.integers(10, 200), base=hs.floats(0.2, 30.0))
+def test_variogram_of_a_batch_is_the_variogram_of_each_row(seed, n, base):
+    rng = np.random.default_rng(seed)
+    rows = rng.negative_binomial(1.0, 1.0 / (1.0 + base), size=(4, n)).astype(float)
+    batch = np.column_stack(variogram_profile(rows))
+    alone = np.array([variogram_profile(row) for row in rows])
+    np.testing.assert_allclose(batch, alone, rtol=1e-9, atol=1e-12)
+
+
+def test_long_run_factors_undo_the_low_bias_and_measure_the_spread_of_the_dependence():
+    # latent AR(1), phi 0.8, one incident a week: the true factor of a 104-week mean is 3.08
+    rng = np.random.default_rng(8)
+    cell = Scenario("ar", 520, 1.0, 1.0, None, 0.8, 0.6)
+    raw, corrected, spread = [], [], []
+    for _ in range(24):
+        y = cell.simulate(rng).astype(float)
+        noise = CountNoise.fit(y)
+        factors = LongRunFactors.calibrate(noise, segment_means(y, [(0, y.size)]), 40, rng)
+        raw.append(long_run_factor(104, noise.c, noise.phi))
+        corrected.append(float(factors(104)))
+        spread.append(float(factors.log_var[104]))
+    assert np.median(raw) < np.median(corrected)
+    assert abs(np.log(np.median(corrected) / 3.08)) < abs(np.log(np.median(raw) / 3.08))
+    # an estimate this noisy leaves few degrees of freedom to the variance
+    assert np.median(spread) > 0.05
+    assert factors.combined_dof(math.inf, 104) < 40
+    # independent counts: (nearly) no dependence found, little spread, a factor of at least 1
+    independent = Scenario("nb", 520, 5.0, 1.0, 1.0).simulate(rng).astype(float)
+    noise = CountNoise.fit(independent)
+    factors = LongRunFactors.calibrate(noise, segment_means(independent, [(0, 520)]), 40, rng)
+    assert (factors.factor >= 1.0).all() and factors(104) < 1.3
+    assert factors.log_var[104] < 0.05
+
+
+@settings(max_examples=40, deadline=None)
+@given(dof=hs.one_of(hs.just(math.inf), hs.floats(2.0, 900.0)), log_var=hs.floats(0.0, 2.0))
+def test_combined_dof_falls_with_the_spread_of_the_factor(dof, log_var):
+    def dof_with(v):
+        return LongRunFactors(np.ones(11), np.full(11, v)).combined_dof(dof, 10)
+
+    assert dof_with(log_var) <= dof_with(0.0)
+    if not math.isinf(dof):
+        assert dof_with(0.0) == max(round(dof), 2)
+    if log_var > 0.002:  # beyond 1000 degrees of freedom the variance counts as known
+        assert dof_with(log_var) <= max(round(2.0 / log_var), 2)
+
+
 def test_scan_test_is_calibrated_at_the_most_extreme_split_of_heavy_tailed_counts():
     # the worst selection a detector could make: the split with the largest deviance
     rng = np.random.default_rng(4)
@@ -142,6 +201,7 @@ def test_rate_ratios_keep_their_columns_and_reject_bad_arguments():
         assert (table["method"] == method).all()
         assert (table["ci_low"] <= table["ratio"]).all() and (table["ratio"] <= table["ci_high"]).all()
     scan, naive = cps.rate_ratios(), cps.rate_ratios(method="naive")
+    assert scan.equals(cps.rate_ratios())  # the dependence calibration is seeded
     # honest after selection: never narrower than the given-segmentation interval on the log scale
     assert (
         np.log(scan["ci_high"] / scan["ci_low"]) >= np.log(naive["ci_high"] / naive["ci_low"]) - 1e-9
