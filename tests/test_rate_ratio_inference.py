@@ -232,6 +232,15 @@ def test_bootstrap_is_seeded_and_close_to_the_scan_approximation():
     np.testing.assert_allclose(np.log(one["ci_low"]), np.log(scan["ci_low"]), atol=0.25)
 
 
+def test_what_is_estimated_once_gives_the_same_table_as_a_fresh_fit_at_every_level():
+    rng = np.random.default_rng(8)
+    y = np.r_[rng.negative_binomial(1.0, 1 / 3, 80), rng.negative_binomial(1.0, 1 / 9, 60)]
+    cps = detect_change_points(y)
+    cps.rate_ratios(alpha=0.05)
+    for alpha in (0.01, 0.001):
+        assert cps.rate_ratios(alpha=alpha).equals(detect_change_points(y).rate_ratios(alpha=alpha))
+
+
 def test_selective_interval_is_the_plain_one_without_selection_and_includes_zero_at_the_threshold():
     low, high = _truncated_bounds(3.0, 0.0, 0.05)
     assert low == pytest.approx(3.0 - 1.959964, abs=1e-5) and high == pytest.approx(3.0 + 1.959964, abs=1e-5)

@@ -539,15 +539,19 @@ def _count_rows(cps: ChangePoints, alpha: float, n_boot: int, seed: int) -> list
     bounds = cps.observed_bounds
     if not len(cps.locations):  # nothing to calibrate for
         return []
-    noise = CountNoise.fit(y)
-    if n_boot:  # the bootstrap re-estimates the dependence in every replicate: the raw factors
-        factors = LongRunFactors(
-            long_run_factor(np.arange(y.size + 1), noise.c, noise.phi), np.zeros(y.size + 1)
-        )
-    else:
-        factors = LongRunFactors.calibrate(
-            noise, segment_means(y, bounds), DEPENDENCE_DRAWS, np.random.default_rng(seed)
-        )
+    key = ("bootstrap" if n_boot else "scan", seed)
+    if key not in cps.inference_cache:
+        noise = CountNoise.fit(y)
+        if n_boot:  # the bootstrap re-estimates the dependence in every replicate: the raw factors
+            factors = LongRunFactors(
+                long_run_factor(np.arange(y.size + 1), noise.c, noise.phi), np.zeros(y.size + 1)
+            )
+        else:
+            factors = LongRunFactors.calibrate(
+                noise, segment_means(y, bounds), DEPENDENCE_DRAWS, np.random.default_rng(seed)
+            )
+        cps.inference_cache[key] = noise, factors
+    noise, factors = cps.inference_cache[key]
     rows = []
     for k, loc in enumerate(cps.locations):
         lo, hi = bounds[k][0], bounds[k + 1][1]

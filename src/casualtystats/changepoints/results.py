@@ -43,6 +43,9 @@ class ChangePoints:
     #: positions set aside as isolated excursions (count costs with penalty "auto")
     outliers: list[int] = field(default_factory=list)
     alpha: float = 0.05
+    #: what `rate_ratios` estimated from the series once (noise, calibrated dependence), by seed:
+    #: the same for every alpha, and the resurgence rule asks at several levels
+    inference_cache: dict = field(default_factory=dict, init=False, repr=False)
 
     @property
     def cost(self) -> str:
