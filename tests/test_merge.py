@@ -153,7 +153,7 @@ def test_chapman_and_loglinear_cover_with_true_histories():
     assert covered_two >= 35 and covered_three >= 35
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(
     counts=st.lists(st.integers(0, 60), min_size=7, max_size=7).filter(
         lambda c: sum(c[k] for k in (2, 4, 5, 6)) > 0 and sum(c) >= 10

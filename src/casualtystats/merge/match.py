@@ -228,7 +228,7 @@ def _audit(pairs, incidents, incident_no, threshold) -> pd.DataFrame:
             "same_admin2": pairs["same_admin2"].astype(bool).to_numpy(),
             "actor_match": pairs["relation"].to_numpy(),
             "casualty_gap": pairs["casualty_gap"].to_numpy(float),
-            "best_gap": pairs["best_gap"].to_numpy(float),
+            "figures_gap": pairs["figures_gap"].to_numpy(float),
             "event_type_differs": pairs["event_type_differs"].astype(bool).to_numpy(),
             "target_differs": pairs["target_differs"].astype(bool).to_numpy(),
             "location_differs": pairs["location_differs"].astype(bool).to_numpy(),

@@ -32,7 +32,7 @@ class MergeResult:
         inside the incident), its dates, region, actor and own figures.
     pairs : every scored candidate pair down to threshold * near_factor, best first: sources
         and ids, days_apart, km_apart, same_region, same_admin2, actor_match, casualty_gap,
-        best_gap, event_type_differs, target_differs, location_differs, score, decision, and
+        figures_gap, event_type_differs, target_differs, location_differs, score, decision, and
         `reasons` (one line of text, written when `pairs` is first read).
     source_order : sources, largest first (the assignment order).
     settings : the arguments used.

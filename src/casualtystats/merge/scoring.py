@@ -94,15 +94,17 @@ def score_sql(w: MatchWeights) -> str:
     spread = "greatest(0, abs(ra.lo - rb.lo) + abs(ra.hi - rb.hi) - 2 * gap_days)"
     date_penalty = f"{w.per_day} * gap_days + least({w.date_spread_cap}, ln(1 + {w.per_day} * {spread} / 2))"
     penalty = f"""greatest(0, {date_penalty} + {place_penalty} + {actor_penalty}
-        + {w.per_log_casualty} * casualty_gap + {w.per_log_best} * best_gap + {w.event_type} * event_type_differs::INT
+        + {w.per_log_casualty} * casualty_gap + {w.per_log_best} * figures_gap + {w.event_type} * event_type_differs::INT
         + {w.target} * target_differs::INT + {w.location} * location_differs::INT - {size_bonus})"""
     # DuckDB allows later select items to use earlier aliases.
     bound_gaps = [f"abs(ln(1 + ra.fat_{b}) - ln(1 + rb.fat_{b}))" for b in ("low", "best", "high")]
     stated = " + ".join(
         f"(ra.fat_{b} IS NOT NULL AND rb.fat_{b} IS NOT NULL)::INT" for b in ("low", "best", "high")
     )
-    best_gap = f"coalesce(({' + '.join(f'coalesce({g}, 0)' for g in bound_gaps)}) / nullif({stated}, 0), 0)"
-    return f"""{relation} AS relation, {casualty_gap} AS casualty_gap, {best_gap} AS best_gap,
+    figures_gap = (
+        f"coalesce(({' + '.join(f'coalesce({g}, 0)' for g in bound_gaps)}) / nullif({stated}, 0), 0)"
+    )
+    return f"""{relation} AS relation, {casualty_gap} AS casualty_gap, {figures_gap} AS figures_gap,
         {clash("etype")} AS event_type_differs, {clash("target")} AS target_differs,
         {clash("place")} AS location_differs, {penalty} AS penalty"""
 
