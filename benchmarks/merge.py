@@ -22,19 +22,29 @@ from casualtystats.merge.combine import combine
 from casualtystats.merge.mse import chapman, loglinear
 from casualtystats.simulate import GOVERNORATES, perturbed_copy, simulate_incidents, simulate_sources
 
-#: The timed process: read the reports, merge them, report wall/CPU seconds and peak RSS (GiB).
+#: The timed process: read the reports, merge them, report wall/CPU seconds and peak RSS (GiB). Peak memory
+#: is the VmHWM of /proc/self/status: ru_maxrss would carry over the parent's high-water mark across exec.
 MERGE_PROCESS = """
 import resource, sys, time
 from pathlib import Path
 import pandas as pd
 import casualtystats as cs
+
+def peak_gib():
+    try:
+        with open("/proc/self/status") as status:
+            line = next(x for x in status if x.startswith("VmHWM:"))
+        return int(line.split()[1]) / 2**20
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
 path = Path(sys.argv[1])
 reports = pd.read_parquet(path)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+before = peak_gib()
 t, cpu = time.perf_counter(), time.process_time()
 result = cs.merge_incidents(reports)
 seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+peak = peak_gib()
 result.links.to_parquet(path.with_name("links.parquet"), index=False)
 print(seconds, cpu, peak, before, len(result.incidents))
 """
