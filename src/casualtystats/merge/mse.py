@@ -72,6 +72,9 @@ def _lognormal_interval(observed: int, estimate: float, variance: float, alpha: 
     return observed + unseen / c, observed + unseen * c
 
 
+#: An upper interval bound beyond this many times the observed count is reported as infinite.
+UNBOUNDED_FACTOR = 1e6
+
 #: Models whose BIC is within this of the best one share in the interval (Raftery 1995: a
 #: difference under 2 is "not worth more than a bare mention").
 SUPPORTED_BIC = 2.0
@@ -173,9 +176,11 @@ def _profile_total_interval(
         return best - loglik(total) - cutoff
 
     low = float(observed) if drop(float(observed)) <= 0 else brentq(drop, observed, peak, xtol=1e-3)
+    # Searched outwards up to a million times the observed count; a likelihood still within the
+    # cutoff there sets no upper limit (the fits of ever larger tables only add rounding noise).
     step, outer = max(peak - observed, 1.0), peak
-    for _ in range(60):
-        inner, outer = outer, outer + step
+    while outer < UNBOUNDED_FACTOR * observed:
+        inner, outer = outer, min(outer + step, UNBOUNDED_FACTOR * observed)
         if drop(outer) > 0:
             return low, brentq(drop, inner, outer, xtol=1e-3)
         step *= 2
