@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import casualtystats as cs
@@ -105,8 +105,8 @@ def test_perturbed_real_file_is_matched(ucdp_iraq_path):
         )
     )
     hit = len(found.merge(truth, on=["incident_id", "copy_id"]))
-    # Measured 0.89 on the whole file; 16% of its events have an identical twin within 4 days.
-    assert hit / len(found) >= 0.85 and hit / len(truth) >= 0.85
+    # Measured 0.91 on the whole file, where even an oracle knowing the perturbation gets 0.93 (twins).
+    assert hit / len(found) >= 0.87 and hit / len(truth) >= 0.87
 
 
 def test_load_incidents_merges_several_sources(tmp_path):
@@ -138,7 +138,7 @@ def test_region_from_coordinates_uses_the_boundaries():
 def test_chapman_and_loglinear_cover_with_true_histories():
     rng = np.random.default_rng(0)
     covered_two = covered_three = 0
-    runs = 60
+    runs = 40
     for _ in range(runs):
         n = 400
         seen = rng.random((n, 3)) < [0.5, 0.4, 0.3]
@@ -149,7 +149,63 @@ def test_chapman_and_loglinear_cover_with_true_histories():
 
         est, low, high, _ = loglinear(h)
         covered_three += low <= n <= high
-    assert covered_two / runs >= 0.88 and covered_three / runs >= 0.85
+    # Both should cover 95%: at least 35 of 40 fails by chance with probability 0.05 (binomial).
+    assert covered_two >= 35 and covered_three >= 35
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 60), min_size=7, max_size=7).filter(
+        lambda c: sum(c[k] for k in (2, 4, 5, 6)) > 0 and sum(c) >= 10
+    )
+)
+@example(counts=[17, 19, 26, 26, 0, 4, 19])  # a supported model leaves the total unbounded above
+def test_loglinear_interval_is_a_profile_interval_of_the_total(counts):
+    from casualtystats.merge.mse import loglinear
+
+    cells = [(0, 0, 1), (0, 1, 0), (0, 1, 1), (1, 0, 0), (1, 0, 1), (1, 1, 0), (1, 1, 1)]
+    est, low, high, _ = loglinear(pd.Series(counts, index=cells))
+    if np.isfinite(est):
+        assert (
+            sum(counts) <= low <= est + 1 and est - 1 <= high
+        )  # the peak lies within a unit of the estimate
+    narrow = loglinear(pd.Series(counts, index=cells), alpha=0.5)
+    assert narrow[1] >= low - 1e-6 and narrow[2] <= high + 1e-6  # a 50% interval inside the 95% one
+
+
+def test_assignment_maximizes_total_log_likelihood_ratio():
+    from casualtystats.merge.assign import assign
+
+    rows = pd.DataFrame({"src": [0, 0, 1, 1], "multi_day": False})
+    # a0-b2 is near perfect but a1-b3 barely clears the threshold; the crossed pairs are both good.
+    pairs = pd.DataFrame({"a": [0, 0, 1, 1], "b": [2, 3, 2, 3], "score": [0.9, 0.5, 0.5, 0.12]})
+    incident, _ = assign(rows, pairs, [0, 1], threshold=0.1)
+    # Sum of scores would pick 0.9 + 0.12 > 0.5 + 0.5; the likelihood ratios 9 x 1.2 < 5 x 5 do not.
+    assert incident[0] == incident[3] and incident[1] == incident[2]
+
+
+def test_an_exact_date_beats_a_range_that_contains_it():
+    base = _events(seed=9, weeks=1, rate=0.3).head(1).assign(latitude=33.3, longitude=44.4, location=pd.NA)
+    day = pd.Timestamp("2016-03-02")
+
+    def report(source, incident_id, start, end, precision):
+        return base.assign(
+            source=source, incident_id=incident_id, date_start=start, date_end=end, date_precision=precision
+        )
+
+    span_end = day + pd.Timedelta(days=2)
+    a = [
+        report("A", "a-day", day, day, "day"),
+        report("A", "a-span", day - pd.Timedelta(days=1), span_end, "range"),
+    ]
+    b = [
+        report("B", "b-day", day, day, "day"),
+        report("B", "b-span", day - pd.Timedelta(days=1), span_end, "range"),
+    ]
+    result = cs.merge_incidents(pd.concat(a + b, ignore_index=True))
+    merged = result.links.set_index("incident_id")["merged_id"]
+    assert merged["a-day"] == merged["b-day"] and merged["a-span"] == merged["b-span"]
+    assert merged["a-day"] != merged["a-span"]
 
 
 def test_unrecorded_and_overlap_tables():

@@ -4,8 +4,12 @@ Rule (documented in `merge_incidents`): sources are taken in order of size, the
 largest first. Every report of the first source starts an incident. Each next
 source is assigned to the incidents built so far by a maximum-weight one-to-one
 matching (scipy's `linear_sum_assignment`, Hungarian algorithm) over its accepted
-pairs, where the weight of (incident, report) is the best score between the report
-and any member of the incident. The matching is solved separately in each
+pairs, where the weight of (incident, report) is log(score / threshold) for the best
+score between the report and any member of the incident: the score is exp(-penalty),
+so the matching minimizes the total penalty of the links it makes, each link counted
+by how far it clears the threshold (a sum of log likelihood ratios, as in
+Fellegi-Sunter record linkage; a sum of raw scores would trade two good links for one
+perfect link and one poor one). The matching is solved separately in each
 connected component of the pair graph (most components are a single pair, taken
 directly). A report left unassigned starts a new incident. Finally, a report alone
 in its incident whose best accepted pair is a multi-day report (a source that
@@ -25,11 +29,11 @@ from scipy.sparse.csgraph import connected_components
 
 
 def assign(
-    rows: pd.DataFrame, accepted: pd.DataFrame, source_order: list[int]
+    rows: pd.DataFrame, accepted: pd.DataFrame, source_order: list[int], threshold: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Incident number of every row, and its link type ("own", "matched", "many-to-one").
 
-    `rows` needs `src` and `multi_day`; `accepted` holds a, b, score (accepted pairs).
+    `rows` needs `src` and `multi_day`; `accepted` holds a, b, score (accepted pairs, score >= `threshold`).
     """
     n = len(rows)
     src = rows["src"].to_numpy()
@@ -56,7 +60,7 @@ def assign(
         e = edges[(src[edges["row"].to_numpy()] == source) & (incident[edges["other"].to_numpy()] >= 0)]
         e = e.assign(incident=incident[e["other"].to_numpy()])
         e = e.groupby(["row", "incident"], as_index=False)["score"].max()
-        rows_taken, incidents_taken = _one_to_one(e)
+        rows_taken, incidents_taken = _one_to_one(e, threshold)
         incident[rows_taken] = incidents_taken
         free = np.setdiff1d(mine, rows_taken)
         incident[free] = np.arange(next_id, next_id + len(free))
@@ -79,8 +83,9 @@ def _many_to_one(incident: np.ndarray, link: np.ndarray, edges: pd.DataFrame, mu
     link[best["row"].to_numpy()] = "many-to-one"
 
 
-def _one_to_one(edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Maximum-weight one-to-one matching of rows to incidents; (rows, incidents) matched."""
+def _one_to_one(edges: pd.DataFrame, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one matching of rows to incidents of maximum total log(score / threshold);
+    (rows, incidents) matched."""
     if edges.empty:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     row_ids, row_no = np.unique(edges["row"].to_numpy(), return_inverse=True)
@@ -102,7 +107,8 @@ def _one_to_one(edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         r_ids, r_no = np.unique(rows[part], return_inverse=True)
         i_ids, i_no = np.unique(incs[part], return_inverse=True)
         weight = np.zeros((len(r_ids), len(i_ids)))
-        weight[r_no, i_no] = scores[part]
+        # A pair exactly at the threshold still weighs a little more than no pair (weight 0).
+        weight[r_no, i_no] = np.log(scores[part] / threshold) + 1e-9
         r, i = linear_sum_assignment(weight, maximize=True)
         real = weight[r, i] > 0
         taken_rows.append(row_ids[r_ids[r[real]]])

@@ -63,6 +63,9 @@ def candidate_pairs(
         for name, frame in (("acell", cells), ("abin", dates_a), ("bbin", dates_b)):
             con.register(f"{name}_df", frame)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_df")
+            con.unregister(f"{name}_df")
+        # DuckDB holds its own copies now; freeing these keeps them out of the join's peak memory.
+        del cells, dates_a, dates_b, frame
         cx, cy = _own_cells(
             rows["lat"].to_numpy(dtype=float, na_value=np.nan)[has_xy],
             rows["lon"].to_numpy(dtype=float, na_value=np.nan)[has_xy],

@@ -61,8 +61,8 @@ def merge_incidents(
     actor_aliases : extra actor aliases (as for `load_incidents`) used to compare actors.
 
     Assignment: sources are taken largest first; each next source is matched one-to-one to the
-    incidents built so far by maximum total score (Hungarian algorithm within connected
-    components); see `assign`. Reports of one source are never merged with each other (exact
+    incidents built so far by maximum total log(score / threshold) (Hungarian algorithm within
+    connected components); see `assign`. Reports of one source are never merged with each other (exact
     duplicates, identical in every column including the id, were already dropped by `load_incidents`).
 
     Returns a `MergeResult`: `.incidents` (canonical columns + merged_id, sources), `.links`
@@ -88,7 +88,7 @@ def merge_incidents(
     )
     pairs["score"] = np.exp(-pairs["penalty"].to_numpy(float))
     accepted = pairs[pairs["score"] >= threshold]
-    incident_no, link = assign(rows, accepted, list(range(len(order))))
+    incident_no, link = assign(rows, accepted, list(range(len(order))), threshold)
 
     merged = combine(incidents, incident_no, src, best)
     links = _links(incidents, incident_no, link, accepted)
@@ -228,7 +228,7 @@ def _audit(pairs, incidents, incident_no, threshold) -> pd.DataFrame:
             "same_admin2": pairs["same_admin2"].astype(bool).to_numpy(),
             "actor_match": pairs["relation"].to_numpy(),
             "casualty_gap": pairs["casualty_gap"].to_numpy(float),
-            "best_gap": pairs["best_gap"].to_numpy(float),
+            "figures_gap": pairs["figures_gap"].to_numpy(float),
             "event_type_differs": pairs["event_type_differs"].astype(bool).to_numpy(),
             "target_differs": pairs["target_differs"].astype(bool).to_numpy(),
             "location_differs": pairs["location_differs"].astype(bool).to_numpy(),

@@ -32,7 +32,7 @@ class MergeResult:
         inside the incident), its dates, region, actor and own figures.
     pairs : every scored candidate pair down to threshold * near_factor, best first: sources
         and ids, days_apart, km_apart, same_region, same_admin2, actor_match, casualty_gap,
-        best_gap, event_type_differs, target_differs, location_differs, score, decision, and
+        figures_gap, event_type_differs, target_differs, location_differs, score, decision, and
         `reasons` (one line of text, written when `pairs` is first read).
     source_order : sources, largest first (the assignment order).
     settings : the arguments used.
@@ -135,7 +135,7 @@ class MergeResult:
         lines.append("candidate pairs: " + ", ".join(f"{k} {v:,}" for k, v in decisions.items()))
         lines.append(
             f"rule: pairs within {s.get('max_days')} days and {s.get('max_km')} km (or the same admin-1 without "
-            f"coordinates), score >= {s.get('threshold')}; one-to-one by maximum total score, sources largest "
+            f"coordinates), score >= {s.get('threshold')}; one-to-one by maximum total log(score / threshold), sources largest "
             f"first; figures: low = largest low, best = {s.get('best')} of the sources' best, high = largest high "
             "(never summed)"
         )

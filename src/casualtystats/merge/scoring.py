@@ -4,7 +4,11 @@ The score is ``exp(-penalty)``; the penalty adds one term per kind of evidence,
 each in units a user can read (the defaults of `MatchWeights`):
 
 - days apart (gap between the two date intervals after widening by precision):
-  0.4 per day, so 3 days apart alone give 0.30;
+  0.4 per day, so 3 days apart alone give 0.30; plus, for the days one interval allows
+  and the other does not beyond that gap (a day inside a 4-day range leaves 3; two
+  identical ranges none), log(1 + 0.4 x days / 2), at most 1.2 (the cost of 3 days
+  apart): about -log of the mean of exp(-0.4 |d|) over the unresolved days, so an
+  imprecise date matches any day of its span but less firmly than an exact one;
 - place: km apart / 15 when both have coordinates (10 km: 0.51); without
   coordinates on one side, the same admin-1 region costs 1.5 (0.75 in the same admin-2), as much
   as 22 km apart: a region is weaker evidence than a point;
@@ -15,7 +19,9 @@ each in units a user can read (the defaults of `MatchWeights`):
   two different known actors 2.5;
 - casualties: 1.0 per unit of log(1 + deaths) between the two sources' [low, high]
   ranges (10 against 20 deaths: 0.65; ranges that overlap: 0; unknown: 0), plus 0.5 per
-  unit of log(1 + deaths) between the two best figures (10 against 12: 0.08); and agreeing
+  unit of log(1 + deaths) between the figures both state, bound by bound (low with low,
+  best with best, high with high; the mean over the bounds both give, a lone figure
+  standing for all three: 10 against 12: 0.08); and agreeing
   on a large figure is rarer by chance than agreeing on none, so 0.3 per log(1 + the smaller
   best figure), faded out as the ranges disagree, is taken off (66 and 48 deaths: 1.2; 1 and
   1: 0.2; the penalty never drops below 0);
@@ -45,6 +51,7 @@ class MatchWeights:
     """Penalty per unit of disagreement (see the module docstring for the defaults)."""
 
     per_day: float = 0.4
+    date_spread_cap: float = 1.2  # = 3 days apart
     km_scale: float = 15.0
     same_region: float = 1.5
     same_admin2: float = 0.75
@@ -82,12 +89,22 @@ def score_sql(w: MatchWeights) -> str:
         WHEN same_admin2 THEN {w.same_admin2} ELSE {w.same_region} END"""
     size_bonus = f"""{w.per_log_size} * coalesce(ln(1 + least(ra.fat_best, rb.fat_best)), 0)
         * greatest(0, 1 - casualty_gap)"""
-    penalty = f"""greatest(0, {w.per_day} * gap_days + {place_penalty} + {actor_penalty}
-        + {w.per_log_casualty} * casualty_gap + {w.per_log_best} * best_gap + {w.event_type} * event_type_differs::INT
+    # The days one date interval allows and the other does not (beyond the gap): a day inside a
+    # 4-day range leaves 3 unresolved. Cost: about -log of the mean of exp(-per_day * |d|) over them.
+    spread = "greatest(0, abs(ra.lo - rb.lo) + abs(ra.hi - rb.hi) - 2 * gap_days)"
+    date_penalty = f"{w.per_day} * gap_days + least({w.date_spread_cap}, ln(1 + {w.per_day} * {spread} / 2))"
+    penalty = f"""greatest(0, {date_penalty} + {place_penalty} + {actor_penalty}
+        + {w.per_log_casualty} * casualty_gap + {w.per_log_best} * figures_gap + {w.event_type} * event_type_differs::INT
         + {w.target} * target_differs::INT + {w.location} * location_differs::INT - {size_bonus})"""
     # DuckDB allows later select items to use earlier aliases.
-    best_gap = "coalesce(abs(ln(1 + ra.fat_best) - ln(1 + rb.fat_best)), 0)"
-    return f"""{relation} AS relation, {casualty_gap} AS casualty_gap, {best_gap} AS best_gap,
+    bound_gaps = [f"abs(ln(1 + ra.fat_{b}) - ln(1 + rb.fat_{b}))" for b in ("low", "best", "high")]
+    stated = " + ".join(
+        f"(ra.fat_{b} IS NOT NULL AND rb.fat_{b} IS NOT NULL)::INT" for b in ("low", "best", "high")
+    )
+    figures_gap = (
+        f"coalesce(({' + '.join(f'coalesce({g}, 0)' for g in bound_gaps)}) / nullif({stated}, 0), 0)"
+    )
+    return f"""{relation} AS relation, {casualty_gap} AS casualty_gap, {figures_gap} AS figures_gap,
         {clash("etype")} AS event_type_differs, {clash("target")} AS target_differs,
         {clash("place")} AS location_differs, {penalty} AS penalty"""
 
