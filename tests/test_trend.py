@@ -81,6 +81,25 @@ def test_growth_sign_follows_a_late_turn():
     assert g["ci_low"] > 0, g
 
 
+def test_growth_after_a_turn_just_before_the_window_is_not_biased():
+    # +3%/month for years, then -12%/month over the last 26 weeks (13 of them before the growth
+    # window): a trend pinned at the window start to the old line's level overshot to about -20%
+    # a month; with the window's level free the estimates centre on the truth and cover it
+    n, turn = 260, 234
+    month = np.arange(n) / (365.25 / 12 / 7)
+    log_mu = 0.03 * np.minimum(month, month[turn]) - 0.12 * np.maximum(month - month[turn], 0)
+    mu = np.exp(log_mu - log_mu.max() + np.log(72))
+    truth = np.expm1(-0.12)
+    estimates, covered = [], []
+    for seed in range(6):
+        y = pd.Series(nb_draw(np.random.default_rng(seed), mu, 0.05), index=weekly_index(n))
+        g = fit_trend(y).growth_per_month
+        estimates.append(g["estimate"])
+        covered.append(g["ci_low"] <= truth <= g["ci_high"])
+    assert abs(np.mean(estimates) - truth) < 0.05, estimates
+    assert sum(covered) >= 5, estimates
+
+
 def test_dispersion_estimated_and_poisson_ignores_it():
     rng = np.random.default_rng(3)
     y = pd.Series(nb_draw(rng, np.full(400, 8.0), 0.5), index=weekly_index(400))
