@@ -72,10 +72,11 @@ def test_growth_is_average_over_the_stated_window():
 
 
 def test_growth_sign_follows_a_late_turn():
-    # a long decline then a strong rise over the last half-year: the growth says rising
+    # a long decline then a strong rise over the last half-year: the growth says rising (the
+    # window's line rests on its own 14 weeks, so it takes about 15 events a week to be sure)
     n = 260
     t = np.arange(n)
-    log_mu = np.log(20) - 0.01 * t + np.where(t >= n - 26, 0.05 * (t - (n - 26)), 0.0)
+    log_mu = np.log(60) - 0.01 * t + np.where(t >= n - 26, 0.05 * (t - (n - 26)), 0.0)
     y = pd.Series(nb_draw(np.random.default_rng(2), np.exp(log_mu), 0.05), index=weekly_index(n))
     g = fit_trend(y).growth_per_month
     assert g["ci_low"] > 0, g
