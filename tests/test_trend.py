@@ -44,7 +44,7 @@ def nb_draw(rng, mu, alpha):
 def test_intervals_cover_truth_in_small_simulation(scenario, rate):
     # benchmarks/trend.py at 12 series per cell: the model sees only the counts. Goals
     # 0.90-0.98 mean coverage and >= 0.88 growth coverage (both met in these two cells at
-    # 40 series). Twelve series' mean coverage swings by several points (one series'
+    # 100 series). Twelve series' mean coverage swings by several points (one series'
     # weeks miss or hit together), so here: coverage >= 0.85 (the benchmark checks the band),
     # at most 2 growth misses, and in the late rise at most 1 significant decline.
     row = bench.run_cell(scenario, rate, reps=12, seed=11)
