@@ -150,7 +150,9 @@ class ReportPage:
     def trends(self) -> str:
         parts = [
             '<p class="note">Each chart: killed per week (best estimate, line; low–high range, shaded), '
-            "injured per week where the sources report injuries, the fitted trend with its 95% interval, and "
+            "injured per week where the sources report injuries, the fitted trend with its 95% interval (it may "
+            f"step where the last {self.assessment.growth_window_weeks} weeks start: the growth is read from "
+            "those weeks alone), and "
             "the change points of the weekly fatalities, with the rate of each segment (dotted) and the rate "
             "ratio of each change (×, hover for its interval).</p>"
         ]
