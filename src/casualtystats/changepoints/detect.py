@@ -248,7 +248,13 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
           autocorrelation (a latent AR(1) rate seen through count noise;
           `penalties.count_dependence`), iterated to its least fixed point
           from 1 (segment, estimate, re-segment), because spurious changes
-          absorb the very dependence that should forbid them; (4) a segment
+          absorb the very dependence that should forbid them. With "freqsev"
+          each part is segmented on its own (its likelihood is separate) and
+          the change points are the union of both parts' changes (of two
+          closer than `min_size`, the earlier): a fall in incidents is not
+          pulled to where deaths per incident change. Each part's change is
+          charged the penalty of a change of the whole segment (p = 2): at a
+          one-part penalty the two searches double the false alarms; (4) a segment
           no longer than `min_size` that is not the last one is set aside
           and the rest segmented again (at most 3 passes). A short last
           segment is kept: it is the newest data.
