@@ -25,8 +25,7 @@ dependence differently (`count_dependence`, iterated to a fixed point by
 detect_change_points): counts are a latent rate seen through Poisson-type
 noise, so their autocorrelation is diluted at lag 1 and then decays slowly,
 and the lag-1 AR(1) factor above badly understates the long-run variance
-(about 2 where it is 9 for a latent AR(1) log-rate with phi = 0.8). It is
-fitted to the short-lag semivariogram, which level shifts barely touch.
+(about 2 where it is 9 for a latent AR(1) log-rate with phi = 0.8).
 For `l2`, whose cost is a residual sum of squares, the BIC-type penalties are
 multiplied by the robust noise variance so they mean the same thing.
 """
@@ -40,7 +39,6 @@ import numpy as np
 
 from .costs import Cost
 from .errors import ChangePointError
-from .inference import variogram_profile
 
 #: number of times "auto" re-estimates the dependence factor and re-segments
 DEPENDENCE_ROUNDS = 2
@@ -52,6 +50,11 @@ COUNT_ROUNDS = 10
 COUNT_TOLERANCE = 0.05
 #: Pearson residuals are clipped at this many sds so that one huge week cannot set the factor
 RESIDUAL_CLIP = 3.0
+#: autocorrelations up to this lag (at most a quarter of the series) enter the long-run fit
+MAX_LAG = 26
+#: the fitted dependence is used only when it explains the autocorrelations significantly:
+#: n x (sum rho_h^2 - residual sum of squares) is chi^2 with 2 df under independence; 99% point
+DEPENDENCE_TEST = 9.21
 
 
 @dataclass(frozen=True)
@@ -104,25 +107,66 @@ def dependence_factor(residuals: np.ndarray) -> float:
     return (1 + phi) / (1 - phi)
 
 
+def autocorrelations(e: np.ndarray, max_lag: int) -> np.ndarray:
+    """rho_1..rho_max_lag of `e` (NaN = missing: a pair counts only when both are known)."""
+    known = np.isfinite(e)
+    x = np.where(known, e - np.nanmean(e), 0.0)
+    var = float(x @ x) / max(int(known.sum()), 1)
+    if var <= 0:
+        return np.zeros(max_lag)
+    out = np.empty(max_lag)
+    for h in range(1, max_lag + 1):
+        pairs = int((known[h:] & known[:-h]).sum())
+        out[h - 1] = float(x[h:] @ x[:-h]) / max(pairs, 1) / var
+    return out
+
+
+def long_run_factor(e: np.ndarray) -> float:
+    """Long-run variance / variance of a residual series whose autocorrelation
+    is rho_h = c phi^h (h >= 1): 1 + 2 c phi / (1 - phi).
+
+    That is the autocorrelation of a latent AR(1) seen through independent
+    noise (an ARMA(1, 1)): c < 1 is the share of the variance in the latent
+    part, phi its persistence. (c, phi) are fitted by least squares to the
+    sample autocorrelations at lags 1..min(MAX_LAG, n / 4), phi on a grid in
+    [0, MAX_PHI] and c >= 0; the factor is at least 1. Under independence the
+    sample autocorrelations are noise of sd 1 / sqrt(n), and a geometric tail
+    fitted to noise extrapolates it into a factor of 1.5 or more; so the fit
+    counts only when it passes a chi^2(2) test at 1% (`DEPENDENCE_TEST`), else
+    the factor is 1. Without the test one noisy overestimate can raise the
+    penalty past a real change, whose level shift then looks like strong
+    dependence (a second, spurious fixed point of detect's iteration).
+    """
+    e = np.asarray(e, dtype=float)
+    n = int(np.isfinite(e).sum())
+    max_lag = min(MAX_LAG, n // 4)
+    if max_lag < 2:
+        return 1.0
+    rho = autocorrelations(np.clip(e, -RESIDUAL_CLIP, RESIDUAL_CLIP), max_lag)
+    lags = np.arange(1, max_lag + 1)
+    null = float(rho @ rho)
+    best, factor = null, 1.0
+    for phi in np.linspace(0.0, MAX_PHI, 96)[1:]:
+        shape = phi**lags
+        c = max(float(rho @ shape) / float(shape @ shape), 0.0)
+        loss = float(((rho - c * shape) ** 2).sum())
+        if loss < best:
+            best, factor = loss, 1.0 + 2.0 * c * phi / (1.0 - phi)
+    if n * (null - best) < DEPENDENCE_TEST:
+        return 1.0
+    return max(factor, 1.0)
+
+
 def count_dependence(residuals: np.ndarray) -> np.ndarray:
     """Long-run variance factor of each column (part of a count cost) of Pearson
-    residuals, clipped at RESIDUAL_CLIP sds (NaN = no exposure, left out):
-    sill x (1 + 2 c phi / (1 - phi)), with the sill (at least 1: any
-    overdispersion the fitted sizes miss) and the ACF c phi^h of a latent AR(1)
-    seen through count noise fitted to the residuals' semivariogram at short
-    lags (`inference.variogram_profile`). A level shift the segmentation missed
-    only adds about delta x lag there (the few pairs that straddle it), which
-    that fit absorbs, whereas in the autocorrelations it looks like slowly
-    decaying dependence: fitted to those, the factor climbs with every change
-    left out, and so does the penalty that leaves it out."""
+    residuals: their variance (the quasi-likelihood dispersion, at least 1: any
+    overdispersion the fitted sizes miss) times `long_run_factor`. Both use the
+    residuals clipped at RESIDUAL_CLIP sds."""
     out = []
     for col in np.atleast_2d(residuals.T):
-        e = np.clip(col[np.isfinite(col)], -RESIDUAL_CLIP, RESIDUAL_CLIP)
-        if e.size < 3:
-            out.append(1.0)
-            continue
-        sill, c, phi = variogram_profile(e)
-        out.append(max(sill, 1.0) * (1.0 + 2.0 * c * phi / (1.0 - phi)))
+        clipped = np.clip(col[np.isfinite(col)], -RESIDUAL_CLIP, RESIDUAL_CLIP)
+        scale = max(float(np.mean(clipped**2)), 1.0) if clipped.size else 1.0
+        out.append(scale * long_run_factor(col))
     return np.array(out)
 
 
