@@ -15,6 +15,7 @@ from hypothesis import strategies as hs
 
 from casualtystats.changepoints import detect_change_points
 from casualtystats.changepoints.costs import COSTS, FrequencySeverity, NegBin
+from casualtystats.changepoints.detect import merge_cuts
 from casualtystats.changepoints.penalties import long_run_factor
 from casualtystats.errors import CasualtyStatsError
 
@@ -103,6 +104,33 @@ def test_frequency_doubling_found_at_three_incidents_a_week():
         sim.found(detect_change_points(sim.simulate(rng, 3.0, freq=2.0)).locations, True) for _ in range(10)
     )
     assert hits >= 8
+
+
+def test_incidents_and_deaths_per_incident_change_on_their_own_dates():
+    # incidents fall to a third at week 140, deaths per incident triple at week 156 (5 incidents a
+    # week): one joint change is pulled between the two dates (the old default found both within
+    # 4 weeks in 2 of 12 such series); each part's own changes find both
+    rng = np.random.default_rng(107)
+    hits = 0
+    for _ in range(8):
+        frame = sim.simulate(rng, 5.0, freq=1 / 3, change_at=140)
+        frame.iloc[156:, 1] *= 3
+        cp = detect_change_points(frame)
+        hits += all(any(abs(c - t) <= 4 for c in cp.locations) for t in (140, 156))
+        assert cp.n_changes <= 3
+    assert hits >= 6
+
+
+@given(
+    parts=hs.lists(hs.lists(hs.integers(2, 60), max_size=8), min_size=1, max_size=3),
+    min_size=hs.integers(1, 5),
+)
+def test_merged_changes_keep_the_minimum_length_and_lose_none_by_more(parts, min_size):
+    merged = merge_cuts([sorted(set(p)) for p in parts], min_size)
+    every = set().union(*parts)
+    assert set(merged) <= every and merged == sorted(merged)
+    assert all(b - a >= min_size for a, b in zip([0, *merged], merged, strict=False))
+    assert all(any(0 <= c - m < min_size for m in merged) for c in every if c >= min_size)
 
 
 @pytest.mark.parametrize(

@@ -162,24 +162,45 @@ def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: i
     if model.profiled:
         model = model.with_common_size(segment_bounds(cuts, model.n))
         pen = resolve_penalty(rule, model, int(keep.sum()))[0]
-    # 3. the least fixed point of factor -> segmentation -> factor, from independence upwards:
-    #    too many changes hide the dependence they absorb, so each round can only raise the
-    #    factor; then any remaining short excursion is set aside and the rest segmented again
+    # 3. per part (incidents; deaths given incidents), the least fixed point of factor ->
+    #    segmentation -> factor, from independence upwards: too many changes hide the dependence
+    #    they absorb, so each round can only raise the factor. The parts' likelihoods are separate
+    #    and each part gets its own changes (a change point is a change in either part), so a
+    #    fall in incidents is not pulled to where deaths per incident change. Each change is
+    #    charged the penalty of a change of the whole segment: searched separately at a one-part
+    #    penalty, two parts double the false alarms. Then any remaining short excursion is set
+    #    aside and the rest segmented again
     for passes in range(1, EXCURSION_PASSES + 1):
         factors = np.ones(model.parts)
-        observed, cuts, trace = fit(factors)
-        for _ in range(COUNT_ROUNDS if rule.rounds > 0 else 0):
-            found = count_dependence(model.residuals(segment_bounds(cuts, model.n)))
-            if np.all(found <= factors * (1 + COUNT_TOLERANCE)):
-                break
-            factors = np.maximum(factors, found)
-            observed, cuts, trace = fit(factors)
-        short = short_segments(segment_bounds(cuts, model.n), min_size)
+        part_cuts, trace = [], 0.0
+        for j in range(model.parts):
+            only = np.arange(model.parts) == j  # weight 1 / inf = 0: the other parts are left out
+            observed, cuts, part_trace = fit(np.where(only, 1.0, np.inf))
+            for _ in range(COUNT_ROUNDS if rule.rounds > 0 else 0):
+                found = count_dependence(model.residuals(segment_bounds(cuts, model.n))[:, j])[0]
+                if found <= factors[j] * (1 + COUNT_TOLERANCE):
+                    break
+                factors[j] = found
+                observed, cuts, part_trace = fit(np.where(only, factors[j], np.inf))
+            part_cuts.append(cuts)
+            trace = trace + part_trace
+        cuts = merge_cuts(part_cuts, min_size)
+        short = [seg for c in part_cuts for seg in short_segments(segment_bounds(c, model.n), min_size)]
         if not short or passes == EXCURSION_PASSES:
             break
         for a, b in short:
             keep[observed[a:b]] = False
+    model.set_weights(factors)
     return model, pen, observed, cuts, trace, factors, np.flatnonzero(known & ~keep)
+
+
+def merge_cuts(part_cuts: list[list[int]], min_size: int) -> list[int]:
+    """The union of each part's changes; of two closer than `min_size`, the earlier is kept."""
+    merged: list[int] = []
+    for c in sorted(set().union(*part_cuts)):
+        if c >= (merged[-1] if merged else 0) + min_size:
+            merged.append(c)
+    return merged
 
 
 def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", min_size=2) -> ChangePoints:
@@ -227,7 +248,13 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
           autocorrelation (a latent AR(1) rate seen through count noise;
           `penalties.count_dependence`), iterated to its least fixed point
           from 1 (segment, estimate, re-segment), because spurious changes
-          absorb the very dependence that should forbid them; (4) a segment
+          absorb the very dependence that should forbid them. With "freqsev"
+          each part is segmented on its own (its likelihood is separate) and
+          the change points are the union of both parts' changes (of two
+          closer than `min_size`, the earlier): a fall in incidents is not
+          pulled to where deaths per incident change. Each part's change is
+          charged the penalty of a change of the whole segment (p = 2): at a
+          one-part penalty the two searches double the false alarms; (4) a segment
           no longer than `min_size` that is not the last one is set aside
           and the rest segmented again (at most 3 passes). A short last
           segment is kept: it is the newest data.
