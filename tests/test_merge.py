@@ -93,6 +93,23 @@ def test_combination_rule_low_best_high():
     assert "actor same" in result.pairs.loc[0, "reasons"]
 
 
+def test_median_rule_spans_the_sources_and_takes_their_median():
+    base = _events(seed=5, weeks=1, rate=0.3).head(1)
+    exact = {f"fatalities_{b}": 10 for b in ("low", "best", "high")}
+    reports = [
+        base.assign(source=s, incident_id=f"{s}1", **{k: v * f for k, v in exact.items()})
+        for s, f in (("A", 1), ("B", 2), ("C", 3))
+    ]
+    result = cs.merge_incidents(pd.concat(reports, ignore_index=True), best="median")
+    row = result.incidents.iloc[0]
+    # each source states one exact figure; sources that err both ways vouch for no minimum, so the
+    # largest low must not overrule the median
+    assert (row["fatalities_low"], row["fatalities_best"], row["fatalities_high"]) == (10, 20, 30)
+    assert (
+        cs.merge_incidents(pd.concat(reports, ignore_index=True)).incidents.iloc[0]["fatalities_best"] == 30
+    )
+
+
 def test_perturbed_real_file_is_matched(ucdp_iraq_path):
     inc = cs.load_incidents(ucdp_iraq_path).incidents
     inc = inc[inc["date_start"].dt.year.between(2014, 2015)]

@@ -7,6 +7,8 @@ source; then, across sources:
 
 - ``low`` = the largest low any source states: the strongest figure some source
   vouches for as a minimum (NA if no source states a low, as for GTD's single figure);
+  with ``best="median"`` the smallest low, since sources that err both ways vouch for no
+  minimum (else a low of one source would overrule the median);
 - ``best`` = the largest best: monitors count the deaths they could confirm, so a
   smaller figure is usually an incomplete count of the same dead, not a contradiction
   (``best="median"`` takes the median of the sources' bests, rounded half up, for sources
@@ -75,8 +77,13 @@ def combine(
         summed["high"] = summed["high"].where(~unbounded.reindex(summed.index).to_numpy())
         parts = summed.reset_index()
         g = parts.groupby("_incident", sort=True)
-        c_low = g["low"].max()
-        c_best = np.floor(g["best"].median() + 0.5) if best == "median" else g["best"].max()
+        if best == "median":
+            # Sources that err both ways vouch for no minimum: the range spans what they say.
+            c_low = g["low"].min()
+            c_best = np.floor(g["best"].median() + 0.5)
+        else:
+            c_low = g["low"].max()
+            c_best = g["best"].max()
         c_best = np.fmax(c_best, c_low)
         c_high = np.fmax(g["high"].max(), c_best).where(g["high"].max().notna())
         for bound, values in (("low", c_low), ("best", c_best), ("high", c_high)):
