@@ -110,6 +110,30 @@ def test_median_rule_spans_the_sources_and_takes_their_median():
     )
 
 
+def test_a_region_without_coordinates_is_weaker_evidence_the_more_it_holds():
+    base = _events(seed=5, weeks=1, rate=0.3).head(1).assign(region="Anbar", admin2=pd.NA)
+    day = base["date_start"].iat[0]
+    located = base.assign(source="A", incident_id="a0", actor="Unknown")
+    vague = base.assign(
+        source="B",
+        incident_id="b0",
+        latitude=np.nan,
+        longitude=np.nan,
+        date_start=day + pd.Timedelta(days=1),
+        date_end=day + pd.Timedelta(days=1),
+    )
+    alone = cs.merge_incidents(pd.concat([located, vague], ignore_index=True))
+    assert len(alone.incidents) == 1  # the only report of A in Anbar those days
+
+    others = pd.concat(
+        [located.assign(incident_id=f"a{k}", latitude=located["latitude"] + 0.3 * k) for k in range(1, 5)]
+    )
+    crowd = cs.merge_incidents(pd.concat([located, others, vague], ignore_index=True))
+    pair = crowd.pairs[crowd.pairs["incident_id_a"].eq("a0") | crowd.pairs["incident_id_b"].eq("a0")]
+    assert pair["score"].max() < alone.pairs["score"].max() / 2  # five of A there: log(5/2) + log 2 more
+    assert len(crowd.incidents) == 6  # a region shared with four other reports proves nothing
+
+
 def test_perturbed_real_file_is_matched(ucdp_iraq_path):
     inc = cs.load_incidents(ucdp_iraq_path).incidents
     inc = inc[inc["date_start"].dt.year.between(2014, 2015)]

@@ -39,7 +39,8 @@ def candidate_pairs(
     missing number NaN).
 
     Returns a, b (row numbers; a's source code < b's), gap_days, km (NaN without coordinates),
-    same_region, same_admin2, then the columns of `score_sql` (SQL select items over the candidate
+    same_region, same_admin2, a_meets and b_meets (how many candidates each report has in the
+    other's source, this pair included), then the columns of `score_sql` (SQL select items over the candidate
     ``c`` and its two reports ``ra``, ``rb``), only where `keep_sql` holds.
     """
     con = duckdb.connect()
@@ -108,8 +109,13 @@ def candidate_pairs(
             WHERE ra.bin = greatest(ra.first_bin, rb.first_bin) AND (ra.lat IS NULL OR rb.lat IS NULL)
               AND {common}
         """
+        # a_meets / b_meets: how many reports of the other side's source each report meets (this one
+        # included), over all candidates: how crowded its place and days are.
         query = f"""
-            WITH c AS (SELECT * FROM ({spatial}) WHERE km <= {float(max_km)} UNION ALL SELECT * FROM ({regional}))
+            WITH c0 AS (SELECT * FROM ({spatial}) WHERE km <= {float(max_km)} UNION ALL SELECT * FROM ({regional})),
+                 c AS (SELECT c0.*, count(*) OVER (PARTITION BY c0.a, rb.src) AS a_meets,
+                              count(*) OVER (PARTITION BY c0.b, ra.src) AS b_meets
+                       FROM c0 JOIN r ra ON ra.row = c0.a JOIN r rb ON rb.row = c0.b)
             SELECT c.*{", " + score_sql if score_sql else ""}
             FROM c JOIN r ra ON ra.row = c.a JOIN r rb ON rb.row = c.b
             WHERE {keep_sql}

@@ -11,7 +11,11 @@ each in units a user can read (the defaults of `MatchWeights`):
   imprecise date matches any day of its span but less firmly than an exact one;
 - place: km apart / 15 when both have coordinates (10 km: 0.51); without
   coordinates on one side, the same admin-1 region costs 1.5 (0.75 in the same admin-2), as much
-  as 22 km apart: a region is weaker evidence than a point;
+  as 22 km apart: a region is weaker evidence than a point. How weak depends on how crowded
+  it is (Fellegi-Sunter's chance agreement): these costs hold when the coordinate-less report
+  meets two reports of the other source (its candidates, this one included); each doubling adds
+  log 2 and a lone candidate costs log 2 less (0.81 for a region), never below 0. A region with one
+  report of the other source in the window is strong evidence; Baghdad on a busy day is none;
 - actor, after the alias tables: same canonical actor 0; one actor the other's
   predecessor or successor (alias table lineage: Al-Qaida in Iraq and ISIS, which UCDP
   codes as one actor) 0.3; the perpetrator of one is the other party of the other's
@@ -65,6 +69,7 @@ class MatchWeights:
     event_type: float = 0.3
     target: float = 0.3
     location: float = 0.5
+    crowd_reference: float = 2.0
 
 
 def score_sql(w: MatchWeights) -> str:
@@ -85,8 +90,12 @@ def score_sql(w: MatchWeights) -> str:
     actor_penalty = f"""CASE relation
         WHEN 'same' THEN 0 WHEN 'lineage' THEN {w.lineage} WHEN 'party' THEN {w.party}
         WHEN 'unknown' THEN {w.unknown_actor} ELSE {w.different_actor} END"""
+    # Without coordinates, the reports the coordinate-less one meets in the partner's source set how
+    # likely a chance partner is: the weights hold at two; each doubling costs log 2 more.
+    meets = "CASE WHEN ra.lat IS NULL AND rb.lat IS NULL THEN greatest(a_meets, b_meets) WHEN ra.lat IS NULL THEN a_meets ELSE b_meets END"
     place_penalty = f"""CASE WHEN km IS NOT NULL THEN km / {w.km_scale}
-        WHEN same_admin2 THEN {w.same_admin2} ELSE {w.same_region} END"""
+        ELSE greatest(0, CASE WHEN same_admin2 THEN {w.same_admin2} ELSE {w.same_region} END
+                         + ln(({meets}) / {w.crowd_reference})) END"""
     size_bonus = f"""{w.per_log_size} * coalesce(ln(1 + least(ra.fat_best, rb.fat_best)), 0)
         * greatest(0, 1 - casualty_gap)"""
     # The days one date interval allows and the other does not (beyond the gap): a day inside a
