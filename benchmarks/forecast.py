@@ -190,7 +190,7 @@ def score_rows(panel: pd.DataFrame, first_target, last_target, rng) -> pd.DataFr
                 }
                 blocks.append(
                     _block(
-                        label,
+                        {**label, "median": _sample_quantile(ordered, 0.5)},
                         "model",
                         crps_from_samples(ordered, y),
                         dist.pmf(padded)[horizon - 1],
@@ -207,7 +207,7 @@ def score_rows(panel: pd.DataFrame, first_target, last_target, rng) -> pd.DataFr
                     }
                     blocks.append(
                         _block(
-                            label,
+                            {**label, "median": np.full(len(y), base.quantile(0.5))},
                             name,
                             crps_from_cdf(base, y),
                             base.pmf(y),
@@ -241,7 +241,7 @@ def next_month_rows(fc, by_region: dict, months: pd.Series, rng) -> pd.DataFrame
             continue
         y = values.sum()
         totals = fc.distribution(row["measure"], region=row["region"]).samples[:, in_month].sum(axis=1)
-        scored = {"measure": row["measure"], "month": row["month"]}
+        scored = {"measure": row["measure"], "month": row["month"], "median": row["q0.5"]}
         scored["pit"] = randomised_pit(np.mean(totals <= y), np.mean(totals < y), rng)
         for lv in LEVELS:
             lo, hi = row[f"q{(1 - lv) / 2:g}"], row[f"q{(1 + lv) / 2:g}"]
@@ -320,6 +320,17 @@ def print_scores(scores: pd.DataFrame, month_scores: pd.DataFrame, title: str) -
             f"after the origin ({len(monthly):,} region-months): coverage, content, randomised coverage"
         )
         print(month_cover.to_frame("model").T.to_string(float_format=lambda v: f"{v:.3f}"))
+        print(f"\n{measure}: the outlook's month ranges by the forecast's median")
+        print(
+            coverage_by_size(
+                monthly.astype({c: float for c in monthly if c.startswith(("cover", "content"))})
+            ).to_string(float_format=lambda v: f"{v:.3f}")
+        )
+        print(
+            f"\n{measure}: the model's weekly coverage by the forecast's median (integer ranges can only "
+            "approach nominal where counts are not small)"
+        )
+        print(coverage_by_size(s[s["method"] == "model"]).to_string(float_format=lambda v: f"{v:.3f}"))
         print(f"\n{measure}: randomised PIT histogram of the model (10 bins, share x 100; flat = 10 each)")
         print(pit_histogram(s.loc[s["method"] == "model", "pit"].to_numpy()))
         print(f"\n{measure}: randomised PIT histogram of the model's month totals")
@@ -336,6 +347,24 @@ def print_scores(scores: pd.DataFrame, month_scores: pd.DataFrame, title: str) -
         )
     print("\nGoals:", pd.DataFrame(verdict).to_string())
     return verdict
+
+
+#: Bands of the forecast's median for `coverage_by_size`.
+SIZE_BANDS = (0, 1, 5, 20, np.inf)
+
+
+def coverage_by_size(rows: pd.DataFrame) -> pd.DataFrame:
+    """Coverage and content of the 50/80/95% ranges by band of the forecast's median: where counts are
+    small an integer range holds more than its level (a range of 0-0 already holds P(0))."""
+    band = pd.cut(rows["median"], SIZE_BANDS, right=False)
+    columns = [f"{k}{lv:g}" for k in ("cover", "content") for lv in LEVELS]
+    table = rows.groupby(band, observed=True)[columns].mean()
+    table.insert(0, "forecasts", rows.groupby(band, observed=True).size())
+    table.index = [
+        f"median {b.left:g}-{b.right - 1:g}" if np.isfinite(b.right) else f"median >= {b.left:g}"
+        for b in table.index
+    ]
+    return table
 
 
 def pit_histogram(pit: np.ndarray, bins: int = 10) -> str:

@@ -11,11 +11,12 @@ each in units a user can read (the defaults of `MatchWeights`):
   imprecise date matches any day of its span but less firmly than an exact one;
 - place: km apart / 15 when both have coordinates (10 km: 0.51); without
   coordinates on one side, the same admin-1 region costs 1.5 (0.75 in the same admin-2), as much
-  as 22 km apart: a region is weaker evidence than a point. How weak depends on how crowded
-  it is (Fellegi-Sunter's chance agreement): these costs hold when the coordinate-less report
-  meets two reports of the other source (its candidates, this one included); each doubling adds
-  log 2 and a lone candidate costs log 2 less (0.81 for a region), never below 0. A region with one
-  report of the other source in the window is strong evidence; Baghdad on a busy day is none;
+  as 22 km apart: a region is weaker evidence than a point. These costs hold where the
+  coordinate-less report has rivals; when it meets a single report of the other source (its
+  only candidate), it costs log 2 less (0.81 for a region, 0.06 for an admin-2): with no rival
+  to choose from, a wrong link needs the incident to be missing from the other source *and* an
+  unrelated report to be the only one there (Fellegi-Sunter's chance agreement). Where there
+  are rivals, the one-to-one assignment weighs them, so crowding is not charged twice;
 - actor, after the alias tables: same canonical actor 0; one actor the other's
   predecessor or successor (alias table lineage: Al-Qaida in Iraq and ISIS, which UCDP
   codes as one actor) 0.3; the perpetrator of one is the other party of the other's
@@ -90,12 +91,12 @@ def score_sql(w: MatchWeights) -> str:
     actor_penalty = f"""CASE relation
         WHEN 'same' THEN 0 WHEN 'lineage' THEN {w.lineage} WHEN 'party' THEN {w.party}
         WHEN 'unknown' THEN {w.unknown_actor} ELSE {w.different_actor} END"""
-    # Without coordinates, the reports the coordinate-less one meets in the partner's source set how
-    # likely a chance partner is: the weights hold at two; each doubling costs log 2 more.
+    # Without coordinates, a lone candidate (the coordinate-less report meets one report of the
+    # partner's source) is half as likely a chance partner as the weights assume (they hold with rivals).
     meets = "CASE WHEN ra.lat IS NULL AND rb.lat IS NULL THEN greatest(a_meets, b_meets) WHEN ra.lat IS NULL THEN a_meets ELSE b_meets END"
     place_penalty = f"""CASE WHEN km IS NOT NULL THEN km / {w.km_scale}
         ELSE greatest(0, CASE WHEN same_admin2 THEN {w.same_admin2} ELSE {w.same_region} END
-                         + ln(({meets}) / {w.crowd_reference})) END"""
+                         + least(0, ln(({meets}) / {w.crowd_reference}))) END"""
     size_bonus = f"""{w.per_log_size} * coalesce(ln(1 + least(ra.fat_best, rb.fat_best)), 0)
         * greatest(0, 1 - casualty_gap)"""
     # The days one date interval allows and the other does not (beyond the gap): a day inside a
