@@ -45,6 +45,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 import casualtystats as cs
+from casualtystats.forecast import week_month
 
 ROOT = Path(__file__).resolve().parents[1]
 UCDP_IRAQ = ROOT.parent / "shared" / "data" / "raw" / "ucdp_ged_iraq_hdx" / "conflict_data_irq.csv"
@@ -163,7 +164,7 @@ def score_rows(panel: pd.DataFrame, first_target, last_target, rng) -> pd.DataFr
     first_origin = np.searchsorted(weeks, np.datetime64(first_target)) - 1
     last = np.searchsorted(weeks, np.datetime64(last_target), side="right") - 1
     by_region = {r: g.set_index("week").sort_index() for r, g in panel.groupby("region", observed=True)}
-    months = pd.Series((pd.DatetimeIndex(weeks) + pd.Timedelta(days=3)).to_period("M"), index=weeks)
+    months = pd.Series(week_month(weeks), index=weeks)
     blocks, month_rows = [], []
     for origin in range(first_origin, last, STEP):
         cut = weeks[origin]

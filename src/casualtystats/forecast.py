@@ -208,14 +208,14 @@ class Forecast:
         the dependence between weeks."""
         if not isinstance(self.weeks, pd.DatetimeIndex):
             raise ForecastError("month totals need a series indexed by week dates")
-        months = (self.weeks + pd.Timedelta(days=3)).to_period("M")
-        following = (self.weeks[-1] + _WEEK + pd.Timedelta(days=3)).to_period("M")
+        months = week_month(self.weeks)
+        following = week_month(pd.DatetimeIndex([self.weeks[-1] + _WEEK]))[0]
         unique = months.unique()
         membership = (np.asarray(months)[None, :] == np.asarray(unique)[:, None]).astype(np.int64)
         frames = []
         for (key, measure), dist in self.distributions.items():
             observed = self.observed[(key, measure)]
-            observed_months = (observed.index + pd.Timedelta(days=3)).to_period("M")
+            observed_months = week_month(observed.index)
             past = [observed[observed_months == month] for month in unique]
             known = np.array([np.nansum(p.to_numpy()) for p in past])
             totals = dist.samples @ membership.T + np.round(known).astype(np.int64)
@@ -249,6 +249,12 @@ class Forecast:
             lines += ["", f"Month {month} (80% range q0.1-q0.9):", head[columns].to_string(index=False)]
         lines += ["", "Fitted models:", self.models.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
         return "\n".join(lines)
+
+
+def week_month(weeks) -> pd.PeriodIndex:
+    """The calendar month each week (dated by its first day) belongs to: the month holding its
+    fourth day, and so most of its days."""
+    return (pd.DatetimeIndex(weeks) + pd.Timedelta(days=3)).to_period("M")
 
 
 def _summarise(samples: np.ndarray, mean: np.ndarray, quantiles: Sequence[float]) -> pd.DataFrame:
