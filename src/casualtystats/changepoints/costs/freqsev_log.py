@@ -104,8 +104,7 @@ def log_severity_variance(incidents: np.ndarray, deaths: np.ndarray) -> float:
     trimmed mean(d^2 / (v(N_a) + v(N_b))) = its value for Gaussian d, the
     largest TRIM (10%) left out. A change or an aggregated report touches one
     or two differences, which the trimming ignores; unlike the median (37%
-    efficient), the trimmed mean keeps most of the information, and an
-    underestimate of s^2 would read as overdispersion (see the module docstring).
+    efficient), the trimmed mean keeps most of the information.
     Fewer than 3 weeks with incidents: their sample variance (1 with fewer than 2).
     """
     active = np.flatnonzero(incidents > 0)
@@ -191,7 +190,9 @@ class FrequencyLogSeverity(FrequencySeverity):
 
     def detail(self, start: int, end: int, alpha: float = 0.05) -> dict[str, float]:
         """costs.freqsev's detail plus the median deaths per incident exp(mu) with a Wald
-        (1 - alpha) CI on the log scale (given s^2)."""
+        (1 - alpha) CI on the log scale, given s^2 and the segment's dates and, like the other
+        parts' intervals, for independent weeks (intervals honest after detection, for deaths per
+        week: `ChangePoints.rate_ratios`)."""
         mu, var = self.log_severity_mean(start, end)
         half = st.norm.ppf(1 - alpha / 2) * math.sqrt(var) if math.isfinite(var) else math.nan
         return super().detail(start, end, alpha) | {
