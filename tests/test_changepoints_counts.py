@@ -241,3 +241,20 @@ def test_severity_doubling_is_found_more_often_with_the_log_part():
         for cost in hits:
             hits[cost] += sim.found(detect_change_points(frame, cost=cost).locations, True)
     assert hits["freqsev_log"] >= 8 and hits["freqsev_log"] >= hits["freqsev"]
+
+
+def test_log_part_adds_changes_and_leaves_freqsev_ones_and_excursions_alone():
+    # step 1 leaves the robust log part out, so the same weeks are set aside and freqsev's changes
+    # stay (merged with a log-part change at most min_size - 1 weeks earlier)
+    rng = np.random.default_rng(112)
+    for i in range(8):
+        rate, sev = [1.0, 3.0, 10.0][i % 3], [1.0, 2.0, 3.0][i % 3]
+        frame = sim.simulate(
+            rng, rate, freq=[1.0, 2.0][i % 2], sev=sev, phi=[0.0, 0.8][i % 2], aggregated=i % 4 == 0
+        )
+        nb, log = detect_change_points(frame, cost="freqsev"), detect_change_points(frame)
+        assert nb.outliers == log.outliers
+        assert all(any(0 <= c - d < 2 for d in log.locations) for c in nb.locations), (
+            nb.locations,
+            log.locations,
+        )

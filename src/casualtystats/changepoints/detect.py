@@ -113,7 +113,7 @@ def check_counts(model: Cost, data: np.ndarray) -> None:
     elif data.ndim == 2:
         raise ChangePointError(
             f"cost {model.name!r} takes one series: pass a Series (e.g. panel['fatalities_best']), "
-            "or use cost 'auto' or 'freqsev' with the DataFrame"
+            "or use cost 'auto', 'freqsev' or 'freqsev_log' with the DataFrame"
         )
     elif model.name in ("poisson", "negbin") and not is_count_series(data):
         raise ChangePointError(f"cost {model.name!r} needs non-negative integer counts")

@@ -20,7 +20,7 @@
   benchmarks/tcpd.py uses for its leave-one-series-out check. The two rounds
   are not a fixed point of the correction: iterating further drives some
   series to no change at all (see the README, `## Change points`).
-For the count costs ("negbin", "poisson", "freqsev") "auto" corrects for
+For the count costs ("negbin", "poisson", "freqsev", "freqsev_log") "auto" corrects for
 dependence differently (`count_dependence`, iterated to a fixed point by
 detect_change_points): counts are a latent rate seen through Poisson-type
 noise, so their autocorrelation is diluted at lag 1 and then decays slowly,
