@@ -17,11 +17,17 @@ one ("detect"), or with any change at all on no-change series ("false pos"):
   pair variance is <= 1.5 x mean; MBIC x the lag-1 AR(1) factor, 2 rounds),
   reproduced here with explicit settings;
 - series: today's default on the fatalities series (Series input);
-- casualty: today's default on the panel slice (DataFrame with incidents and
-  fatalities_best: the frequency-severity cost).
+- freqsev: the panel slice (DataFrame with incidents and fatalities_best) with
+  cost "freqsev" (incidents NB; deaths given incidents compound NB: the mean
+  deaths per incident), the previous default for panel slices;
+- casualty: today's default on the panel slice (cost "auto" = "freqsev_log":
+  freqsev plus the log of deaths per incident).
 
 Also printed: the audit's aggregated-report case (item 2), the long-run
-variance factor against its true value (item 4), and with --bocpd the BOCPD
+variance factor against its true value (item 4), what the data hold about a
+severity doubling (the log-severity part alone, no penalty, told there is one
+change: how often its best date is within 8 weeks, its mean gain at the true
+date against the penalty of a change there), and with --bocpd the BOCPD
 calibration and power (item 6).
 
 Run: .venv/bin/python benchmarks/changepoint_sim.py [--reps 100] [--bocpd-reps 200]
@@ -38,7 +44,7 @@ import pandas as pd
 
 from casualtystats.changepoints import bocpd, detect_change_points
 from casualtystats.changepoints.bocpd import hazard_only
-from casualtystats.changepoints.costs import NegBin, Poisson
+from casualtystats.changepoints.costs import FrequencyLogSeverity, NegBin, Poisson
 from casualtystats.changepoints.detect import residuals
 from casualtystats.changepoints.detection.pelt import pelt
 from casualtystats.changepoints.penalties import dependence_factor
@@ -141,12 +147,13 @@ def found(locations, has_change: bool, n: int = N_WEEKS) -> bool:
 
 def grid_cell(rng, rate: float, spec: dict, reps: int) -> dict[str, float]:
     has_change = spec.get("freq", 1.0) != 1.0 or spec.get("sev", 1.0) != 1.0
-    hits = {"old": 0, "series": 0, "casualty": 0}
+    hits = {"old": 0, "series": 0, "freqsev": 0, "casualty": 0}
     for _ in range(reps):
         frame = simulate(rng, rate, **spec)
         deaths = frame["fatalities_best"]
         hits["old"] += found(old_default(deaths.to_numpy(dtype=float)), has_change)
         hits["series"] += found(detect_change_points(deaths).locations, has_change)
+        hits["freqsev"] += found(detect_change_points(frame, cost="freqsev").locations, has_change)
         hits["casualty"] += found(detect_change_points(frame).locations, has_change)
     return {k: v / reps for k, v in hits.items()}
 
@@ -231,6 +238,38 @@ def factor_case(reps: int, seed: int = 11) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# --- the severity doubling's ceiling: the log part alone, told there is one change ---
+
+
+def severity_ceiling(reps: int, seed: int = 17) -> pd.DataFrame:
+    """On "sev x2" series, the log-severity part of freqsev_log alone with no penalty: the share
+    of series whose best single change date is within TOLERANCE weeks of the truth, and its mean
+    gain (-2 log-likelihood) at the true date against the "auto" penalty of a change there."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for rate in BASELINES:
+        near, gains = 0, []
+        for _ in range(reps):
+            model = FrequencyLogSeverity().fit(simulate(rng, rate, sev=2.0).to_numpy(dtype=float))
+            model.set_weights([math.inf, math.inf, 1.0])  # weight 1 / inf = 0: the log part only
+            whole = model.error(0, N_WEEKS)
+            gain = np.array(
+                [whole - model.error(0, c) - model.error(c, N_WEEKS) for c in range(2, N_WEEKS - 1)]
+            )
+            near += abs(2 + int(np.argmax(gain)) - CHANGE_AT) <= TOLERANCE
+            gains.append(gain[CHANGE_AT - 2])
+        threshold = 3 * math.log(N_WEEKS) + math.log(CHANGE_AT * (N_WEEKS - CHANGE_AT) / N_WEEKS)
+        rows.append(
+            {
+                "incidents/wk": rate,
+                "best date within 8 wk": near / reps,
+                "mean gain at true date": np.mean(gains),
+                "penalty of a change there": threshold,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 # --- item 6: BOCPD ---
 
 
@@ -279,7 +318,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=100, help="series per grid cell")
     parser.add_argument("--bocpd-reps", type=int, default=200, help="series per BOCPD row (0: skip)")
-    parser.add_argument("--only", choices=("grid", "aggregated", "factor", "bocpd"), default=None)
+    parser.add_argument("--only", choices=("grid", "aggregated", "factor", "ceiling", "bocpd"), default=None)
     args = parser.parse_args()
     pd.set_option("display.width", 160)
     pd.set_option("display.float_format", "{:.3f}".format)
@@ -296,6 +335,9 @@ def main() -> None:
     if args.only in (None, "grid"):
         print(f"Simulation grid ({args.reps} series per cell; detect = change within {TOLERANCE} weeks)")
         print(run_grid(args.reps).to_string(index=False), "\n")
+    if args.only in (None, "ceiling"):
+        print("Severity doubling: the log-severity part alone, no penalty, told there is one change")
+        print(severity_ceiling(max(args.reps * 3, 30)).to_string(index=False), "\n")
     if args.only in (None, "bocpd") and args.bocpd_reps > 0:
         print("BOCPD: mean prob_recent_change(k) vs the hazard alone (1/100)")
         print(bocpd_case(args.bocpd_reps).to_string(index=False))

@@ -14,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from casualtystats.changepoints import detect_change_points
-from casualtystats.changepoints.costs import COSTS, FrequencySeverity, NegBin
+from casualtystats.changepoints.costs import COSTS, FrequencyLogSeverity, FrequencySeverity, NegBin
+from casualtystats.changepoints.costs.freqsev_log import log_severity_variance
 from casualtystats.changepoints.detect import merge_cuts
-from casualtystats.changepoints.penalties import long_run_factor
+from casualtystats.changepoints.penalties import count_dependence, long_run_factor
 from casualtystats.errors import CasualtyStatsError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -80,10 +81,16 @@ def test_casualty_frame_uses_frequency_severity_and_reports_both_factors():
     rng = np.random.default_rng(105)
     frame = sim.simulate(rng, 3.0, sev=3.0)
     cp = detect_change_points(frame)
-    assert cp.cost == "freqsev" and len(cp.locations) == 1
+    assert cp.cost == "freqsev_log" and len(cp.locations) == 1
     assert abs(cp.locations[0] - sim.CHANGE_AT) <= sim.TOLERANCE
     seg = cp.segments
-    for col in ("incident_rate", "deaths_per_incident", "incident_ci_low", "severity_ci_high"):
+    for col in (
+        "incident_rate",
+        "deaths_per_incident",
+        "incident_ci_low",
+        "severity_ci_high",
+        "median_ci_low",
+    ):
         assert col in seg.columns
     # a severity change: the incident rate stays, deaths per incident triple
     assert seg.loc[0, "incident_ci_low"] <= 3.0 <= seg.loc[0, "incident_ci_high"]
@@ -92,7 +99,7 @@ def test_casualty_frame_uses_frequency_severity_and_reports_both_factors():
     assert (seg["ci_low"] < seg["estimate"]).all() and (seg["estimate"] < seg["ci_high"]).all()
     rr = cp.rate_ratios()
     assert {"ratio", "ci_low", "ci_high"} <= set(rr.columns) and rr.loc[0, "ratio"] > 1.5
-    assert "freqsev" in cp.summary()
+    assert "freqsev_log" in cp.summary()
     # a panel slice with a week column works too, and a Series of counts as before
     assert detect_change_points(frame.rename_axis("week").reset_index()).locations == cp.locations
     assert detect_change_points(frame["fatalities_best"]).cost == "negbin"
@@ -179,7 +186,8 @@ def test_count_costs_pelt_matches_brute_force(incidents, severity, min_size, pen
         return
     counts = np.array(incidents, dtype=float)
     deaths = np.where(counts > 0, np.array(severity[:n], dtype=float), 0.0)
-    for model, data in ((NegBin(), deaths), (FrequencySeverity(), np.c_[counts, deaths])):
+    frame = np.c_[counts, deaths]
+    for model, data in ((NegBin(), deaths), (FrequencySeverity(), frame), (FrequencyLogSeverity(), frame)):
         model.fit(data)
         model.set_weights(np.ones(model.parts))
         cuts, trace = pelt(model, pen, min_size)
@@ -188,3 +196,65 @@ def test_count_costs_pelt_matches_brute_force(incidents, severity, min_size, pen
 
 def test_new_cost_is_registered():
     assert COSTS["freqsev"] is FrequencySeverity and COSTS["negbin"] is NegBin
+    assert COSTS["freqsev_log"] is FrequencyLogSeverity
+
+
+def test_log_severity_variance_is_recovered_and_robust():
+    rng = np.random.default_rng(108)
+    incidents = rng.integers(1, 12, 400)
+    exact = np.array([rng.lognormal(1.3, 1.2, k).sum() for k in incidents])  # no rounding
+    estimate = log_severity_variance(incidents.astype(float), exact)
+    assert 1.44 * 0.8 <= estimate <= 1.44 * 1.25
+    # one aggregated week and a doubling of every incident's deaths barely move it
+    spoilt = exact.copy()
+    spoilt[200:] *= 2
+    spoilt[50] += 3000
+    assert abs(log_severity_variance(incidents.astype(float), spoilt) - estimate) < 0.1 * estimate
+
+
+def test_log_severity_mean_does_not_move_with_the_incident_rate():
+    # Fenton-Wilkinson's mean correction: weeks of 1 and of 10 incidents estimate the same mu
+    rng = np.random.default_rng(109)
+    incidents = np.r_[np.ones(300), np.full(300, 10.0)]
+    deaths = np.array([rng.lognormal(1.3, 1.2, int(k)).sum() for k in incidents])
+    model = FrequencyLogSeverity().fit(np.c_[incidents, np.round(deaths)])
+    few, many = model.log_severity_mean(0, 300)[0], model.log_severity_mean(300, 600)[0]
+    assert abs(few - many) < 0.25  # a doubling is log 2 = 0.69
+    assert model.detail(0, 600)["median_deaths_per_incident"] == pytest.approx(np.exp(1.3), rel=0.25)
+
+
+def test_count_dependence_can_leave_the_residual_variance_out():
+    rng = np.random.default_rng(110)
+    wide = 2.0 * rng.normal(size=(300, 2))
+    # the variance of residuals clipped at 3: E min(4 Z^2, 9) = 3.11
+    assert count_dependence(wide)[0] == pytest.approx(3.11, rel=0.1)
+    assert list(count_dependence(wide, [True, False])[1:]) == [1.0]
+
+
+def test_severity_doubling_is_found_more_often_with_the_log_part():
+    # the grid's "sev x2" cell at 3 incidents a week (benchmarks/changepoint_sim.py): every
+    # incident's deaths double; the mean deaths per incident follows the largest incidents
+    rng = np.random.default_rng(111)
+    hits = {"freqsev": 0, "freqsev_log": 0}
+    for _ in range(10):
+        frame = sim.simulate(rng, 3.0, sev=2.0)
+        for cost in hits:
+            hits[cost] += sim.found(detect_change_points(frame, cost=cost).locations, True)
+    assert hits["freqsev_log"] >= 8 and hits["freqsev_log"] >= hits["freqsev"]
+
+
+def test_log_part_adds_changes_and_leaves_freqsev_ones_and_excursions_alone():
+    # step 1 leaves the robust log part out, so the same weeks are set aside and freqsev's changes
+    # stay (merged with a log-part change at most min_size - 1 weeks earlier)
+    rng = np.random.default_rng(112)
+    for i in range(8):
+        rate, sev = [1.0, 3.0, 10.0][i % 3], [1.0, 2.0, 3.0][i % 3]
+        frame = sim.simulate(
+            rng, rate, freq=[1.0, 2.0][i % 2], sev=sev, phi=[0.0, 0.8][i % 2], aggregated=i % 4 == 0
+        )
+        nb, log = detect_change_points(frame, cost="freqsev"), detect_change_points(frame)
+        assert nb.outliers == log.outliers
+        assert all(any(0 <= c - d < 2 for d in log.locations) for c in nb.locations), (
+            nb.locations,
+            log.locations,
+        )

@@ -20,7 +20,7 @@ def iraq_isis_weekly(ucdp_iraq_path) -> pd.DataFrame:
 
 def test_default_on_the_casualty_panel_sees_nothing_from_imprecise_dates(iraq_isis_weekly):
     cp = detect_change_points(iraq_isis_weekly)  # incidents + fatalities_best: frequency-severity
-    assert cp.cost == "freqsev"
+    assert cp.cost == "freqsev_log"
     found = pd.DatetimeIndex([cp.labels[i] for i in cp.locations])
     # nothing in the first weeks, where events dated only by a long range would land
     first = iraq_isis_weekly.index[0]

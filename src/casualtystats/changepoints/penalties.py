@@ -20,7 +20,7 @@
   benchmarks/tcpd.py uses for its leave-one-series-out check. The two rounds
   are not a fixed point of the correction: iterating further drives some
   series to no change at all (see the README, `## Change points`).
-For the count costs ("negbin", "poisson", "freqsev") "auto" corrects for
+For the count costs ("negbin", "poisson", "freqsev", "freqsev_log") "auto" corrects for
 dependence differently (`count_dependence`, iterated to a fixed point by
 detect_change_points): counts are a latent rate seen through Poisson-type
 noise, so their autocorrelation is diluted at lag 1 and then decays slowly,
@@ -157,15 +157,19 @@ def long_run_factor(e: np.ndarray) -> float:
     return max(factor, 1.0)
 
 
-def count_dependence(residuals: np.ndarray) -> np.ndarray:
+def count_dependence(residuals: np.ndarray, scaled=True) -> np.ndarray:
     """Long-run variance factor of each column (part of a count cost) of Pearson
     residuals: their variance (the quasi-likelihood dispersion, at least 1: any
     overdispersion the fitted sizes miss) times `long_run_factor`. Both use the
-    residuals clipped at RESIDUAL_CLIP sds."""
+    residuals clipped at RESIDUAL_CLIP sds. `scaled` (one flag, or one per
+    column) False leaves the variance out: for a part whose dispersion the cost
+    already estimated robustly (the log severity of "freqsev_log"), where the
+    residuals' variance would count a missed change as dispersion."""
+    columns = np.atleast_2d(residuals.T)
     out = []
-    for col in np.atleast_2d(residuals.T):
+    for col, scale_it in zip(columns, np.broadcast_to(scaled, len(columns)), strict=True):
         clipped = np.clip(col[np.isfinite(col)], -RESIDUAL_CLIP, RESIDUAL_CLIP)
-        scale = max(float(np.mean(clipped**2)), 1.0) if clipped.size else 1.0
+        scale = max(float(np.mean(clipped**2)), 1.0) if clipped.size and scale_it else 1.0
         out.append(scale * long_run_factor(col))
     return np.array(out)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import Cost, robust_noise_sd
 from .freqsev import FrequencySeverity
+from .freqsev_log import FrequencyLogSeverity
 from .l2 import L2
 from .negbin import NegBin
 from .normal_mean import NormalMean
@@ -12,12 +13,23 @@ from .normal_trend import NormalTrend
 from .poisson import Poisson
 
 COSTS: dict[str, type[Cost]] = {
-    c.name: c for c in (L2, NormalMean, NormalMeanVar, NormalTrend, Poisson, NegBin, FrequencySeverity)
+    c.name: c
+    for c in (
+        L2,
+        NormalMean,
+        NormalMeanVar,
+        NormalTrend,
+        Poisson,
+        NegBin,
+        FrequencySeverity,
+        FrequencyLogSeverity,
+    )
 }
 
 __all__ = [
     "COSTS",
     "Cost",
+    "FrequencyLogSeverity",
     "FrequencySeverity",
     "L2",
     "NegBin",

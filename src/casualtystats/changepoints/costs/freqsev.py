@@ -64,6 +64,8 @@ class FrequencySeverity(Cost):
     kind = 7  # costs.kernel.FREQSEV
     data = "incidents_and_deaths"  # an (n, 2) array: see random_input
     columns = ("incidents", "fatalities_best")
+    #: per part: is its dispersion estimated robustly by the cost itself? (see detect.segment_counts)
+    robust_dispersion = (False, False)
 
     def __init__(self, sizes: tuple[float, float] | None = None):
         self.sizes_fixed = sizes
@@ -117,7 +119,7 @@ class FrequencySeverity(Cost):
         row, _ = self._severity_offsets()
         r = common_part_size(self.stats, 0, self.grid, self.poisson, bounds)
         k = common_part_size(self.stats, row, self.severity_grid, self.severity_poisson, bounds)
-        return FrequencySeverity(sizes=(r, k))
+        return type(self)(sizes=(r, k))
 
     def set_weights(self, factors) -> None:
         """Divide each part's cost (frequency, severity) by its long-run variance factor."""

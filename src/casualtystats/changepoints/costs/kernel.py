@@ -14,6 +14,7 @@ import numba as nb
 import numpy as np
 
 from .freqsev import freqsev_segment_cost
+from .freqsev_log import freqsev_log_segment_cost
 from .l2 import l2_reference_cost, l2_segment_cost
 from .negbin import negbin_segment_cost
 from .normal_mean import normal_mean_segment_cost
@@ -21,7 +22,7 @@ from .normal_meanvar import normal_meanvar_segment_cost
 from .normal_trend import normal_trend_segment_cost
 from .poisson import poisson_segment_cost
 
-L2, L2_REFERENCE, NORMAL_MEAN, NORMAL_MEANVAR, NORMAL_TREND, POISSON, NEGBIN, FREQSEV = range(8)
+L2, L2_REFERENCE, NORMAL_MEAN, NORMAL_MEANVAR, NORMAL_TREND, POISSON, NEGBIN, FREQSEV, FREQSEV_LOG = range(9)
 
 
 @nb.njit(cache=True, inline="always")
@@ -51,5 +52,7 @@ def segment_costs(kind, stats, params, starts, count, end, out):
         _fill(negbin_segment_cost, stats, params, starts, count, end, out)
     elif kind == FREQSEV:
         _fill(freqsev_segment_cost, stats, params, starts, count, end, out)
+    elif kind == FREQSEV_LOG:
+        _fill(freqsev_log_segment_cost, stats, params, starts, count, end, out)
     else:
         out[:count] = np.nan

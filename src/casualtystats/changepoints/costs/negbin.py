@@ -164,6 +164,8 @@ class NegBin(Cost):
 
     segment_cost = negbin_segment_cost
     kind = 6  # costs.kernel.NEGBIN
+    #: per part: is its dispersion estimated robustly by the cost itself? (see detect.segment_counts)
+    robust_dispersion = (False,)
 
     def __init__(self, size: float | None = None):
         self.size = size
