@@ -15,6 +15,7 @@ from scipy import stats as st
 from casualtystats.changepoints import detect_change_points
 from casualtystats.changepoints.errors import ChangePointError
 from casualtystats.changepoints.inference import (
+    NEAR_SHARE,
     CountNoise,
     LongRunFactors,
     RatioLikelihood,
@@ -272,8 +273,16 @@ def cusum_roots(x: np.ndarray) -> np.ndarray:
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=hs.integers(0, 2**16), n=hs.integers(3, 60), weight=hs.floats(0.0, 2.0), jump=hs.floats(0, 3))
-def test_selection_set_holds_exactly_the_values_that_keep_the_detected_split(seed, n, weight, jump):
+@given(
+    seed=hs.integers(0, 2**16),
+    n=hs.integers(3, 60),
+    weight=hs.floats(0.0, 2.0),
+    jump=hs.floats(0, 3),
+    near_share=hs.sampled_from([1.0, NEAR_SHARE]),
+)
+def test_selection_set_holds_exactly_the_values_that_keep_the_detected_split(
+    seed, n, weight, jump, near_share
+):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(n) + jump * (np.arange(n) >= n // 2)
     roots = cusum_roots(x)
@@ -281,8 +290,11 @@ def test_selection_set_holds_exactly_the_values_that_keep_the_detected_split(see
     length = np.log(j) + np.log(n - j)
     k = int(np.argmax(roots**2 - weight * length)) + 1
     threshold = abs(roots[k - 1]) * rng.uniform(0, 1)
-    allowed = selection_set(roots, k, weight, threshold)
+    allowed = selection_set(roots, k, weight, threshold, near_share)
     assert np.all(allowed[:, 0] < allowed[:, 1]) and np.all(allowed[1:, 0] >= allowed[:-1, 1])
+    # the splits k must beat: all (exact location) or those not nearly the same as k
+    rho2 = np.minimum(j, k) * (n - np.maximum(j, k)) / (np.maximum(j, k) * (n - np.minimum(j, k)))
+    rivals = (rho2 < near_share) | (j == k)
     contrast = np.zeros(n)  # unit vector of split k's contrast: moving along it changes only Z_k's part
     contrast[:k], contrast[k:] = -1.0 / k, 1.0 / (n - k)
     contrast /= np.linalg.norm(contrast)
@@ -290,11 +302,19 @@ def test_selection_set_holds_exactly_the_values_that_keep_the_detected_split(see
         moved = cusum_roots(x + (value - roots[k - 1]) * contrast)
         assert moved[k - 1] == pytest.approx(value)
         gains = moved**2 - weight * length
-        kept = gains[k - 1] >= gains.max() - 1e-9 and abs(value) >= threshold
+        kept = gains[k - 1] >= gains[rivals].max() - 1e-9 and abs(value) >= threshold
         inside = bool(((allowed[:, 0] <= value) & (value <= allowed[:, 1])).any())
         margin = np.min(np.abs(np.r_[allowed.ravel(), -threshold, threshold] - value))
         if margin > 1e-6:  # off the boundary the two agree exactly
             assert inside == kept
+    # conditioning on fewer rivals leaves more values allowed
+    if near_share < 1.0:
+        exact = selection_set(roots, k, weight, threshold, 1.0)
+
+        def mass(a):
+            return float(np.sum(st.norm.cdf(a[:, 1] - roots[k - 1]) - st.norm.cdf(a[:, 0] - roots[k - 1])))
+
+        assert mass(allowed) >= mass(exact) - 1e-12
 
 
 def test_selective_interval_covers_given_detection_where_the_plain_one_does_not():
@@ -306,7 +326,7 @@ def test_selective_interval_covers_given_detection_where_the_plain_one_does_not(
     j = np.arange(1, n)
     length = np.log(j) + np.log(n - j)
     truth = cusum_roots(mean)
-    plain = selective = kept = 0
+    plain = exact = selective = kept = 0
     for _ in range(1500):
         roots = cusum_roots(mean + rng.standard_normal(n))
         k = int(np.argmax(roots**2 - weight * length)) + 1
@@ -315,10 +335,14 @@ def test_selective_interval_covers_given_detection_where_the_plain_one_does_not(
         kept += 1
         z, mu = roots[k - 1], truth[k - 1]
         plain += abs(z - mu) <= 1.959964
+        low, high, _ = selective_bounds(z, selection_set(roots, k, weight, threshold, 1.0), 0.05)
+        exact += low <= mu <= high
         low, high, _ = selective_bounds(z, selection_set(roots, k, weight, threshold), 0.05)
         selective += low <= mu <= high
     assert kept > 300
     assert plain / kept < 0.85
+    # conditioning on the exact split is exact here; the default leaves out its near twins
+    assert exact / kept >= 0.93
     assert selective / kept >= 0.92
 
 
