@@ -362,11 +362,12 @@ def test_ratio_at_inverts_the_signed_root(s0, s1, n0, n1, size, root):
     rho = lik.ratio_at(root)
     if 0.0 < rho < math.inf:
         assert lik.signed_root(math.log(rho)) == pytest.approx(root, abs=1e-5)
-    else:  # nothing after (before) the change: no ratio is that far below (above) the estimate
-        assert (rho == 0.0 and s1 == 0 and root > 0) or (math.isinf(rho) and s0 == 0 and root < 0)
+    else:  # nothing after (before) the change: the estimate is 0 (inf) and no ratio lies beyond it
+        assert (rho == 0.0 and s1 == 0 and root >= 0) or (math.isinf(rho) and s0 == 0 and root <= 0)
     # the signed root at rho = 1 is the contrast of that split (`split_roots`)
     equal = RatioLikelihood(float(s0), n0, 1.0, float(s1), n1, 1.0, size)
-    y = np.r_[np.full(n0, s0 / n0), np.full(n1, s1 / n1)]
+    y = np.zeros(n0 + n1)  # counts with those totals before and after the split
+    y[0], y[n0] = s0, s1
     assert equal.signed_root(0.0) == pytest.approx(split_roots(y, size, np.ones_like)[n0 - 1], abs=1e-6)
 
 
