@@ -48,10 +48,9 @@ contrast looks largest, spurious changes included. The default
    mapped to the ratio through the signed root of the profile deviance
    (`RatioLikelihood.ratio_at`). The reported interval is the hull of the two
    and `p_value` the larger of their p-values, so the interval excludes 1
-   exactly when p_value < alpha. The band alone misses weak
-   found changes, the selective interval alone (with the dispersion and
-   dependence taken as known) covered strong ones only 0.79-0.84 at worst.
-   It costs O(window) per change.
+   exactly when p_value < alpha. The band alone misses weak changes found;
+   the selective interval alone (dispersion and dependence taken as known)
+   covered x2/x3 changes only 0.79-0.84 at worst. It costs O(window) per change.
 
 `method="bootstrap"` replaces b by the (1 - alpha) quantile of the largest
 split deviance in the window over `n_boot` series simulated from the fitted
@@ -639,7 +638,9 @@ def selective_bounds(z: float, allowed: np.ndarray, alpha: float) -> tuple[float
         return float(np.exp(above - top).sum() / np.exp(total - top).sum())
 
     def root(level: float) -> float:
-        gap = lambda mu: upper_share(mu) - level  # noqa: E731
+        def gap(mu: float) -> float:
+            return upper_share(mu) - level
+
         lo, hi = z - 40.0, z + 40.0
         if gap(lo) >= 0 or gap(hi) <= 0:  # beyond the reach of the pivot's accuracy
             return lo if gap(lo) >= 0 else hi
@@ -692,9 +693,9 @@ def _count_rows(cps: ChangePoints, alpha: float, n_boot: int, seed: int) -> list
             crit = scan_critical_value(hi - lo, alpha, dof=dof)
             p_value = scan_exceedance(math.sqrt(observed), hi - lo, dof=dof)
         low, high = lik.interval(crit)
-        # the detection kept the change because its penalised gain beat every other split of
-        # the window and no change at all: condition on that (selective inference). Detected weak
-        # changes are those whose noise inflated the contrast; the conditional interval undoes it
+        # the detection kept the change because its penalised gain beat the other splits of the
+        # window (bar its near twins) and no change at all: condition on that (selective inference).
+        # Detected weak changes are those whose noise inflated the contrast; this undoes it
         gain = model.error(lo, hi) - model.error(*bounds[k]) - model.error(*bounds[k + 1])
         roots = split_roots(y[lo:hi], noise.size, factors)
         z = float(roots[bounds[k][1] - lo - 1])
