@@ -10,19 +10,23 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
+from scipy import stats as st
 
 from casualtystats.changepoints import detect_change_points
 from casualtystats.changepoints.errors import ChangePointError
 from casualtystats.changepoints.inference import (
+    NEAR_SHARE,
     CountNoise,
     LongRunFactors,
     RatioLikelihood,
-    _truncated_bounds,
     long_run_factor,
     scan_critical_value,
     scan_exceedance,
     segment_means,
+    selection_set,
+    selective_bounds,
     split_deviances,
+    split_roots,
     variogram_profile,
 )
 
@@ -64,7 +68,7 @@ def test_split_deviances_agree_with_the_profile_likelihood(y, size, c, phi):
     y = np.array(y, dtype=float)
     if y.sum() == 0:
         return
-    dev = split_deviances(y, size, c, phi)
+    dev = split_deviances(y, size, lambda m: long_run_factor(m, c, phi))
     assert dev.shape == (y.size - 1,) and np.all(dev >= 0)
     for k in (1, y.size // 2, y.size - 1):
         f0, f1 = long_run_factor(np.array([k, y.size - k]), c, phi)
@@ -177,7 +181,7 @@ def test_scan_test_is_calibrated_at_the_most_extreme_split_of_heavy_tailed_count
     for _ in range(400):
         y = cell.simulate(rng)
         noise = CountNoise.fit(y)
-        peak = split_deviances(y, noise.size, noise.c, noise.phi).max()
+        peak = split_deviances(y, noise.size, noise.long_run).max()
         rejections.append(scan_exceedance(math.sqrt(peak), y.size) < 0.05)
     assert 0.02 <= np.mean(rejections) <= 0.08
 
@@ -241,15 +245,130 @@ def test_what_is_estimated_once_gives_the_same_table_as_a_fresh_fit_at_every_lev
         assert cps.rate_ratios(alpha=alpha).equals(detect_change_points(y).rate_ratios(alpha=alpha))
 
 
+def threshold_only(t: float) -> np.ndarray:
+    return np.array([[-np.inf, -t], [t, np.inf]])
+
+
 def test_selective_interval_is_the_plain_one_without_selection_and_includes_zero_at_the_threshold():
-    low, high = _truncated_bounds(3.0, 0.0, 0.05)
+    low, high, p = selective_bounds(3.0, np.array([[-np.inf, np.inf]]), 0.05)
     assert low == pytest.approx(3.0 - 1.959964, abs=1e-5) and high == pytest.approx(3.0 + 1.959964, abs=1e-5)
+    assert p == pytest.approx(2 * st.norm.sf(3.0), rel=1e-6)
     # observed just past the detection threshold: no evidence that the mean is away from 0
-    low, high = _truncated_bounds(4.1, 4.0, 0.05)
-    assert low < 0.0 < high
+    low, high, p = selective_bounds(4.1, threshold_only(4.0), 0.05)
+    assert low < 0.0 < high and p > 0.05
     # far past it, selection hardly matters
-    low, high = _truncated_bounds(9.0, 4.0, 0.05)
+    low, high, _ = selective_bounds(9.0, threshold_only(4.0), 0.05)
     assert low == pytest.approx(9.0 - 1.959964, abs=0.01)
+    # far in the tails the pivot stays finite (log-scale masses)
+    low, high, _ = selective_bounds(30.0, threshold_only(29.0), 0.05)
+    assert math.isfinite(low) and low < 29.0 < high
+
+
+def cusum_roots(x: np.ndarray) -> np.ndarray:
+    """Standardised contrasts (after minus before) of every split of unit-variance Gaussian data."""
+    n = x.size
+    k = np.arange(1, n)
+    before = np.cumsum(x)[:-1]
+    return ((x.sum() - before) / (n - k) - before / k) / np.sqrt(1 / k + 1 / (n - k))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=hs.integers(0, 2**16),
+    n=hs.integers(3, 60),
+    weight=hs.floats(0.0, 2.0),
+    jump=hs.floats(0, 3),
+    near_share=hs.sampled_from([1.0, NEAR_SHARE]),
+)
+def test_selection_set_holds_exactly_the_values_that_keep_the_detected_split(
+    seed, n, weight, jump, near_share
+):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n) + jump * (np.arange(n) >= n // 2)
+    roots = cusum_roots(x)
+    j = np.arange(1, n)
+    length = np.log(j) + np.log(n - j)
+    k = int(np.argmax(roots**2 - weight * length)) + 1
+    threshold = abs(roots[k - 1]) * rng.uniform(0, 1)
+    allowed = selection_set(roots, k, weight, threshold, near_share)
+    assert np.all(allowed[:, 0] < allowed[:, 1]) and np.all(allowed[1:, 0] >= allowed[:-1, 1])
+    # the splits k must beat: all (exact location) or those not nearly the same as k
+    rho2 = np.minimum(j, k) * (n - np.maximum(j, k)) / (np.maximum(j, k) * (n - np.minimum(j, k)))
+    rivals = (rho2 < near_share) | (j == k)
+    contrast = np.zeros(n)  # unit vector of split k's contrast: moving along it changes only Z_k's part
+    contrast[:k], contrast[k:] = -1.0 / k, 1.0 / (n - k)
+    contrast /= np.linalg.norm(contrast)
+    for value in np.r_[roots[k - 1], rng.normal(0, 4, 30)]:
+        moved = cusum_roots(x + (value - roots[k - 1]) * contrast)
+        assert moved[k - 1] == pytest.approx(value)
+        gains = moved**2 - weight * length
+        kept = gains[k - 1] >= gains[rivals].max() - 1e-9 and abs(value) >= threshold
+        inside = bool(((allowed[:, 0] <= value) & (value <= allowed[:, 1])).any())
+        margin = np.min(np.abs(np.r_[allowed.ravel(), -threshold, threshold] - value))
+        if margin > 1e-6:  # off the boundary the two agree exactly
+            assert inside == kept
+    # conditioning on fewer rivals leaves more values allowed
+    if near_share < 1.0:
+        exact = selection_set(roots, k, weight, threshold, 1.0)
+
+        def mass(a):
+            return float(np.sum(st.norm.cdf(a[:, 1] - roots[k - 1]) - st.norm.cdf(a[:, 0] - roots[k - 1])))
+
+        assert mass(allowed) >= mass(exact) - 1e-12
+
+
+def test_selective_interval_covers_given_detection_where_the_plain_one_does_not():
+    # a weak Gaussian change, kept only when the best split's penalised gain passes a threshold:
+    # the kept contrasts are inflated (winner's curse); conditioning on the selection undoes it
+    rng = np.random.default_rng(12)
+    n, weight, threshold = 60, 1.0, 3.0
+    mean = 0.5 * (np.arange(n) >= 40)
+    j = np.arange(1, n)
+    length = np.log(j) + np.log(n - j)
+    truth = cusum_roots(mean)
+    plain = exact = selective = kept = 0
+    for _ in range(1500):
+        roots = cusum_roots(mean + rng.standard_normal(n))
+        k = int(np.argmax(roots**2 - weight * length)) + 1
+        if abs(roots[k - 1]) < threshold:
+            continue
+        kept += 1
+        z, mu = roots[k - 1], truth[k - 1]
+        plain += abs(z - mu) <= 1.959964
+        low, high, _ = selective_bounds(z, selection_set(roots, k, weight, threshold, 1.0), 0.05)
+        exact += low <= mu <= high
+        low, high, _ = selective_bounds(z, selection_set(roots, k, weight, threshold), 0.05)
+        selective += low <= mu <= high
+    assert kept > 300
+    assert plain / kept < 0.85
+    # conditioning on the exact split is exact here; the default leaves out its near twins
+    assert exact / kept >= 0.93
+    assert selective / kept >= 0.92
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    s0=hs.integers(0, 200),
+    s1=hs.integers(0, 200),
+    n0=hs.integers(1, 150),
+    n1=hs.integers(1, 150),
+    size=hs.one_of(hs.just(math.inf), hs.floats(0.3, 30.0)),
+    root=hs.floats(-5.0, 5.0),
+)
+def test_ratio_at_inverts_the_signed_root(s0, s1, n0, n1, size, root):
+    if s0 + s1 == 0:
+        return
+    lik = RatioLikelihood(float(s0), n0, 1.5, float(s1), n1, 1.0, size)
+    rho = lik.ratio_at(root)
+    if 0.0 < rho < math.inf:
+        assert lik.signed_root(math.log(rho)) == pytest.approx(root, abs=1e-5)
+    else:  # nothing after (before) the change: the estimate is 0 (inf) and no ratio lies beyond it
+        assert (rho == 0.0 and s1 == 0 and root >= 0) or (math.isinf(rho) and s0 == 0 and root <= 0)
+    # the signed root at rho = 1 is the contrast of that split (`split_roots`)
+    equal = RatioLikelihood(float(s0), n0, 1.0, float(s1), n1, 1.0, size)
+    y = np.zeros(n0 + n1)  # counts with those totals before and after the split
+    y[0], y[n0] = s0, s1
+    assert equal.signed_root(0.0) == pytest.approx(split_roots(y, size, np.ones_like)[n0 - 1], abs=1e-6)
 
 
 def test_small_simulation_with_detection_covers():

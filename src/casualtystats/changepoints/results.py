@@ -100,8 +100,10 @@ class ChangePoints:
         `ci_high`, `p_value` (of "no change in this change's window"; NaN for
         "naive") and `method`. The intervals stay honest after detection: each
         is simultaneous over the places the change could have been put in its
-        window, with overdispersion and serial dependence estimated from the
-        series, and excludes 1 exactly when p_value < alpha.
+        window and holds the selective interval given that the detection kept
+        the change (weak changes are found where noise inflated them), with
+        overdispersion and serial dependence estimated from the series, and
+        excludes 1 exactly when p_value < alpha.
         method "scan" (default, tens of ms): critical value from the Gaussian
         approximation of the scan, the dependence estimate's bias and spread
         calibrated on 40 simulated series (seeded by `seed`, so repeated calls
