@@ -62,6 +62,25 @@ series): a moment fit of (s, phi) to the residual autocovariances at lags
 week 0.79 against 0.905, phi 0.8 0.86 against 0.91); the first-order
 propagation below extended to phi (+0.003 to +0.004 in ar0.5).
 
+Also tried and not kept: Bayesian model averaging over including the AR term
+(the fit with it and the fit with s = 0.001, weighted by their marginal
+likelihoods, sigma_f integrated over the grid below and s by a Laplace
+approximation under a PC prior P(s > 1) = 0.01, phi plugged in; interval from
+the mixture, variance = within + between). Aimed at flat series at 5 a week
+(coverage 0.985 > 0.98), it left them at 0.984, because the no-AR fit alone
+covers them 0.970: averaging moves only part of the way there. It cost the
+cells with a real or useful AR term (100 series a cell, same series, default
+-> averaged): ar0.8 0.912/0.907/0.917 -> 0.882/0.883/0.886 at 1/5/30 a week,
+ar0.5 0.839/0.881/0.887 -> 0.799/0.836/0.838, step 0.909/0.915/0.934 ->
+0.898/0.908/0.918, wave 0.921 -> 0.909 at 1 a week; 13 of 21 cells met instead of 17, and the 800-week fit fell to
+statsmodels' speed (1.0x). The reason is the one above: in real AR series
+the term raises the log marginal likelihood by only 1-4, while the prior
+charges it about 1.1-1.9 (s alone) or 1.3-8 (s and phi integrated too:
+worse, ar0.8 at 5 a week 0.77 on 20 series), so the no-AR fit, whose band is about half as wide, gets 20-60% of
+the weight; in step and wave series the term also covers the trend's
+smoothing bias. (The experiment is commit 085ce40 on branch trendavg;
+benchmarks/trend.py --reps 100 reproduces the figures.)
+
 What is reported:
 
 - ``fitted``: each week's expected count given the whole series,
@@ -128,8 +147,6 @@ _LOGIT_PHI = (-6.0, 6.0)
 _SMOOTHING_GRID_STEP = np.log(10) / 2  # grid of log sigma_f: two points a decade
 _NEGLIGIBLE_LOG_WEIGHT = 12.0  # log marginal likelihood this far below the best: weight < 1e-5
 _LEVEL_PRECISION = 1e-6  # a proper N(0, 1000^2) on each f_t: keeps the Hessian definite without data
-_AR_STEP = 0.5  # finite-difference step on log s for the AR term's Laplace integral
-_AR_MAX_SD = 1.3  # flattest curvature allowed there: about the prior's own sd of log s
 _NEWTON_TOL = 1e-9
 _NEWTON_MAXITER = 60
 
@@ -603,11 +620,12 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
     phi_max = _PHI_MAX_WEEKLY ** (step_days / 7)
     lm = _Model(y_fit, C, model == "poisson", phi_max)
 
+    theta, logml, problems = _optimise(lm, y_fit)
     contrast = np.zeros(2 * m + lm.p)  # f_n - f_(n-lag) plus the knot and window terms
     contrast[2 * (m - 1)] += 1
     contrast[2 * (m - 1 - lag)] -= 1
     contrast[2 * m + n_season :] = C[m - 1, n_season:] - C[m - 1 - lag, n_season:]
-    theta, logml, ar_weight, mix, problems = _average_over_ar_term(lm, y_fit, contrast)
+    mix = _integrate_smoothing(lm, theta, logml, contrast)
     eta, eta_var, log_change, change_var, b_hat, b_var, edf = mix
     sigma_f, s, phi, disp = lm.unpack(theta)
 
@@ -652,7 +670,7 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
         }
     )
 
-    hyper = {"trend_slope_sd_per_week": sigma_f, "ar_sd": s, "ar_phi": phi, "ar_term_weight": ar_weight}
+    hyper = {"trend_slope_sd_per_week": sigma_f, "ar_sd": s, "ar_phi": phi}
     params = pd.Series({**hyper, **dict(zip(names, b_hat, strict=True))}, dtype=float)
     bse = pd.Series(
         {**dict.fromkeys(hyper, np.nan), **dict(zip(names, np.sqrt(b_var), strict=True))}, dtype=float
@@ -675,65 +693,6 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
         growth_window_weeks=window_weeks,
         edf=edf,
     )
-
-
-def _average_over_ar_term(lm, y_fit, contrast):
-    """Bayesian model averaging over including the AR(1) term: the fit with it
-    (s, phi estimated) and the fit without it (s at the box's lower end, 0.001),
-    weighted by their marginal likelihoods. Each model's evidence integrates its
-    smoothness over the sigma_f grid (`_integrate_smoothing`); the model with the
-    term also integrates its sd s by a Laplace approximation (`_ar_occam`), which
-    charges it for the extra hyperparameter, so a term that only
-    improves the fit a little gets little weight. Equal prior odds. The reported
-    intervals are those of the mixture: mean = weighted means, variance = weighted
-    within-model variances plus the spread of the two models' means.
-    Returns theta, log marginal likelihood (of the weightier model), the
-    weight of the AR model, the mixed moments and the problems met."""
-    theta1, logml1, problems = _optimise(lm, y_fit)
-    fit1, log_z1 = _integrate_smoothing(lm, theta1, logml1, contrast)
-    log_z1 += _ar_occam(lm, theta1, logml1)
-    warm = lm.z_warm.copy()
-    theta0, logml0, _ = _optimise(lm, y_fit, ar_term=False, start=theta1)
-    fit0, log_z0 = _integrate_smoothing(lm, theta0, logml0, contrast)
-    lm.z_warm = warm
-    w1 = float(special.expit(log_z1 - log_z0))
-    out = []
-    for pos in (0, 2, 4):  # eta, growth contrast, fixed effects: (mean, variance) pairs
-        m1, m0 = fit1[pos], fit0[pos]
-        mean = w1 * m1 + (1 - w1) * m0
-        out += [mean, w1 * fit1[pos + 1] + (1 - w1) * fit0[pos + 1] + w1 * (1 - w1) * (m1 - m0) ** 2]
-    edf = w1 * fit1[6] + (1 - w1) * fit0[6]
-    eta, eta_var, change, change_var, b_hat, b_var = out
-    theta, logml = (theta1, logml1) if w1 >= 0.5 else (theta0, logml0)
-    return theta, logml, w1, (eta, eta_var, float(change), float(change_var), b_hat, b_var, edf), problems
-
-
-def _ar_log_prior(log_s):
-    """Log prior density of log s: s exponential with P(s > 1) = 0.01 (the
-    penalised-complexity prior of a random effect's sd)."""
-    rate = -np.log(0.01)
-    return np.log(rate) + log_s - rate * np.exp(log_s)
-
-
-def _ar_occam(lm, theta, logml):
-    """Log of the integral over log s of marginal likelihood times prior, less
-    the log marginal likelihood at theta (phi, sigma_f and alpha at their
-    estimates: phi is plugged in like the other hyperparameters): Laplace
-    approximation around theta, the curvature by central differences (step
-    _AR_STEP), one Newton step to the integrand's mode. Where the likelihood is
-    flat (s at its bound) the curvature is floored at that of the prior's own
-    spread (sd _AR_MAX_SD), so the flat direction counts as wide as the prior."""
-    h = _AR_STEP
-
-    def g(d):
-        point = theta.copy()
-        point[1] = np.clip(theta[1] + d, *_LOG_S)
-        return lm.mode(point)[2] + _ar_log_prior(point[1]) - logml
-
-    centre, up, down = _ar_log_prior(theta[1]), g(h), g(-h)
-    grad = (up - down) / (2 * h)
-    curvature = max(-(up - 2 * centre + down) / h**2, 1 / _AR_MAX_SD**2)
-    return float(centre + 0.5 * grad**2 / curvature + 0.5 * np.log(2 * np.pi / curvature))
 
 
 def _posterior_means(lm, theta, contrast):
@@ -810,54 +769,40 @@ def _integrate_smoothing(lm, theta, logml, contrast):
         spread = np.tensordot(weights, modes**2, axes=1) - mean**2
         out += [mean, at_mode + np.maximum(spread, 0.0)]
     trend_eta, trend_var, change, change_var, b_hat, b_var = out
-    # log marginal likelihood integrated over the grid (uniform prior on log sigma_f; the box's
-    # width is left out: it is common to every model compared)
-    log_evidence = float(logw.max() + np.log(np.exp(logw - logw.max()).sum() * _SMOOTHING_GRID_STEP))
-    return (trend_eta, trend_var, float(change), float(change_var), b_hat, b_var, edf), log_evidence
+    return trend_eta, trend_var, float(change), float(change_var), b_hat, b_var, edf
 
 
-def _optimise(lm, y_fit, ar_term=True, start=None):
+def _optimise(lm, y_fit):
     """Hyperparameters maximising the Laplace log marginal likelihood (L-BFGS-B
-    on the transformed scale, within the search box). Without `ar_term`, s is
-    held at the box's lower end (an AR term of sd 0.001: none) and phi at the
-    middle of its range. `start`: theta to start from (sigma_f and alpha).
-    Returns theta, the log marginal likelihood and a list
-    of problems met."""
+    on the transformed scale, within the search box). Returns theta, the log
+    marginal likelihood and a list of problems met."""
     obs = y_fit[np.isfinite(y_fit)]
     mean, var = obs.mean(), obs.var()
     alpha0 = float(np.clip((var - mean) / max(mean, 1e-6) ** 2, 0.05, 10.0))
-    theta_full = np.array([np.log(1e-3), np.log(0.2), 0.0, np.log(alpha0)])
-    if start is not None:
-        theta_full[[0, 3]] = start[[0, 3]]
-    if not ar_term:
-        theta_full[1:3] = _LOG_S[0], 0.0
+    theta0 = np.array([np.log(1e-3), np.log(0.2), 0.0, np.log(alpha0)])
     bounds = [_LOG_SIGMA_F, _LOG_S, _LOGIT_PHI, _LOG_ALPHA]
-    free = np.array([True, ar_term, ar_term, not lm.poisson])
+    if lm.poisson:
+        theta0, bounds = theta0[:3], bounds[:3]
 
-    def negative(x):
-        theta = theta_full.copy()
-        theta[free] = x
+    def negative(theta):
         with np.errstate(over="ignore", under="ignore"):
             return -lm.mode(theta)[2]
 
     try:
         res = optimize.minimize(
             negative,
-            theta_full[free],
+            theta0,
             method="L-BFGS-B",
-            bounds=[b for b, keep in zip(bounds, free, strict=True) if keep],
+            bounds=bounds,
             options={"eps": 1e-4, "ftol": 1e-6, "gtol": 1e-2},
         )
     except np.linalg.LinAlgError:
         raise TrendError("the trend model could not be fitted: its Hessian is singular") from None
     if not np.isfinite(res.fun):
         raise TrendError("the trend model could not be fitted: the estimates diverged")
-    theta = theta_full.copy()
-    theta[free] = res.x
-    if lm.poisson:
-        theta[3] = 0.0
+    theta = np.append(res.x, 0.0) if lm.poisson else res.x
     problems = []
-    if not lm.poisson and theta[3] >= _LOG_ALPHA[1] - 1e-3:
+    if not lm.poisson and res.x[3] >= _LOG_ALPHA[1] - 1e-3:
         problems.append(
             f"the NB dispersion reached its bound {np.exp(_LOG_ALPHA[1]):g}: the counts are almost all zeros "
             "with a few bursts, intervals are rough"
