@@ -39,8 +39,8 @@ def candidate_pairs(
     missing number NaN).
 
     Returns a, b (row numbers; a's source code < b's), gap_days, km (NaN without coordinates),
-    same_region, same_admin2, a_meets and b_meets (how many candidates each report has in the
-    other's source, this pair included), then the columns of `score_sql` (SQL select items over the candidate
+    same_region, same_admin2, lone_candidate (a report without coordinates whose only candidate in
+    the other's source this is), then the columns of `score_sql` (SQL select items over the candidate
     ``c`` and its two reports ``ra``, ``rb``), only where `keep_sql` holds.
     """
     con = duckdb.connect()
@@ -83,7 +83,7 @@ def candidate_pairs(
             SELECT ra.row AS a, rb.row AS b,
                    greatest(0, ra.lo - rb.hi, rb.lo - ra.hi) AS gap_days, {km} AS km,
                    {same_region} AS same_region,
-                   coalesce(ra.admin2_code = rb.admin2_code, false) AS same_admin2
+                   coalesce(ra.admin2_code = rb.admin2_code, false) AS same_admin2, {lone} AS lone_candidate
         """
         haversine = """2 * 6371.0088 * asin(sqrt(
                        pow(sin(radians(rb.lat - ra.lat) / 2), 2)
@@ -93,29 +93,30 @@ def candidate_pairs(
                        FROM acell c JOIN abin d USING (row) JOIN r USING (row)),
                  b AS (SELECT c.row, c.cx, c.cy, d.bin, d.first_bin, {fields}
                        FROM bcell c JOIN bbin d USING (row) JOIN r USING (row))
-            {select.format(km=haversine, same_region="coalesce(ra.region_code = rb.region_code, false)")}
+            {select.format(km=haversine, same_region="coalesce(ra.region_code = rb.region_code, false)", lone="false")}
             FROM a ra JOIN b rb ON ra.cx = rb.cx AND ra.cy = rb.cy AND ra.bin = rb.bin
             WHERE ra.bin = greatest(ra.first_bin, rb.first_bin) AND {common}
         """
         # Reports without coordinates meet the others of their region; each such pair once,
-        # oriented by source code like the spatial pairs.
+        # oriented by source code like the spatial pairs. All their candidates are here, so the
+        # windows count them: lone_candidate = the coordinate-less side (both, if neither has
+        # coordinates) meets this one report of the other's source.
+        meets_a = "count(*) OVER (PARTITION BY ra.row, rb.src)"
+        meets_b = "count(*) OVER (PARTITION BY rb.row, ra.src)"
+        lone = f"""CASE WHEN ra.lat IS NULL AND rb.lat IS NULL THEN greatest({meets_a}, {meets_b})
+            WHEN ra.lat IS NULL THEN {meets_a} ELSE {meets_b} END = 1"""
         regional = f"""
             WITH a AS (SELECT d.row, d.bin, d.first_bin, {fields} FROM abin d JOIN r USING (row)
                        WHERE r.region_code IS NOT NULL),
                  b AS (SELECT d.row, d.bin, d.first_bin, {fields} FROM bbin d JOIN r USING (row)
                        WHERE r.region_code IS NOT NULL)
-            {select.format(km="CAST(NULL AS DOUBLE)", same_region="true")}
+            {select.format(km="CAST(NULL AS DOUBLE)", same_region="true", lone=lone)}
             FROM a ra JOIN b rb ON ra.region_code = rb.region_code AND ra.bin = rb.bin
             WHERE ra.bin = greatest(ra.first_bin, rb.first_bin) AND (ra.lat IS NULL OR rb.lat IS NULL)
               AND {common}
         """
-        # a_meets / b_meets: how many reports of the other side's source each report meets (this one
-        # included), over all candidates: how crowded its place and days are.
         query = f"""
-            WITH c0 AS (SELECT * FROM ({spatial}) WHERE km <= {float(max_km)} UNION ALL SELECT * FROM ({regional})),
-                 c AS (SELECT c0.*, count(*) OVER (PARTITION BY c0.a, rb.src) AS a_meets,
-                              count(*) OVER (PARTITION BY c0.b, ra.src) AS b_meets
-                       FROM c0 JOIN r ra ON ra.row = c0.a JOIN r rb ON rb.row = c0.b)
+            WITH c AS (SELECT * FROM ({spatial}) WHERE km <= {float(max_km)} UNION ALL SELECT * FROM ({regional}))
             SELECT c.*{", " + score_sql if score_sql else ""}
             FROM c JOIN r ra ON ra.row = c.a JOIN r rb ON rb.row = c.b
             WHERE {keep_sql}

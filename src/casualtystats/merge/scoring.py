@@ -70,7 +70,7 @@ class MatchWeights:
     event_type: float = 0.3
     target: float = 0.3
     location: float = 0.5
-    crowd_reference: float = 2.0
+    lone_candidate: float = math.log(2)
 
 
 def score_sql(w: MatchWeights) -> str:
@@ -91,12 +91,11 @@ def score_sql(w: MatchWeights) -> str:
     actor_penalty = f"""CASE relation
         WHEN 'same' THEN 0 WHEN 'lineage' THEN {w.lineage} WHEN 'party' THEN {w.party}
         WHEN 'unknown' THEN {w.unknown_actor} ELSE {w.different_actor} END"""
-    # Without coordinates, a lone candidate (the coordinate-less report meets one report of the
-    # partner's source) is half as likely a chance partner as the weights assume (they hold with rivals).
-    meets = "CASE WHEN ra.lat IS NULL AND rb.lat IS NULL THEN greatest(a_meets, b_meets) WHEN ra.lat IS NULL THEN a_meets ELSE b_meets END"
+    # Without coordinates, a lone candidate is half as likely a chance partner as the weights
+    # assume (they hold with rivals).
     place_penalty = f"""CASE WHEN km IS NOT NULL THEN km / {w.km_scale}
         ELSE greatest(0, CASE WHEN same_admin2 THEN {w.same_admin2} ELSE {w.same_region} END
-                         + least(0, ln(({meets}) / {w.crowd_reference}))) END"""
+                         - CASE WHEN lone_candidate THEN {w.lone_candidate!r} ELSE 0 END) END"""
     size_bonus = f"""{w.per_log_size} * coalesce(ln(1 + least(ra.fat_best, rb.fat_best)), 0)
         * greatest(0, 1 - casualty_gap)"""
     # The days one date interval allows and the other does not (beyond the gap): a day inside a
