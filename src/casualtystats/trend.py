@@ -63,23 +63,12 @@ week 0.79 against 0.905, phi 0.8 0.86 against 0.91); the first-order
 propagation below extended to phi (+0.003 to +0.004 in ar0.5).
 
 Also tried and not kept: Bayesian model averaging over including the AR term
-(the fit with it and the fit with s = 0.001, weighted by their marginal
-likelihoods, sigma_f integrated over the grid below and s by a Laplace
-approximation under a PC prior P(s > 1) = 0.01, phi plugged in; interval from
-the mixture, variance = within + between). Aimed at flat series at 5 a week
-(coverage 0.985 > 0.98), it left them at 0.984, because the no-AR fit alone
-covers them 0.970: averaging moves only part of the way there. It cost the
-cells with a real or useful AR term (100 series a cell, same series, default
--> averaged): ar0.8 0.912/0.907/0.917 -> 0.882/0.883/0.886 at 1/5/30 a week,
-ar0.5 0.839/0.881/0.887 -> 0.799/0.836/0.838, step 0.909/0.915/0.934 ->
-0.898/0.908/0.918, wave 0.921 -> 0.909 at 1 a week; 13 of 21 cells met instead of 17, and the 800-week fit fell to
-statsmodels' speed (1.0x). The reason is the one above: in real AR series
-the term raises the log marginal likelihood by only 1-4, while the prior
-charges it about 1.1-1.9 (s alone) or 1.3-8 (s and phi integrated too:
-worse, ar0.8 at 5 a week 0.77 on 20 series), so the no-AR fit, whose band is about half as wide, gets 20-60% of
-the weight; in step and wave series the term also covers the trend's
-smoothing bias. (The experiment is commit 085ce40 on branch trendavg;
-benchmarks/trend.py --reps 100 reproduces the figures.)
+(with and without it, weighted by marginal likelihood, PC prior on s). In real
+AR series the term raises the log marginal likelihood by only 1-4, about what
+the prior charges for it, so the narrower no-AR fit took 20-60% of the weight:
+flat at 5 a week stayed at 0.984 while ar0.8, ar0.5 and step lost coverage
+(13 of 21 cells instead of 17; figures in the README; the code is commit
+085ce40, run with benchmarks/trend.py --reps 100).
 
 What is reported:
 
