@@ -71,6 +71,11 @@ def test_every_report_ends_in_exactly_one_incident(seed, coverage):
     # one report per source per incident unless flagged many-to-one
     own = links[links["link"] != "many-to-one"]
     assert not own.duplicated(["merged_id", "source"]).any()
+    # the possible-match matching is a partition too, and never joins two reports of a source
+    # that the accepted matching did not (it only adds pairs scored down to the near threshold)
+    possible = links[links["link"] != "many-to-one"]
+    assert links["possible_id"].notna().all()
+    assert not possible.duplicated(["possible_id", "source"]).any()
     # combined figures: never a sum, between the largest source figure and the sum
     per = links.groupby("merged_id")["fatalities_best"].agg(["max", "sum"])
     merged = result.incidents.set_index("merged_id")["fatalities_best"].reindex(per.index)
@@ -260,8 +265,34 @@ def test_unrecorded_and_overlap_tables():
     assert "closed population" in table.attrs["assumptions"]
     known = table.dropna(subset=["estimate"])
     assert len(known) and (known["ci_low"] <= known["estimate"]).all()
-    assert (known["estimate"] <= known["ci_high"]).all() and (known["ci_low"] >= known["observed"]).all()
+    assert (known["estimate"] <= known["ci_high"]).all()
+    # the low end is that of the possible-match matching, which can leave fewer incidents recorded
+    assert (known["ci_low"] <= known["estimate_possible"]).all() and (known["ci_low"] > 0).all()
     assert table.loc[table["estimate"].isna(), "method"].str.contains("too few|one source").all()
+
+
+def test_unrecorded_interval_spans_the_possible_matches():
+    # Missed matches inflate a capture-recapture estimate: the interval must reach down to the
+    # estimate with every possible match (score down to threshold x near_factor) accepted.
+    from casualtystats.merge import mse
+
+    covered = accepted_only = 0
+    for seed in range(6):
+        events = _events(seed=40 + seed, weeks=52, rate=0.5)
+        sim = simulate_sources(events, coverage=(0.7, 0.5), seed=50 + seed)
+        result = cs.merge_incidents(sim.reports)
+        row = result.unrecorded(by=()).iloc[0]
+        sources = result.incidents["sources"].str.split("+")
+        n1, n2 = (int(sources.map(lambda m, s=s: s in m).sum()) for s in result.source_order)
+        m = int(sources.map(len).eq(2).sum())
+        estimate, low, high = mse.chapman(n1, n2, m)
+        assert row["estimate"] == pytest.approx(estimate)
+        assert row["estimate_possible"] <= row["estimate"]  # more matches, fewer incidents
+        assert row["ci_low"] <= min(low, row["estimate_possible"]) and row["ci_high"] >= high
+        covered += row["ci_low"] <= len(events) <= row["ci_high"]
+        accepted_only += low <= len(events) <= high
+    # measured: 6 of 6 against 3 of 6 with the accepted matching's interval alone
+    assert covered == 6 and accepted_only < covered
 
 
 def test_bad_settings_raise():

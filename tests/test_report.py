@@ -442,6 +442,7 @@ class FakeMerge:
                 "unrecorded": [30.0, 20.0],
                 "ci_low": [175.0, 160.0],
                 "ci_high": [215.0, 190.0],
+                "estimate_possible": [180.0, 165.0],
                 "method": ["Chapman", "Chapman"],
             }
         )
@@ -503,6 +504,7 @@ def test_forecast_merge_and_alert_history_are_rendered_when_present(tmp_path, mo
     assert f"median {2 * n} (80% range {n}–{3.4 * n:,.0f})" in outlook
     overlap = page[page.index('<section id="overlap">') : page.index('<section id="map">')]
     assert "GTD+UCDP" in overlap and "Chapman" in overlap and "independent sources" in overlap
+    assert "Total with possible matches" in overlap and "175–215" in overlap.replace("&ndash;", "–")
     regions = page[page.index('<section id="resurgence">') : page.index('<section id="trends">')]
     raqqa = dict(re.findall(r'<tr data-region="([^"]+)">(.*?)</tr>', regions))["Raqqa"]
     assert "2023-05-01" in raqqa  # its previous alert

@@ -414,7 +414,7 @@ def assess(
       (rows without a region, or no region column, are the all-regions series);
       `outlook_weekly` the weekly one [region?, measure, week, ...] for fan charts.
     - `overlap` [year, sources, incidents] and `unrecorded` [year, observed, estimate,
-      unrecorded, ci_low, ci_high, method] from a merge result; `month_sources` the
+      unrecorded, ci_low, ci_high, estimate_possible, method] from a merge result; `month_sources` the
       month's incidents per source combination.
     - `coverage`, `files`, `data_end`: for the caveats; `outlook_problem` why a forecast
       could not be made (a caveat).

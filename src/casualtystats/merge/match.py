@@ -89,9 +89,14 @@ def merge_incidents(
     pairs["score"] = np.exp(-pairs["penalty"].to_numpy(float))
     accepted = pairs[pairs["score"] >= threshold]
     incident_no, link = assign(rows, accepted, list(range(len(order))), threshold)
+    # Fellegi-Sunter's "possible matches": the same assignment with every kept pair acceptable.
+    # Capture-recapture is read under both matchings (MergeResult.unrecorded), since a missed
+    # match looks like two incidents each seen by one source and inflates the estimate.
+    possible_no, _ = assign(rows, pairs, list(range(len(order))), threshold * near_factor)
 
     merged = combine(incidents, incident_no, src, best)
     links = _links(incidents, incident_no, link, accepted)
+    links.insert(1, "possible_id", possible_no)
     audit = _audit(pairs, incidents, incident_no, threshold)
     settings = dict(
         max_days=max_days,

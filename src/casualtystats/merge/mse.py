@@ -51,8 +51,10 @@ ASSUMPTIONS = (
     "(Chapman), independent sources and equal recording probabilities for all incidents; for three or "
     "more (log-linear, chosen by BIC), dependence only through the chosen two-way interactions. "
     "Sources that see the same kinds of incidents (positive dependence) make the estimate and its "
-    "interval too low. Missed matches inflate the estimate, false matches deflate it. The interval "
-    "spans the models within 2 BIC of the best, not the uncertainty of a clearer model choice."
+    "interval too low. Missed matches inflate the estimate, false matches deflate it: the interval "
+    "spans the accepted matching and the one with the possible matches (pairs rejected near the "
+    "threshold) accepted. It spans the models within 2 BIC of the best, not the uncertainty of a "
+    "clearer model choice."
 )
 
 

@@ -9,6 +9,7 @@ The page embeds plotly.js once, inline, and loads nothing from the network.
 from __future__ import annotations
 
 import html
+import numbers
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
@@ -113,10 +114,8 @@ def number(value: object, digits: int = 3) -> str:
         return "—"
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
-    if isinstance(value, (int,)) or (
-        isinstance(value, float) and float(value).is_integer() and abs(value) >= 1000
-    ):
-        return f"{int(value):,}"
+    if isinstance(value, numbers.Integral) or abs(float(value)) >= 10**digits - 0.5:
+        return f"{round(float(value)):,}"  # large figures in full, never as 7.22e+03
     return f"{float(value):.{digits}g}"
 
 

@@ -23,7 +23,7 @@ from ..aggregate import IMPRECISE_SUFFIX
 from ..assessment import ALL_REGIONS, Assessment, coverage_statement, outlook_text, region_name
 from ..resurgence import rules as resurgence_rules
 from . import figures
-from .html import SORT_SCRIPT, count, count_range, esc, figure, page, section, table
+from .html import SORT_SCRIPT, count, count_range, esc, figure, number, page, section, table
 
 #: Actors drawn in the "who" chart.
 TOP_ACTORS = 6
@@ -370,7 +370,16 @@ class ReportPage:
             by = [
                 c
                 for c in u.columns
-                if c not in ("observed", "estimate", "unrecorded", "ci_low", "ci_high", "method")
+                if c
+                not in (
+                    "observed",
+                    "estimate",
+                    "unrecorded",
+                    "ci_low",
+                    "ci_high",
+                    "estimate_possible",
+                    "method",
+                )
             ]
             shown = u.assign(ci=[_interval(lo, hi) for lo, hi in zip(u["ci_low"], u["ci_high"], strict=True)])
             parts += [
@@ -383,9 +392,10 @@ class ReportPage:
                         "estimate": "Estimated total",
                         "ci": "95% CI",
                         "unrecorded": "Unrecorded",
+                        "estimate_possible": "Total with possible matches",
                         "method": "Method",
                     },
-                    numeric=["observed", "estimate", "unrecorded"],
+                    numeric=["observed", "estimate", "unrecorded", "estimate_possible"],
                     formats={**{c: str for c in by}, "ci": str},
                 ),
             ]
@@ -695,7 +705,7 @@ def _day(value) -> str:
 
 
 def _interval(low, high) -> str:
-    return "—" if pd.isna(low) or pd.isna(high) else f"{low:.3g}–{high:.3g}"
+    return "—" if pd.isna(low) or pd.isna(high) else f"{number(low)}–{number(high)}"
 
 
 def _growth_caption(model) -> str:
