@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from casualtystats.cli import main
 
@@ -23,12 +24,37 @@ def test_validate_prints_summary_and_writes_quarantine(tmp_path, capsys):
     assert not list(out.parent.glob(".*.tmp"))
 
 
-def test_validate_default_output_next_to_file(tmp_path, capsys):
-    path = tmp_path / "ged.csv"
-    path.write_bytes((FIXTURES / "ucdp_ged_hdx_minimal.csv").read_bytes())
-    assert main(["validate", str(path), "--source", "ucdp"]) == 0
-    assert (tmp_path / "ged.quarantine.csv").exists()
+def test_validate_default_output_in_the_working_folder_only_when_rows_are_quarantined(
+    tmp_path, monkeypatch, capsys
+):
+    data, work = tmp_path / "data", tmp_path / "work"
+    data.mkdir(), work.mkdir()
+    monkeypatch.chdir(work)
+    clean = data / "ged.csv"
+    clean.write_bytes((FIXTURES / "ucdp_ged_hdx_minimal.csv").read_bytes())
+    assert main(["validate", str(clean), "--source", "ucdp"]) == 0
     assert "UCDP GED" in capsys.readouterr().out
+    assert not list(data.glob("*quarantine*")) and not list(work.glob("*quarantine*"))
+    bad = data / "values.csv"
+    bad.write_bytes((FIXTURES / "bad" / "values.csv").read_bytes())
+    assert main(["validate", str(bad)]) == 0
+    assert (work / "values.quarantine.csv").exists() and not list(data.glob("*quarantine*"))
+
+
+def test_unwritable_output_is_one_line_before_any_work(tmp_path, capsys):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for command in (
+        ["validate", str(FIXTURES / "bad" / "values.csv"), "-o", str(folder)],
+        ["validate", str(FIXTURES / "bad" / "values.csv"), "-o", str(blocker / "q.csv")],
+        ["report", str(FIXTURES / "bad" / "values.csv"), "-o", str(blocker / "r.html")],
+    ):
+        assert main(command) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and len(captured.err.strip().splitlines()) == 1, command
+        assert "Traceback" not in captured.err
 
 
 def test_unreadable_file_exits_2_with_one_line(capsys):
@@ -96,3 +122,11 @@ def test_write_atomic_removes_temporaries_a_killed_build_left(tmp_path):
     assert not killed.exists() and not old.exists()
     assert running.exists() and other.exists()
     assert remove_stale_temporaries(out) == []
+
+
+def test_version(capsys):
+    from casualtystats import __version__
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"casualtystats {__version__}"

@@ -11,18 +11,46 @@ import json
 import sys
 from pathlib import Path
 
+from . import __version__
 from .errors import CasualtyStatsError
 from .outputs import write_table
 
 EXIT_USER_ERROR = 2
+ACTOR_HELP = "actor to analyse, any spelling of the alias table (default: %(default)s)"
+
+
+class OutputError(CasualtyStatsError):
+    """An output path that cannot be written."""
+
+
+def writable(path: str | Path) -> Path:
+    """`path`, its folder created, checked writable before any work is done (so a long run does
+    not end in a traceback)."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
+        with open(path, "a"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as err:
+        raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
+    return path
 
 
 def _validate(args: argparse.Namespace) -> int:
     from .sources import load_incidents
 
+    # default: beside where the command runs, never into the (possibly read-only) data folder
+    out = writable(args.output or Path(Path(args.file).name).with_suffix(".quarantine.csv"))
     result = load_incidents(args.file, source=args.source)
     print(result.summary())
-    out = Path(args.output) if args.output else Path(args.file).with_suffix(".quarantine.csv")
+    if result.quarantine.empty and not args.output:
+        print("quarantine: 0 rows, nothing written")
+        return 0
     csv, raw = write_table(out, result.quarantine)
     print(f"quarantine: {len(result.quarantine)} rows written to {csv} (raw cells exactly: {raw})")
     return 0
@@ -31,6 +59,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from .report import build_report
 
+    writable(args.output)
     # build_report shows a progress bar and ends with a summary line naming the file
     build_report(
         args.files, args.output, actor=args.actor, start=args.date_from, end=args.date_to, merge=args.merge
@@ -60,6 +89,7 @@ def _merge_flag(p: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casualtystats", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="load a file, print what was accepted and quarantined")
@@ -68,14 +98,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o",
         "--output",
-        help="quarantine CSV (default: FILE.quarantine.csv); formula-like cells neutralised, raw in .parquet",
+        help="quarantine CSV (default: NAME.quarantine.csv in the current folder, written only if rows were "
+        "quarantined); formula-like cells neutralised, raw cells in .parquet beside it",
     )
     p.set_defaults(run=_validate)
 
     p = sub.add_parser("report", help="build the self-contained HTML trend report")
     p.add_argument("files", nargs="+")
-    p.add_argument("-o", "--output", default="reports/report.html")
-    p.add_argument("--actor", default="ISIS")
+    p.add_argument("-o", "--output", default="reports/report.html", help="HTML file (default: %(default)s)")
+    p.add_argument("--actor", default="ISIS", help=ACTOR_HELP)
     p.add_argument("--from", dest="date_from", help="first date (YYYY-MM-DD)")
     p.add_argument("--to", dest="date_to", help="last date (YYYY-MM-DD)")
     _merge_flag(p)
@@ -84,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("brief", help="monthly briefing in markdown (or JSON)")
     p.add_argument("files", nargs="+")
     p.add_argument("--month", required=True, help="YYYY-MM")
-    p.add_argument("--actor", default="ISIS")
+    p.add_argument("--actor", default="ISIS", help=ACTOR_HELP)
     p.add_argument("--json", action="store_true", help="structured output instead of markdown")
     _merge_flag(p)
     p.set_defaults(run=_brief)
