@@ -243,6 +243,11 @@ def test_other_actor_is_filtered_out():
     p = pd.concat([panel({"R": [1, 1, 1, 1, 1]}), panel({"R": [1, 1, 1, 1, 9]}, actor="JNIM")])
     assert find_resurgence(p, rules="surge").empty
     assert len(find_resurgence(p, actor="JNIM", rules="surge")) == 1
+    # any spelling of the alias table names the panel's canonical actor
+    spelled = find_resurgence(p, actor="Daesh", rules="surge")
+    assert spelled.empty and find_resurgence(p, actor="Islamic State", rules="surge").empty
+    q = panel({"R": [1, 1, 1, 1, 9]})
+    assert len(find_resurgence(q, actor="Daesh", rules="surge")) == len(find_resurgence(q, rules="surge")) == 1
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CasualtyStatsError
+from ..normalize import normalize_actors
 from .calibrate import DEFAULT_FALSE_ALARM_BUDGET, WEEKS_PER_YEAR, series_years, threshold_path
 
 RULES = ("changepoint", "surge", "threat", "record")
@@ -222,7 +223,8 @@ def weekly_series(panel: pd.DataFrame, actor, by: list[str], measure: str) -> li
             f"the panel has no column(s) {', '.join(missing)}; it has {', '.join(panel.columns)}"
         )
     if actor is not None and "actor" in panel.columns and "actor" not in by:
-        rows = panel["actor"] == actor
+        # any spelling of the alias table ("Daesh" finds the panel's "ISIS")
+        rows = panel["actor"].isin({actor, *normalize_actors(pd.Series([actor], dtype="str"))})
         if not rows.any():
             actors = ", ".join(sorted(map(str, panel["actor"].dropna().unique()))[:10])
             raise ResurgenceError(f"actor {actor!r} is not in the panel (actors: {actors})")
