@@ -239,3 +239,12 @@ def test_benchmark_scores_are_exact_and_agree():
     assert bench.crps_from_cdf(poisson, 2.0) == pytest.approx(
         np.sum((poisson.cdf(np.arange(60)) - (np.arange(60) >= 2)) ** 2)
     )
+
+
+def test_distribution_takes_one_count_for_every_week_or_one_per_week():
+    dist = cs.forecast(np.r_[np.zeros(30), np.arange(30) % 5], horizon=4, paths=200, seed=1).distribution()
+    assert dist.cdf(3) == pytest.approx(dist.cdf([3, 3, 3, 3]))
+    assert dist.pmf(0) == pytest.approx(dist.pmf(np.zeros(4)))
+    assert (dist.cdf(-1) == 0).all() and np.allclose(dist.cdf(10_000), 1)
+    with pytest.raises(ForecastError, match="one per forecast week"):
+        dist.cdf([0, 5, 10])

@@ -120,17 +120,32 @@ class PredictiveDistribution:
         return np.mean(self.size * (1 - self.prob) / self.prob, axis=0)
 
     def pmf(self, values) -> np.ndarray:
-        """P(X_h = values[h]) for each week h (values: one count per forecast week)."""
-        k = np.asarray(values, dtype=float)[None, :]
+        """P(X_h = values[h]) for each week h (values: one count per forecast week, or one
+        count for every week)."""
+        k = self._per_week(values)
         return np.mean(np.exp(_nb_logpmf(k, self.size, self.prob)), axis=0)
 
     def cdf(self, values) -> np.ndarray:
-        """P(X_h <= values[h]) for each week h (values: one count per forecast week)."""
-        k = np.floor(np.asarray(values, dtype=float))[None, :]
+        """P(X_h <= values[h]) for each week h (values: one count per forecast week, or one
+        count for every week)."""
+        k = np.floor(self._per_week(values))
         with np.errstate(invalid="ignore"):
             inner = special.betainc(np.where(self.size > 0, self.size, 1.0), k + 1, self.prob)
         inner = np.where(self.size > 0, inner, 1.0)
         return np.mean(np.where(k >= 0, inner, 0.0), axis=0)
+
+
+    def _per_week(self, values) -> np.ndarray:
+        """`values` as a (1, horizon) row: a scalar applies to every week."""
+        k = np.asarray(values, dtype=float)
+        horizon = self.size.shape[1]
+        if k.ndim == 0:
+            k = np.full(horizon, float(k))
+        if k.shape != (horizon,):
+            raise ForecastError(
+                f"give one count for every week or one per forecast week ({horizon}), not shape {k.shape}"
+            )
+        return k[None, :]
 
 
 def _nb_logpmf(k, size, prob):
