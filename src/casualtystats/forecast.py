@@ -134,7 +134,6 @@ class PredictiveDistribution:
         inner = np.where(self.size > 0, inner, 1.0)
         return np.mean(np.where(k >= 0, inner, 0.0), axis=0)
 
-
     def _per_week(self, values) -> np.ndarray:
         """`values` as a (1, horizon) row: a scalar applies to every week."""
         k = np.asarray(values, dtype=float)
