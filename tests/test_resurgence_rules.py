@@ -247,7 +247,9 @@ def test_other_actor_is_filtered_out():
     spelled = find_resurgence(p, actor="Daesh", rules="surge")
     assert spelled.empty and find_resurgence(p, actor="Islamic State", rules="surge").empty
     q = panel({"R": [1, 1, 1, 1, 9]})
-    assert len(find_resurgence(q, actor="Daesh", rules="surge")) == len(find_resurgence(q, rules="surge")) == 1
+    assert (
+        len(find_resurgence(q, actor="Daesh", rules="surge")) == len(find_resurgence(q, rules="surge")) == 1
+    )
 
 
 @pytest.mark.parametrize(
