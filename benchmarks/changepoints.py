@@ -30,6 +30,7 @@ us their objective must be the worse one.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -318,6 +319,9 @@ def r_part() -> bool:
 
 
 def main() -> int:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     ok = ruptures_part()
     ok &= r_part()
     return 0 if ok else 1

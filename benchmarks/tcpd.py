@@ -18,6 +18,7 @@ choice on the 16th, so it says what such tuning is worth on series not seen.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import math
@@ -112,6 +113,11 @@ def leave_one_series_out(tcpd: Path = TCPD) -> None:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--loso", action="store_true", help="add the leave-one-series-out overfitting check")
+    args = parser.parse_args()
     if not TCPD.exists():
         print(f"needs {TCPD}", file=sys.stderr)
         return 1
@@ -154,7 +160,7 @@ def main() -> int:
         f"no series with more than 2 x max change points ({'met' if not too_many else f'MISSED: {too_many}'}; "
         f"highest ratio {worst} {ours[worst]['n_cp']}/{ours[worst]['max_annotated']})."
     )
-    if "--loso" in sys.argv[1:]:
+    if args.loso:
         leave_one_series_out()
     return 0
 

@@ -18,6 +18,7 @@ detect_change_points rule (cost normal_trend, penalty "auto"):
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 
@@ -59,6 +60,9 @@ def mixed_series(rng: np.random.Generator) -> tuple[np.ndarray, list[int]]:
 
 
 def main() -> int:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     print(f"{'drop':>5} {'noise drop found':>17} {'false alarms':>13} | {'mixed F1':>8} {'cover':>6}")
     for drop in DROPS:
         rng = np.random.default_rng(1)
