@@ -42,6 +42,10 @@ class ChangePoints:
     dependence: tuple[float, ...] = (1.0,)
     #: positions set aside as isolated excursions (count costs with penalty "auto")
     outliers: list[int] = field(default_factory=list)
+    #: each part's own changes where the parts were segmented apart ("freqsev", "freqsev_log" with
+    #: penalty "auto"), by the quantity it measures ("incident_rate", "deaths_per_incident",
+    #: "median_deaths_per_incident"); `locations` is their union. Empty for one-part costs
+    part_locations: dict[str, list[int]] = field(default_factory=dict)
     alpha: float = 0.05
     #: what `rate_ratios` estimated from the series once (noise, calibrated dependence), by seed:
     #: the same for every alpha, and the resurgence rule asks at several levels
