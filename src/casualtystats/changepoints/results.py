@@ -123,7 +123,9 @@ class ChangePoints:
         """One row per observation, indexed like the input: `value`, `segment`
         (0, 1, ...), the segment's `estimate`, `ci_low`, `ci_high`, and
         `change` (True at the first observation of each new segment) and
-        `outlier` (True where the week was set aside as an isolated excursion)."""
+        `outlier` (True where the week was set aside as an isolated excursion);
+        where the parts were segmented apart, `found_by`: the parts that put a
+        change at that week, comma-separated ("" elsewhere)."""
         seg = self.segments
         segment = np.repeat(np.arange(len(seg)), (seg["end"] - seg["start"]).to_numpy())
         frame = pd.DataFrame({"value": self.values, "segment": segment}, index=self.labels)
@@ -133,6 +135,12 @@ class ChangePoints:
         frame.iloc[self.locations, frame.columns.get_loc("change")] = True
         frame["outlier"] = False
         frame.iloc[self.outliers, frame.columns.get_loc("outlier")] = True
+        if self.part_locations:
+            found = [[] for _ in range(len(frame))]
+            for part, locations in self.part_locations.items():
+                for i in locations:
+                    found[i].append(part)
+            frame["found_by"] = [", ".join(parts) for parts in found]
         return frame
 
     def summary(self) -> str:
@@ -143,6 +151,10 @@ class ChangePoints:
             f"cost: {self.cost:<16} penalty: {self.penalty_used.name} = {self.penalty:.4g} per change",
             f"observations: {len(self.values)} ({len(self.values) - n_obs - len(self.outliers)} missing, skipped)",
             f"change points: {self.n_changes}  at {[self.labels[i] for i in self.locations]}",
+            *(
+                f"  found by {part}: {[self.labels[i] for i in locations]}"
+                for part, locations in self.part_locations.items()
+            ),
             f"dependence (long-run variance factor): {', '.join(f'{f:.3g}' for f in self.dependence)}",
             f"set aside as isolated excursions: {[self.labels[i] for i in self.outliers]}",
             "-" * 60,
@@ -150,7 +162,8 @@ class ChangePoints:
             _text_table(self.segments),
         ]
         if self.n_changes:
-            head += ["-" * 60, "rate ratios (after / before)", _text_table(self.rate_ratios(self.alpha))]
+            what = "each part's quantity, in its own windows" if self.part_locations else "after / before"
+            head += ["-" * 60, f"rate ratios ({what})", _text_table(self.rate_ratios(self.alpha))]
         return "\n".join(head)
 
     def __repr__(self) -> str:
