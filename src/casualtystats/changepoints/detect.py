@@ -273,7 +273,9 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
           charged the penalty of a change of the whole segment (p = 2, rate
           and severity: the log part tests the same severity parameter as the
           mean part, see costs.freqsev_log): at a one-part penalty the
-          searches double the false alarms; (4) a segment
+          searches double the false alarms; each part's own changes are
+          kept (`ChangePoints.part_locations`) and `rate_ratios()` judges
+          each on that part's quantity in that part's windows; (4) a segment
           no longer than `min_size` that is not the last one is set aside
           and the rest segmented again (at most 3 passes). A short last
           segment is kept: it is the newest data.

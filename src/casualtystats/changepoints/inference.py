@@ -67,6 +67,34 @@ narrow (see benchmarks/rate_ratios.py); the band is valid for one window, so
 a series with several spurious changes can show more than one interval
 excluding 1.
 
+Panel slices (costs "freqsev" and "freqsev_log" with penalty "auto", whose parts
+the detection segments apart, `ChangePoints.part_locations`): one row per change
+and part that found it, judged on that part's quantity, in the window between
+that part's own neighbouring changes, given that part's detection (its own gain,
+at its own long-run factor `ChangePoints.dependence[j]`, against the common
+penalty). A change found in one part is then not judged on deaths per week in a
+window cut by the other parts' changes, where its gain falls below the
+threshold and the selective step reads it as barely selected.
+- `incident_rate` (incidents per week): the count machinery above, on the
+  incident column.
+- `deaths_per_incident` (mean deaths per incident): F_w | N_w ~ NB(N_w s, N_w k)
+  with the cost's common k, so a segment's log-likelihood is that of the
+  counts with exposure N_w; the profile quasi-likelihood of the ratio s1 / s0
+  divides it by the detection's factor of the part (Pearson variance times the
+  long-run factor, one value for every segment length: conservative for short
+  ones). The scan runs over the weeks with incidents, the selection set's
+  contrasts correlate in information time (cumulative incidents), and the
+  factor's degrees of freedom are 2 n_eff / (2 + kurtosis) of the part's
+  Pearson residuals (`residual_dof`).
+- `median_deaths_per_incident` (exp of the log-mean, the typical incident):
+  the Gaussian weighted means of costs.freqsev_log (known variances v(N_w)
+  given the robust s^2, times the part's factor), ratio exp(mu1 - mu0)
+  (`GaussianRatio`), the same scan, selective step (weights 1 / v(N_w) as
+  information) and degrees of freedom rule.
+"bootstrap" applies to the incident part (counts per week); the severity parts
+then use the scan and say so in `method`. "naive": each part's interval given
+the dates, independent weeks, the cost's sizes.
+
 `method="naive"` keeps the given-segmentation formulas of each cost (Poisson
 exact conditional; NB Wald with the cost's dispersion; Gaussian Wald). They are
 right only when the change dates were fixed without looking at these data.

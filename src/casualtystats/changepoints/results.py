@@ -115,6 +115,16 @@ class ChangePoints:
         without the change (seeded by `seed`), noise re-estimated on each (counts
         only; ~1 ms x n_boot per change). "naive": each cost's given-segmentation
         formula, right only for change dates fixed without these data.
+        A panel slice segmented part by part (cost "auto" = "freqsev_log", or
+        "freqsev", with penalty "auto"; see `part_locations`) gets one row per
+        change and part that found it, with a `part` column: "incident_rate"
+        (incidents per week), "deaths_per_incident" (mean deaths per incident)
+        or "median_deaths_per_incident" (the typical incident, exp of the
+        log-mean); `location` is that part's change, `before`, `after` and
+        `ratio` are that part's quantity, judged in the window between that
+        part's own neighbouring changes and given that part's detection. Rows
+        are sorted by location. Other results: one row per change, the level
+        of the cost (deaths per week for a panel slice segmented jointly).
         See `changepoints.inference` for the assumptions.
         """
         return rate_ratio_table(self, alpha=alpha, method=method, n_boot=n_boot, seed=seed)

@@ -190,8 +190,8 @@ class FrequencyLogSeverity(FrequencySeverity):
     def detail(self, start: int, end: int, alpha: float = 0.05) -> dict[str, float]:
         """costs.freqsev's detail plus the median deaths per incident exp(mu) with a Wald
         (1 - alpha) CI on the log scale, given s^2 and the segment's dates and, like the other
-        parts' intervals, for independent weeks (intervals honest after detection, for deaths per
-        week: `ChangePoints.rate_ratios`)."""
+        parts' intervals, for independent weeks (intervals honest after detection, for each part's
+        quantity: `ChangePoints.rate_ratios`)."""
         mu, var = self.log_severity_mean(start, end)
         half = st.norm.ppf(1 - alpha / 2) * math.sqrt(var) if math.isfinite(var) else math.nan
         return super().detail(start, end, alpha) | {
