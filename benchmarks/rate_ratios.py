@@ -20,7 +20,7 @@ AR(1). Scored:
 - null: share of no-change series with any interval excluding 1.
 
 Panel slices (`--part-reps`, a separate table): weekly incidents and deaths simulated as in
-benchmarks/changepoint_sim.py (Poisson incidents at 3 a week, round(lognormal(1.3, 1.2)) deaths
+benchmarks/changepoint_sim.py (Poisson incidents at 3 a week (`--part-rate`), round(lognormal(1.3, 1.2)) deaths
 per incident, n = 260, a change at week 156 multiplying the incident rate or every incident's
 deaths by 1.5 or 2; no change, independent or with a latent AR(1) incident rate, phi 0.8), the
 default detection (cost "freqsev_log"), then `rate_ratios()`, one row per change and part that
@@ -31,7 +31,7 @@ the share whose interval holds the true ratio; power, the share of series with s
 excluding 1; on no-change slices, the share with any row excluding 1.
 
 Usage: .venv/bin/python benchmarks/rate_ratios.py [--reps 200] [--boot-reps 40] [--part-reps 200]
-[--seed 11] [--only AR] (`--only x1.5 --reps 600`: the weak changes alone, pooled with more
+[--part-rate 3] [--seed 11] [--only AR] (`--only x1.5 --reps 600`: the weak changes alone, pooled with more
 detections; `--reps 0 --boot-reps 0`: the panel-slice table alone)
 """
 
@@ -192,14 +192,14 @@ class SliceScenario:
         return {}
 
 
-def slice_grid() -> list[SliceScenario]:
+def slice_grid(rate: float) -> list[SliceScenario]:
     return [
-        SliceScenario("frequency x2", freq=2.0),
-        SliceScenario("frequency x1.5", freq=1.5),
-        SliceScenario("severity x2", sev=2.0),
-        SliceScenario("severity x1.5", sev=1.5),
-        SliceScenario("none, independent"),
-        SliceScenario("none, latent AR(1) 0.8", phi=0.8),
+        SliceScenario("frequency x2", freq=2.0, rate=rate),
+        SliceScenario("frequency x1.5", freq=1.5, rate=rate),
+        SliceScenario("severity x2", sev=2.0, rate=rate),
+        SliceScenario("severity x1.5", sev=1.5, rate=rate),
+        SliceScenario("none, independent", rate=rate),
+        SliceScenario("none, latent AR(1) 0.8", phi=0.8, rate=rate),
     ]
 
 
@@ -218,10 +218,10 @@ def score_slice(cell: SliceScenario, rng: np.random.Generator) -> dict:
     return out
 
 
-def run_slices(reps: int, seed: int) -> pd.DataFrame:
+def run_slices(reps: int, seed: int, rate: float = 3.0) -> pd.DataFrame:
     """One row per cell and part measuring its change (no-change cells: one row)."""
     rows = []
-    for i, cell in enumerate(slice_grid()):
+    for i, cell in enumerate(slice_grid(rate)):
         rng = np.random.default_rng([seed, 100 + i])
         scores = pd.DataFrame([score_slice(cell, rng) for _ in range(reps)])
         base = {"scenario": cell.name, "rows/series": scores["rows"].mean()}
@@ -293,6 +293,7 @@ def main() -> None:
     parser.add_argument(
         "--part-reps", type=int, default=200, help="panel slices per cell for the per-part table (0: skip it)"
     )
+    parser.add_argument("--part-rate", type=float, default=3.0, help="incidents a week of the panel slices")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument(
         "--only", default="", help="run only the scenarios whose name holds this (e.g. AR, x1.5)"
@@ -302,10 +303,11 @@ def main() -> None:
     fmt = {"float_format": "{:.3f}".format, "index": False}
     if args.part_reps > 0:
         print(
-            f"Panel slices (3 incidents a week, n = 260, change at {CHANGE_AT}), one row per change and part; "
+            f"Panel slices ({args.part_rate:g} incidents a week, n = 260, change at {CHANGE_AT}), one row per "
+            "change and part; "
             f"{args.part_reps} slices per cell; nominal 95% (goals: coverage >= 0.90, excl1 <= 0.05)"
         )
-        print(run_slices(args.part_reps, args.seed + 3).to_string(**fmt))
+        print(run_slices(args.part_reps, args.seed + 3, args.part_rate).to_string(**fmt))
     if args.reps <= 0:
         return
     changes = run_cells(change_grid(), args.reps, args.seed, only=args.only)
