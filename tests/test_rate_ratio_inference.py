@@ -35,6 +35,7 @@ from casualtystats.changepoints.inference import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from changepoint_sim import simulate  # noqa: E402
 from rate_ratios import Scenario, run_cells  # noqa: E402
 
 
@@ -435,10 +436,50 @@ def own_quantity(cps, part: str, window: tuple[int, int]) -> float:
     a, b = window
     if part == "incident_rate":
         return model.incidents[a:b].mean()
+    if model.incidents[a:b].sum() == 0:  # no incident: no severity
+        return math.nan
     if part == "deaths_per_incident":
         return model.deaths[a:b].sum() / model.incidents[a:b].sum()
     mu, _ = model.log_severity_mean(a, b)
     return math.exp(mu)
+
+
+def assert_rows_in_own_windows(cps, table) -> None:
+    """One row per change and part that found it, each the part's quantity in its own windows."""
+    assert len(table) == sum(map(len, cps.part_locations.values()))
+    assert table["location"].is_monotonic_increasing
+    for part, locations in cps.part_locations.items():
+        rows = table[table["part"] == part]
+        assert rows["location"].tolist() == locations
+        cuts = np.searchsorted(cps.observed_positions, locations)
+        edges = [0, *cuts, len(cps.observed_positions)]
+        for k, row in enumerate(rows.itertuples()):
+            before = own_quantity(cps, part, (edges[k], edges[k + 1]))
+            after = own_quantity(cps, part, (edges[k + 1], edges[k + 2]))
+            assert row.before == pytest.approx(before, nan_ok=True)
+            assert row.after == pytest.approx(after, nan_ok=True)
+            with np.errstate(divide="ignore", invalid="ignore"):  # nothing before: inf, as the table
+                assert row.ratio == pytest.approx(after / before, nan_ok=True)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=hs.integers(0, 10_000),
+    rate=hs.sampled_from([1.0, 3.0]),
+    freq=hs.sampled_from([1.0, 2.5]),
+    sev=hs.sampled_from([1.0, 3.0]),
+    gaps=hs.integers(0, 6),
+)
+def test_every_row_is_its_parts_quantity_in_its_parts_windows(seed, rate, freq, sev, gaps):
+    rng = np.random.default_rng(seed)
+    frame = simulate(rng, rate, freq=freq, sev=sev, n=120, change_at=60).astype(float)
+    frame.iloc[rng.choice(120, gaps, replace=False)] = np.nan  # positions index the input, gaps included
+    cps = detect_change_points(frame)
+    table = cps.rate_ratios()
+    assert_rows_in_own_windows(cps, table)
+    judged = table.dropna(subset=["ci_low", "ci_high"])
+    assert ((judged["ci_low"] <= judged["ratio"]) & (judged["ratio"] <= judged["ci_high"])).all()
+    assert ((judged["ci_low"] > 1) | (judged["ci_high"] < 1)).eq(judged["p_value"] < 0.05).all()
 
 
 def test_each_part_is_judged_on_its_own_quantity_in_its_own_windows():
@@ -456,17 +497,7 @@ def test_each_part_is_judged_on_its_own_quantity_in_its_own_windows():
     table = cps.rate_ratios()
     assert list(table.columns) == [*COLUMNS[:2], "part", *COLUMNS[2:]]
     # one row per change and part that found it
-    assert len(table) == sum(map(len, cps.part_locations.values()))
-    for part, locations in cps.part_locations.items():
-        rows = table[table["part"] == part]
-        assert rows["location"].tolist() == locations
-        cuts = np.searchsorted(cps.observed_positions, locations)
-        edges = [0, *cuts, len(cps.observed_positions)]
-        for k, row in enumerate(rows.itertuples()):
-            before = own_quantity(cps, part, (edges[k], edges[k + 1]))
-            after = own_quantity(cps, part, (edges[k + 1], edges[k + 2]))
-            assert row.before == pytest.approx(before) and row.after == pytest.approx(after)
-            assert row.ratio == pytest.approx(after / before)
+    assert_rows_in_own_windows(cps, table)
     found_by = cps.to_frame()["found_by"]
     for part, locations in cps.part_locations.items():
         assert all(part in found_by.iloc[i] for i in locations)
