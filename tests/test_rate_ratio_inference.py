@@ -469,12 +469,14 @@ def assert_rows_in_own_windows(cps, table) -> None:
     freq=hs.sampled_from([1.0, 2.5]),
     sev=hs.sampled_from([1.0, 3.0]),
     gaps=hs.integers(0, 6),
+    cost=hs.sampled_from(["auto", "freqsev"]),
 )
-def test_every_row_is_its_parts_quantity_in_its_parts_windows(seed, rate, freq, sev, gaps):
+def test_every_row_is_its_parts_quantity_in_its_parts_windows(seed, rate, freq, sev, gaps, cost):
     rng = np.random.default_rng(seed)
     frame = simulate(rng, rate, freq=freq, sev=sev, n=120, change_at=60).astype(float)
     frame.iloc[rng.choice(120, gaps, replace=False)] = np.nan  # positions index the input, gaps included
-    cps = detect_change_points(frame)
+    cps = detect_change_points(frame, cost=cost)
+    assert len(cps.part_locations) == cps.cost_model.parts
     table = cps.rate_ratios()
     assert_rows_in_own_windows(cps, table)
     judged = table.dropna(subset=["ci_low", "ci_high"])
