@@ -244,6 +244,27 @@ def run_slices(reps: int, seed: int, rate: float = 3.0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def time_slice_calls(seed: int, rate: float, calls: int = 50) -> pd.DataFrame:
+    """CPU milliseconds per call on panel slices (a severity doubling): rate_ratios() per part against
+    detect_change_points on the same slices (the reference)."""
+    rng = np.random.default_rng(seed)
+    frames = [simulate(rng, rate, sev=2.0) for _ in range(calls)]
+    detect_change_points(frames[0]).rate_ratios()  # warm numba and the caches
+    start = time.process_time()
+    fits = [detect_change_points(frame) for frame in frames]
+    detect_ms = (time.process_time() - start) / calls * 1e3
+    start = time.process_time()
+    for cps in fits:
+        cps.rate_ratios()
+    ms = (time.process_time() - start) / calls * 1e3
+    return pd.DataFrame(
+        [
+            {"call": "detect_change_points(panel slice) (reference)", "ms/call": detect_ms, "ratio": 1.0},
+            {"call": "rate_ratios() per part", "ms/call": ms, "ratio": ms / detect_ms},
+        ]
+    )
+
+
 def time_calls(seed: int, calls: int = 100) -> pd.DataFrame:
     """CPU milliseconds per call of rate_ratios(method) against detect_change_points (the reference)."""
     rng = np.random.default_rng(seed)
@@ -308,6 +329,10 @@ def main() -> None:
             f"{args.part_reps} slices per cell; nominal 95% (goals: coverage >= 0.90, excl1 <= 0.05)"
         )
         print(run_slices(args.part_reps, args.seed + 3, args.part_rate).to_string(**fmt))
+        print(
+            f"\nCPU cost per call on panel slices ({args.part_rate:g} incidents a week, n = 260, one process)"
+        )
+        print(time_slice_calls(args.seed, args.part_rate).to_string(**fmt))
     if args.reps <= 0:
         return
     changes = run_cells(change_grid(), args.reps, args.seed, only=args.only)
