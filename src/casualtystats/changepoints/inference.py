@@ -739,7 +739,7 @@ class CountPart:
     bounds: list[tuple[int, int]]
     size: float
     factors: Callable
-    dof: Callable[[float, int], float]
+    dof: Callable[[float, int], float] | None  # None: only the given-segmentation interval is asked for
     error: Callable[[int, int], float]
     noise: CountNoise | None = None
 
@@ -927,7 +927,6 @@ def _severity_part(cps: ChangePoints, j: int, bounds, naive: bool) -> CountPart 
     factor = 1.0 if naive else cps.dependence[j]
     active = model.incidents > 0
     dof = residual_dof(model.residuals(bounds)[active, j], factor)
-
     error = partial(model.part_error, j)
     if j == 1:
         size = model.sizes_fixed[1]
@@ -949,30 +948,22 @@ def _part_rows(cps: ChangePoints, alpha: float, method: str, n_boot: int, seed: 
     that part's detection (see `rate_ratio_table`)."""
     model = cps.cost_model
     positions = cps.observed_positions
+    naive = method == "naive"
     rows = []
     for j, (name, locations) in enumerate(cps.part_locations.items()):
         if not locations:
             continue
         cuts = [int(c) for c in np.searchsorted(positions, locations)]
         bounds = list(zip([0, *cuts], [*cuts, positions.size], strict=True))
-        naive = method == "naive"
-        if j == 0 and naive:  # the cost's own size, independent weeks: as the segments' intervals
-            error = partial(model.part_error, 0)
-            part = CountPart(
-                model.incidents,
-                None,
-                bounds,
-                model.sizes_fixed[0],
-                constant_factors(1.0),
-                lambda level, window: math.inf,
-                error,
-            )
-        elif j == 0:
-            boot_n = n_boot if method == "bootstrap" else 0
-            error = partial(model.part_error, 0)
-            part = _weekly_count_part(cps, model.incidents, bounds, error, boot_n, seed, (name,))
-        else:
+        error = partial(model.part_error, j)
+        if j > 0:
             part = _severity_part(cps, j, bounds, naive)
+        elif naive:  # the cost's own size, independent weeks: as the segments' intervals
+            size = model.sizes_fixed[0]
+            part = CountPart(model.incidents, None, bounds, size, constant_factors(1.0), None, error)
+        else:
+            boot_n = n_boot if method == "bootstrap" else 0
+            part = _weekly_count_part(cps, model.incidents, bounds, error, boot_n, seed, (name,))
         if naive:
             boot, used = "naive", method
         elif method == "bootstrap" and part.noise is not None:
