@@ -19,8 +19,20 @@ AR(1). Scored:
 - power: share of series with such a matched change whose interval excludes 1;
 - null: share of no-change series with any interval excluding 1.
 
-Usage: .venv/bin/python benchmarks/rate_ratios.py [--reps 200] [--boot-reps 40] [--seed 11] [--only AR]
-(`--only x1.5 --reps 600`: the weak changes alone, pooled with more detections)
+Panel slices (`--part-reps`, a separate table): weekly incidents and deaths simulated as in
+benchmarks/changepoint_sim.py (Poisson incidents at 3 a week (`--part-rate`), round(lognormal(1.3, 1.2)) deaths
+per incident, n = 260, a change at week 156 multiplying the incident rate or every incident's
+deaths by 1.5 or 2; no change, independent or with a latent AR(1) incident rate, phi 0.8), the
+default detection (cost "freqsev_log"), then `rate_ratios()`, one row per change and part that
+found it, judged on that part's quantity. Scored: among the rows within 8 weeks of the true
+change and of the part that measures it (frequency: incident_rate, true ratio = the factor;
+severity: deaths_per_incident and median_deaths_per_incident, both true ratios = the factor),
+the share whose interval holds the true ratio; power, the share of series with such a row
+excluding 1; on no-change slices, the share with any row excluding 1.
+
+Usage: .venv/bin/python benchmarks/rate_ratios.py [--reps 200] [--boot-reps 40] [--part-reps 200]
+[--part-rate 3] [--seed 11] [--only AR] (`--only x1.5 --reps 600`: the weak changes alone, pooled with more
+detections; `--reps 0 --boot-reps 0`: the panel-slice table alone)
 """
 
 from __future__ import annotations
@@ -31,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from changepoint_sim import CHANGE_AT, simulate
 
 from casualtystats.changepoints import detect_change_points
 
@@ -159,6 +172,99 @@ def run_cells(cells: list[Scenario], reps: int, seed: int, methods=METHODS, only
     return pd.DataFrame(rows, columns=None if rows else ["scenario", "n", "changes"])
 
 
+@dataclass(frozen=True)
+class SliceScenario:
+    """A panel slice of `changepoint_sim.simulate`: a change of the incident rate (`freq`) or of
+    every incident's deaths (`sev`) at week CHANGE_AT, or none, with latent AR(1) `phi`."""
+
+    name: str
+    freq: float = 1.0
+    sev: float = 1.0
+    phi: float = 0.0
+    rate: float = 3.0
+
+    def true_ratios(self) -> dict[str, float]:
+        """The parts that measure the change and the true ratio of each one's quantity."""
+        if self.freq != 1.0:
+            return {"incident_rate": self.freq}
+        if self.sev != 1.0:  # every incident's deaths x sev: its mean and its median x sev
+            return {"deaths_per_incident": self.sev, "median_deaths_per_incident": self.sev}
+        return {}
+
+
+def slice_grid(rate: float) -> list[SliceScenario]:
+    return [
+        SliceScenario("frequency x2", freq=2.0, rate=rate),
+        SliceScenario("frequency x1.5", freq=1.5, rate=rate),
+        SliceScenario("severity x2", sev=2.0, rate=rate),
+        SliceScenario("severity x1.5", sev=1.5, rate=rate),
+        SliceScenario("none, independent", rate=rate),
+        SliceScenario("none, latent AR(1) 0.8", phi=0.8, rate=rate),
+    ]
+
+
+def score_slice(cell: SliceScenario, rng: np.random.Generator) -> dict:
+    """Detect on one simulated slice and score its per-part rows."""
+    frame = simulate(rng, cell.rate, freq=cell.freq, sev=cell.sev, phi=cell.phi)
+    table = detect_change_points(frame).rate_ratios()
+    excludes = (table["ci_low"] > 1) | (table["ci_high"] < 1)
+    out = {"rows": len(table), "any_excludes": bool(excludes.any())}
+    near = (table["location"] - CHANGE_AT).abs() <= MATCH_WEEKS
+    for part, ratio in cell.true_ratios().items():
+        rows = table[near & (table["part"] == part)].head(1)  # a part has at most one change this close
+        out[f"{part}_found"] = len(rows)
+        out[f"{part}_covered"] = int(((rows["ci_low"] <= ratio) & (ratio <= rows["ci_high"])).sum())
+        out[f"{part}_significant"] = int((rows["ci_low"] > 1).sum() + (rows["ci_high"] < 1).sum())
+    return out
+
+
+def run_slices(reps: int, seed: int, rate: float = 3.0) -> pd.DataFrame:
+    """One row per cell and part measuring its change (no-change cells: one row)."""
+    rows = []
+    for i, cell in enumerate(slice_grid(rate)):
+        rng = np.random.default_rng([seed, 100 + i])
+        scores = pd.DataFrame([score_slice(cell, rng) for _ in range(reps)])
+        base = {"scenario": cell.name, "rows/series": scores["rows"].mean()}
+        if not cell.true_ratios():
+            rows.append(base | {"part": "any", "excl1": scores["any_excludes"].mean()})
+        for part, ratio in cell.true_ratios().items():
+            found = int(scores[f"{part}_found"].sum())
+            share = scores[f"{part}_covered"].sum() / found if found else np.nan
+            rows.append(
+                base
+                | {
+                    "part": part,
+                    "true": ratio,
+                    "found": found / reps,
+                    "coverage": share,
+                    "mc_se": np.sqrt(share * (1 - share) / found) if found else np.nan,
+                    "power": scores[f"{part}_significant"].sum() / reps,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def time_slice_calls(seed: int, rate: float, calls: int = 50) -> pd.DataFrame:
+    """CPU milliseconds per call on panel slices (a severity doubling): rate_ratios() per part against
+    detect_change_points on the same slices (the reference)."""
+    rng = np.random.default_rng(seed)
+    frames = [simulate(rng, rate, sev=2.0) for _ in range(calls)]
+    detect_change_points(frames[0]).rate_ratios()  # warm numba and the caches
+    start = time.process_time()
+    fits = [detect_change_points(frame) for frame in frames]
+    detect_ms = (time.process_time() - start) / calls * 1e3
+    start = time.process_time()
+    for cps in fits:
+        cps.rate_ratios()
+    ms = (time.process_time() - start) / calls * 1e3
+    return pd.DataFrame(
+        [
+            {"call": "detect_change_points(panel slice) (reference)", "ms/call": detect_ms, "ratio": 1.0},
+            {"call": "rate_ratios() per part", "ms/call": ms, "ratio": ms / detect_ms},
+        ]
+    )
+
+
 def time_calls(seed: int, calls: int = 100) -> pd.DataFrame:
     """CPU milliseconds per call of rate_ratios(method) against detect_change_points (the reference)."""
     rng = np.random.default_rng(seed)
@@ -205,6 +311,10 @@ def main() -> None:
     parser.add_argument(
         "--boot-reps", type=int, default=40, help="series per cell for the bootstrap table (0: skip it)"
     )
+    parser.add_argument(
+        "--part-reps", type=int, default=200, help="panel slices per cell for the per-part table (0: skip it)"
+    )
+    parser.add_argument("--part-rate", type=float, default=3.0, help="incidents a week of the panel slices")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument(
         "--only", default="", help="run only the scenarios whose name holds this (e.g. AR, x1.5)"
@@ -212,8 +322,21 @@ def main() -> None:
     args = parser.parse_args()
     pd.set_option("display.width", 220)
     fmt = {"float_format": "{:.3f}".format, "index": False}
+    if args.part_reps > 0:
+        print(
+            f"Panel slices ({args.part_rate:g} incidents a week, n = 260, change at {CHANGE_AT}), one row per "
+            "change and part; "
+            f"{args.part_reps} slices per cell; nominal 95% (goals: coverage >= 0.90, excl1 <= 0.05)"
+        )
+        print(run_slices(args.part_reps, args.seed + 3, args.part_rate).to_string(**fmt))
+        print(
+            f"\nCPU cost per call on panel slices ({args.part_rate:g} incidents a week, n = 260, one process)"
+        )
+        print(time_slice_calls(args.seed, args.part_rate).to_string(**fmt))
+    if args.reps <= 0:
+        return
     changes = run_cells(change_grid(), args.reps, args.seed, only=args.only)
-    print(f"One change {WEEKS_AFTER} weeks before the end; {args.reps} series per cell; nominal 95%")
+    print(f"\nOne change {WEEKS_AFTER} weeks before the end; {args.reps} series per cell; nominal 95%")
     print(changes.to_string(**fmt))
     nulls = run_cells(null_grid(), args.reps, args.seed + 1, only=args.only)
     print("\nNo change: share of series with any interval excluding 1 (goal <= 0.05)")

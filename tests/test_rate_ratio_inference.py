@@ -7,16 +7,20 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from scipy import stats as st
 
 from casualtystats.changepoints import detect_change_points
+from casualtystats.changepoints.costs import FrequencyLogSeverity, FrequencySeverity
 from casualtystats.changepoints.errors import ChangePointError
 from casualtystats.changepoints.inference import (
+    COLUMNS,
     NEAR_SHARE,
     CountNoise,
+    GaussianRatio,
     LongRunFactors,
     RatioLikelihood,
     long_run_factor,
@@ -31,6 +35,7 @@ from casualtystats.changepoints.inference import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from changepoint_sim import simulate  # noqa: E402
 from rate_ratios import Scenario, run_cells  # noqa: E402
 
 
@@ -385,3 +390,138 @@ def test_small_simulation_with_detection_covers():
     # with the per-segment NB dispersion of the count detection the naive interval also covers here;
     # selection shows in the weak (x1.5) and dependent cells of the benchmark
     assert naive >= 0.85
+
+
+# --- panel slices: each part's changes judged on its own quantity and windows ---
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=hs.integers(0, 10_000), n=hs.integers(4, 40), log=hs.booleans())
+def test_the_parts_costs_add_up_to_the_cost(seed, n, log):
+    rng = np.random.default_rng(seed)
+    model = (FrequencyLogSeverity if log else FrequencySeverity)(sizes=(2.0, 0.4))
+    model.fit(FrequencySeverity.random_input(rng, n))
+    model.set_weights(rng.uniform(1.0, 5.0, model.parts))
+    a = int(rng.integers(0, n - 1))
+    b = int(rng.integers(a + 1, n + 1))
+    total = sum(model.part_error(j, a, b) for j in range(model.parts))
+    assert total == pytest.approx(model.error(a, b), rel=1e-9, abs=1e-9)
+
+
+def test_information_weighted_selection_set_is_the_plain_one_for_equal_weights():
+    rng = np.random.default_rng(2)
+    y = np.r_[rng.poisson(4, 40), rng.poisson(9, 30)].astype(float)
+    roots = split_roots(y, math.inf, np.ones_like)
+    k = int(np.argmax(np.abs(roots))) + 1
+    plain = selection_set(roots, k, 1.0, 3.0)
+    weighted = selection_set(roots, k, 1.0, 3.0, information=np.arange(y.size + 1.0))
+    np.testing.assert_allclose(weighted, plain)
+    # exposure 1 per week is the plain split contrast
+    np.testing.assert_allclose(
+        split_roots(y, 2.0, np.ones_like, np.ones(y.size)), split_roots(y, 2.0, np.ones_like)
+    )
+
+
+def test_gaussian_ratio_reads_like_the_count_ratio():
+    lik = GaussianRatio(1.0, 0.04, 1.7, 0.05)
+    low, high = lik.interval(1.959964)
+    assert math.log(low) == pytest.approx(0.7 - 1.959964 * 0.3, abs=1e-6)
+    assert lik.deviance(math.log(high)) == pytest.approx(1.959964**2, rel=1e-6)
+    assert lik.ratio_at(0.0) == pytest.approx(math.exp(0.7))
+
+
+def own_quantity(cps, part: str, window: tuple[int, int]) -> float:
+    """A part's quantity over observed positions window[0]:window[1], from the data directly."""
+    model = cps.cost_model
+    a, b = window
+    if part == "incident_rate":
+        return model.incidents[a:b].mean()
+    if model.incidents[a:b].sum() == 0:  # no incident: no severity
+        return math.nan
+    if part == "deaths_per_incident":
+        return model.deaths[a:b].sum() / model.incidents[a:b].sum()
+    mu, _ = model.log_severity_mean(a, b)
+    return math.exp(mu)
+
+
+def assert_rows_in_own_windows(cps, table) -> None:
+    """One row per change and part that found it, each the part's quantity in its own windows."""
+    assert len(table) == sum(map(len, cps.part_locations.values()))
+    assert table["location"].is_monotonic_increasing
+    for part, locations in cps.part_locations.items():
+        rows = table[table["part"] == part]
+        assert rows["location"].tolist() == locations
+        cuts = np.searchsorted(cps.observed_positions, locations)
+        edges = [0, *cuts, len(cps.observed_positions)]
+        for k, row in enumerate(rows.itertuples()):
+            before = own_quantity(cps, part, (edges[k], edges[k + 1]))
+            after = own_quantity(cps, part, (edges[k + 1], edges[k + 2]))
+            assert row.before == pytest.approx(before, nan_ok=True)
+            assert row.after == pytest.approx(after, nan_ok=True)
+            with np.errstate(divide="ignore", invalid="ignore"):  # nothing before: inf, as the table
+                assert row.ratio == pytest.approx(after / before, nan_ok=True)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=hs.integers(0, 10_000),
+    rate=hs.sampled_from([1.0, 3.0]),
+    freq=hs.sampled_from([1.0, 2.5]),
+    sev=hs.sampled_from([1.0, 3.0]),
+    gaps=hs.integers(0, 6),
+    cost=hs.sampled_from(["auto", "freqsev"]),
+)
+def test_every_row_is_its_parts_quantity_in_its_parts_windows(seed, rate, freq, sev, gaps, cost):
+    rng = np.random.default_rng(seed)
+    frame = simulate(rng, rate, freq=freq, sev=sev, n=120, change_at=60).astype(float)
+    frame.iloc[rng.choice(120, gaps, replace=False)] = np.nan  # positions index the input, gaps included
+    cps = detect_change_points(frame, cost=cost)
+    assert len(cps.part_locations) == cps.cost_model.parts
+    table = cps.rate_ratios()
+    assert_rows_in_own_windows(cps, table)
+    judged = table.dropna(subset=["ci_low", "ci_high"])
+    assert ((judged["ci_low"] <= judged["ratio"]) & (judged["ratio"] <= judged["ci_high"])).all()
+    assert ((judged["ci_low"] > 1) | (judged["ci_high"] < 1)).eq(judged["p_value"] < 0.05).all()
+
+
+def test_each_part_is_judged_on_its_own_quantity_in_its_own_windows():
+    # incidents double at week 156, every incident's deaths triple at week 60: the incident row's
+    # window runs from the start (not from 60, the union's), the severity rows' across week 156
+    rng = np.random.default_rng(4)
+    weeks = np.arange(260)
+    incidents = rng.poisson(np.where(weeks < 156, 3.0, 6.0))
+    sev = np.where(weeks < 60, 1.0, 3.0)
+    deaths = [np.round(rng.lognormal(1.3, 1.2, k) * m).sum() for k, m in zip(incidents, sev, strict=True)]
+    frame = pd.DataFrame({"incidents": incidents, "fatalities_best": deaths})
+    cps = detect_change_points(frame)
+    assert set(cps.part_locations) == {"incident_rate", "deaths_per_incident", "median_deaths_per_incident"}
+    assert sorted(set().union(*cps.part_locations.values())) == cps.locations
+    table = cps.rate_ratios()
+    assert list(table.columns) == [*COLUMNS[:2], "part", *COLUMNS[2:]]
+    # one row per change and part that found it
+    assert_rows_in_own_windows(cps, table)
+    found_by = cps.to_frame()["found_by"]
+    for part, locations in cps.part_locations.items():
+        assert all(part in found_by.iloc[i] for i in locations)
+    incident = table[(table["part"] == "incident_rate") & ((table["location"] - 156).abs() <= 8)]
+    assert len(incident) == 1 and incident["ci_low"].iloc[0] <= 2.0 <= incident["ci_high"].iloc[0]
+    assert incident["ci_low"].iloc[0] > 1.0
+    severity = table[(table["part"] != "incident_rate") & ((table["location"] - 60).abs() <= 8)]
+    assert len(severity) >= 1
+    assert ((severity["ci_low"] <= 3.0) & (3.0 <= severity["ci_high"]) & (severity["ci_low"] > 1)).all()
+    assert ((table["ci_low"] > 1) | (table["ci_high"] < 1)).eq(table["p_value"] < 0.05).all()
+    # the given-segmentation interval is never wider; the bootstrap is for counts per week only
+    naive = cps.rate_ratios(method="naive")
+    assert (
+        np.log(table["ci_high"] / table["ci_low"]) >= np.log(naive["ci_high"] / naive["ci_low"]) - 1e-9
+    ).all()
+    boot = cps.rate_ratios(method="bootstrap", n_boot=39)
+    assert boot["method"].tolist() == ["bootstrap" if p == "incident_rate" else "scan" for p in boot["part"]]
+
+
+def test_one_part_results_keep_one_table_without_parts():
+    rng = np.random.default_rng(5)
+    y = np.r_[rng.negative_binomial(1.0, 1 / 5, 100), rng.negative_binomial(1.0, 1 / 16, 60)]
+    cps = detect_change_points(y)
+    assert cps.part_locations == {}
+    assert list(cps.rate_ratios().columns) == COLUMNS

@@ -132,7 +132,7 @@ def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: i
     """PELT for a count cost with the "auto" treatment of isolated excursions, of
     dispersion and of dependence (see detect_change_points). Returns (the cost
     used, its penalty, observed positions, cuts among them, cost trace,
-    dependence factors, positions set aside)."""
+    dependence factors, positions set aside, each part's own cuts)."""
     known = ~np.isnan(data if data.ndim == 1 else data[:, 0])
     keep = known.copy()
 
@@ -196,7 +196,7 @@ def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: i
         for a, b in short:
             keep[observed[a:b]] = False
     model.set_weights(factors)
-    return model, pen, observed, cuts, trace, factors, np.flatnonzero(known & ~keep)
+    return model, pen, observed, cuts, trace, factors, np.flatnonzero(known & ~keep), part_cuts
 
 
 def merge_cuts(part_cuts: list[list[int]], min_size: int) -> list[int]:
@@ -273,7 +273,9 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
           charged the penalty of a change of the whole segment (p = 2, rate
           and severity: the log part tests the same severity parameter as the
           mean part, see costs.freqsev_log): at a one-part penalty the
-          searches double the false alarms; (4) a segment
+          searches double the false alarms; each part's own changes are
+          kept (`ChangePoints.part_locations`) and `rate_ratios()` judges
+          each on that part's quantity in that part's windows; (4) a segment
           no longer than `min_size` that is not the last one is set aside
           and the rest segmented again (at most 3 passes). A short last
           segment is kept: it is the newest data.
@@ -311,8 +313,11 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
     rule = AutoPenalty() if isinstance(penalty, str) and penalty == "auto" else penalty
     aside = np.zeros(0, dtype=int)
     factors = np.ones(1)
+    part_cuts: list[list[int]] = []
     if is_count_cost(model) and isinstance(rule, AutoPenalty):
-        model, pen, observed, cuts, trace, factors, aside = segment_counts(model, data, rule, min_size)
+        model, pen, observed, cuts, trace, factors, aside, part_cuts = segment_counts(
+            model, data, rule, min_size
+        )
     else:
         if is_count_cost(model):
             model.set_weights(np.ones(model.parts))
@@ -337,4 +342,11 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
         observed_positions=observed,
         dependence=tuple(float(f) for f in factors),
         outliers=[int(i) for i in aside],
+        # only parts segmented apart have changes of their own (a one-part cost's are its part's)
+        part_locations={
+            name: [int(observed[c]) for c in own]
+            for name, own in zip(model.part_names, part_cuts, strict=True)
+        }
+        if len(part_cuts) > 1
+        else {},
     )

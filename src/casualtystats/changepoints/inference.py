@@ -67,6 +67,34 @@ narrow (see benchmarks/rate_ratios.py); the band is valid for one window, so
 a series with several spurious changes can show more than one interval
 excluding 1.
 
+Panel slices (costs "freqsev" and "freqsev_log" with penalty "auto", whose parts
+the detection segments apart, `ChangePoints.part_locations`): one row per change
+and part that found it, judged on that part's quantity, in the window between
+that part's own neighbouring changes, given that part's detection (its own gain,
+at its own long-run factor `ChangePoints.dependence[j]`, against the common
+penalty). A change found in one part is then not judged on deaths per week in a
+window cut by the other parts' changes, where its gain falls below the
+threshold and the selective step reads it as barely selected.
+- `incident_rate` (incidents per week): the count machinery above, on the
+  incident column.
+- `deaths_per_incident` (mean deaths per incident): F_w | N_w ~ NB(N_w s, N_w k)
+  with the cost's common k, so a segment's log-likelihood is that of the
+  counts with exposure N_w; the profile quasi-likelihood of the ratio s1 / s0
+  divides it by the detection's factor of the part (Pearson variance times the
+  long-run factor, one value for every segment length: conservative for short
+  ones). The scan runs over the weeks with incidents, the selection set's
+  contrasts correlate in information time (cumulative incidents), and the
+  factor's degrees of freedom are 2 n_eff / (2 + kurtosis) of the part's
+  Pearson residuals (`residual_dof`).
+- `median_deaths_per_incident` (exp of the log-mean, the typical incident):
+  the Gaussian weighted means of costs.freqsev_log (known variances v(N_w)
+  given the robust s^2, times the part's factor), ratio exp(mu1 - mu0)
+  (`GaussianRatio`), the same scan, selective step (weights 1 / v(N_w) as
+  information) and degrees of freedom rule.
+"bootstrap" applies to the incident part (counts per week); the severity parts
+then use the scan and say so in `method`. "naive": each part's interval given
+the dates, independent weeks, the cost's sizes.
+
 `method="naive"` keeps the given-segmentation formulas of each cost (Poisson
 exact conditional; NB Wald with the cost's dispersion; Gaussian Wald). They are
 right only when the change dates were fixed without looking at these data.
@@ -78,7 +106,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -88,12 +116,18 @@ from scipy import stats as st
 from scipy.special import log_ndtr, ndtr, xlogy
 
 from .errors import ChangePointError
+from .penalties import RESIDUAL_CLIP
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .penalties import Penalty
     from .results import ChangePoints
 
 METHODS = ("scan", "bootstrap", "naive")
 COLUMNS = ["location", "label", "before", "after", "ratio", "ci_low", "ci_high", "p_value", "method"]
+#: the table of a result whose parts were segmented apart: which part found the change, and whose quantity
+PART_COLUMNS = [*COLUMNS[:2], "part", *COLUMNS[2:]]
 
 #: costs whose segment levels are Gaussian means (their own standard errors are used)
 GAUSSIAN_COSTS = frozenset({"l2", "normal_mean", "normal_meanvar", "normal_trend"})
@@ -337,35 +371,43 @@ def _constrained_before(s0, n0, f0, s1, n1, f1, size: float, rho):
         return np.where(qb > 0, (-qb - root) / (2.0 * qa), 2.0 * qc / (-qb + root))
 
 
-def split_deviances(y: np.ndarray, size: float, factor) -> np.ndarray:
+def split_deviances(y: np.ndarray, size: float, factor, exposure: np.ndarray | None = None) -> np.ndarray:
     """Deviance of "one mean" against "a change before position k", for every k = 1..n-1 of `y`.
 
     The quasi-likelihood of `RatioLikelihood` at rho = 1 against its maximum,
     vectorised over the split points; each side's log-likelihood is divided by
     `factor(its length)` (a `LongRunFactors`, or `long_run_factor` of fitted c, phi).
+    `exposure` (default one per observation) is what the mean is per: with the
+    incidents of each week, y the deaths and `size` the size k of one incident's
+    deaths, the mean is deaths per incident (y_w ~ NB(E_w s, E_w k)); a side
+    without exposure says nothing (deviance 0).
     """
     y = np.asarray(y, dtype=float)
     n = y.size
     k = np.arange(1, n, dtype=float)
+    e0 = k if exposure is None else np.cumsum(exposure)[:-1]
+    e1 = n - k if exposure is None else float(np.sum(exposure)) - e0
     s0 = np.cumsum(y)[:-1]
     s1 = y.sum() - s0
-    n1 = n - k
-    f0, f1 = factor(k), factor(n1)
-    best = _segment_loglik(s0, k, s0 / k, size) / f0 + _segment_loglik(s1, n1, s1 / n1, size) / f1
+    f0, f1 = factor(k), factor(n - k)
     with np.errstate(invalid="ignore", divide="ignore"):
-        m = np.nan_to_num(_constrained_before(s0, k, f0, s1, n1, f1, size, 1.0))
-    null = _segment_loglik(s0, k, m, size) / f0 + _segment_loglik(s1, n1, m, size) / f1
-    return np.maximum(2.0 * (best - null), 0.0)
+        best = _segment_loglik(s0, e0, s0 / e0, size) / f0 + _segment_loglik(s1, e1, s1 / e1, size) / f1
+        m = np.nan_to_num(_constrained_before(s0, e0, f0, s1, e1, f1, size, 1.0))
+    null = _segment_loglik(s0, e0, m, size) / f0 + _segment_loglik(s1, e1, m, size) / f1
+    return np.nan_to_num(np.maximum(2.0 * (best - null), 0.0))
 
 
-def split_roots(y: np.ndarray, size: float, factor) -> np.ndarray:
+def split_roots(y: np.ndarray, size: float, factor, exposure: np.ndarray | None = None) -> np.ndarray:
     """Signed roots of `split_deviances` (positive where the mean after is the larger): the
     standardised contrasts Z_k, about N(mu_k, 1) with mu_k the true contrast of that split."""
     y = np.asarray(y, dtype=float)
     k = np.arange(1, y.size, dtype=float)
+    e0 = k if exposure is None else np.cumsum(exposure)[:-1]
+    e1 = y.size - k if exposure is None else float(np.sum(exposure)) - e0
     before = np.cumsum(y)[:-1]
-    rise = (y.sum() - before) / (y.size - k) - before / k
-    return np.sign(rise) * np.sqrt(split_deviances(y, size, factor))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rise = np.nan_to_num((y.sum() - before) / e1 - before / e0)
+    return np.sign(rise) * np.sqrt(split_deviances(y, size, factor, exposure))
 
 
 @dataclass(frozen=True)
@@ -544,28 +586,26 @@ class LongRunFactors:
         return math.inf if total > MAX_DOF else float(max(round(total), 2))
 
 
-def _ratio_likelihood(y, bounds, k: int, size: float, factors) -> RatioLikelihood:
-    """The ratio likelihood of change k with segment factors `factors(length)`."""
-    (a, b), (c, d) = bounds[k], bounds[k + 1]
-    f0, f1 = factors(np.array([b - a, d - c]))
-    return RatioLikelihood(float(y[a:b].sum()), b - a, float(f0), float(y[c:d].sum()), d - c, float(f1), size)
-
-
-def selection_threshold(cps: ChangePoints, k: int) -> float:
-    """Deviance gain the detection needed to keep change k, in its own cost units.
+def selection_threshold(penalty: Penalty, bounds, k: int) -> float:
+    """Deviance gain the detection needed to keep change k between segments `bounds`, in its
+    own cost units.
 
     Splitting the merged segment adds one penalty and the length terms
     length_weight x (log n_before + log n_after - log n_both) (see
     detection.pelt). The global search is not exactly this local rule, so this
     is the selection event up to the other changes' positions.
     """
-    (a, b), (c, d) = cps.observed_bounds[k], cps.observed_bounds[k + 1]
-    pen = cps.penalty_used
-    return pen.value + pen.length_weight * (math.log(b - a) + math.log(d - c) - math.log(d - a))
+    (a, b), (c, d) = bounds[k], bounds[k + 1]
+    return penalty.value + penalty.length_weight * (math.log(b - a) + math.log(d - c) - math.log(d - a))
 
 
 def selection_set(
-    roots: np.ndarray, k: int, length_weight: float, threshold: float, near_share: float = NEAR_SHARE
+    roots: np.ndarray,
+    k: int,
+    length_weight: float,
+    threshold: float,
+    near_share: float = NEAR_SHARE,
+    information: np.ndarray | None = None,
 ) -> np.ndarray:
     """The values of Z_k, rows (low, high) of disjoint intervals, for which the detection
     would still have put a change at split k of its window, the rest of the data held fixed.
@@ -587,12 +627,25 @@ def selection_set(
     142 changes of benchmarks/rate_ratios.py), those of x2 changes excluded 1 as often as
     without conditioning (117 against 122 of 600 series; exact: 85). The search is global,
     not this local rule, so a constraint the observed Z_k breaks is dropped.
+
+    `information` (default: one unit per observation) is the cumulative information
+    I_0..I_n on the jump at each split where observations weigh differently (weeks of
+    many incidents tell more about deaths per incident); the correlations are then
+    those of a CUSUM in information time, rho_jk^2 = I_j (I_n - I_k) / (I_k (I_n - I_j)),
+    while the length terms stay in observations, as in the search.
     """
     n = roots.size + 1
     j = np.arange(1, n, dtype=float)
     z = float(roots[k - 1])
     near, far = np.minimum(j, k), np.maximum(j, k)
-    rho = np.sqrt(near * (n - far) / (far * (n - near)))
+    if information is None:
+        rho = np.sqrt(near * (n - far) / (far * (n - near)))
+    else:
+        info, total = np.asarray(information, dtype=float), float(information[-1])
+        i_near, i_far = info[near.astype(int)], info[far.astype(int)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho_sq = i_near * (total - i_far) / (i_far * (total - i_near))
+        rho = np.sqrt(np.clip(np.nan_to_num(rho_sq, nan=0.0, posinf=1.0), 0.0, 1.0))  # no information: 0
     w = roots - rho * z
     length = np.log(j) + np.log(n - j)
     # (1 - rho^2) Z^2 - 2 rho w Z - w^2 + lw (L_j - L_k) >= 0: Z outside the roots
@@ -650,19 +703,177 @@ def selective_bounds(z: float, allowed: np.ndarray, alpha: float) -> tuple[float
     return root(alpha / 2), root(1 - alpha / 2), min(1.0, 2.0 * min(share, 1.0 - share))
 
 
-def _count_rows(cps: ChangePoints, alpha: float, n_boot: int, seed: int) -> list[dict]:
-    """Counts: profile quasi-likelihood intervals; the critical value from the scan
-    approximation (n_boot = 0) or from a parametric bootstrap of the scan; widened
-    to the selective interval given that the detection kept the change."""
-    model = cps.cost_model
-    y = model.values
-    bounds = cps.observed_bounds
-    if not len(cps.locations):  # nothing to calibrate for
-        return []
-    key = ("bootstrap" if n_boot else "scan", seed)
+@dataclass(frozen=True)
+class GaussianRatio:
+    """Likelihood of rho = exp(mu1 - mu0) for two Gaussian segment means with known variances
+    (the log severity of "freqsev_log": rho is the ratio of the median deaths per incident).
+    Read like `RatioLikelihood`: the deviance (log rho - (mu1 - mu0))^2 / (var0 + var1), its
+    signed root positive below the estimate, `ratio_at` and `interval`."""
+
+    mu0: float
+    var0: float
+    mu1: float
+    var1: float
+
+    def deviance(self, log_rho: float) -> float:
+        return (log_rho - (self.mu1 - self.mu0)) ** 2 / (self.var0 + self.var1)
+
+    def ratio_at(self, root: float) -> float:
+        return math.exp(self.mu1 - self.mu0 - root * math.sqrt(self.var0 + self.var1))
+
+    def interval(self, crit: float) -> tuple[float, float]:
+        return self.ratio_at(crit), self.ratio_at(-crit)
+
+
+@dataclass(frozen=True)
+class CountPart:
+    """One count quantity judged on its own segments (`bounds`, among the observed values):
+    counts `y`, NB with size `size` per unit of `exposure` (None: per observation, a rate per
+    week; the incidents of each week: deaths per incident), each segment's log-likelihood
+    divided by `factors(its length)`; `dof(level, window length)` of the variance behind the
+    scan; `error(start, end)` the detection's cost of a stretch of this part alone; `noise` the
+    fitted per-week noise a bootstrap simulates from (None: the scan only)."""
+
+    y: np.ndarray
+    exposure: np.ndarray | None
+    bounds: list[tuple[int, int]]
+    size: float
+    factors: Callable
+    dof: Callable[[float, int], float] | None  # None: only the given-segmentation interval is asked for
+    error: Callable[[int, int], float]
+    noise: CountNoise | None = None
+
+    def likelihood(self, k: int) -> RatioLikelihood | None:
+        """Change k's ratio likelihood; None when a side has no exposure (nothing to compare)."""
+        (a, b), (c, d) = self.bounds[k], self.bounds[k + 1]
+        f0, f1 = self.factors(np.array([b - a, d - c]))
+        if self.exposure is None:
+            e0, e1 = b - a, d - c
+        else:
+            e0, e1 = float(self.exposure[a:b].sum()), float(self.exposure[c:d].sum())
+        if e0 <= 0 or e1 <= 0:
+            return None
+        s0, s1 = float(self.y[a:b].sum()), float(self.y[c:d].sum())
+        return RatioLikelihood(s0, e0, float(f0), s1, e1, float(f1), self.size)
+
+    def levels(self, lik: RatioLikelihood) -> tuple[float, float]:
+        return lik.total0 / lik.n0, lik.total1 / lik.n1
+
+    def roots(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Split contrasts of observations lo:hi and their cumulative information (None: one each)."""
+        exposure = None if self.exposure is None else self.exposure[lo:hi]
+        info = None if exposure is None else np.r_[0.0, np.cumsum(exposure)]
+        return split_roots(self.y[lo:hi], self.size, self.factors, exposure), info
+
+    def scan_length(self, lo: int, hi: int) -> int:
+        """Observations in lo:hi that carry information (with exposure: those with any)."""
+        return hi - lo if self.exposure is None else int(np.count_nonzero(self.exposure[lo:hi]))
+
+    def variance_dof(self, lik: RatioLikelihood, lo: int, hi: int) -> float:
+        return self.dof((lik.total0 + lik.total1) / (lik.n0 + lik.n1), hi - lo)
+
+
+@dataclass(frozen=True)
+class GaussianPart:
+    """The log severity judged on its own segments: per-week values `y` (NaN without incidents)
+    with weights `w` = 1 / known variance (0 without incidents), one long-run factor, the
+    degrees of freedom of the variance, the detection's cost of a stretch of this part."""
+
+    y: np.ndarray
+    w: np.ndarray
+    bounds: list[tuple[int, int]]
+    factor: float
+    dof_value: float
+    error: Callable[[int, int], float]
+    noise = None  # no bootstrap: the scan only
+
+    def _mean(self, a: int, b: int) -> tuple[float, float]:
+        total = float(self.w[a:b].sum())
+        return float(self.w[a:b] @ np.nan_to_num(self.y[a:b])) / total, self.factor / total
+
+    def likelihood(self, k: int) -> GaussianRatio | None:
+        (a, b), (c, d) = self.bounds[k], self.bounds[k + 1]
+        if self.w[a:b].sum() <= 0 or self.w[c:d].sum() <= 0:
+            return None
+        return GaussianRatio(*self._mean(a, b), *self._mean(c, d))
+
+    def levels(self, lik: GaussianRatio) -> tuple[float, float]:
+        return math.exp(lik.mu0), math.exp(lik.mu1)
+
+    def roots(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        w = self.w[lo:hi]
+        info = np.r_[0.0, np.cumsum(w)]
+        sums = np.r_[0.0, np.cumsum(w * np.nan_to_num(self.y[lo:hi]))]
+        w0, w1 = info[1:-1], info[-1] - info[1:-1]
+        s0, s1 = sums[1:-1], sums[-1] - sums[1:-1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = (s1 / w1 - s0 / w0) / np.sqrt(self.factor * (1.0 / w0 + 1.0 / w1))
+        return np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0), info  # a side without weight: no contrast
+
+    def scan_length(self, lo: int, hi: int) -> int:
+        return int(np.count_nonzero(self.w[lo:hi]))
+
+    def variance_dof(self, lik, lo: int, hi: int) -> float:
+        return self.dof_value
+
+
+def _judged_row(part: CountPart | GaussianPart, k: int, alpha: float, penalty: Penalty, boot) -> dict:
+    """Change k of a part: ratio, interval and p-value (see the module docstring); `boot` is
+    None (the scan's critical value), (n_boot, seed) (a bootstrap of the scan, counts per
+    week only) or "naive" (the given-segmentation interval)."""
+    bounds = part.bounds
+    lo, mid, hi = bounds[k][0], bounds[k][1], bounds[k + 1][1]
+    row = {"ratio": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan}
+    lik = part.likelihood(k)
+    if lik is None:
+        return row | {"before": math.nan, "after": math.nan}
+    m0, m1 = part.levels(lik)
+    row.update(before=m0, after=m1, ratio=m1 / m0 if m0 > 0 else (math.inf if m1 > 0 else math.nan))
+    if m0 + m1 <= 0:
+        return row
+    if boot == "naive":
+        low, high = lik.interval(float(st.norm.isf(alpha / 2)))
+        return row | {"ci_low": low, "ci_high": high}
+    observed = lik.deviance(0.0)
+    if boot is not None:
+        n_boot, seed = boot
+        null_max = _bootstrap_scan(part.y, bounds, k, part.noise, n_boot, np.random.default_rng([seed, k]))
+        # the order statistic that makes the test exact for a continuous statistic
+        rank = min(int(math.ceil((n_boot + 1) * (1 - alpha))), n_boot)
+        crit = math.sqrt(float(np.sort(null_max)[rank - 1]))
+        p_value = (1 + int((null_max >= observed).sum())) / (n_boot + 1)
+    else:
+        dof, length = part.variance_dof(lik, lo, hi), part.scan_length(lo, hi)
+        crit = scan_critical_value(length, alpha, dof=dof)
+        p_value = scan_exceedance(math.sqrt(observed), length, dof=dof)
+    low, high = lik.interval(crit)
+    # the detection kept the change because its penalised gain beat the other splits of the
+    # window (bar its near twins) and no change at all: condition on that (selective inference).
+    # Detected weak changes are those whose noise inflated the contrast; this undoes it
+    gain = part.error(lo, hi) - part.error(lo, mid) - part.error(mid, hi)
+    roots, information = part.roots(lo, hi)
+    z = float(roots[mid - lo - 1])
+    if gain > 0 and z != 0:
+        scale = gain / (z * z)  # detection cost units per unit of Z^2
+        threshold = min(math.sqrt(selection_threshold(penalty, bounds, k) / scale), abs(z))
+        allowed = selection_set(
+            roots, mid - lo, penalty.length_weight / scale, threshold, information=information
+        )
+        mu_low, mu_high, selective_p = selective_bounds(z, allowed, alpha)
+        low, high = min(low, lik.ratio_at(z - mu_low)), max(high, lik.ratio_at(z - mu_high))
+        p_value = max(p_value, selective_p)
+    return row | {"ci_low": low, "ci_high": high, "p_value": p_value}
+
+
+def _weekly_count_part(cps: ChangePoints, y, bounds, error, n_boot: int, seed: int, key) -> CountPart:
+    """Counts per week: NB size and latent-AR(1) dependence from the series' semivariogram
+    (not from the segments), the factors' bias and spread calibrated by a parametric bootstrap
+    (the raw factors for the bootstrap method, which re-estimates them in every replicate);
+    computed once per result, method and seed."""
+    key = (*key, "bootstrap" if n_boot else "scan", seed)
     if key not in cps.inference_cache:
         noise = CountNoise.fit(y)
-        if n_boot:  # the bootstrap re-estimates the dependence in every replicate: the raw factors
+        if n_boot:
             factors = LongRunFactors(noise.long_run(np.arange(y.size + 1)), np.zeros(y.size + 1))
         else:
             factors = LongRunFactors.calibrate(
@@ -670,46 +881,99 @@ def _count_rows(cps: ChangePoints, alpha: float, n_boot: int, seed: int) -> list
             )
         cps.inference_cache[key] = noise, factors
     noise, factors = cps.inference_cache[key]
+
+    def dof(level: float, window: int) -> float:
+        return factors.combined_dof(noise.dof(level, y.size), window)
+
+    return CountPart(y, None, bounds, noise.size, factors, dof, error, noise)
+
+
+def _count_rows(cps: ChangePoints, alpha: float, n_boot: int, seed: int) -> list[dict]:
+    """Counts: profile quasi-likelihood intervals; the critical value from the scan
+    approximation (n_boot = 0) or from a parametric bootstrap of the scan; widened
+    to the selective interval given that the detection kept the change."""
+    if not len(cps.locations):  # nothing to calibrate for
+        return []
+    model = cps.cost_model
+    part = _weekly_count_part(cps, model.values, cps.observed_bounds, model.error, n_boot, seed, ())
+    boot = (n_boot, seed) if n_boot else None
+    rows = [_judged_row(part, k, alpha, cps.penalty_used, boot) for k in range(cps.n_changes)]
+    return [{"location": loc} | row for loc, row in zip(cps.locations, rows, strict=True)]
+
+
+def constant_factors(value: float) -> Callable:
+    """Long-run factors by segment length that are one value for every length."""
+    return lambda lengths: np.full(np.shape(lengths), float(value))
+
+
+def residual_dof(residuals: np.ndarray, factor: float) -> float:
+    """Degrees of freedom of a variance estimated from standardised residuals (clipped at
+    RESIDUAL_CLIP sds, as the detection's factor) with long-run factor `factor`:
+    2 n_eff / (2 + excess kurtosis), n_eff = n / factor; rounded like `CountNoise.dof`."""
+    r = np.clip(residuals[np.isfinite(residuals)], -RESIDUAL_CLIP, RESIDUAL_CLIP)
+    if r.size < 2 or not np.any(r):
+        return math.inf
+    kurtosis = max(float(np.mean(r**4) / np.mean(r**2) ** 2) - 3.0, -2.0 + 1e-9)
+    dof = 2.0 * r.size / max(factor, 1.0) / (2.0 + kurtosis)
+    return math.inf if dof > MAX_DOF else float(max(round(dof), 2))
+
+
+def _severity_part(cps: ChangePoints, j: int, bounds, naive: bool) -> CountPart | GaussianPart:
+    """Deaths per incident (j = 1: compound NB, F_w | N_w ~ NB(N_w s, N_w k), the cost's
+    common k) or log severity (j = 2: Gaussian mean, the cost's variances v(N_w)), each with the
+    detection's own long-run factor of the part (1 for "naive") for every segment length and the
+    degrees of freedom of that variance from the part's residuals about its segments."""
+    model = cps.cost_model
+    factor = 1.0 if naive else cps.dependence[j]
+    active = model.incidents > 0
+    dof = residual_dof(model.residuals(bounds)[active, j], factor)
+    error = partial(model.part_error, j)
+    if j == 1:
+        size = model.sizes_fixed[1]
+        return CountPart(
+            model.deaths,
+            model.incidents,
+            bounds,
+            size,
+            constant_factors(factor),
+            lambda level, window: dof,
+            error,
+        )
+    return GaussianPart(model.log_values + model.log_centre, model.log_weights, bounds, factor, dof, error)
+
+
+def _part_rows(cps: ChangePoints, alpha: float, method: str, n_boot: int, seed: int) -> list[dict]:
+    """Several parts segmented apart ("freqsev", "freqsev_log"): each part's changes judged on
+    that part's quantity, in the window between that part's own neighbouring changes, given
+    that part's detection (see `rate_ratio_table`)."""
+    model = cps.cost_model
+    positions = cps.observed_positions
+    naive = method == "naive"
     rows = []
-    for k, loc in enumerate(cps.locations):
-        lo, hi = bounds[k][0], bounds[k + 1][1]
-        lik = _ratio_likelihood(y, bounds, k, noise.size, factors)
-        m0, m1 = lik.total0 / lik.n0, lik.total1 / lik.n1
-        ratio = m1 / m0 if m0 > 0 else (math.inf if m1 > 0 else math.nan)
-        row = {"location": loc, "ratio": ratio, "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan}
-        rows.append(row)
-        if m0 + m1 <= 0:
+    for j, (name, locations) in enumerate(cps.part_locations.items()):
+        if not locations:
             continue
-        observed = lik.deviance(0.0)
-        if n_boot:
-            null_max = _bootstrap_scan(y, bounds, k, noise, n_boot, np.random.default_rng([seed, k]))
-            # the order statistic that makes the test exact for a continuous statistic
-            rank = min(int(math.ceil((n_boot + 1) * (1 - alpha))), n_boot)
-            crit = math.sqrt(float(np.sort(null_max)[rank - 1]))
-            p_value = (1 + int((null_max >= observed).sum())) / (n_boot + 1)
+        cuts = [int(c) for c in np.searchsorted(positions, locations)]
+        bounds = list(zip([0, *cuts], [*cuts, positions.size], strict=True))
+        error = partial(model.part_error, j)
+        if j > 0:
+            part = _severity_part(cps, j, bounds, naive)
+        elif naive:  # the cost's own size, independent weeks: as the segments' intervals
+            size = model.sizes_fixed[0]
+            part = CountPart(model.incidents, None, bounds, size, constant_factors(1.0), None, error)
         else:
-            dof = noise.dof((lik.total0 + lik.total1) / (lik.n0 + lik.n1), y.size)
-            dof = factors.combined_dof(dof, hi - lo)
-            crit = scan_critical_value(hi - lo, alpha, dof=dof)
-            p_value = scan_exceedance(math.sqrt(observed), hi - lo, dof=dof)
-        low, high = lik.interval(crit)
-        # the detection kept the change because its penalised gain beat the other splits of the
-        # window (bar its near twins) and no change at all: condition on that (selective inference).
-        # Detected weak changes are those whose noise inflated the contrast; this undoes it
-        gain = model.error(lo, hi) - model.error(*bounds[k]) - model.error(*bounds[k + 1])
-        roots = split_roots(y[lo:hi], noise.size, factors)
-        z = float(roots[bounds[k][1] - lo - 1])
-        if gain > 0 and z != 0:
-            scale = gain / (z * z)  # detection cost units per unit of Z^2
-            threshold = min(math.sqrt(selection_threshold(cps, k) / scale), abs(z))
-            allowed = selection_set(
-                roots, bounds[k][1] - lo, cps.penalty_used.length_weight / scale, threshold
-            )
-            mu_low, mu_high, selective_p = selective_bounds(z, allowed, alpha)
-            low, high = min(low, lik.ratio_at(z - mu_low)), max(high, lik.ratio_at(z - mu_high))
-            p_value = max(p_value, selective_p)
-        row.update(ci_low=low, ci_high=high, p_value=p_value)
-    return rows
+            boot_n = n_boot if method == "bootstrap" else 0
+            part = _weekly_count_part(cps, model.incidents, bounds, error, boot_n, seed, (name,))
+        if naive:
+            boot, used = "naive", method
+        elif method == "bootstrap" and part.noise is not None:
+            boot, used = (n_boot, seed), method
+        else:
+            boot, used = None, "scan"  # the bootstrap simulates counts per week: the others get the scan
+        for k, loc in enumerate(locations):
+            row = _judged_row(part, k, alpha, cps.penalty_used, boot)
+            rows.append({"location": loc, "part": name, "method": used} | row)
+    return sorted(rows, key=lambda row: row["location"])  # stable: parts in order at a shared week
 
 
 def segment_means(y: np.ndarray, bounds) -> np.ndarray:
@@ -772,11 +1036,16 @@ def rate_ratio_table(
         raise ChangePointError(f"alpha must be between 0 and 1, not {alpha!r}")
     model, bounds = cps.cost_model, cps.observed_bounds
     counts = model.name not in GAUSSIAN_COSTS and is_count_series(model.values)
+    if method == "bootstrap" and counts and int(n_boot) < math.ceil(1 / alpha):
+        raise ChangePointError(f"n_boot must be at least {math.ceil(1 / alpha)} for alpha {alpha}")
+    if cps.part_locations:
+        rows = _part_rows(cps, alpha, method, int(n_boot), seed)
+        for row in rows:
+            row["label"] = cps.labels[row["location"]]
+        return pd.DataFrame(rows, columns=PART_COLUMNS)
     if method == "naive":
         rows = _naive_rows(cps, alpha)
     elif counts:
-        if method == "bootstrap" and int(n_boot) < math.ceil(1 / alpha):
-            raise ChangePointError(f"n_boot must be at least {math.ceil(1 / alpha)} for alpha {alpha}")
         rows = _count_rows(cps, alpha, int(n_boot) if method == "bootstrap" else 0, seed)
     elif method == "bootstrap":
         raise ChangePointError(f"method 'bootstrap' needs a count series (cost {model.name!r} is Gaussian)")

@@ -42,6 +42,10 @@ class ChangePoints:
     dependence: tuple[float, ...] = (1.0,)
     #: positions set aside as isolated excursions (count costs with penalty "auto")
     outliers: list[int] = field(default_factory=list)
+    #: each part's own changes where the parts were segmented apart ("freqsev", "freqsev_log" with
+    #: penalty "auto"), by the quantity it measures ("incident_rate", "deaths_per_incident",
+    #: "median_deaths_per_incident"); `locations` is their union. Empty for one-part costs
+    part_locations: dict[str, list[int]] = field(default_factory=dict)
     alpha: float = 0.05
     #: what `rate_ratios` estimated from the series once (noise, calibrated dependence), by seed:
     #: the same for every alpha, and the resurgence rule asks at several levels
@@ -111,6 +115,16 @@ class ChangePoints:
         without the change (seeded by `seed`), noise re-estimated on each (counts
         only; ~1 ms x n_boot per change). "naive": each cost's given-segmentation
         formula, right only for change dates fixed without these data.
+        A panel slice segmented part by part (cost "auto" = "freqsev_log", or
+        "freqsev", with penalty "auto"; see `part_locations`) gets one row per
+        change and part that found it, with a `part` column: "incident_rate"
+        (incidents per week), "deaths_per_incident" (mean deaths per incident)
+        or "median_deaths_per_incident" (the typical incident, exp of the
+        log-mean); `location` is that part's change, `before`, `after` and
+        `ratio` are that part's quantity, judged in the window between that
+        part's own neighbouring changes and given that part's detection. Rows
+        are sorted by location. Other results: one row per change, the level
+        of the cost (deaths per week for a panel slice segmented jointly).
         See `changepoints.inference` for the assumptions.
         """
         return rate_ratio_table(self, alpha=alpha, method=method, n_boot=n_boot, seed=seed)
@@ -119,7 +133,9 @@ class ChangePoints:
         """One row per observation, indexed like the input: `value`, `segment`
         (0, 1, ...), the segment's `estimate`, `ci_low`, `ci_high`, and
         `change` (True at the first observation of each new segment) and
-        `outlier` (True where the week was set aside as an isolated excursion)."""
+        `outlier` (True where the week was set aside as an isolated excursion);
+        where the parts were segmented apart, `found_by`: the parts that put a
+        change at that week, comma-separated ("" elsewhere)."""
         seg = self.segments
         segment = np.repeat(np.arange(len(seg)), (seg["end"] - seg["start"]).to_numpy())
         frame = pd.DataFrame({"value": self.values, "segment": segment}, index=self.labels)
@@ -129,6 +145,12 @@ class ChangePoints:
         frame.iloc[self.locations, frame.columns.get_loc("change")] = True
         frame["outlier"] = False
         frame.iloc[self.outliers, frame.columns.get_loc("outlier")] = True
+        if self.part_locations:
+            found = [[] for _ in range(len(frame))]
+            for part, locations in self.part_locations.items():
+                for i in locations:
+                    found[i].append(part)
+            frame["found_by"] = [", ".join(parts) for parts in found]
         return frame
 
     def summary(self) -> str:
@@ -139,6 +161,10 @@ class ChangePoints:
             f"cost: {self.cost:<16} penalty: {self.penalty_used.name} = {self.penalty:.4g} per change",
             f"observations: {len(self.values)} ({len(self.values) - n_obs - len(self.outliers)} missing, skipped)",
             f"change points: {self.n_changes}  at {[self.labels[i] for i in self.locations]}",
+            *(
+                f"  found by {part}: {[self.labels[i] for i in locations]}"
+                for part, locations in self.part_locations.items()
+            ),
             f"dependence (long-run variance factor): {', '.join(f'{f:.3g}' for f in self.dependence)}",
             f"set aside as isolated excursions: {[self.labels[i] for i in self.outliers]}",
             "-" * 60,
@@ -146,7 +172,8 @@ class ChangePoints:
             _text_table(self.segments),
         ]
         if self.n_changes:
-            head += ["-" * 60, "rate ratios (after / before)", _text_table(self.rate_ratios(self.alpha))]
+            what = "each part's quantity, in its own windows" if self.part_locations else "after / before"
+            head += ["-" * 60, f"rate ratios ({what})", _text_table(self.rate_ratios(self.alpha))]
         return "\n".join(head)
 
     def __repr__(self) -> str:

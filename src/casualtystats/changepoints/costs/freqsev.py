@@ -66,6 +66,8 @@ class FrequencySeverity(Cost):
     columns = ("incidents", "fatalities_best")
     #: per part: is its dispersion estimated robustly by the cost itself? (see detect.segment_counts)
     robust_dispersion = (False, False)
+    #: per part: the quantity it measures, named as in `detail` (ChangePoints.part_locations' keys)
+    part_names = ("incident_rate", "deaths_per_incident")
 
     def __init__(self, sizes: tuple[float, float] | None = None):
         self.sizes_fixed = sizes
@@ -121,10 +123,22 @@ class FrequencySeverity(Cost):
         k = common_part_size(self.stats, row, self.severity_grid, self.severity_poisson, bounds)
         return type(self)(sizes=(r, k))
 
+    def _weight_columns(self) -> tuple[int, ...]:
+        """Where in `params` each part's weight sits."""
+        return (0, self._severity_offsets()[1])
+
     def set_weights(self, factors) -> None:
-        """Divide each part's cost (frequency, severity) by its long-run variance factor."""
-        self.params[0] = 1.0 / float(factors[0])
-        self.params[self._severity_offsets()[1]] = 1.0 / float(factors[1])
+        """Divide each part's cost (frequency, severity[, log severity]) by its long-run variance factor."""
+        for col, factor in zip(self._weight_columns(), factors, strict=True):
+            self.params[col] = 1.0 / float(factor)
+
+    def part_error(self, part: int, start: int, end: int) -> float:
+        """Cost of y[start:end] in one part alone, with that part's weight (the others' set to 0)."""
+        params = self.params.copy()
+        for j, col in enumerate(self._weight_columns()):
+            if j != part:
+                params[col] = 0.0
+        return float(type(self).segment_cost(self.stats, params, start, end))
 
     def sizes(self, start: int, end: int) -> tuple[float, float]:
         """Profiled sizes (r of incidents per week, k of deaths per incident) of a segment."""

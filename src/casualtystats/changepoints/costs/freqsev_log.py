@@ -146,6 +146,7 @@ class FrequencyLogSeverity(FrequencySeverity):
     #: the log severity's dispersion s^2 is estimated robustly (trimmed differences): detect neither
     #: screens this part for excursions nor scales its factor by the residuals' variance
     robust_dispersion = (False, False, True)
+    part_names = ("incident_rate", "deaths_per_incident", "median_deaths_per_incident")
 
     @property
     def parts(self) -> int:
@@ -166,10 +167,8 @@ class FrequencyLogSeverity(FrequencySeverity):
         self.params = np.r_[self.params, 1.0]
         return self
 
-    def set_weights(self, factors) -> None:
-        """Divide each part's cost (frequency, severity, log severity) by its long-run variance factor."""
-        super().set_weights(factors[:2])
-        self.params[-1] = 1.0 / float(factors[2])
+    def _weight_columns(self) -> tuple[int, ...]:
+        return (*super()._weight_columns(), self.params.size - 1)  # the log part's weight is the last
 
     def log_severity_mean(self, start: int, end: int) -> tuple[float, float]:
         """(mu, its variance 1 / sum w) of y[start:end]; NaN without incidents."""
@@ -191,8 +190,8 @@ class FrequencyLogSeverity(FrequencySeverity):
     def detail(self, start: int, end: int, alpha: float = 0.05) -> dict[str, float]:
         """costs.freqsev's detail plus the median deaths per incident exp(mu) with a Wald
         (1 - alpha) CI on the log scale, given s^2 and the segment's dates and, like the other
-        parts' intervals, for independent weeks (intervals honest after detection, for deaths per
-        week: `ChangePoints.rate_ratios`)."""
+        parts' intervals, for independent weeks (intervals honest after detection, for each part's
+        quantity: `ChangePoints.rate_ratios`)."""
         mu, var = self.log_severity_mean(start, end)
         half = st.norm.ppf(1 - alpha / 2) * math.sqrt(var) if math.isfinite(var) else math.nan
         return super().detail(start, end, alpha) | {
