@@ -160,13 +160,13 @@ class ChangePoints:
             "=" * 60,
             f"cost: {self.cost:<16} penalty: {self.penalty_used.name} = {self.penalty:.4g} per change",
             f"observations: {len(self.values)} ({len(self.values) - n_obs - len(self.outliers)} missing, skipped)",
-            f"change points: {self.n_changes}  at {[self.labels[i] for i in self.locations]}",
+            f"change points: {self.n_changes}  at {self._named(self.locations)}",
             *(
-                f"  found by {part}: {[self.labels[i] for i in locations]}"
+                f"  found by {part}: {self._named(locations)}"
                 for part, locations in self.part_locations.items()
             ),
             f"dependence (long-run variance factor): {', '.join(f'{f:.3g}' for f in self.dependence)}",
-            f"set aside as isolated excursions: {[self.labels[i] for i in self.outliers]}",
+            f"set aside as isolated excursions: {self._named(self.outliers)}",
             "-" * 60,
             f"segments (level and {100 * (1 - self.alpha):.0f}% CI)",
             _text_table(self.segments),
@@ -175,6 +175,11 @@ class ChangePoints:
             what = "each part's quantity, in its own windows" if self.part_locations else "after / before"
             head += ["-" * 60, f"rate ratios ({what})", _text_table(self.rate_ratios(self.alpha))]
         return "\n".join(head)
+
+    def _named(self, positions) -> str:
+        """Labels of `positions` as text: dates as YYYY-MM-DD, not Timestamp(...) reprs."""
+        names = [f"{x:%Y-%m-%d}" if isinstance(x, pd.Timestamp) else str(x) for x in self.labels[positions]]
+        return ", ".join(names) if names else "none"
 
     def __repr__(self) -> str:
         return f"ChangePoints(cost={self.cost!r}, penalty={self.penalty:.4g}, locations={self.locations})"
