@@ -27,7 +27,8 @@ Also printed: the audit's aggregated-report case (item 2), the long-run
 variance factor against its true value (item 4), what the data hold about a
 severity doubling (the log-severity part alone, no penalty, told there is one
 change: how often its best date is within 8 weeks, its mean gain at the true
-date against the penalty of a change there), and with --bocpd the BOCPD
+date against the penalty of a change there), the coverage of the 95% sets of
+found changes' dates (`location_intervals`), and with --bocpd the BOCPD
 calibration and power (item 6).
 
 Run: .venv/bin/python benchmarks/changepoint_sim.py [--reps 100] [--bocpd-reps 200]
@@ -270,6 +271,47 @@ def severity_ceiling(reps: int, seed: int = 17) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# --- when did it start? the 95% set of a found change's date ---
+
+
+def date_sets(reps: int, seed: int = 19) -> pd.DataFrame:
+    """Coverage of `location_intervals()` (95%) of the true week, over the changes found within
+    TOLERANCE weeks of it by the part that measures it (panel slice) or on the incidents Series,
+    and the sets' median width."""
+    rng = np.random.default_rng(seed)
+    part = {"freq": "incident_rate", "sev": "median_deaths_per_incident"}
+    rows = []
+    for kind, mult in (("freq", 2.0), ("sev", 2.0), ("freq", 1.5)):
+        for rate in BASELINES:
+            hits = {"panel slice": [], "incidents Series": []}
+            for _ in range(reps):
+                data = simulate(rng, rate, **{kind: mult})
+                for label, values in (("panel slice", data), ("incidents Series", data["incidents"])):
+                    if label == "incidents Series" and kind == "sev":
+                        continue
+                    table = detect_change_points(values).location_intervals()
+                    if "part" in table:
+                        table = table[table["part"] == part[kind]]
+                    near = table[(table["location"] - CHANGE_AT).abs() <= TOLERANCE]
+                    if len(near):
+                        r = near.iloc[0]
+                        hits[label].append((r.earliest <= CHANGE_AT <= r.latest, r.latest - r.earliest + 1))
+            for label, found in hits.items():
+                if found:
+                    cover, width = np.array(found).T
+                    rows.append(
+                        {
+                            "change": f"{kind} x{mult:g}",
+                            "incidents/wk": rate,
+                            "input": label,
+                            "found": len(found),
+                            "95% set covers": cover.mean(),
+                            "median weeks in set": np.median(width),
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
 # --- item 6: BOCPD ---
 
 
@@ -318,7 +360,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=100, help="series per grid cell")
     parser.add_argument("--bocpd-reps", type=int, default=200, help="series per BOCPD row (0: skip)")
-    parser.add_argument("--only", choices=("grid", "aggregated", "factor", "ceiling", "bocpd"), default=None)
+    parser.add_argument(
+        "--only", choices=("grid", "aggregated", "factor", "ceiling", "dates", "bocpd"), default=None
+    )
     args = parser.parse_args()
     pd.set_option("display.width", 160)
     pd.set_option("display.float_format", "{:.3f}".format)
@@ -338,6 +382,11 @@ def main() -> None:
     if args.only in (None, "ceiling"):
         print("Severity doubling: the log-severity part alone, no penalty, told there is one change")
         print(severity_ceiling(max(args.reps * 3, 30)).to_string(index=False), "\n")
+    if args.only in (None, "dates"):
+        print(
+            "When did it start: 95% sets of found changes' dates (location_intervals) against the true week"
+        )
+        print(date_sets(args.reps).to_string(index=False), "\n")
     if args.only in (None, "bocpd") and args.bocpd_reps > 0:
         print("BOCPD: mean prob_recent_change(k) vs the hazard alone (1/100)")
         print(bocpd_case(args.bocpd_reps).to_string(index=False))

@@ -129,6 +129,18 @@ class ChangePoints:
         """
         return rate_ratio_table(self, alpha=alpha, method=method, n_boot=n_boot, seed=seed)
 
+    def location_intervals(self, alpha: float = 0.05) -> pd.DataFrame:
+        """For each change: when it could have started. Columns `location`,
+        `label`, (`part` where the parts were segmented apart), `earliest`,
+        `latest` and their labels: the first and last position of the
+        (1 - alpha) confidence set of the change's date, the splits of its
+        window whose likelihood falls short of the best by at most
+        -2 log(1 - sqrt(1 - alpha)) (7.35 at 95%), dependence allowed for.
+        See `changepoints.locations`."""
+        from .locations import location_table
+
+        return location_table(self, alpha)
+
     def to_frame(self) -> pd.DataFrame:
         """One row per observation, indexed like the input: `value`, `segment`
         (0, 1, ...), the segment's `estimate`, `ci_low`, `ci_high`, and

@@ -17,7 +17,8 @@ Rules (thresholds are keyword arguments with these defaults):
   it. "Down" is the mirror (interval below 1 after a high or rising regime).
   ``probability`` is the BOCPD posterior probability (`bocpd(...)
   .prob_recent_change(k)`) that a change happened in the k weeks from the
-  change to ``as_of``.
+  earliest date the change could have started (the first week of its date's
+  95% confidence set, `ChangePoints.location_intervals`) to ``as_of``.
 - ``surge`` (ACLED Subnational Surge Tracker): the last week is at least
   ``surge_ratio`` (2) times the mean of the ``surge_weeks`` (4) weeks before it,
   and that mean is at least ``surge_min_baseline`` (1). Down: at most half.
@@ -507,6 +508,7 @@ class ChangepointReading:
 
     end: int
     known: pd.Series | None = None
+    fit: object | None = None  # the ChangePoints of `known`
     flagged: dict = dataclasses.field(default_factory=dict)
     alpha: dict = dataclasses.field(default_factory=dict)
     alarms: dict = dataclasses.field(default_factory=dict)
@@ -572,7 +574,7 @@ def read_changepoints(series: Series, end: int, ctx: Context) -> ChangepointRead
         return (r["ci_low"] > 1).to_numpy() if direction == "up" else (r["ci_high"] < 1).to_numpy()
 
     locations = ratios[t.alpha]["location"].astype(int).to_numpy()
-    reading = ChangepointReading(end, known)
+    reading = ChangepointReading(end, known, cps)
     for direction in ctx.directions:
         qualifies = np.array([direction in regime for regime in regimes], dtype=bool)
         if not (qualifies & np.isin(locations, list(recent))).any():
@@ -630,13 +632,17 @@ class ChangepointReplay:
         series, ctx = self.series, self.ctx
         n = end + 1
         online = bocpd(reading.known)
+        # the BOCPD window starts where the change could have started (its date's 95% set), not at
+        # the date found: a change dated late would otherwise lose the weeks BOCPD puts it in
+        earliest = reading.fit.location_intervals().set_index("location")["earliest"]
         as_of = series.weeks[end] + LAST_DAY
         rows = []
         for direction, changes in reading.flagged.items():
             alert_start = series.weeks[self.alert_start(end, direction)]
             for change, regime, alpha in changes:
                 loc = int(change.location)
-                k = n - loc
+                start = int(earliest[loc])
+                k = n - start
                 prob = float(online.prob_recent_change(k))
                 verb = "rose" if direction == "up" else "fell"
                 text = (
@@ -644,7 +650,8 @@ class ChangepointReplay:
                     f"{_num(change.after)} per week from the week of {_day(series.weeks[loc])} (rate ratio "
                     f"{_num(change.ratio) if np.isfinite(change.ratio) else 'not finite: none before'}, "
                     f"{_level(alpha)} CI {_num(change.ci_low)} to {_num(change.ci_high)}) "
-                    f"after {regime}; BOCPD probability of a change in the last {k} weeks: {prob:.2f}; "
+                    f"after {regime}; BOCPD probability of a change in the last {k} weeks (since "
+                    f"{_day(series.weeks[start])}, the earliest start its date allows at 95%): {prob:.2f}; "
                     f"data to {_day(as_of)}."
                 )
                 text += budget_sentence(
