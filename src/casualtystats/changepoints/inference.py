@@ -946,6 +946,8 @@ def _part_rows(cps: ChangePoints, alpha: float, method: str, n_boot: int, seed: 
     """Several parts segmented apart ("freqsev", "freqsev_log"): each part's changes judged on
     that part's quantity, in the window between that part's own neighbouring changes, given
     that part's detection (see `rate_ratio_table`)."""
+    from .detect import segment_bounds
+
     model = cps.cost_model
     positions = cps.observed_positions
     naive = method == "naive"
@@ -953,8 +955,7 @@ def _part_rows(cps: ChangePoints, alpha: float, method: str, n_boot: int, seed: 
     for j, (name, locations) in enumerate(cps.part_locations.items()):
         if not locations:
             continue
-        cuts = [int(c) for c in np.searchsorted(positions, locations)]
-        bounds = list(zip([0, *cuts], [*cuts, positions.size], strict=True))
+        bounds = segment_bounds([int(c) for c in np.searchsorted(positions, locations)], positions.size)
         error = partial(model.part_error, j)
         if j > 0:
             part = _severity_part(cps, j, bounds, naive)

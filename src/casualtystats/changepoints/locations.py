@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .detect import segment_bounds
 from .errors import ChangePointError
 
 if TYPE_CHECKING:
@@ -42,9 +43,12 @@ def deficit_quantile(alpha: float) -> float:
     return -2.0 * math.log1p(-math.sqrt(1.0 - alpha))
 
 
-def _window_set(error, lo: int, cut: int, hi: int, scale: float, c: float) -> tuple[int, int]:
+def _window_set(
+    error, window: tuple[tuple[int, int], tuple[int, int]], scale: float, c: float
+) -> tuple[int, int]:
     """First and last split in (lo, hi) whose gain is within c (in units / scale) of the best;
     the detected cut is always in the set (it is at worst within c of the best)."""
+    (lo, cut), (_, hi) = window
     whole = error(lo, hi)
     splits = np.arange(lo + 1, hi)
     gain = np.array([whole - error(lo, t) - error(t, hi) for t in splits]) / scale
@@ -70,10 +74,9 @@ def location_table(cps: ChangePoints, alpha: float = 0.05) -> pd.DataFrame:
     )
     rows = []
     for name, locations, error in parts:
-        cuts = [int(i) for i in np.searchsorted(positions, locations)]
-        edges = [0, *cuts, positions.size]
+        bounds = segment_bounds([int(i) for i in np.searchsorted(positions, locations)], positions.size)
         for k, loc in enumerate(locations):
-            first, last = _window_set(error, edges[k], cuts[k], edges[k + 2], scale, c)
+            first, last = _window_set(error, bounds[k : k + 2], scale, c)
             earliest, latest = int(positions[first]), int(positions[last])
             row = {"location": int(loc), "label": cps.labels[loc], "earliest": earliest, "latest": latest}
             row |= {"earliest_label": cps.labels[earliest], "latest_label": cps.labels[latest]}
