@@ -224,7 +224,11 @@ def test_strength_is_standard_errors_from_no_change_and_ranks_the_rows(scene):
 def test_signalled_regions_come_before_quiet_ones(spec):
     names = [f"R{i}" for i in range(len(spec))]
     panel = monthly({n: [1, 1, 1] for n in names})
-    rows = [flag("threat", n, "incidents", "2014-06-02") for n, (fired, _, _) in zip(names, spec) if fired]
+    rows = [
+        flag("threat", n, "incidents", "2014-06-02")
+        for n, (fired, _, _) in zip(names, spec, strict=True)
+        if fired
+    ]
     trends = {n: trend(lo + w / 2, lo, lo + w) for n, (_, lo, w) in zip(names, spec, strict=True)}
     a = assess(panel, total(panel), flags_frame(rows), trends, actor="ISIS", month=MONTH, as_of=AS_OF)
     tiers = [signalled(r) for r in a.regions]
