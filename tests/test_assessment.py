@@ -142,6 +142,32 @@ def test_alert_start_is_the_start_when_given(scene):
     assert a.region("Ninawa").since == pd.Timestamp("2014-04-07")
 
 
+def test_a_changepoint_alert_is_dated_by_the_change_it_cites(scene):
+    """The audit's Ninawa: a changepoint alert running since June 2013 (on an earlier change) whose
+    evidence now cites the change of 26 May 2014 is "alert since 26 May 2014"."""
+    panel, flags, trends = scene
+    only = flags[flags["rule"] == "changepoint"].assign(alert_start=pd.Timestamp("2013-06-24"))
+    a = assess(panel, total(panel), only, trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    assert a.region("Ninawa").since == pd.Timestamp("2014-05-26")
+    # a run that began after the change (the change was confirmed later) keeps the run's start
+    later = only.assign(alert_start=pd.Timestamp("2014-06-09"))
+    b = assess(panel, total(panel), later, trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    assert b.region("Ninawa").since == pd.Timestamp("2014-06-09")
+
+
+def test_rules_on_all_regions_are_consolidated_or_said_to_be_per_region_only(scene):
+    panel, flags, trends = scene
+    a = assess(panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    assert not a.overall_rules_run and a.overall.rules == []
+    overall = flags_frame([flag("threat", None, "incidents", "2014-06-02")]).drop(columns="region")
+    b = assess(
+        panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF, overall_flags=overall
+    )
+    assert b.overall_rules_run and b.overall.rules_text == "threat ↑ (incidents)"
+    assert b.overall.since == pd.Timestamp("2014-06-02")
+    assert any(k.region == ALL_REGIONS and "threat up on incidents" in k.sentence for k in b.key_judgments)
+
+
 def test_direction_follows_the_growth_interval(scene):
     panel, flags, trends = scene
     trends = {**trends, "Anbar": trend(-0.2, -0.35, -0.05)}
@@ -445,3 +471,24 @@ def test_every_flag_is_in_exactly_one_region_row(picked):
         starts = [AS_OF - pd.Timedelta(weeks=w) for _, g, _, _, w in picked if region_name(g) == r.region]
         assert r.since == (min(starts) if starts else None)
     assert MIN_JUDGMENTS <= len(a.key_judgments) <= MAX_JUDGMENTS
+
+
+def test_a_year_without_an_estimate_falls_back_to_the_last_one_and_says_why(scene):
+    panel, flags, trends = scene
+    unrecorded = pd.DataFrame(
+        {
+            "year": [2013, 2014],
+            "observed": [650, 254],
+            "estimate": [700.0, np.nan],
+            "unrecorded": [50.0, np.nan],
+            "ci_low": [680.0, np.nan],
+            "ci_high": [730.0, np.nan],
+            "method": ["Chapman", "one source: no estimate"],
+        }
+    )
+    a = assess(
+        panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF, unrecorded=unrecorded
+    )
+    text = "\n".join(a.caveats)
+    assert "nan" not in text
+    assert "no estimate for 2014 (one source: no estimate); in 2013: about 50 beside 650 recorded" in text

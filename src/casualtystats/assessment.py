@@ -1024,26 +1024,40 @@ def _caveats(
             "a matched incident's figures combine its sources by the merge rule, never their sum)."
         )
     if unrecorded is not None and len(unrecorded):
-        rows = unrecorded
-        if "year" in rows.columns:
-            same = rows[rows["year"].astype(int) == month.year]
-            rows = same if len(same) else rows.sort_values("year").tail(1)
-        row = rows.iloc[0]
-        year = ""
-        if "year" in rows.columns:
-            year = f" in {int(row['year'])}"
-            if as_of < pd.Timestamp(int(row["year"]), 12, 31):
-                year += f" (to {as_of:%d %b}, the year being incomplete)"
-        assumptions = unrecorded.attrs.get("assumptions")
-        out.append(
-            f"Incidents of all actors (not only {actor}) that no source recorded{year}: about {row['unrecorded']:,.0f} beside "
-            f"{int(row['observed']):,} recorded (estimated total {row['estimate']:,.0f}, 95% CI "
-            f"{row['ci_low']:,.0f}–{row['ci_high']:,.0f}; {row['method']})"
-            + (f"; assumptions: {str(assumptions).rstrip('.')}." if assumptions else ".")
-        )
+        out.append(_unrecorded_caveat(unrecorded, actor, month, as_of))
     if has_outlook:
         out.append("Outlook: " + coverage_statement())
     return out
+
+
+def _unrecorded_caveat(unrecorded: pd.DataFrame, actor: str, month: pd.Period, as_of: pd.Timestamp) -> str:
+    """The capture-recapture estimate of the month's year (of all actors: the merge's strata are not
+    by actor), else of the latest earlier year with one, saying why the month's year has none."""
+    rows, missing = unrecorded, ""
+    if "year" in rows.columns:
+        rows = rows[rows["year"].astype(int) <= month.year].sort_values("year")
+        same = rows[rows["year"].astype(int) == month.year]
+        if len(same) and not np.isfinite(same["estimate"].iloc[0]):
+            missing = f"no estimate for {month.year} ({same['method'].iloc[0]})"
+        rows = rows[np.isfinite(rows["estimate"].astype(float))]
+    elif not np.isfinite(rows["estimate"].iloc[0]):
+        missing, rows = f"no estimate ({rows['method'].iloc[0]})", rows.iloc[0:0]
+    head = f"Incidents of all actors (not only {actor}) that no source recorded"
+    if rows.empty:
+        return f"{head}: {missing or 'no estimate'}."
+    row = rows.iloc[-1]
+    year = ""
+    if "year" in rows.columns:
+        year = f" in {int(row['year'])}"
+        if as_of < pd.Timestamp(int(row["year"]), 12, 31):
+            year += f" (to {as_of:%d %b}, the year being incomplete)"
+    assumptions = unrecorded.attrs.get("assumptions")
+    return (
+        f"{head}{': ' + missing + ';' if missing else ''}{year}: about {row['unrecorded']:,.0f} beside "
+        f"{int(row['observed']):,} recorded (estimated total {row['estimate']:,.0f}, 95% CI "
+        f"{row['ci_low']:,.0f}–{row['ci_high']:,.0f}; {row['method']})"
+        + (f"; assumptions: {str(assumptions).rstrip('.')}." if assumptions else ".")
+    )
 
 
 # --- text helpers ---------------------------------------------------------------------------

@@ -538,7 +538,8 @@ class ReportPage:
                 numeric=["incidents"],
                 formats={"first_date": _day, "last_date": _day},
             ),
-            f"<h3>Quarantined rows: {cov.quarantined:,} of {cov.quarantined + cov.accepted:,}</h3>",
+            f"<h3>Quarantined rows: {cov.quarantined:,} of {cov.input_rows or cov.quarantined + cov.accepted:,} "
+            "rows read</h3>",
         ]
         if cov.quarantined:
             reasons = cov.quarantine_reasons.rename_axis("reason").reset_index()
@@ -799,7 +800,7 @@ def _public_doc(text: str | None) -> str:
     paragraphs about private code (naming a `_private` function) left out: the page explains the
     method, not the package's internals."""
     paragraphs = inspect.cleandoc(text or "").split("\n\n")
-    public = [p for p in paragraphs if not re.search(r"`_\w", p)]
+    public = [p for p in paragraphs if not re.search(r"(?<!`)`_\w+`(?!`)", p)]
     return re.sub(r"``?([^`]+?)``?", r"\1", "\n\n".join(public))
 
 
@@ -854,8 +855,8 @@ def _trend_details(model) -> str:
     missing = params[["se", "lower", "upper"]].isna().any(axis=1)
     note = (
         f'<p class="note">— : no standard error for {", ".join(map(str, params.loc[missing, "parameter"]))}: '
-        "the fit's information matrix gives none there (typically a variance estimated at its bound of 0), "
-        "so no interval is claimed.</p>"
+        "hyperparameters chosen by maximising the marginal likelihood and then plugged in (see the trend "
+        "stage's documentation), so no interval is claimed for them.</p>"
         if missing.any()
         else ""
     )
