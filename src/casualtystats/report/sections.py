@@ -248,11 +248,9 @@ class ReportPage:
             ("Strength", "num"),
             ("Evidence", None),
         ]
-        initial = ' aria-sort="descending"'  # the rows come sorted by strength
+        # no initial aria-sort: the rows come signalled regions first, not by one column
         head = "".join(
-            f'<th class="num" data-sort="num"{initial if h == "Strength" else ""}>{esc(h)} ⇅</th>'
-            if kind
-            else f"<th>{esc(h)}</th>"
+            f'<th class="num" data-sort="num">{esc(h)} ⇅</th>' if kind else f"<th>{esc(h)}</th>"
             for h, kind in headers
         )
         rows = []
