@@ -19,8 +19,11 @@ from casualtystats.assessment import (
     MAX_JUDGMENTS,
     MIN_JUDGMENTS,
     NO_REGION,
+    STEADY_BAND,
     assess,
+    direction_of,
     region_name,
+    signalled,
 )
 
 MONTH = pd.Period("2014-06", freq="M")
@@ -139,6 +142,32 @@ def test_alert_start_is_the_start_when_given(scene):
     assert a.region("Ninawa").since == pd.Timestamp("2014-04-07")
 
 
+def test_a_changepoint_alert_is_dated_by_the_change_it_cites(scene):
+    """The audit's Ninawa: a changepoint alert running since June 2013 (on an earlier change) whose
+    evidence now cites the change of 26 May 2014 is "alert since 26 May 2014"."""
+    panel, flags, trends = scene
+    only = flags[flags["rule"] == "changepoint"].assign(alert_start=pd.Timestamp("2013-06-24"))
+    a = assess(panel, total(panel), only, trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    assert a.region("Ninawa").since == pd.Timestamp("2014-05-26")
+    # a run that began after the change (the change was confirmed later) keeps the run's start
+    later = only.assign(alert_start=pd.Timestamp("2014-06-09"))
+    b = assess(panel, total(panel), later, trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    assert b.region("Ninawa").since == pd.Timestamp("2014-06-09")
+
+
+def test_rules_on_all_regions_are_consolidated_or_said_to_be_per_region_only(scene):
+    panel, flags, trends = scene
+    a = assess(panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    assert not a.overall_rules_run and a.overall.rules == []
+    overall = flags_frame([flag("threat", None, "incidents", "2014-06-02")]).drop(columns="region")
+    b = assess(
+        panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF, overall_flags=overall
+    )
+    assert b.overall_rules_run and b.overall.rules_text == "threat ↑ (incidents)"
+    assert b.overall.since == pd.Timestamp("2014-06-02")
+    assert any(k.region == ALL_REGIONS and "threat up on incidents" in k.sentence for k in b.key_judgments)
+
+
 def test_direction_follows_the_growth_interval(scene):
     panel, flags, trends = scene
     trends = {**trends, "Anbar": trend(-0.2, -0.35, -0.05)}
@@ -148,10 +177,38 @@ def test_direction_follows_the_growth_interval(scene):
     assert a.region(NO_REGION).direction == "not estimated"
     assert "at least 4 observed values" in a.region(NO_REGION).direction_note
     assert a.overall.direction == "rising"
-    trends = {**trends, "Anbar": trend(0.05, -0.01, 0.12)}
+    trends = {**trends, "Anbar": trend(0.02, -0.04, 0.08)}
     assert assess(panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF).region(
         "Anbar"
     ).direction == ("steady")
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (0.01, 0.5, "rising"),
+        (-0.5, -0.01, "falling"),
+        (-STEADY_BAND, STEADY_BAND, "steady"),
+        (-0.05, 0.12, "no clear trend"),  # the audit's case: 0 inside, but a rise of 12% a month too
+        (-0.27, 4.82, "no clear trend"),  # "+106% a month, 95% CI -27% to +482%" is not "held steady"
+    ],
+)
+def test_steady_only_when_the_interval_is_narrow(scene, low, high, expected):
+    panel, flags, trends = scene
+    trends = {**trends, "Anbar": trend((low + high) / 2, low, high)}
+    a = assess(panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    anbar = a.region("Anbar")
+    assert anbar.direction == expected
+    if expected == "no clear trend":
+        assert anbar.arrow == "~" and "held steady" not in " ".join(k.sentence for k in a.key_judgments)
+
+
+@given(st.floats(-0.9, 3.0), st.floats(0.0, 2.0))
+def test_direction_is_a_function_of_the_interval(low, width):
+    high = low + width
+    d = direction_of(low, high)
+    assert (d == "rising") == (low > 0) and (d == "falling") == (high < 0)
+    assert (d == "steady") == (low <= 0 <= high and -STEADY_BAND <= low and high <= STEADY_BAND)
 
 
 def test_missing_region_is_never_called_unknown(scene):
@@ -175,13 +232,33 @@ def test_strength_is_standard_errors_from_no_change_and_ranks_the_rows(scene):
     growth = math.log(1.3) / ((math.log(1.55) - math.log(1.1)) / (2 * z))
     assert a.region("Ninawa").strength == pytest.approx(max(rate_ratio, growth))
     assert a.region(NO_REGION).strength == 0  # tracker rules carry no interval
-    strengths = [r.strength for r in a.regions]
-    assert strengths == sorted(strengths, reverse=True)
-    assert [r.region for r in a.regions] == ["Ninawa", "Anbar", NO_REGION]
-    # equal strength: more rules fired first
-    trends = {**trends, "Anbar": "no trend: all zeros"}
+    # a region where a rule fired (no interval: strength 0) ranks above a quiet one whose trend
+    # interval merely leans one way (Anbar: steady, 0.2 standard errors)
+    assert a.region("Anbar").direction == "steady" and a.region("Anbar").strength > 0
+    assert [r.region for r in a.regions] == ["Ninawa", NO_REGION, "Anbar"]
+    for tier in (True, False):
+        strengths = [r.strength for r in a.regions if signalled(r) == tier]
+        assert strengths == sorted(strengths, reverse=True)
+    # a rising or falling trend counts as a signal too
+    trends = {**trends, "Anbar": trend(-0.2, -0.35, -0.05)}
     b = assess(panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF)
-    assert [r.region for r in b.regions] == ["Ninawa", NO_REGION, "Anbar"]
+    assert [r.region for r in b.regions][-1] == NO_REGION  # strength 0 last among the signalled
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.floats(-0.5, 0.5), st.floats(0.01, 1.0)), min_size=1, max_size=6))
+def test_signalled_regions_come_before_quiet_ones(spec):
+    names = [f"R{i}" for i in range(len(spec))]
+    panel = monthly({n: [1, 1, 1] for n in names})
+    rows = [
+        flag("threat", n, "incidents", "2014-06-02")
+        for n, (fired, _, _) in zip(names, spec, strict=True)
+        if fired
+    ]
+    trends = {n: trend(lo + w / 2, lo, lo + w) for n, (_, lo, w) in zip(names, spec, strict=True)}
+    a = assess(panel, total(panel), flags_frame(rows), trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    tiers = [signalled(r) for r in a.regions]
+    assert tiers == sorted(tiers, reverse=True)
 
 
 def test_month_comparisons_and_uncovered_months(scene):
@@ -349,9 +426,13 @@ def test_merge_tables_become_caveats(scene):
         month_sources=month_sources,
     )
     text = "\n".join(a.caveats)
-    assert "350 of 1,500 incidents were reported by more than one source" in text
+    assert "350 of 1,500 incidents of all actors up to 30 Jun 2014 were reported by more than one" in text
     assert "The June 2014 totals of ISIS come from: UCDP 20, GTD+UCDP 12, GTD 5" in text
-    assert "Incidents no source recorded in 2014: about 110 beside 850 recorded" in text
+    # the year of the month is not over on its last day: the caveat says so, and whose incidents
+    assert (
+        "Incidents of all actors (not only ISIS) that no source recorded in 2014 (to 30 Jun, the year "
+        "being incomplete): about 110 beside 850 recorded" in text
+    )
     assert "95% CI 920–1,010; Chapman" in text and "independently" in text
 
 
@@ -390,3 +471,24 @@ def test_every_flag_is_in_exactly_one_region_row(picked):
         starts = [AS_OF - pd.Timedelta(weeks=w) for _, g, _, _, w in picked if region_name(g) == r.region]
         assert r.since == (min(starts) if starts else None)
     assert MIN_JUDGMENTS <= len(a.key_judgments) <= MAX_JUDGMENTS
+
+
+def test_a_year_without_an_estimate_falls_back_to_the_last_one_and_says_why(scene):
+    panel, flags, trends = scene
+    unrecorded = pd.DataFrame(
+        {
+            "year": [2013, 2014],
+            "observed": [650, 254],
+            "estimate": [700.0, np.nan],
+            "unrecorded": [50.0, np.nan],
+            "ci_low": [680.0, np.nan],
+            "ci_high": [730.0, np.nan],
+            "method": ["Chapman", "one source: no estimate"],
+        }
+    )
+    a = assess(
+        panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF, unrecorded=unrecorded
+    )
+    text = "\n".join(a.caveats)
+    assert "nan" not in text
+    assert "no estimate for 2014 (one source: no estimate); in 2013: about 50 beside 650 recorded" in text

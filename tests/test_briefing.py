@@ -6,6 +6,7 @@ and markdown carry the same content."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pandas as pd
@@ -148,11 +149,14 @@ def test_briefing_layout_one_row_per_region(sample):
     assert len(regions) == len(set(regions)) and set(regions) == {"Ninawa", "Anbar", "Raqqa"}
     raqqa = next(r for r in data["regions"] if r["region"] == "Raqqa")
     # the planted resurgence (x4 from 16 weeks before the end), one row; over the last 13 weeks the
-    # level is already flat at its new height, so the growth arrow may honestly read steady
+    # level is already flat at its new height, so the growth arrow may honestly read no clear trend
     assert any(r["rule"] == "changepoint" and r["direction"] == "up" for r in raqqa["rules"])
-    assert raqqa["direction"] in ("rising", "steady")
+    assert raqqa["direction"] in ("rising", "steady", "no clear trend")
     assert regions[0] == "Raqqa"  # the strongest evidence first
-    assert 3 <= len(data["key_judgments"]) <= 5 and "Raqqa" in data["key_judgments"][0]
+    # the rise shows in all regions together too (the rules run on that series as well), so the
+    # judgments open with both
+    assert data["overall"]["rules"] and "Raqqa" in " ".join(data["key_judgments"][:2])
+    assert 3 <= len(data["key_judgments"]) <= 5
     assert not data["alert_history_available"] or "previous_alert" in raqqa
     assert_same_content(data, brief.to_markdown())
 
@@ -244,4 +248,97 @@ def test_ucdp_iraq_june_2014_is_one_row_per_governorate(ucdp_iraq_path):
     text = brief.to_markdown()
     assert text.index("## Key judgments") < text.index("## Regions") < text.index("## Caveats")
     assert "| Unknown |" not in text and "CC BY 4.0" in text
+    assert data["sources"][0]["citation"] in text  # the JSON's citation, in the markdown too
     assert_same_content(data, text)
+
+
+# --- several sources: what the briefing says of them reads no data after the month --------------
+
+
+def write_two_sources(folder, *, second_until: str | None = None):
+    """The sample as source ALPHA and a second source BETA that re-reports about half of the same
+    attacks (own ids, same dates and places), optionally only up to `second_until`."""
+    alpha = write_sample(folder / "alpha.csv", injection=False, source="ALPHA")
+    rows = pd.read_csv(alpha)
+    rows = rows[rows["incident_id"] != "BAD1"]
+    beta = rows.sample(frac=0.5, random_state=3).assign(
+        source="BETA", incident_id=lambda d: "B" + d["incident_id"].astype(str)
+    )
+    if second_until is not None:
+        beta = beta[beta["date_start"] <= second_until]
+    beta.to_csv(folder / "beta.csv", index=False)
+    return [alpha, folder / "beta.csv"], rows
+
+
+def cut_files(paths, folder, last_day: str):
+    out = []
+    for path in paths:
+        raw = pd.read_csv(path)
+        raw[raw["date_start"] <= last_day].to_csv(folder / Path(path).name, index=False)
+        out.append(folder / Path(path).name)
+    return out
+
+
+def merge_caveats(brief) -> list[str]:
+    words = ("Sources merged", "no source recorded", "totals of ISIS come from")
+    return [c for c in brief.assessment.caveats if any(w in c for w in words)]
+
+
+def test_merge_caveats_use_no_data_after_the_month(tmp_path):
+    """The overlap counts and the unrecorded-incidents estimate of a past month's briefing are
+    those the files cut at the month's last day give: no incident after it is read."""
+    (tmp_path / "full").mkdir()
+    (tmp_path / "cut").mkdir()
+    paths, _ = write_two_sources(tmp_path / "full")
+    cut = cut_files(paths, tmp_path / "cut", "2024-06-30")
+    full, truncated = briefing(paths, "2024-06"), briefing(cut, "2024-06")
+    assert full.assessment.overlap is not None
+    said = merge_caveats(full)
+    assert len(said) == 3 and said == merge_caveats(truncated)
+    pd.testing.assert_frame_equal(
+        full.assessment.overlap.reset_index(drop=True), truncated.assessment.overlap.reset_index(drop=True)
+    )
+    assert full.assessment.overlap["year"].max() == 2024
+    text = "\n".join(said)
+    # the caveat says whose incidents it counts and that its year is not over
+    assert "Incidents of all actors (not only ISIS) that no source recorded in 2024 (to 30 Jun" in text
+    assert "of all actors up to 30 Jun 2024" in text
+
+
+def test_a_source_that_stops_is_said_and_flags_the_comparisons(tmp_path):
+    paths, rows = write_two_sources(tmp_path, second_until="2024-06-30")
+    brief = briefing(paths, "2024-12")
+    text = brief.to_markdown()
+    assert "BETA's records stop on" in text and "before the data's last date" in text
+    # December against December 2023 spans the stop: every judgment comparing across it says so
+    signals = [k for k in brief.assessment.key_judgments if "a year earlier" in k.sentence]
+    assert signals and all("sources changed inside the period compared" in k.sentence for k in signals)
+    edges = brief.to_dict()["coverage"]["source_edges"]
+    assert [(e["source"], e["edge"]) for e in edges] == [("BETA", "stops")]
+    # a month before the stop: no such caveat
+    assert "records stop" not in briefing(paths, "2024-05").to_markdown()
+
+
+def test_stacked_sources_say_shared_incidents_count_once_per_source(tmp_path):
+    paths, rows = write_two_sources(tmp_path)
+    stacked = briefing(paths, "2024-06", merge=False)
+    assert any("counted once per source" in c for c in stacked.assessment.caveats)
+    merged = briefing(paths, "2024-06")
+    assert not any("counted once per source" in c for c in merged.assessment.caveats)
+    # quarantined rows are counted against the rows read from the files, not the merged incidents
+    read = sum(len(pd.read_csv(p)) for p in paths)
+    assert merged.coverage.input_rows == read > len(load_incidents(paths).incidents)
+    assert f"Rows quarantined as invalid: 1 of {read:,} rows read" in merged.to_markdown()
+
+
+def test_partial_month_is_named_as_such(sample, incidents):
+    last = incidents["date_start"].max()
+    brief = briefing(sample, f"{last:%Y-%m}")
+    assert not brief.complete
+    month_words = f"{last:%B %Y} (to {last:%d %b})"
+    assert any(month_words in k.sentence for k in brief.assessment.key_judgments)
+
+
+def test_synthetic_data_is_named_plainly(sample):
+    text = briefing(sample, "2024-06").to_markdown()
+    assert "SYNTHETIC (simulated) records" in text and "none needed" not in text

@@ -36,6 +36,13 @@ STRENGTHS = (
     ".map(r => parseFloat(r.cells[8].getAttribute('data-value')))"
 )
 
+#: Whether each row is signalled: a rule fired (Rules fired is not "—") or the direction rises or falls.
+SIGNALLED = (
+    "[...document.querySelectorAll('table.regions tbody tr')]"
+    ".map(r => r.cells[2].textContent.trim() !== '—' || /rising|falling/.test(r.cells[1].className))"
+)
+STRENGTH_HEADER = "table.regions th:has-text('Strength')"
+
 
 @pytest.fixture(scope="module")
 def opened(tmp_path_factory):
@@ -84,14 +91,21 @@ def opened(tmp_path_factory):
         injected_scripts = page.evaluate(
             "[...document.scripts].filter(s => s.textContent.trim() === 'alert(1)').length"
         )
-        # sorting: the rows come strongest first; one click on Strength turns the order round
-        before = {"order": page.evaluate(ROW_ORDER), "strengths": page.evaluate(STRENGTHS)}
-        page.click("table.regions th[aria-sort]")
+        # sorting: the rows come signalled regions first (a rule fired or a rising/falling trend),
+        # each group strongest first; a click on Strength sorts by it, a second turns the order round
+        before = {
+            "order": page.evaluate(ROW_ORDER),
+            "strengths": page.evaluate(STRENGTHS),
+            "signalled": page.evaluate(SIGNALLED),
+        }
+        page.click(STRENGTH_HEADER)
+        descending = page.evaluate(STRENGTHS)
+        page.click(STRENGTH_HEADER)
         after = {"order": page.evaluate(ROW_ORDER), "strengths": page.evaluate(STRENGTHS)}
         # the evidence opens with one click (the first row that has evidence; weakest rows may have none)
         page.locator("table.regions tbody details summary").first.click()
         evidence_open = page.evaluate("document.querySelector('table.regions tbody details').open")
-        page.click("table.regions th[aria-sort]")  # back to strongest first for the screenshot
+        page.click(STRENGTH_HEADER)  # back to strongest first for the screenshot
 
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
@@ -105,6 +119,7 @@ def opened(tmp_path_factory):
         "text": text,
         "injected_scripts": injected_scripts,
         "before": before,
+        "descending": descending,
         "after": after,
         "evidence_open": evidence_open,
         **seen,
@@ -130,7 +145,11 @@ def test_briefing_shaped_sections_are_shown_and_saved(opened):
 def test_regions_table_sorts_by_strength_and_opens_evidence(opened):
     before, after = opened["before"], opened["after"]
     assert len(before["order"]) >= 3 and before["order"][0] == "Raqqa"
-    assert before["strengths"] == sorted(before["strengths"], reverse=True)
+    assert before["signalled"] == sorted(before["signalled"], reverse=True)
+    for tier in (True, False):
+        group = [s for s, t in zip(before["strengths"], before["signalled"], strict=True) if t == tier]
+        assert group == sorted(group, reverse=True)
+    assert opened["descending"] == sorted(before["strengths"], reverse=True)
     assert after["strengths"] == sorted(after["strengths"])
     assert sorted(after["order"]) == sorted(before["order"])
     assert opened["evidence_open"]

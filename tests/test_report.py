@@ -148,6 +148,7 @@ def test_page_has_every_section_and_as_many_drawings_as_figures(report):
     page = report[1]
     anchors = [
         "judgments",
+        "caveats",
         "headline",
         "glance",
         "resurgence",
@@ -208,12 +209,19 @@ def test_resurgence_is_one_row_per_region_sorted_by_strength(report):
     rows = re.findall(r'<tr data-region="([^"]+)">(.*?)</tr>', part)
     regions = [name for name, _ in rows]
     assert len(regions) == len(set(regions)) and {"Raqqa", "Ninawa", "Anbar"} <= set(regions)
+    # regions where a rule fired or the trend rises or falls first, each group by strength
+    signalled = [("↑" in cells or "↓" in cells) for _, cells in rows]
+    assert signalled == sorted(signalled, reverse=True)
     strengths = [float(re.findall(r'data-value="([^"]*)"', cells)[-1]) for _, cells in rows]
-    assert strengths == sorted(strengths, reverse=True) and regions[0] == "Raqqa"
+    for tier in (True, False):
+        group = [s for s, t in zip(strengths, signalled, strict=True) if t == tier]
+        assert group == sorted(group, reverse=True)
+    assert regions[0] == "Raqqa"
     raqqa = dict(rows)["Raqqa"]
     # x4 from 16 weeks before the end: over the last 13 weeks the level is flat at its new height,
-    # so the growth arrow may honestly read steady; the change point carries the rise
-    assert "changepoint ↑ (incidents" in raqqa and re.search(r'class="dir (rising|steady)"', raqqa)
+    # so the growth arrow may honestly read no clear trend; the change point carries the rise
+    assert "changepoint ↑ (incidents" in raqqa
+    assert re.search(r'class="dir (rising|steady|no-clear-trend)"', raqqa)
     assert "<details><summary>" in raqqa and "Raqqa:" in raqqa  # the evidence one click away
     judgments = page[page.index('<section id="judgments">') : page.index('<section id="headline">')]
     assert 3 <= judgments.count("<li ") <= 5 and "In Raqqa" in judgments
@@ -227,9 +235,22 @@ def test_map_colours_incidents_by_their_regions_alert(report):
 
 def test_header_names_the_sources_and_their_license(report):
     header = report[1][report[1].index('<header class="page">') : report[1].index("<nav>")]
-    assert (
-        "Source: synthetic test (SYNTHETIC, simulated records). License: none needed (simulated)." in header
-    )
+    assert "Source: synthetic test: SYNTHETIC (simulated) records, not real events; no licence" in header
+
+
+def test_methods_and_caveats_read_as_text(report):
+    """No NaN, no Python reprs, no private names, no reST markup in what the page says."""
+    page = report[1]
+    methods = page[page.index('<section id="methods">') : page.index("</main>")]
+    for bad in ("NaN", "nan<", "Timestamp(", "(1, 3)", "``"):
+        assert bad not in methods, bad
+    assert not re.search(r"\W_panel", methods)  # a private name (weekly_panel is public)
+    assert "1 and 3" in methods  # record_years
+    assert "Change</th>" in methods and "Level per week</th>" in methods  # change points as tables
+    caveats = page[page.index('<section id="caveats">') : page.index('<section id="headline">')]
+    assert "Rows quarantined as invalid: 1 of" in caveats and "rows read" in caveats
+    resurgence = page[page.index('<section id="resurgence">') : page.index('<section id="trends">')]
+    assert "<strong>All regions</strong>" in resurgence and "rules run per region only" not in resurgence
 
 
 def test_citations_of_known_and_unknown_sources():

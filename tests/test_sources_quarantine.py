@@ -19,7 +19,7 @@ EXPECTED_REASONS = {
     5: ["fatalities_best: must be >= 0 (-3)"],
     6: ["fatalities_low <= fatalities_best <= fatalities_high (fatalities_best=2, fatalities_low=5)"],
     7: ["date_start: not a valid date (2021-02-30)"],
-    8: ["date_end in the future (date_end=2099-01-01)"],
+    8: ["date in the future (date=2099-01-01)"],  # one date given: no date_end to name
     9: ["incident_id duplicated within source (incident_id=dup, source=TEST)"],
     10: ["incident_id duplicated within source (incident_id=dup, source=TEST)"],
     11: [
@@ -147,3 +147,19 @@ def test_any_table_accepted_plus_quarantined_is_input_and_accepted_is_valid(rows
     assert (inc["date_end"] >= inc["date_start"]).all()
     assert result.quarantine["reasons"].str.len().gt(0).all()
     assert result.quarantine["line"].is_unique
+
+
+def test_future_date_names_the_date_the_source_gave(tmp_path):
+    """A table with one date column has no date_end to name; a range ending in the future keeps it."""
+    path = tmp_path / "dates.csv"
+    path.write_text(
+        "date,date_end,country,region,actor,fatalities\n"
+        "2099-01-01,,Iraq,Anbar,ISIS,1\n"
+        "2020-01-01,2099-01-01,Iraq,Anbar,ISIS,1\n"
+        "2020-01-01,,Iraq,Anbar,ISIS,1\n"
+    )
+    reasons = load_incidents(path).quarantine.set_index("line")["reasons"]
+    assert reasons.to_dict() == {
+        2: "date in the future (date=2099-01-01)",
+        3: "date_end in the future (date_end=2099-01-01)",
+    }

@@ -25,16 +25,29 @@ Definitions (the defaults are module constants):
   by a single mass-casualty attack): `fit_trend`'s `growth_per_month` over its
   growth window (`growth_window_weeks`, 13 weeks by the trend stage's
   contract): *rising* when its interval lies above 0, *falling* below 0,
-  *steady* when it contains 0; *not estimated* (with the reason) when the
-  series cannot take a trend. The trend is fitted on the last
+  *steady* only when it lies within +-`STEADY_BAND` (10%) a month, so that
+  neither a rise nor a fall of any size that matters is compatible with the
+  data; *no clear trend* when it contains 0 but reaches beyond that band (the
+  data cannot tell a rise from a fall); *not estimated* (with the reason) when
+  the series cannot take a trend. The trend is fitted on the last
   `DIRECTION_HISTORY_WEEKS` (156) weeks complete by the as-of date.
 - strength of evidence: how many standard errors the region's clearest
   interval estimate lies from "no change", ``|log(point)| / se`` with
   ``se = (log(high) - log(low)) / (2 z)`` from a two-sided interval: the
   trend's growth (as 1 + growth) and each changepoint flag's rate ratio.
   Tracker rules (surge, threat, record) carry no interval and add no
-  strength; they order regions of equal strength (more rules fired first,
-  then more incidents this month).
+  strength.
+- region order: regions where a rule fired or whose direction is rising or
+  falling come first, then the rest; within each, by strength, then more
+  rules fired, then more incidents this month.
+- rules: `find_resurgence` by region and on the all-regions series.
+  "Alert since" is, per rule, the first week of its current run of flagged
+  weeks; for the changepoint rule no earlier than the change its evidence
+  cites (a continuous alert can outlive the change that began it).
+- sources: when a source's records stop (or start) inside the data's span
+  (`compose.SOURCE_GAP_PROBABILITY`), the caveats say so, and every judgment
+  whose compared period or alert spans that date says the change may be the
+  source's.
 - a region is listed when it had an incident in the `ACTIVE_MONTHS` months
   to the as-of date or a rule fired on it. Incidents without a region are a
   row of their own, "no region recorded", never a region called "Unknown".
@@ -42,6 +55,7 @@ Definitions (the defaults are module constants):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -62,7 +76,10 @@ DIRECTION_MEASURE = "incidents"
 #: weeks, and a decade-old regime should neither stiffen the curve at its end nor cost fitting time.
 DIRECTION_HISTORY_WEEKS = 156
 #: Directions and their arrows.
-ARROWS = {"rising": "↑", "falling": "↓", "steady": "→", "not estimated": "·"}
+ARROWS = {"rising": "↑", "falling": "↓", "steady": "→", "no clear trend": "~", "not estimated": "·"}
+#: "Steady" only when the growth interval lies within +-this much a month (over a 13-week window
+#: about +-30% in all): a wider interval containing 0 is "no clear trend", not evidence of stability.
+STEADY_BAND = 0.10
 #: How incidents without a region are named (never as if "Unknown" were a place).
 NO_REGION = "no region recorded"
 #: Name of the series of all regions together.
@@ -87,7 +104,13 @@ FORECAST_COVERAGE_80 = {"incidents": 0.93, "killed": 0.92}
 #: How the outputs name a measure.
 MEASURE_WORDS = {"incidents": "incidents", "fatalities_best": "killed", "injuries_best": "injured"}
 
-_VERBS = {"rising": "rose", "falling": "fell", "steady": "held steady", "not estimated": "changed"}
+_VERBS = {
+    "rising": "rose",
+    "falling": "fell",
+    "steady": "held steady",
+    "no clear trend": "showed no clear trend",
+    "not estimated": "changed",
+}
 
 
 # --- result objects -------------------------------------------------------------------------
@@ -182,6 +205,7 @@ class Assessment:
     unrecorded: pd.DataFrame | None = None
     coverage: compose.Coverage | None = None
     data_end: pd.Timestamp | None = None
+    overall_rules_run: bool = False  # whether the rules were run on the all-regions series
     panels: dict = field(default_factory=dict, repr=False)
     trends: dict = field(default_factory=dict, repr=False)
 
@@ -263,6 +287,9 @@ def build_assessment(
     flags = find_resurgence(
         panels["weekly"], actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=as_of
     )
+    overall_flags = find_resurgence(
+        panels["weekly_total"], actor=actor, by=None, measure=compose.FLAG_MEASURES, as_of=as_of
+    )
     listed = listed_regions(panels["monthly"], flags, month)
     trends = {ALL_REGIONS: _direction_trend(panels["weekly_total"], as_of)}
     weekly = panels["weekly"]
@@ -273,6 +300,8 @@ def build_assessment(
     if outlook is None and outlook_weekly is None:
         outlook, outlook_weekly, outlook_problem = _forecast(panels, listed, as_of)
     merge = getattr(loaded, "merge", None)  # set by load_incidents when it merged several sources
+    if merge is not None:
+        merge = _merge_within(merge, None if start is None else pd.Timestamp(start), as_of)
     coverage = compose.coverage(loaded, incidents, panels["weekly_all"])
     in_month = compose.select_dates(mine, month.start_time, as_of)
     return assess(
@@ -286,8 +315,10 @@ def build_assessment(
         history=history,
         outlook=outlook,
         outlook_weekly=outlook_weekly,
+        overall_flags=overall_flags,
         overlap=None if merge is None else merge.overlap(),
         unrecorded=None if merge is None else merge.unrecorded(by=("year",)),
+        stacked=merge is None and coverage.spans is not None and len(coverage.spans) > 1,
         coverage=coverage,
         files=[Path(f).name for f in loaded.files["file"]] if "file" in loaded.files else [],
         data_end=loaded.incidents["date_start"].max(),
@@ -295,6 +326,20 @@ def build_assessment(
         outlook_problem=outlook_problem,
         panels=panels,
     )
+
+
+def _merge_within(merge, start: pd.Timestamp | None, end: pd.Timestamp):
+    """The merge result restricted to the incidents that started in [start, end], with their
+    reports (`links`): its overlap and unrecorded-incident tables then read no incident outside
+    the dates analysed (a briefing for a past month says what could have been said then). The
+    matching itself was made on all the reports loaded; an incident is kept or dropped whole."""
+    dates = merge.incidents["date_start"]
+    keep = compose.select_dates(merge.incidents, start, end).index
+    if len(keep) == len(dates):
+        return merge
+    incidents = merge.incidents.loc[keep]  # labels kept: they are the merged ids the links refer to
+    links = merge.links[merge.links["merged_id"].isin(incidents["merged_id"])]
+    return dataclasses.replace(merge, incidents=incidents, links=links)
 
 
 def listed_regions(monthly: pd.DataFrame, flags: pd.DataFrame, month: pd.Period) -> list:
@@ -398,6 +443,8 @@ def assess(
     month_sources: pd.Series | None = None,
     outlook_problem: str | None = None,
     panels: dict | None = None,
+    overall_flags: pd.DataFrame | None = None,
+    stacked: bool = False,
 ) -> Assessment:
     """Consolidate the results of the other stages into one `Assessment`.
 
@@ -417,7 +464,10 @@ def assess(
       unrecorded, ci_low, ci_high, estimate_possible, method] from a merge result; `month_sources` the
       month's incidents per source combination.
     - `coverage`, `files`, `data_end`: for the caveats; `outlook_problem` why a forecast
-      could not be made (a caveat).
+      could not be made (a caveat); `stacked`: several sources were stacked, not merged (a
+      caveat: shared incidents count once per source).
+    - `overall_flags`: `find_resurgence(..., by=None)` on the all-regions series; None when
+      the rules were run per region only (the outputs say so).
     """
     month = compose.parse_month(month)
     as_of = pd.Timestamp(as_of).normalize()
@@ -428,7 +478,7 @@ def assess(
     overall = _region_row(
         ALL_REGIONS,
         monthly_total,
-        flags.iloc[0:0],
+        flags.iloc[0:0] if overall_flags is None else overall_flags,
         trends.get(ALL_REGIONS),
         month,
         history=None,
@@ -449,8 +499,10 @@ def assess(
                 z=z,
             )
         )
-    rows.sort(key=lambda r: (-r.strength, -len(r.rules), -(r.month["incidents"] or 0), r.region))
-    judgments = key_judgments(overall, rows, actor, month, window)
+    rows.sort(key=_rank)
+    through = as_of if data_end is None else min(as_of, pd.Timestamp(data_end))
+    edges = coverage.edges() if coverage is not None else None
+    judgments = key_judgments(overall, rows, actor, month, window, through=through, edges=edges)
     caveats = _caveats(
         actor,
         month,
@@ -462,6 +514,7 @@ def assess(
         unrecorded,
         month_sources,
         outlook is not None,
+        stacked=stacked,
     )
     if outlook_problem:
         caveats.append(f"No outlook: the forecast could not be made ({outlook_problem}).")
@@ -483,9 +536,20 @@ def assess(
         unrecorded=unrecorded,
         coverage=coverage,
         data_end=None if data_end is None else pd.Timestamp(data_end),
+        overall_rules_run=overall_flags is not None,
         panels=panels or {},
         trends=trends,
     )
+
+
+def signalled(r: RegionAssessment) -> bool:
+    """Whether a rule fired on the region or its direction is rising or falling."""
+    return bool(r.rules) or r.direction in ("rising", "falling")
+
+
+def _rank(r: RegionAssessment) -> tuple:
+    """Sort key of the regions: signalled ones first, then by strength, rules fired, incidents."""
+    return (not signalled(r), -r.strength, -len(r.rules), -(r.month["incidents"] or 0), r.region)
 
 
 def region_name(value) -> str:
@@ -520,7 +584,7 @@ def _region_row(region, monthly, flags, trend, month, *, history, outlook, z) ->
             "window_weeks": int(getattr(trend, "growth_window_weeks", DEFAULT_GROWTH_WINDOW_WEEKS)),
             "level": 1 - float(trend.alpha),
         }
-        direction = "rising" if growth["ci_low"] > 0 else "falling" if growth["ci_high"] < 0 else "steady"
+        direction = direction_of(growth["ci_low"], growth["ci_high"])
         strengths.append(_z(1 + growth["estimate"], 1 + growth["ci_low"], 1 + growth["ci_high"], trend.alpha))
         note = (
             f"weekly {MEASURE_WORDS[DIRECTION_MEASURE]} {_pct(growth['estimate'])} a month over the last "
@@ -550,6 +614,15 @@ def _region_row(region, monthly, flags, trend, month, *, history, outlook, z) ->
         window_incidents=_window_incidents(trend),
         outlook=outlook,
     )
+
+
+def direction_of(ci_low: float, ci_high: float) -> str:
+    """The direction a growth-per-month interval supports (see the module docstring)."""
+    if ci_low > 0:
+        return "rising"
+    if ci_high < 0:
+        return "falling"
+    return "steady" if -STEADY_BAND <= ci_low and ci_high <= STEADY_BAND else "no clear trend"
 
 
 def _relabel(evidence: str, name: str) -> str:
@@ -583,6 +656,12 @@ def _consolidate(flags: pd.DataFrame) -> list[dict]:
     if flags.empty:
         return []
     start = flags["alert_start"] if "alert_start" in flags.columns else flags["date"]
+    # a changepoint alert is dated no earlier than the change its evidence cites: a run of readings
+    # can have begun on an earlier change that the current evidence no longer names
+    cited = pd.to_datetime(flags["date"])
+    start = pd.to_datetime(start).where(
+        (flags["rule"] != "changepoint") | (pd.to_datetime(start) >= cited), cited
+    )
     frame = flags.assign(_start=pd.to_datetime(start))
     out = []
     for (rule, direction), rows in frame.groupby(["rule", "direction"], sort=False):
@@ -673,6 +752,28 @@ def outlook_text(row: dict) -> str:
     return f"median {row['median']:,.0f} (80% range {row['low80']:,.0f}–{row['high80']:,.0f})"
 
 
+#: The direction rule in one sentence, as both renderings state it.
+DIRECTION_RULE = (
+    "↑ rising when its 95% interval lies above 0, ↓ falling when below 0, → steady when it lies within "
+    f"±{STEADY_BAND:.0%} a month, ~ no clear trend when it contains 0 but reaches further, · not estimated."
+)
+#: The order of the regions, as both renderings state it.
+ORDER_RULE = (
+    "Regions where a rule fired or the trend is rising or falling come first, then the others; within "
+    "each, by strength of evidence."
+)
+
+
+def source_line(terms: SourceTerms) -> str:
+    """One source as the outputs name it: its name, licence and the citation it asks for;
+    simulated records are said to be synthetic (no licence or citation applies)."""
+    if compose.source_kind(terms.source) == "synthetic":
+        return (
+            f"{terms.source}: SYNTHETIC (simulated) records, not real events; no licence or citation applies."
+        )
+    return f"{terms.name}. Licence: {terms.license}." + (f" Cite: {terms.citation}" if terms.citation else "")
+
+
 def coverage_statement() -> str:
     """What the 80% ranges are worth: their coverage measured in the forecast benchmark."""
     incidents, killed = FORECAST_COVERAGE_80["incidents"], FORECAST_COVERAGE_80["killed"]
@@ -688,18 +789,33 @@ def coverage_statement() -> str:
 
 
 def key_judgments(
-    overall: RegionAssessment, regions: list[RegionAssessment], actor: str, month: pd.Period, window: int
+    overall: RegionAssessment,
+    regions: list[RegionAssessment],
+    actor: str,
+    month: pd.Period,
+    window: int,
+    *,
+    through: pd.Timestamp | None = None,
+    edges: pd.DataFrame | None = None,
 ) -> list[KeyJudgment]:
     """3-5 sentences ranked by strength of evidence: the regions (and the whole) whose
-    trend left "steady" or on which a rule fired, strongest first; when fewer than three,
-    the whole, the outlook and where the month's incidents were complete the list."""
+    trend is rising or falling or on which a rule fired, strongest first; when fewer than
+    three, the whole, the outlook and where the month's incidents were complete the list.
+
+    `through`: the last day with data (a month that ends later is named "to <day>");
+    `edges`: `Coverage.edges()`, the dates a source's records stop or start: a judgment
+    whose compared months, trend window or alert span one says so."""
     signals = [r for r in [overall, *regions] if r.rules or _material_trend(r)]
     signals.sort(key=lambda r: (-r.strength, -len(r.rules), r.region != ALL_REGIONS))
-    out = [KeyJudgment(_signal_sentence(r, actor, month), r.strength, r.region) for r in signals]
+
+    def sentence(r):
+        return _signal_sentence(r, actor, month, through=through, edges=edges)
+
+    out = [KeyJudgment(sentence(r), r.strength, r.region) for r in signals]
     out = out[:MAX_JUDGMENTS]
     fillers = []
     if not any(k.region == ALL_REGIONS for k in out):
-        fillers.append(KeyJudgment(_signal_sentence(overall, actor, month), overall.strength, ALL_REGIONS))
+        fillers.append(KeyJudgment(sentence(overall), overall.strength, ALL_REGIONS))
     if not signals:
         fillers.append(
             KeyJudgment(
@@ -730,11 +846,20 @@ def _material_trend(r: RegionAssessment) -> bool:
     return r.window_incidents >= r.growth["window_weeks"] * MIN_WEEKLY_INCIDENTS
 
 
-def _signal_sentence(r: RegionAssessment, actor: str, month: pd.Period) -> str:
+def _signal_sentence(
+    r: RegionAssessment,
+    actor: str,
+    month: pd.Period,
+    *,
+    through: pd.Timestamp | None = None,
+    edges: pd.DataFrame | None = None,
+) -> str:
     where = {ALL_REGIONS: "Across all regions", NO_REGION: "Where no region was recorded"}.get(
         r.region, f"In {r.region}"
     )
     name = f"{month:%B %Y}"
+    if through is not None and through < month.end_time.normalize():
+        name += f" (to {through:%d %b})"  # a partial month, compared with full ones
     now = r.month["incidents"]
     parts = []
     if r.growth is not None:
@@ -757,7 +882,32 @@ def _signal_sentence(r: RegionAssessment, actor: str, month: pd.Period) -> str:
     if r.rules:
         fired = "; ".join(_rule_phrase(rule) for rule in r.rules)
         parts.append(f"alert since {r.since:%d %b %Y} ({fired})")
-    return f"{where}, " + "; ".join(parts) + "."
+    return f"{where}, " + "; ".join(parts) + "." + _edge_warning(r, month, through, edges)
+
+
+def _edge_warning(r: RegionAssessment, month: pd.Period, through, edges) -> str:
+    """' Sources changed ...' when a source's records stop or start inside the period the
+    judgment compares (the months it names, its trend window, its alerts), else ''."""
+    if edges is None or edges.empty:
+        return ""
+    end = through if through is not None else month.end_time.normalize()
+    back = 12 if r.same_month_last_year is not None else 1 if r.previous_month is not None else 0
+    starts = [(month - back).start_time]
+    if r.growth is not None:
+        starts.append(end - pd.Timedelta(weeks=r.growth["window_weeks"]))
+    if r.since is not None:
+        starts.append(pd.Timestamp(r.since))
+    inside = edges[(edges["date"] >= min(starts)) & (edges["date"] <= end)]
+    if inside.empty:
+        return ""
+    verb = {"stops": "stop", "starts": "start"}
+    listing = "; ".join(
+        f"{e.source}'s records {verb[e.edge]} on {e.date:%d %b %Y}" for e in inside.itertuples()
+    )
+    return (
+        f" The sources changed inside the period compared ({listing}): part of this change may be "
+        "the source's, not the violence's."
+    )
 
 
 def _rule_phrase(rule: dict) -> str:
@@ -797,11 +947,13 @@ def _caveats(
     unrecorded,
     month_sources,
     has_outlook,
+    *,
+    stacked: bool = False,
 ) -> list[str]:
     out = []
     if cov is not None:
         kinds = ", ".join(
-            f"{s.source} ({'SYNTHETIC, simulated' if s.kind == 'synthetic' else 'reported'})"
+            f"{s.source} ({'SYNTHETIC: simulated records' if s.kind == 'synthetic' else 'reported'})"
             for s in cov.sources.itertuples()
         )
         end = pd.Timestamp(data_end) if data_end is not None else cov.last_date
@@ -820,10 +972,30 @@ def _caveats(
             f"{len(cov.weeks_without_reports):,} of {cov.weeks:,} weeks in the whole coverage."
         )
         reasons = ", ".join(f"{r} ({n:,})" for r, n in cov.quarantine_reasons.head(3).items())
+        read = cov.input_rows or cov.quarantined + cov.accepted
         out.append(
-            f"Rows quarantined as invalid: {cov.quarantined:,} of {cov.quarantined + cov.accepted:,}"
+            f"Rows quarantined as invalid: {cov.quarantined:,} of {read:,} rows read"
             + (f"; most common reasons: {reasons}." if reasons else ".")
         )
+        for e in cov.edges().itertuples():
+            if e.edge == "stops":
+                out.append(
+                    f"{e.source}'s records stop on {e.date:%d %b %Y}, before the data's last date "
+                    f"({e.other:%d %b %Y}): later figures come from the other sources alone, so a fall "
+                    "after that date may be the source ending, not the violence."
+                )
+            else:
+                out.append(
+                    f"{e.source}'s records start on {e.date:%d %b %Y}, after the data's first date "
+                    f"({e.other:%d %b %Y}): earlier figures come from the other sources alone, so a rise "
+                    "at that date may be the source starting, not the violence."
+                )
+        if stacked:
+            out.append(
+                f"Sources stacked, not merged ({', '.join(cov.spans['source'])}; merge=False, --no-merge): "
+                "an incident that several sources reported is counted once per source, so totals "
+                "overcount the incidents they share."
+            )
         for s in cov.unknown_injuries.itertuples():
             if s.injuries_unknown:
                 out.append(
@@ -842,7 +1014,8 @@ def _caveats(
         multi = int(by_combo[[("+" in str(c)) for c in by_combo.index]].sum())
         out.append(
             f"Sources merged: one row per real-world incident; {multi:,} of {int(by_combo.sum()):,} incidents "
-            f"were reported by more than one source (incidents per source combination: {listing})."
+            f"of all actors up to {as_of:%d %b %Y} were reported by more than one source (incidents per "
+            f"source combination: {listing})."
         )
     if month_sources is not None and len(month_sources):
         listing = ", ".join(f"{combo} {n:,}" for combo, n in month_sources.items())
@@ -851,22 +1024,40 @@ def _caveats(
             "a matched incident's figures combine its sources by the merge rule, never their sum)."
         )
     if unrecorded is not None and len(unrecorded):
-        rows = unrecorded
-        if "year" in rows.columns:
-            same = rows[rows["year"].astype(int) == month.year]
-            rows = same if len(same) else rows.sort_values("year").tail(1)
-        row = rows.iloc[0]
-        year = f" in {int(row['year'])}" if "year" in rows.columns else ""
-        assumptions = unrecorded.attrs.get("assumptions")
-        out.append(
-            f"Incidents no source recorded{year}: about {row['unrecorded']:,.0f} beside "
-            f"{int(row['observed']):,} recorded (estimated total {row['estimate']:,.0f}, 95% CI "
-            f"{row['ci_low']:,.0f}–{row['ci_high']:,.0f}; {row['method']})"
-            + (f"; assumptions: {str(assumptions).rstrip('.')}." if assumptions else ".")
-        )
+        out.append(_unrecorded_caveat(unrecorded, actor, month, as_of))
     if has_outlook:
         out.append("Outlook: " + coverage_statement())
     return out
+
+
+def _unrecorded_caveat(unrecorded: pd.DataFrame, actor: str, month: pd.Period, as_of: pd.Timestamp) -> str:
+    """The capture-recapture estimate of the month's year (of all actors: the merge's strata are not
+    by actor), else of the latest earlier year with one, saying why the month's year has none."""
+    rows, missing = unrecorded, ""
+    if "year" in rows.columns:
+        rows = rows[rows["year"].astype(int) <= month.year].sort_values("year")
+        same = rows[rows["year"].astype(int) == month.year]
+        if len(same) and not np.isfinite(same["estimate"].iloc[0]):
+            missing = f"no estimate for {month.year} ({same['method'].iloc[0]})"
+        rows = rows[np.isfinite(rows["estimate"].astype(float))]
+    elif not np.isfinite(rows["estimate"].iloc[0]):
+        missing, rows = f"no estimate ({rows['method'].iloc[0]})", rows.iloc[0:0]
+    head = f"Incidents of all actors (not only {actor}) that no source recorded"
+    if rows.empty:
+        return f"{head}: {missing or 'no estimate'}."
+    row = rows.iloc[-1]
+    year = ""
+    if "year" in rows.columns:
+        year = f" in {int(row['year'])}"
+        if as_of < pd.Timestamp(int(row["year"]), 12, 31):
+            year += f" (to {as_of:%d %b}, the year being incomplete)"
+    assumptions = unrecorded.attrs.get("assumptions")
+    return (
+        f"{head}{': ' + missing + ';' if missing else ''}{year}: about {row['unrecorded']:,.0f} beside "
+        f"{int(row['observed']):,} recorded (estimated total {row['estimate']:,.0f}, 95% CI "
+        f"{row['ci_low']:,.0f}–{row['ci_high']:,.0f}; {row['method']})"
+        + (f"; assumptions: {str(assumptions).rstrip('.')}." if assumptions else ".")
+    )
 
 
 # --- text helpers ---------------------------------------------------------------------------

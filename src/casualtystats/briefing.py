@@ -24,12 +24,21 @@ from pathlib import Path
 import pandas as pd
 
 from . import compose
-from .assessment import ALL_REGIONS, Assessment, build_assessment, coverage_statement, outlook_text
+from .assessment import (
+    ALL_REGIONS,
+    DIRECTION_RULE,
+    ORDER_RULE,
+    Assessment,
+    build_assessment,
+    coverage_statement,
+    outlook_text,
+    source_line,
+)
 from .errors import CasualtyStatsError
 from .normalize import involving
 
 #: Version of the JSON layout (`to_dict`), also in the shipped schema; bump on any change of it.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 #: The JSON-Schema of `Briefing.to_dict()`, shipped in the package.
 SCHEMA_FILE = "briefing.schema.json"
 #: The comparisons of a briefing, in order: name -> months back.
@@ -151,16 +160,14 @@ class Briefing:
 
     def to_markdown(self) -> str:
         a, name = self.assessment, f"{self.month:%B %Y}"
-        cited = "; ".join(f"{_md(s.name)}, {_md(s.license)}" for s in a.sources if s.license)
         lines = [
             f"# {_md(self.actor)}: briefing for {name}",
             "",
-            f"As of {self.as_of:%d %B %Y}. Data: {', '.join(_md(Path(f).name) for f in self.files)}"
-            + (f" ({cited})." if cited else "."),
-            "",
-            "## Key judgments",
+            f"As of {self.as_of:%d %B %Y}. Data: {', '.join(_md(Path(f).name) for f in self.files)}.",
             "",
         ]
+        lines += [f"- {_md(source_line(s))}" for s in a.sources]
+        lines += ["", "## Key judgments", ""]
         lines += [f"{i}. {_md(k.sentence)}" for i, k in enumerate(a.key_judgments, 1)]
 
         before = [self.month - back for back in COMPARISONS.values()]
@@ -175,10 +182,13 @@ class Briefing:
         for r in [a.overall, *a.regions]:
             label = f"**{ALL_REGIONS.capitalize()}**" if r.region == ALL_REGIONS else _md(r.region)
             previous = _day(r.previous_alert) if a.history_available else "not computed"
+            rules = _md(r.rules_text) or "—"
+            if r.region == ALL_REGIONS and not a.overall_rules_run:
+                rules = "not run (rules run per region only)"
             cells = [
                 label,
                 f"{r.arrow} {r.direction}",
-                _md(r.rules_text) or "—",
+                rules,
                 _day(r.since),
                 "—" if r.region == ALL_REGIONS else previous,
                 _n(r.month["incidents"]),
@@ -195,10 +205,11 @@ class Briefing:
             f"({_range(t, 'injured')}).",
             "",
             f"Direction: the trend of weekly incidents (`fit_trend`) over the last {a.growth_window_weeks} "
-            "weeks: ↑ rising when its 95% interval lies above 0, ↓ falling below 0, → steady when it "
-            "contains 0, · not estimated. Rules: `find_resurgence` as of the month's last day; "
-            "↑/↓ the direction flagged, the measures in brackets. Versus columns: that month's incidents "
-            "(change). Regions are ordered by strength of evidence.",
+            f"weeks: {DIRECTION_RULE} Rules: `find_resurgence` as of the month's last day, per region "
+            + ("and on all regions together" if a.overall_rules_run else "only")
+            + "; ↑/↓ the direction flagged, the measures in brackets; alert since: the start of the "
+            "alert (for a change point, no earlier than the change its evidence cites). Versus columns: that "
+            f"month's incidents (change). {ORDER_RULE}",
             "",
             "## Outlook",
             "",
@@ -218,11 +229,12 @@ class Briefing:
         lines += ["", "## Caveats", ""]
         lines += [f"- {_md(c)}" for c in a.caveats]
         lines += ["", "## Evidence by region", ""]
-        evidenced = [r for r in a.regions if r.evidence]
+        evidenced = [r for r in [a.overall, *a.regions] if r.evidence]
         if not evidenced:
             lines.append(f"No resurgence rule fired for {_md(self.actor)} in any region.")
         for r in evidenced:
-            lines += [f"**{_md(r.region)}**", ""] + [f"- {_md(e)}" for e in r.evidence] + [""]
+            label = ALL_REGIONS.capitalize() if r.region == ALL_REGIONS else r.region
+            lines += [f"**{_md(label)}**", ""] + [f"- {_md(e)}" for e in r.evidence] + [""]
         return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .aggregate import IMPRECISE_SUFFIX
@@ -31,6 +32,12 @@ MEASURES = {
 #: first: heavy-tailed fatalities hide all but large rises from the change-point
 #: rule (see the backtest in the README), while one mass-casualty attack moves them most.
 FLAG_MEASURES = ("incidents", "fatalities_best")
+
+#: A source's records "stop" (or "start") inside the analysed period when, at the source's own
+#: average daily rate over its span, the gap between its last (first) incident and the end (start)
+#: of the data would hold none of its incidents with less than this probability (Poisson): a gap a
+#: busy source cannot have by chance, while a sparse source's quiet months are not called an end.
+SOURCE_GAP_PROBABILITY = 0.001
 
 _SYNTHETIC = re.compile(r"synth|simulat", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -158,6 +165,24 @@ class Coverage:
     unmatched_actors: pd.DataFrame
     unmatched_regions: pd.DataFrame
     sources: pd.DataFrame
+    input_rows: int = 0  # rows read from the files (before validation and merging)
+    spans: pd.DataFrame | None = None  # per single source: incidents, first_date, last_date
+
+    def edges(self) -> pd.DataFrame:
+        """Sources whose records stop before the data's last date or start after its first,
+        by `SOURCE_GAP_PROBABILITY`: [source, edge ("stops" / "starts"), date (its last / first
+        incident), other (the data's last / first date)]. Empty with one source."""
+        rows = []
+        spans = self.spans
+        if spans is not None and len(spans) > 1:
+            start, end = spans["first_date"].min(), spans["last_date"].max()
+            for s in spans.itertuples():
+                rate = s.incidents / ((s.last_date - s.first_date).days + 1)
+                for edge, date, other in (("stops", s.last_date, end), ("starts", s.first_date, start)):
+                    gap = abs((other - date).days)
+                    if gap and np.exp(-rate * gap) < SOURCE_GAP_PROBABILITY:
+                        rows.append((s.source, edge, date, other))
+        return pd.DataFrame(rows, columns=["source", "edge", "date", "other"])
 
     def gaps(self) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
         """Runs of consecutive weeks without reports, as (first week, last week)."""
@@ -182,6 +207,11 @@ class Coverage:
             "unknown_injuries": self.unknown_injuries.to_dict(orient="records"),
             "unmatched_actors": self.unmatched_actors.to_dict(orient="records"),
             "unmatched_regions": self.unmatched_regions.to_dict(orient="records"),
+            "rows_read": self.input_rows,
+            "source_edges": [
+                {"source": r.source, "edge": r.edge, "date": r.date.date().isoformat()}
+                for r in self.edges().itertuples()
+            ],
         }
 
 
@@ -207,11 +237,25 @@ def coverage(loaded, incidents: pd.DataFrame, weekly_all: pd.DataFrame) -> Cover
         weeks_without_reports=[pd.Timestamp(w) for w in quiet],
         quarantined=len(loaded.quarantine),
         accepted=len(loaded.incidents),
+        input_rows=int(getattr(loaded, "n_input", len(loaded.incidents) + len(loaded.quarantine))),
+        spans=source_spans(unknown),
         quarantine_reasons=quarantine_reasons(loaded.problems, loaded.quarantine),
         unknown_injuries=unknown[["source", "incidents", "injuries_unknown"]],
         unmatched_actors=loaded.unmatched_actors,
         unmatched_regions=loaded.unmatched_regions,
         sources=unknown[["source", "kind", "incidents", "first_date", "last_date"]],
+    )
+
+
+def source_spans(by_value: pd.DataFrame) -> pd.DataFrame:
+    """Per single source: incidents, first_date, last_date, from a table per `source` value
+    [source, incidents, first_date, last_date] in which a merged value ("GTD+UCDP") counts
+    for each of its sources."""
+    parts = by_value.assign(source=by_value["source"].astype(str).str.split("+")).explode("source")
+    return (
+        parts.groupby("source", sort=True)
+        .agg(incidents=("incidents", "sum"), first_date=("first_date", "min"), last_date=("last_date", "max"))
+        .reset_index()
     )
 
 

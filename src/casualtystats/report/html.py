@@ -9,6 +9,7 @@ The page embeds plotly.js once, inline, and loads nothing from the network.
 from __future__ import annotations
 
 import html
+import math
 import numbers
 from collections.abc import Iterable, Mapping
 
@@ -114,6 +115,8 @@ def number(value: object, digits: int = 3) -> str:
         return "—"
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
+    if not math.isfinite(float(value)):
+        return "∞" if float(value) > 0 else "−∞"  # a rate ratio after a zero rate
     if isinstance(value, numbers.Integral) or abs(float(value)) >= 10**digits - 0.5:
         return f"{round(float(value)):,}"  # large figures in full, never as 7.22e+03
     return f"{float(value):.{digits}g}"

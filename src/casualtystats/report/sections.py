@@ -11,6 +11,7 @@ the page cannot drift from what was fitted.
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +21,16 @@ import pandas as pd
 
 from .. import __version__, aggregate, assessment, compose
 from ..aggregate import IMPRECISE_SUFFIX
-from ..assessment import ALL_REGIONS, Assessment, coverage_statement, outlook_text, region_name
+from ..assessment import (
+    ALL_REGIONS,
+    DIRECTION_RULE,
+    ORDER_RULE,
+    Assessment,
+    coverage_statement,
+    outlook_text,
+    region_name,
+    source_line,
+)
 from ..resurgence import rules as resurgence_rules
 from . import figures
 from .html import SORT_SCRIPT, count, count_range, esc, figure, number, page, section, table
@@ -74,6 +84,7 @@ class ReportPage:
         self._figures.clear()
         sections = [
             ("judgments", "Key judgments", self.judgments()),
+            ("caveats", "Caveats", self.caveats()),
             ("headline", "Headline", self.headline()),
             ("glance", "Regions at a glance", self.glance()),
             ("resurgence", "Regions", self.resurgence()),
@@ -91,17 +102,15 @@ class ReportPage:
         ]
         title = f"{self.actor}: casualties, trends and resurgence"
         kinds = sorted(set(self.coverage.sources["kind"]))
+        first = self.involved["date_start"].min()
         subtitle = [
-            f"Incidents involving {self.actor} (as perpetrator or party), {self.start:%d %b %Y} – {self.end:%d %b %Y}.",
+            f"Incidents involving {self.actor} (as perpetrator or party), {first:%d %b %Y} – {self.end:%d %b %Y}"
+            + (f" (data of all actors from {self.start:%d %b %Y})." if self.start < first else "."),
             "Data: "
             + ", ".join(Path(p).name for p in self.paths)
             + f" ({' and '.join(kinds)} records; see Data quality).",
         ]
-        for terms in self.assessment.sources:
-            subtitle.append(
-                f"Source: {terms.name}. License: {terms.license}."
-                + (f" Cite: {terms.citation}" if terms.citation else "")
-            )
+        subtitle += [f"Source: {source_line(terms)}" for terms in self.assessment.sources]
         if "synthetic" in kinds:
             subtitle.append(
                 "Contains SYNTHETIC (simulated) incidents: they illustrate the method and are not real events."
@@ -110,6 +119,11 @@ class ReportPage:
         yield from page(
             title, subtitle, sections, figure_count=self.figure_count, footer=footer, scripts=[SORT_SCRIPT]
         )
+
+    def caveats(self) -> str:
+        """The assessment's caveats, the same sentences the briefing lists."""
+        items = "".join(f"<li>{esc(c)}</li>" for c in self.assessment.caveats)
+        return section("caveats", "Caveats", f"<ul>{items}</ul>")
 
     # --- headline -------------------------------------------------------------
 
@@ -213,9 +227,9 @@ class ReportPage:
             return section("glance", "Regions at a glance", "<p>No region to show.</p>")
         fig = figures.small_multiples(weekly, shown)
         caption = (
-            f"Weekly {self.actor} incidents per region, in the order of the Regions table (strongest evidence "
-            "first); ↑ rising, ↓ falling, → steady, · not estimated (trend of weekly incidents over the last "
-            f"{a.growth_window_weeks} weeks). Each panel has its own scale."
+            f"Weekly {self.actor} incidents per region, in the order of the Regions table. Arrow: the trend "
+            f"of weekly incidents over the last {a.growth_window_weeks} weeks, {DIRECTION_RULE} Each panel "
+            "has its own scale."
         )
         return section("glance", "Regions at a glance", self._figure(fig, caption, name="glance"))
 
@@ -234,11 +248,9 @@ class ReportPage:
             ("Strength", "num"),
             ("Evidence", None),
         ]
-        initial = ' aria-sort="descending"'  # the rows come sorted by strength
+        # no initial aria-sort: the rows come signalled regions first, not by one column
         head = "".join(
-            f'<th class="num" data-sort="num"{initial if h == "Strength" else ""}>{esc(h)} ⇅</th>'
-            if kind
-            else f"<th>{esc(h)}</th>"
+            f'<th class="num" data-sort="num">{esc(h)} ⇅</th>' if kind else f"<th>{esc(h)}</th>"
             for h, kind in headers
         )
         rows = []
@@ -271,15 +283,23 @@ class ReportPage:
             else f"<p>No region had {esc(self.actor)} incidents in the last year.</p>"
         )
         o = a.overall
+        if not a.overall_rules_run:
+            fired = "rules run per region only"
+        else:
+            fired = (
+                f"rules fired: {o.rules_text}, alert since {_day(o.since)}" if o.rules else "no rule fired"
+            )
         overall = (
             f"<p><strong>All regions</strong>: {esc(o.arrow)} {esc(o.direction)} ({esc(o.direction_note)}); "
-            f"{esc(count(o.month['incidents']))} incidents in {esc(month)}.</p>"
+            f"{esc(fired)}; {esc(count(o.month['incidents']))} incidents in {esc(month)}.</p>"
+            + "".join(f'<p class="note">{esc(e)}</p>' for e in o.evidence)
         )
         note = (
             f'<p class="note">As of {esc(f"{a.as_of:%d %b %Y}")}. One row per region that had incidents in the '
             "last 12 months or a resurgence flag; the rules that fired (<code>find_resurgence</code> on weekly "
             f"{esc(_measure_of(self.flags))}) are consolidated in one cell: ↑/↓ the direction flagged, the "
-            "measures in brackets; <em>Alert since</em> is the earliest start among them. Click a ⇅ header to "
+            "measures in brackets; <em>Alert since</em> is the earliest start among them (for a change point, "
+            f"no earlier than the change its evidence cites). {esc(ORDER_RULE)} Click a ⇅ header to "
             "sort (Strength: standard errors from no change, see Methods); the evidence sentences open with a "
             "click.</p>"
         )
@@ -516,7 +536,8 @@ class ReportPage:
                 numeric=["incidents"],
                 formats={"first_date": _day, "last_date": _day},
             ),
-            f"<h3>Quarantined rows: {cov.quarantined:,} of {cov.quarantined + cov.accepted:,}</h3>",
+            f"<h3>Quarantined rows: {cov.quarantined:,} of {cov.input_rows or cov.quarantined + cov.accepted:,} "
+            "rows read</h3>",
         ]
         if cov.quarantined:
             reasons = cov.quarantine_reasons.rename_axis("reason").reset_index()
@@ -599,14 +620,14 @@ class ReportPage:
         )
         trends = pd.DataFrame([_trend_row(m) for m in self.models])
         thresholds = pd.DataFrame(
-            [{"threshold": k, "value": str(v)} for k, v in self.flags.attrs["thresholds"].items()]
+            [{"threshold": k, "value": _setting(v)} for k, v in self.flags.attrs["thresholds"].items()]
         )
         parts = [
             "<h3>Weekly panels</h3>",
             f"<p>{esc(self.actor)}'s incidents (as perpetrator or party, <code>involving</code>) summed per "
             "week and region by <code>weekly_panel</code>; the overall series by the same function without "
             "grouping. Every week of the range is present; a week without incidents is zero.</p>",
-            _doc("Panel rules (casualtystats.aggregate)", aggregate.__doc__),
+            _doc("Panel rules (casualtystats.aggregate)", _public_doc(aggregate.__doc__)),
             "<h3>Change points</h3>",
             "<p>Exact PELT on each weekly fatalities series (<code>detect_change_points</code>, automatic cost "
             "and penalty):</p>",
@@ -615,7 +636,7 @@ class ReportPage:
                 {"series": "Series", "cost": "Cost", "penalty": "Penalty per change", "changes": "Changes"},
                 numeric=["changes"],
             ),
-            *(_doc(f"{m.name}: change points", m.change_points.summary()) for m in self.models),
+            *(_changepoint_details(m) for m in self.models),
             "<h3>Trends</h3>",
             "<p>Fitted by <code>fit_trend</code> on each weekly fatalities series, with 95% intervals:</p>",
             table(
@@ -631,18 +652,18 @@ class ReportPage:
                 },
                 numeric=["dispersion", "aic"],
             ),
-            *(_doc(f"{m.name}: trend", m.trend.summary()) for m in self.models if m.trend is not None),
+            *(_trend_details(m) for m in self.models if m.trend is not None),
             "<h3>Resurgence rules</h3>",
             f"<p>Rules {esc(', '.join(self.flags.attrs['rules']))} (<code>find_resurgence</code>), each on weekly "
             f"{esc(_measure_of(self.flags))} by region, with only the weeks complete by the as-of date:</p>",
             table(thresholds, {"threshold": "Threshold", "value": "Value"}),
-            _doc("Rule definitions (casualtystats.resurgence.rules)", resurgence_rules.__doc__),
+            _doc("Rule definitions (casualtystats.resurgence.rules)", _public_doc(resurgence_rules.__doc__)),
             "<h3>Assessment</h3>",
             "<p>The key judgments and the Regions table are one assessment (<code>casualtystats.assessment"
             "</code>), which the monthly briefing renders too: direction from the trend of each region's weekly "
             f"incidents over the last {self.assessment.growth_window_weeks} weeks, the flags consolidated per "
             "region, strength of evidence for the ranking.</p>",
-            _doc("Assessment definitions (casualtystats.assessment)", assessment.__doc__),
+            _doc("Assessment definitions (casualtystats.assessment)", _public_doc(assessment.__doc__)),
         ]
         if self.assessment.outlook is not None or self.assessment.outlook_weekly is not None:
             parts += [
@@ -762,6 +783,98 @@ def _trend_row(model) -> dict:
         "growth": f"{g['estimate']:+.1%} ({g['ci_low']:+.1%} to {g['ci_high']:+.1%})",
         "note": model.problem or "",
     }
+
+
+def _setting(value) -> str:
+    """A threshold's value as text: a tuple of years is "1 and 3", not "(1, 3)"."""
+    if isinstance(value, (tuple, list)):
+        items = [str(v) for v in value]
+        return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+    return str(value)
+
+
+def _public_doc(text: str | None) -> str:
+    """A module docstring as plain text for the page: reST literals (``x``, `x`) shown as x, and
+    paragraphs about private code (naming a `_private` function) left out: the page explains the
+    method, not the package's internals."""
+    paragraphs = inspect.cleandoc(text or "").split("\n\n")
+    public = [p for p in paragraphs if not re.search(r"(?<!`)`_\w+`(?!`)", p)]
+    return re.sub(r"``?([^`]+?)``?", r"\1", "\n\n".join(public))
+
+
+def _labels(labels) -> str:
+    return ", ".join(_day(v) if isinstance(v, pd.Timestamp) else str(v) for v in labels) or "none"
+
+
+def _changepoint_details(model) -> str:
+    """A series' change points as tables: segments with their levels, and each change's rate ratio."""
+    cp = model.change_points
+    seg = cp.segments
+    level = f"{100 * (1 - cp.alpha):.0f}% CI"
+    parts = [
+        f"<p>{esc(cp.cost)} cost, {esc(cp.penalty_used.name)} penalty {esc(number(cp.penalty))} per change; "
+        f"{len(cp.values):,} weeks; changes at {esc(_labels(cp.labels[i] for i in cp.locations))}; weeks set "
+        f"aside as isolated excursions: {esc(_labels(cp.labels[i] for i in cp.outliers))}.</p>",
+        table(
+            seg.assign(ci=[_interval(lo, hi) for lo, hi in zip(seg["ci_low"], seg["ci_high"], strict=True)]),
+            {
+                "start_label": "From",
+                "end_label": "To",
+                "n": "Weeks",
+                "estimate": "Level per week",
+                "ci": level,
+            },
+            numeric=["n", "estimate"],
+            formats={"start_label": _day, "end_label": _day, "ci": str},
+        ),
+    ]
+    if cp.n_changes:
+        ratios = cp.rate_ratios(cp.alpha)
+        ratios = ratios.assign(
+            ci=[_interval(lo, hi) for lo, hi in zip(ratios["ci_low"], ratios["ci_high"], strict=True)]
+        )
+        parts.append(
+            table(
+                ratios,
+                {"label": "Change", "before": "Before", "after": "After", "ratio": "Ratio", "ci": level},
+                numeric=["before", "after", "ratio"],
+                formats={"label": _day, "ci": str},
+            )
+        )
+    return f"<details><summary>{esc(model.name)}: change points</summary>{''.join(parts)}</details>"
+
+
+def _trend_details(model) -> str:
+    """A series' trend: the summary's account, then its parameters as a table in which a
+    parameter without a standard error says so (no NaN on the page)."""
+    t = model.trend
+    account = t.summary().split("\n\n", 1)[0]
+    params = t.conf_int().assign(estimate=t.params, se=t.bse).rename_axis("parameter").reset_index()
+    missing = params[["se", "lower", "upper"]].isna().any(axis=1)
+    note = (
+        f'<p class="note">— : no standard error for {", ".join(map(str, params.loc[missing, "parameter"]))}: '
+        "hyperparameters chosen by maximising the marginal likelihood and then plugged in (see the trend "
+        "stage's documentation), so no interval is claimed for them.</p>"
+        if missing.any()
+        else ""
+    )
+    return (
+        f"<details><summary>{esc(model.name)}: trend</summary><pre>{esc(account)}</pre>"
+        + table(
+            params,
+            {
+                "parameter": "Parameter",
+                "estimate": "Estimate",
+                "se": "SE",
+                "lower": "Lower",
+                "upper": "Upper",
+            },
+            numeric=["estimate", "se", "lower", "upper"],
+        )
+        + note
+        + "".join(f'<p class="note">Warning: {esc(w)}</p>' for w in t.warnings)
+        + "</details>"
+    )
 
 
 def _doc(title: str, text: str | None) -> str:

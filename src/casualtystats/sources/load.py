@@ -320,7 +320,7 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
     repeated = _exact_repeats(frame, origin, problems)
     validated = _pandera_problems(frame.loc[~repeated], problems, _coerced_cells(problems))
 
-    tidy = problems.table()
+    tidy = _one_date_wording(problems.table(), frame)
     bad = frame.index.isin(tidy["row"].unique())
     if validated is None:
         validated = IncidentSchema.validate(frame.loc[~bad])
@@ -360,6 +360,21 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
         warnings=_located(origin, pd.concat([p.warnings for p in parts], ignore_index=True)),
         notes=notes,
     )
+
+
+def _one_date_wording(tidy: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """The schema's future-date check names `date_end`; an event whose end is its start (as
+    every row of a source with one date column) is said to have its date in the future."""
+    future = tidy["problem"].eq("date_end in the future")
+    if not future.any():
+        return tidy
+    rows = tidy.loc[future, "row"].to_numpy()
+    one_date = future.copy()
+    one_date[future] = (frame.loc[rows, "date_end"] == frame.loc[rows, "date_start"]).to_numpy()
+    tidy = tidy.copy()
+    tidy.loc[one_date, "problem"] = "date in the future"
+    tidy.loc[one_date, "value"] = tidy.loc[one_date, "value"].str.replace("date_end=", "date=", regex=False)
+    return tidy
 
 
 def _located(origin: pd.DataFrame, tidy: pd.DataFrame) -> pd.DataFrame:
