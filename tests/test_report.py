@@ -407,6 +407,9 @@ def test_make_report_on_ucdp_iraq_headline_equals_incidents(ucdp_iraq_path, tmp_
     page = out.read_text(encoding="utf-8")
     header = page[page.index('<header class="page">') : page.index("<nav>")]
     assert "UCDP Georeferenced Event Dataset (GED)" in header and "CC BY 4.0" in header
+    # the 2006 event of 1,700 killed placed no closer than Iraq: no region, never a place "Unknown"
+    largest = page[page.index('<section id="largest">') : page.index('<section id="quality">')]
+    assert "no region recorded" in largest and ">Unknown<" not in largest
 
 
 # --- stand-ins with known answers for the forecast, merge and alert-history stages ---

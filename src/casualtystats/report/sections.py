@@ -469,6 +469,7 @@ class ReportPage:
                 for r in top[["injuries_best", "injuries_low", "injuries_high"]].itertuples(index=False)
             ],
             note=top["notes"].map(lambda n: n if not isinstance(n, str) or len(n) <= 240 else n[:240] + "…"),
+            region=top["region"].map(region_name),  # never a place called "Unknown"
         )
         columns = {
             "date_start": "Date",
