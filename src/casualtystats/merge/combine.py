@@ -1,4 +1,5 @@
-"""One row per merged incident: the sources' figures combined, never summed.
+"""One row per merged incident: the sources' figures combined, never summed; every other
+field taken from the most precise report that has it.
 
 Figures (fatalities and injuries alike), over the reports of one incident. Several
 reports of one source in an incident (many-to-one: the parts an aggregating source
@@ -21,10 +22,37 @@ With the default the merged figure of an incident lies between the largest figur
 one source and the sum over sources, so merged totals lie between the largest
 source's total and the sum of all sources' totals, never above it.
 
-Everything else (dates, place, actor, target, event type, notes) comes from one
-report, the *primary*: the one with the most precise date, then coordinates, then a
-known region, then a known actor, then the source order given (largest source first).
-An unknown actor is replaced by a known one from another report of the incident.
+Descriptive fields. The reports of an incident are ranked by precision: date precision,
+then coordinates, then a known region, then a known actor, then the source order given
+(largest source first). Each field is taken from the best-ranked report that *has* it
+(not missing, not "Unknown"), not blanket from one report, so a precise report that
+lacks a place name or a target does not erase another report's:
+
+- coordinates (latitude and longitude together); region (with its country); admin2 and
+  location from the best report that has them in that region; event type and notes;
+- dates (start, end and precision together) from the best-ranked report, except for an
+  aggregate: when the incident's merged death toll (``fatalities_best``) is larger than
+  any source states in its reports dated within a week (the weekly panel's resolution:
+  precision day, range or week spanning at most 7 days), the toll is vouched for only by
+  a report dated more coarsely (a UCDP month- or year-precision report, or a range of
+  weeks). The incident then keeps that report's dates and precision, so the panels set it
+  aside as imprecisely dated (`casualtystats.aggregate`), as they would the aggregate
+  alone, instead of putting months of deaths on the day of one attack it contains. When a
+  day-dated report states at least the toll, the day stands;
+- parties: ``actor`` and ``target`` stay single-valued and are read as each report coded
+  them. A report is *role-reversed* when its target is another report's actor (actor
+  families after the alias tables with the lineage folded: UCDP's "Government of Iraq -
+  IS" dyad against GTD's ISIS attack). ``actor`` (with ``actor_raw``) is the best-ranked
+  known actor of a report that is not role-reversed (failing that, of any report): so a
+  dyad's government side A never becomes the perpetrator of an attack another source
+  attributes to its side B. ``target`` is that report's own target if known, else the
+  best-ranked known target of another report that is not the actor's family, else the
+  actor of a role-reversed report (the other party). When no report names the
+  perpetrator, the incident keeps the dyad of the report that names one, as that source
+  coded it (UCDP's side A and side B), never side A of one report with the target of another;
+- ``actors``: every party any report names (actors and targets, "Unknown" left out),
+  sorted and joined by ``normalize.ACTORS_SEPARATOR`` ("ISIS|Government of Iraq"), so an
+  incident involves an actor if any of its reports does (`casualtystats.involving` reads it).
 """
 
 from __future__ import annotations
@@ -32,6 +60,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import normalize
+from ..aggregate import _COARSER
+from ..normalize import ACTORS_SEPARATOR, AliasSource
 from ..schema import INCIDENT_COLUMNS
 
 _PRECISION_RANK = {"day": 0, "range": 1, "week": 2, "month": 3, "year": 4}
@@ -39,56 +70,39 @@ BEST_RULES = ("max", "median")
 
 
 def combine(
-    incidents: pd.DataFrame, incident_no: np.ndarray, src_rank: np.ndarray, best: str
+    incidents: pd.DataFrame,
+    incident_no: np.ndarray,
+    src_rank: np.ndarray,
+    best: str,
+    actor_aliases: AliasSource = None,
 ) -> pd.DataFrame:
-    """The merged table: canonical columns plus merged_id and sources, one row per incident number."""
+    """The merged table: canonical columns plus actors, merged_id and sources, one row per incident number.
+
+    `src_rank` orders the sources (0 first) where reports are otherwise alike; `actor_aliases`
+    extends the alias tables used to compare actor families (see the module docstring).
+    """
     frame = incidents.assign(_incident=incident_no)
     frame["_order"] = _primary_order(frame, src_rank)
-    frame = frame.sort_values(["_incident", "_order"], kind="stable")
-    first = ~frame["_incident"].duplicated()
-    merged = frame.loc[first, INCIDENT_COLUMNS + ["_incident"]].set_index("_incident")
-
-    known_actor = frame.loc[frame["actor"].ne("Unknown"), ["_incident", "actor"]].drop_duplicates("_incident")
-    known_actor = known_actor.set_index("_incident")["actor"]
-    unknown = merged["actor"].eq("Unknown") & merged.index.isin(known_actor.index)
-    merged.loc[unknown, "actor"] = known_actor.reindex(merged.index[unknown]).to_numpy()
+    frame = frame.sort_values(["_incident", "_order"], kind="stable").reset_index(drop=True)
+    merged = frame.loc[~frame["_incident"].duplicated(), INCIDENT_COLUMNS + ["_incident"]]
+    merged = merged.set_index("_incident")
 
     for measure in ("fatalities", "injuries"):
-        parts = pd.DataFrame(
-            {
-                "_incident": frame["_incident"],
-                "source": frame["source"],
-                **{
-                    b: frame[f"{measure}_{b}"].astype("Float64").astype(float)
-                    for b in ("low", "best", "high")
-                },
-            }
-        )
-        parts["best"] = parts["best"].fillna(parts["low"])
-        # Several reports of one source in an incident (many-to-one) are distinct parts: summed
-        # within the source first; a part with no upper bound leaves the source's high unknown.
-        by_source = parts.groupby(["_incident", "source"], sort=False)
-        summed = by_source[["low", "best", "high"]].sum(min_count=1)
-        unbounded = (
-            (parts["high"].isna() & parts["best"].notna())
-            .groupby([parts["_incident"], parts["source"]], sort=False)
-            .any()
-        )
-        summed["high"] = summed["high"].where(~unbounded.reindex(summed.index).to_numpy())
-        parts = summed.reset_index()
-        g = parts.groupby("_incident", sort=True)
-        if best == "median":
-            # Sources that err both ways vouch for no minimum: the range spans what they say.
-            c_low = g["low"].min()
-            c_best = np.floor(g["best"].median() + 0.5)
-        else:
-            c_low = g["low"].max()
-            c_best = g["best"].max()
-        c_best = np.fmax(c_best, c_low)
-        c_high = np.fmax(g["high"].max(), c_best).where(g["high"].max().notna())
-        for bound, values in (("low", c_low), ("best", c_best), ("high", c_high)):
+        for bound, values in _combined_figures(frame, measure, best).items():
             merged[f"{measure}_{bound}"] = values.reindex(merged.index).round().astype("Int64")
 
+    _take(merged, frame, frame["latitude"].notna() & frame["longitude"].notna(), ["latitude", "longitude"])
+    _take(merged, frame, _known(frame["region"]), ["country", "region"])
+    # Places below the region only from reports in it (or that name no region).
+    in_region = frame["region"].eq(frame["_incident"].map(merged["region"])) | ~_known(frame["region"])
+    for column in ("admin2", "location"):
+        _take(merged, frame, _known(frame[column]) & in_region, [column])
+    for column in ("event_type", "notes"):
+        _take(merged, frame, _known(frame[column]), [column])
+    _take(merged, frame, _dated_by_aggregate(frame, merged), ["date_start", "date_end", "date_precision"])
+    _take_parties(merged, frame, actor_aliases)
+
+    merged["actors"] = _joined_per_incident(*_parties_named(frame), merged.index, ACTORS_SEPARATOR)
     merged["sources"] = _source_sets(frame, merged.index)
     merged["source"] = merged["sources"]
     merged["incident_id"] = _joined_ids(frame, merged.index)
@@ -96,8 +110,131 @@ def combine(
     return merged.reset_index(drop=True)
 
 
+def _known(values: pd.Series) -> pd.Series:
+    """Stated: neither missing nor 'Unknown'."""
+    return values.notna() & values.ne("Unknown").fillna(False)
+
+
+def _take(merged: pd.DataFrame, frame: pd.DataFrame, eligible: pd.Series, columns: list[str]) -> None:
+    """Set `columns` of each incident from its best-ranked eligible report (in place); an incident
+    without one keeps its primary report's values. `frame` is sorted by incident and rank."""
+    rows = frame.loc[eligible.to_numpy(bool), ["_incident"]].drop_duplicates("_incident")
+    for column in columns:
+        merged.loc[rows["_incident"].to_numpy(), column] = frame.loc[rows.index, column].to_numpy()
+
+
+def _combined_figures(frame: pd.DataFrame, measure: str, best: str) -> dict[str, pd.Series]:
+    """low, best, high of `measure` per incident (module docstring)."""
+    parts = pd.DataFrame(
+        {
+            "_incident": frame["_incident"],
+            "source": frame["source"],
+            **{b: frame[f"{measure}_{b}"].astype("Float64").astype(float) for b in ("low", "best", "high")},
+        }
+    )
+    parts["best"] = parts["best"].fillna(parts["low"])
+    # Several reports of one source in an incident (many-to-one) are distinct parts: summed
+    # within the source first; a part with no upper bound leaves the source's high unknown.
+    by_source = parts.groupby(["_incident", "source"], sort=False)
+    summed = by_source[["low", "best", "high"]].sum(min_count=1)
+    unbounded = (
+        (parts["high"].isna() & parts["best"].notna())
+        .groupby([parts["_incident"], parts["source"]], sort=False)
+        .any()
+    )
+    summed["high"] = summed["high"].where(~unbounded.reindex(summed.index).to_numpy())
+    g = summed.reset_index().groupby("_incident", sort=True)
+    if best == "median":
+        # Sources that err both ways vouch for no minimum: the range spans what they say.
+        c_low = g["low"].min()
+        c_best = np.floor(g["best"].median() + 0.5)
+    else:
+        c_low = g["low"].max()
+        c_best = g["best"].max()
+    c_best = np.fmax(c_best, c_low)
+    c_high = np.fmax(g["high"].max(), c_best).where(g["high"].max().notna())
+    return {"low": c_low, "best": c_best, "high": c_high}
+
+
+def _coarser_than_week(frame: pd.DataFrame) -> np.ndarray:
+    """Reports the weekly panel sets aside as imprecisely dated (the rule of `casualtystats.aggregate`)."""
+    coarse, longest = _COARSER["week"]
+    days = (frame["date_end"] - frame["date_start"]).dt.days.to_numpy() + 1
+    ranged = frame["date_precision"].fillna("range").eq("range").to_numpy() & (days > longest)
+    return frame["date_precision"].isin(coarse).to_numpy() | ranged
+
+
+def _dated_by_aggregate(frame: pd.DataFrame, merged: pd.DataFrame) -> pd.Series:
+    """Per report: it dates its incident (module docstring: the incident's toll exceeds what any
+    source states in reports dated within a week, and this is the coarse report stating the most)."""
+    coarse = _coarser_than_week(frame)
+    deaths = frame["fatalities_best"].astype("Float64").astype(float)
+    deaths = deaths.fillna(frame["fatalities_low"].astype("Float64").astype(float)).fillna(0).to_numpy()
+    precise = pd.Series(np.where(coarse, 0.0, deaths)).groupby([frame["_incident"], frame["source"]]).sum()
+    precise = precise.groupby(level=0).max()
+    toll = merged["fatalities_best"].astype("Float64").astype(float).fillna(0)
+    over = (toll > precise.reindex(merged.index).fillna(0)).reindex(frame["_incident"]).to_numpy()
+    # Among the coarse reports of such an incident, the one stating the most (ties: the best-ranked).
+    candidates = pd.DataFrame({"_incident": frame["_incident"], "deaths": -deaths})[coarse & over]
+    chosen = candidates.sort_values(["_incident", "deaths"], kind="stable").drop_duplicates("_incident").index
+    return pd.Series(frame.index.isin(chosen), index=frame.index)
+
+
+def _take_parties(merged: pd.DataFrame, frame: pd.DataFrame, actor_aliases: AliasSource) -> None:
+    """actor, actor_raw and target of each incident (module docstring), in place."""
+    folded = normalize.actor_aliases(actor_aliases, fold_lineage=True)
+    actor_known, target_known = _known(frame["actor"]), _known(frame["target"])
+    family = folded.apply(frame["actor"])[0].where(actor_known)
+    target_family = folded.apply(frame["target"])[0].where(target_known)
+    # Role-reversed: the report's target family is the actor family of another report of the incident.
+    actor_counts = pd.DataFrame({"i": frame["_incident"], "f": family})[actor_known].value_counts()
+    named_as_actor = actor_counts.reindex(pd.MultiIndex.from_arrays([frame["_incident"], target_family]))
+    own = (actor_known & target_known & family.eq(target_family).fillna(False)).astype(int).to_numpy()
+    reversed_ = pd.Series(named_as_actor.fillna(0).to_numpy() - own > 0, index=frame.index) & target_known
+
+    rank = np.where(actor_known & ~reversed_, 0, np.where(actor_known, 1, 2))
+    by_rank = frame.assign(_rank=rank).sort_values(["_incident", "_rank"], kind="stable")
+    chosen = by_rank.drop_duplicates("_incident").index
+    _take(merged, frame, pd.Series(frame.index.isin(chosen)), ["actor", "actor_raw", "target"])
+    # A target the chosen report does not state: another report's target of another family, else
+    # the actor of a role-reversed report (the other party of its dyad).
+    chosen_family = pd.Series(family[chosen].to_numpy(), index=frame.loc[chosen, "_incident"].to_numpy())
+    other_family = target_family.ne(frame["_incident"].map(chosen_family)).fillna(True)
+    missing = ~_known(merged["target"])
+    for eligible, column in ((target_known & other_family, "target"), (reversed_ & actor_known, "actor")):
+        rows = frame.loc[eligible.to_numpy(bool), ["_incident", column]].drop_duplicates("_incident")
+        rows = rows[rows["_incident"].isin(merged.index[missing])]
+        merged.loc[rows["_incident"].to_numpy(), "target"] = rows[column].to_numpy()
+        missing = ~_known(merged["target"])
+
+
+def _parties_named(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(incident, name) of every party a report names, once per incident, sorted by incident and name."""
+    named = pd.concat(
+        [
+            frame.loc[_known(frame[column]), ["_incident", column]].set_axis(["_incident", "name"], axis=1)
+            for column in ("actor", "target")
+        ]
+    )
+    named = named.drop_duplicates().sort_values(["_incident", "name"], kind="stable")
+    return named["_incident"].to_numpy(), named["name"].to_numpy(dtype=object)
+
+
+def _joined_per_incident(incident: np.ndarray, values: np.ndarray, index: pd.Index, sep: str) -> pd.Series:
+    """The values of each incident joined by `sep` in the given order; NA where it has none.
+    `incident` must be grouped (equal numbers adjacent)."""
+    position = pd.Series(incident).groupby(incident, sort=False).cumcount().to_numpy()
+    first = position == 0
+    out = pd.Series(values[first], index=incident[first], dtype=object)
+    for k in range(1, position.max() + 1 if len(position) else 0):
+        at = position == k
+        extra = pd.Series(values[at], index=incident[at], dtype=object)
+        out.loc[extra.index] = out.loc[extra.index] + sep + extra
+    return out.reindex(index).astype("str")
+
+
 def _primary_order(frame: pd.DataFrame, src_rank: np.ndarray) -> np.ndarray:
-    """Sort key of reports within an incident: smaller = better primary."""
+    """Sort key of reports within an incident: smaller = better ranked."""
     precision = frame["date_precision"].map(_PRECISION_RANK).fillna(5).to_numpy()
     no_xy = frame["latitude"].isna().to_numpy()
     no_region = frame["region"].eq("Unknown").to_numpy()
@@ -119,17 +256,7 @@ def _joined_ids(frame: pd.DataFrame, index: pd.Index) -> pd.Series:
     """A report's own id when it is alone; else 'UCDP:123|GTD:row-..', the source-qualified ids of the
     incident's reports, primary first."""
     qualified = (frame["source"].astype(str) + ":" + frame["incident_id"].astype(str)).to_numpy(dtype=object)
-    position = frame.groupby("_incident", sort=False).cumcount().to_numpy()
     incident = frame["_incident"].to_numpy()
-    alone = frame["_incident"].map(frame["_incident"].value_counts()).eq(1).to_numpy()
-    first = position == 0
-    out = pd.Series(
-        np.where(alone[first], frame["incident_id"].to_numpy(dtype=object)[first], qualified[first]),
-        index=incident[first],
-        dtype=object,
-    )
-    for k in range(1, position.max() + 1 if len(position) else 0):
-        at = position == k
-        extra = pd.Series(qualified[at], index=incident[at], dtype=object)
-        out.loc[extra.index] = out.loc[extra.index] + "|" + extra
-    return out.reindex(index).astype("str")
+    joined = _joined_per_incident(incident, qualified, index, "|")
+    alone = frame.drop_duplicates("_incident", keep=False).set_index("_incident")["incident_id"]
+    return joined.where(~joined.index.isin(alone.index), alone.reindex(joined.index)).astype("str")
