@@ -316,13 +316,19 @@ def test_real_pair_merged_deaths_between_larger_source_and_sum(ucdp_iraq_path):
     assert "region from coordinates" in loaded.summary() and "merged" in loaded.summary()
     gtd_rows = loaded.merge.links[loaded.merge.links["source"] == "GTD"]
     assert gtd_rows["region"].ne("Unknown").mean() > 0.95  # governorates from the coordinates
-    isis = cs.involving(loaded.incidents, "ISIS")
-    isis = isis[isis["date_start"].dt.year.between(2010, 2017)]
+    isis_all = cs.involving(loaded.incidents, "ISIS")
+    isis = isis_all[isis_all["date_start"].dt.year.between(2010, 2017)]
     links = loaded.merge.links[loaded.merge.links["merged_id"].isin(isis["merged_id"])]
     totals = links.groupby("source")["fatalities_best"].sum()
     merged = isis["fatalities_best"].sum()
     assert totals.max() <= merged <= totals.sum()
     assert isis["sources"].eq("GTD+UCDP").sum() > 1000
+    # every one of UCDP's own ISIS events is in an incident involving ISIS (185 dropped out before)
+    own = cs.involving(cs.load_incidents(ucdp_iraq_path).incidents, "ISIS")
+    ucdp = loaded.merge.links[loaded.merge.links["source"].eq("UCDP")]
+    assert (
+        ucdp.loc[ucdp["incident_id"].isin(own["incident_id"]), "merged_id"].isin(isis_all["merged_id"]).all()
+    )
 
 
 def test_many_to_one_when_a_report_spans_several_days():
@@ -348,9 +354,9 @@ def test_many_to_one_when_a_report_spans_several_days():
     assert sorted(result.links["link"]) == ["many-to-one", "matched", "own"]
 
 
-def _report(base: pd.DataFrame, source: str, incident_id: str, **fields) -> pd.DataFrame:
-    """One report of the incident `base` (a one-row table), one day, fields as given."""
-    day = pd.Timestamp("2016-03-02")
+def _report(base: pd.DataFrame, source: str, incident_id: str, day="2016-03-02", **fields) -> pd.DataFrame:
+    """One report of the incident `base` (a one-row table) on `day`, other fields as given."""
+    day = pd.Timestamp(day)
     defaults = dict(date_start=day, date_end=day, date_precision="day", event_type=pd.NA, notes=pd.NA)
     return base.assign(source=source, incident_id=incident_id, **{**defaults, **fields})
 
@@ -437,7 +443,7 @@ def test_an_unknown_perpetrator_keeps_the_dyad_of_the_report_that_names_one():
 PARTIES = ["ISIS", "Al-Qaida in Iraq", "Government of Iraq", "Civilians", "PKK", "Unknown"]
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     reports=st.lists(
         st.tuples(
@@ -463,8 +469,7 @@ def test_an_incident_involves_every_actor_any_of_its_reports_names(reports):
                 base.assign(region=REGIONS[incident], latitude=30.0 + 5 * incident),
                 source,
                 f"{source}{k}",
-                date_start=day,
-                date_end=day,
+                day,
                 actor=actor,
                 actor_raw=actor,
                 target=target,
@@ -503,12 +508,7 @@ def test_an_aggregate_report_keeps_its_dates_when_its_toll_is_the_incidents():
         fatalities_high=110,
     )
     attack = _report(
-        base,
-        "GTD",
-        "g1",
-        date_start=pd.Timestamp("2014-01-26"),
-        date_end=pd.Timestamp("2014-01-26"),
-        **{f"fatalities_{b}": pd.NA for b in ("low", "best", "high")},
+        base, "GTD", "g1", "2014-01-26", **{f"fatalities_{b}": pd.NA for b in ("low", "best", "high")}
     )
     result = cs.merge_incidents(pd.concat([aggregate, attack], ignore_index=True))
     row = result.incidents.iloc[0]

@@ -115,12 +115,19 @@ def _known(values: pd.Series) -> pd.Series:
     return values.notna() & values.ne("Unknown").fillna(False)
 
 
-def _take(merged: pd.DataFrame, frame: pd.DataFrame, eligible: pd.Series, columns: list[str]) -> None:
-    """Set `columns` of each incident from its best-ranked eligible report (in place); an incident
-    without one keeps its primary report's values. `frame` is sorted by incident and rank."""
+def _take(
+    merged: pd.DataFrame,
+    frame: pd.DataFrame,
+    eligible: pd.Series,
+    columns: list[str],
+    into: list[str] | None = None,
+) -> None:
+    """Set `columns` (or the merged columns `into`) of each incident from the same columns of its
+    best-ranked eligible report (in place); an incident without one keeps its values. `frame` is
+    sorted by incident and rank."""
     rows = frame.loc[eligible.to_numpy(bool), ["_incident"]].drop_duplicates("_incident")
-    for column in columns:
-        merged.loc[rows["_incident"].to_numpy(), column] = frame.loc[rows.index, column].to_numpy()
+    for column, target in zip(columns, into or columns, strict=True):
+        merged.loc[rows["_incident"].to_numpy(), target] = frame.loc[rows.index, column].to_numpy()
 
 
 def _combined_figures(frame: pd.DataFrame, measure: str, best: str) -> dict[str, pd.Series]:
@@ -200,12 +207,9 @@ def _take_parties(merged: pd.DataFrame, frame: pd.DataFrame, actor_aliases: Alia
     # the actor of a role-reversed report (the other party of its dyad).
     chosen_family = pd.Series(family[chosen].to_numpy(), index=frame.loc[chosen, "_incident"].to_numpy())
     other_family = target_family.ne(frame["_incident"].map(chosen_family)).fillna(True)
-    missing = ~_known(merged["target"])
     for eligible, column in ((target_known & other_family, "target"), (reversed_ & actor_known, "actor")):
-        rows = frame.loc[eligible.to_numpy(bool), ["_incident", column]].drop_duplicates("_incident")
-        rows = rows[rows["_incident"].isin(merged.index[missing])]
-        merged.loc[rows["_incident"].to_numpy(), "target"] = rows[column].to_numpy()
-        missing = ~_known(merged["target"])
+        missing = frame["_incident"].isin(merged.index[~_known(merged["target"])])
+        _take(merged, frame, eligible & missing, [column], into=["target"])
 
 
 def _parties_named(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

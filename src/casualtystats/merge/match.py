@@ -65,7 +65,7 @@ def merge_incidents(
     connected components); see `assign`. Reports of one source are never merged with each other (exact
     duplicates, identical in every column including the id, were already dropped by `load_incidents`).
 
-    Returns a `MergeResult`: `.incidents` (canonical columns + merged_id, sources), `.links`
+    Returns a `MergeResult`: `.incidents` (canonical columns + merged_id, sources, actors), `.links`
     (one row per input report), `.pairs` (scored candidate pairs with reasons), `.summary()`,
     `.overlap()`, `.unrecorded()`.
     """
