@@ -91,18 +91,30 @@ def combine(
         for bound, values in _combined_figures(frame, measure, best).items():
             merged[f"{measure}_{bound}"] = values.reindex(merged.index).round().astype("Int64")
 
-    _take(merged, frame, frame["latitude"].notna() & frame["longitude"].notna(), ["latitude", "longitude"])
-    _take(merged, frame, _known(frame["region"]), ["country", "region"])
-    # Places below the region only from reports in it (or that name no region).
-    in_region = frame["region"].eq(frame["_incident"].map(merged["region"])) | ~_known(frame["region"])
+    # Fields to choose between only where an incident has several reports (a report alone is its
+    # row), and only where its best-ranked report lacks them (else that report is the first that has it).
+    shared = frame[frame["_incident"].duplicated(keep=False).to_numpy()]
+    at = merged.index.get_indexer(shared["_incident"])  # each report's row in `merged`
+    located = (shared["latitude"].notna() & shared["longitude"].notna()).to_numpy()
+    _take(merged, shared, located & _lacking(merged, "latitude", at), ["latitude", "longitude"])
+    _take(
+        merged,
+        shared,
+        _known(shared["region"]).to_numpy() & _lacking(merged, "region", at),
+        ["country", "region"],
+    )
     for column in ("admin2", "location"):
-        _take(merged, frame, _known(frame[column]) & in_region, [column])
+        eligible = _known(shared[column]).to_numpy() & _lacking(merged, column, at)
+        # Places below the region only from reports in it (or that name no region).
+        rows = shared.loc[eligible, "region"]
+        eligible[eligible] = (rows.to_numpy() == merged["region"].to_numpy()[at[eligible]]) | ~_known(rows)
+        _take(merged, shared, eligible, [column])
     for column in ("event_type", "notes"):
-        _take(merged, frame, _known(frame[column]), [column])
-    _take(merged, frame, _dated_by_aggregate(frame, merged), ["date_start", "date_end", "date_precision"])
-    _take_parties(merged, frame, actor_aliases)
+        _take(merged, shared, _known(shared[column]).to_numpy() & _lacking(merged, column, at), [column])
+    _take(merged, shared, _dated_by_aggregate(shared, merged), ["date_start", "date_end", "date_precision"])
+    _take_parties(merged, shared, at, actor_aliases)
 
-    merged["actors"] = _joined_per_incident(*_parties_named(frame), merged.index, ACTORS_SEPARATOR)
+    merged["actors"] = _actors(frame, merged.index)
     merged["sources"] = _source_sets(frame, merged.index)
     merged["source"] = merged["sources"]
     merged["incident_id"] = _joined_ids(frame, merged.index)
@@ -115,17 +127,22 @@ def _known(values: pd.Series) -> pd.Series:
     return values.notna() & values.ne("Unknown").fillna(False)
 
 
+def _lacking(merged: pd.DataFrame, column: str, at: np.ndarray) -> np.ndarray:
+    """Per report: its incident's row does not state `column` yet (`at`: the reports' rows in `merged`)."""
+    return ~_known(merged[column]).to_numpy()[at]
+
+
 def _take(
     merged: pd.DataFrame,
     frame: pd.DataFrame,
-    eligible: pd.Series,
+    eligible: np.ndarray,
     columns: list[str],
     into: list[str] | None = None,
 ) -> None:
     """Set `columns` (or the merged columns `into`) of each incident from the same columns of its
     best-ranked eligible report (in place); an incident without one keeps its values. `frame` is
     sorted by incident and rank."""
-    rows = frame.loc[eligible.to_numpy(bool), ["_incident"]].drop_duplicates("_incident")
+    rows = frame.loc[eligible, ["_incident"]].drop_duplicates("_incident")
     for column, target in zip(columns, into or columns, strict=True):
         merged.loc[rows["_incident"].to_numpy(), target] = frame.loc[rows.index, column].to_numpy()
 
@@ -171,70 +188,82 @@ def _coarser_than_week(frame: pd.DataFrame) -> np.ndarray:
     return frame["date_precision"].isin(coarse).to_numpy() | ranged
 
 
-def _dated_by_aggregate(frame: pd.DataFrame, merged: pd.DataFrame) -> pd.Series:
+def _dated_by_aggregate(frame: pd.DataFrame, merged: pd.DataFrame) -> np.ndarray:
     """Per report: it dates its incident (module docstring: the incident's toll exceeds what any
     source states in reports dated within a week, and this is the coarse report stating the most)."""
     coarse = _coarser_than_week(frame)
     deaths = frame["fatalities_best"].astype("Float64").astype(float)
     deaths = deaths.fillna(frame["fatalities_low"].astype("Float64").astype(float)).fillna(0).to_numpy()
-    precise = pd.Series(np.where(coarse, 0.0, deaths)).groupby([frame["_incident"], frame["source"]]).sum()
-    precise = precise.groupby(level=0).max()
+    precise = pd.Series(np.where(coarse, 0.0, deaths), index=frame.index)
+    precise = precise.groupby([frame["_incident"], frame["source"]]).sum().groupby(level=0).max()
     toll = merged["fatalities_best"].astype("Float64").astype(float).fillna(0)
     over = (toll > precise.reindex(merged.index).fillna(0)).reindex(frame["_incident"]).to_numpy()
     # Among the coarse reports of such an incident, the one stating the most (ties: the best-ranked).
     candidates = pd.DataFrame({"_incident": frame["_incident"], "deaths": -deaths})[coarse & over]
     chosen = candidates.sort_values(["_incident", "deaths"], kind="stable").drop_duplicates("_incident").index
-    return pd.Series(frame.index.isin(chosen), index=frame.index)
+    return frame.index.isin(chosen)
 
 
-def _take_parties(merged: pd.DataFrame, frame: pd.DataFrame, actor_aliases: AliasSource) -> None:
-    """actor, actor_raw and target of each incident (module docstring), in place."""
-    folded = normalize.actor_aliases(actor_aliases, fold_lineage=True)
-    actor_known, target_known = _known(frame["actor"]), _known(frame["target"])
-    family = folded.apply(frame["actor"])[0].where(actor_known)
-    target_family = folded.apply(frame["target"])[0].where(target_known)
+def _take_parties(
+    merged: pd.DataFrame, frame: pd.DataFrame, at: np.ndarray, actor_aliases: AliasSource
+) -> None:
+    """actor, actor_raw and target of each incident (module docstring), in place; `at` as in `_lacking`."""
+    n = len(frame)
+    actor_known, target_known = _known(frame["actor"]).to_numpy(), _known(frame["target"]).to_numpy()
+    # Actor families (lineage folded) as integer codes, each distinct name looked up once; -1 unknown.
+    code, names = pd.factorize(pd.concat([frame["actor"], frame["target"]]))
+    folded, _ = normalize.actor_aliases(actor_aliases, fold_lineage=True).apply(pd.Series(names, dtype="str"))
+    family_code = np.where(code >= 0, pd.factorize(folded)[0][code.clip(0)] if len(names) else -1, -1)
+    family = np.where(actor_known, family_code[:n], -1)
+    target_family = np.where(target_known, family_code[n:], -1)
     # Role-reversed: the report's target family is the actor family of another report of the incident.
-    actor_counts = pd.DataFrame({"i": frame["_incident"], "f": family})[actor_known].value_counts()
-    named_as_actor = actor_counts.reindex(pd.MultiIndex.from_arrays([frame["_incident"], target_family]))
-    own = (actor_known & target_known & family.eq(target_family).fillna(False)).astype(int).to_numpy()
-    reversed_ = pd.Series(named_as_actor.fillna(0).to_numpy() - own > 0, index=frame.index) & target_known
+    width = max(family_code.max(initial=0), 0) + 1
+    actor_keys = np.sort(at[family >= 0] * width + family[family >= 0])
+    target_keys = at * width + target_family
+    named = np.searchsorted(actor_keys, target_keys, "right") - np.searchsorted(
+        actor_keys, target_keys, "left"
+    )
+    reversed_ = (target_family >= 0) & (named - ((family >= 0) & (family == target_family)) > 0)
 
+    # The best-ranked report by (known actor not reversed, known actor, none), then by precision.
     rank = np.where(actor_known & ~reversed_, 0, np.where(actor_known, 1, 2))
-    by_rank = frame.assign(_rank=rank).sort_values(["_incident", "_rank"], kind="stable")
-    chosen = by_rank.drop_duplicates("_incident").index
-    _take(merged, frame, pd.Series(frame.index.isin(chosen)), ["actor", "actor_raw", "target"])
+    order = np.lexsort((np.arange(n), rank, at))
+    chosen = np.zeros(n, bool)
+    chosen[order[np.r_[True, at[order][1:] != at[order][:-1]]] if n else order] = True
+    primary = np.r_[True, at[1:] != at[:-1]] if n else chosen
+    _take(merged, frame, chosen & ~primary, ["actor", "actor_raw", "target"])
     # A target the chosen report does not state: another report's target of another family, else
     # the actor of a role-reversed report (the other party of its dyad).
-    chosen_family = pd.Series(family[chosen].to_numpy(), index=frame.loc[chosen, "_incident"].to_numpy())
-    other_family = target_family.ne(frame["_incident"].map(chosen_family)).fillna(True)
+    chosen_family = np.full(len(merged), -1)
+    chosen_family[at[chosen]] = family[chosen]
+    other_family = target_family != chosen_family[at]
     for eligible, column in ((target_known & other_family, "target"), (reversed_ & actor_known, "actor")):
-        missing = frame["_incident"].isin(merged.index[~_known(merged["target"])])
-        _take(merged, frame, eligible & missing, [column], into=["target"])
+        _take(merged, frame, eligible & _lacking(merged, "target", at), [column], into=["target"])
 
 
-def _parties_named(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(incident, name) of every party a report names, once per incident, sorted by incident and name."""
-    named = pd.concat(
-        [
-            frame.loc[_known(frame[column]), ["_incident", column]].set_axis(["_incident", "name"], axis=1)
-            for column in ("actor", "target")
-        ]
-    )
-    named = named.drop_duplicates().sort_values(["_incident", "name"], kind="stable")
-    return named["_incident"].to_numpy(), named["name"].to_numpy(dtype=object)
+def _actors(frame: pd.DataFrame, index: pd.Index) -> pd.Series:
+    """Every party a report of the incident names (actor or target), once, sorted, joined; NA if none."""
+    names = pd.concat([frame[column].where(_known(frame[column])) for column in ("actor", "target")])
+    code, uniques = pd.factorize(names, sort=True)
+    incident = np.tile(frame["_incident"].to_numpy(np.int64), 2)[code >= 0]
+    # One key per (incident, name), sorted by incident and then by name.
+    key = np.sort(incident * len(uniques) + code[code >= 0])
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    values = np.asarray(uniques, dtype=object)[key % max(len(uniques), 1)]
+    return _joined_per_incident(key // max(len(uniques), 1), values, index, ACTORS_SEPARATOR)
 
 
 def _joined_per_incident(incident: np.ndarray, values: np.ndarray, index: pd.Index, sep: str) -> pd.Series:
     """The values of each incident joined by `sep` in the given order; NA where it has none.
     `incident` must be grouped (equal numbers adjacent)."""
-    position = pd.Series(incident).groupby(incident, sort=False).cumcount().to_numpy()
-    first = position == 0
-    out = pd.Series(values[first], index=incident[first], dtype=object)
+    first = np.r_[True, incident[1:] != incident[:-1]] if len(incident) else np.zeros(0, bool)
+    group = np.cumsum(first) - 1
+    position = np.arange(len(incident)) - np.flatnonzero(first)[group]
+    out = values[first].astype(object)
     for k in range(1, position.max() + 1 if len(position) else 0):
         at = position == k
-        extra = pd.Series(values[at], index=incident[at], dtype=object)
-        out.loc[extra.index] = out.loc[extra.index] + sep + extra
-    return out.reindex(index).astype("str")
+        out[group[at]] = out[group[at]] + sep + values[at]
+    return pd.Series(out, index=incident[first], dtype=object).reindex(index).astype("str")
 
 
 def _primary_order(frame: pd.DataFrame, src_rank: np.ndarray) -> np.ndarray:
