@@ -32,8 +32,8 @@ lacks a place name or a target does not erase another report's:
   location from the best report that has them in that region; event type and notes;
 - dates (start, end and precision together) from the best-ranked report, except for an
   aggregate: when the incident's merged death toll (``fatalities_best``) is larger than
-  any source states in its reports dated within a week (the weekly panel's resolution:
-  precision day, range or week spanning at most 7 days), the toll is vouched for only by
+  any source states in its reports dated within a week (the weekly panel's rule: not month
+  or year precision, and no range of more than 7 days), the toll is vouched for only by
   a report dated more coarsely (a UCDP month- or year-precision report, or a range of
   weeks). The incident then keeps that report's dates and precision, so the panels set it
   aside as imprecisely dated (`casualtystats.aggregate`), as they would the aggregate
@@ -47,11 +47,12 @@ lacks a place name or a target does not erase another report's:
   dyad's government side A never becomes the perpetrator of an attack another source
   attributes to its side B. ``target`` is that report's own target if known, else the
   best-ranked known target of another report that is not the actor's family, else the
-  actor of a role-reversed report (the other party). When no report names the
-  perpetrator, the incident keeps the dyad of the report that names one, as that source
-  coded it (UCDP's side A and side B), never side A of one report with the target of another;
+  actor of a role-reversed report (the other party). When the best-ranked report names no
+  actor (GTD's "Unknown" perpetrator), the parties are those of a report that names them, as
+  that source coded them (UCDP's side A and side B), never side A of one report with the
+  target of another;
 - ``actors``: every party any report names (actors and targets, "Unknown" left out),
-  sorted and joined by ``normalize.ACTORS_SEPARATOR`` ("ISIS|Government of Iraq"), so an
+  sorted and joined by ``normalize.ACTORS_SEPARATOR`` ("Government of Iraq|ISIS"), so an
   incident involves an actor if any of its reports does (`casualtystats.involving` reads it).
 """
 
