@@ -118,7 +118,9 @@ def involving(incidents: pd.DataFrame, actor: str) -> pd.DataFrame:
     as_target = incidents["target"].isin(names).to_numpy() & ~as_actor
     party = pd.Series(pd.NA, index=range(len(incidents)), dtype="str")
     if "actors" in incidents:
-        listed = incidents["actors"].reset_index(drop=True).str.split(ACTORS_SEPARATOR).explode()
+        listed = (
+            incidents["actors"].reset_index(drop=True).astype("str").str.split(ACTORS_SEPARATOR).explode()
+        )
         named = listed[listed.isin(names)].groupby(level=0).first()
         party[named.index] = named.to_numpy()
     as_party = party.notna().to_numpy() & ~as_actor & ~as_target

@@ -168,7 +168,7 @@ class MergeResult:
             f"rule: pairs within {s.get('max_days')} days and {s.get('max_km')} km (or the same admin-1 without "
             f"coordinates), score >= {s.get('threshold')}; one-to-one by maximum total log(score / threshold), sources largest "
             f"first; figures: low = largest low, best = {s.get('best')} of the sources' best, high = largest high "
-            "(never summed)"
+            "(never summed); other fields from the most precise report that has them"
         )
         return "\n".join(lines)
 
