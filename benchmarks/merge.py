@@ -441,8 +441,45 @@ def real_pair() -> None:
         f"deaths: UCDP {ucdp:,}, GTD {gtd:,}, merged {merged:,} (between max {max(ucdp, gtd):,} and sum {ucdp + gtd:,}: "
         f"{max(ucdp, gtd) <= merged <= ucdp + gtd})"
     )
+    # An incident involves ISIS if any of its reports does: none of UCDP's own ISIS events may drop out.
+    own = cs.involving(cs.load_incidents(UCDP).incidents, "ISIS")
+    own = own[own["date_start"].dt.year.between(2010, 2017)]
+    ucdp_links = result.links[
+        result.links["source"].eq("UCDP") & result.links["incident_id"].isin(own["incident_id"])
+    ]
+    lost = ucdp_links[~ucdp_links["merged_id"].isin(isis_ids)]
+    roles = cs.involving(result.incidents, "ISIS")["role"].value_counts()
+    print(
+        f"UCDP alone: {len(own):,} ISIS events 2010-2017, {own['fatalities_best'].sum():,} deaths; of them "
+        f"{len(lost):,} ({lost['fatalities_best'].sum():,} deaths) not in involving(merged, 'ISIS'); merged ISIS "
+        f"incidents by role: " + ", ".join(f"{k} {v:,}" for k, v in roles.items())
+    )
+    aggregates(loaded.incidents, result)
     print(
         result.unrecorded(by=("year",)).query("year >= 2010 and year <= 2017").round(0).to_string(index=False)
+    )
+
+
+def aggregates(merged: pd.DataFrame, result) -> None:
+    """Reports dated more coarsely than a week that share an incident with another report: where the
+    merged incident is dated, and the deaths it puts on a single day."""
+    inputs = cs.load_incidents([UCDP, GTD], merge=False).incidents
+    links = result.links.assign(
+        precision=result.links[["source", "incident_id"]]
+        .merge(inputs[["source", "incident_id", "date_precision"]], how="left")["date_precision"]
+        .to_numpy()
+    )
+    days = (links["date_end"] - links["date_start"]).dt.days + 1
+    coarse = links["precision"].isin(["month", "year"]) | (links["precision"].eq("range") & (days > 7))
+    shared = links.groupby("merged_id")["source"].transform("size") > 1
+    ids = links.loc[coarse & shared, "merged_id"].unique()
+    inc = merged.set_index("merged_id").loc[ids]
+    on_a_day = inc["date_precision"].isin(["day", "range", "week"])
+    print(
+        f"aggregates: {len(ids)} incidents hold a report dated more coarsely than a week and another report; "
+        f"{int((~on_a_day).sum())} keep the aggregate's dates ({int(inc.loc[~on_a_day, 'fatalities_best'].sum()):,} "
+        f"deaths, set aside by the weekly panel), {int(on_a_day.sum())} are dated by a day report that states "
+        f"at least the toll ({int(inc.loc[on_a_day, 'fatalities_best'].sum()):,} deaths on single days)"
     )
 
 

@@ -71,11 +71,16 @@ def test_every_report_ends_in_exactly_one_incident(seed, coverage):
     # one report per source per incident unless flagged many-to-one
     own = links[links["link"] != "many-to-one"]
     assert not own.duplicated(["merged_id", "source"]).any()
-    # the possible-match matching is a partition too, and never joins two reports of a source
-    # that the accepted matching did not (it only adds pairs scored down to the near threshold)
-    possible = links[links["link"] != "many-to-one"]
+    # the possible-match matching is a partition too, with one report per source per incident
+    # apart from its own many-to-one folds: two reports of a source only beside a multi-day report
+    # of another source (a pair it accepts, below the threshold, can fold a report that was alone)
     assert links["possible_id"].notna().all()
-    assert not possible.duplicated(["possible_id", "source"]).any()
+    multi_day = links["date_end"] > links["date_start"]
+    for possible_id, source in links.loc[
+        links.duplicated(["possible_id", "source"]), ["possible_id", "source"]
+    ].to_numpy():
+        beside = links["possible_id"].eq(possible_id) & links["source"].ne(source)
+        assert (beside & multi_day).any()
     # combined figures: never a sum, between the largest source figure and the sum
     per = links.groupby("merged_id")["fatalities_best"].agg(["max", "sum"])
     merged = result.incidents.set_index("merged_id")["fatalities_best"].reindex(per.index)
@@ -316,13 +321,19 @@ def test_real_pair_merged_deaths_between_larger_source_and_sum(ucdp_iraq_path):
     assert "region from coordinates" in loaded.summary() and "merged" in loaded.summary()
     gtd_rows = loaded.merge.links[loaded.merge.links["source"] == "GTD"]
     assert gtd_rows["region"].ne("Unknown").mean() > 0.95  # governorates from the coordinates
-    isis = cs.involving(loaded.incidents, "ISIS")
-    isis = isis[isis["date_start"].dt.year.between(2010, 2017)]
+    isis_all = cs.involving(loaded.incidents, "ISIS")
+    isis = isis_all[isis_all["date_start"].dt.year.between(2010, 2017)]
     links = loaded.merge.links[loaded.merge.links["merged_id"].isin(isis["merged_id"])]
     totals = links.groupby("source")["fatalities_best"].sum()
     merged = isis["fatalities_best"].sum()
     assert totals.max() <= merged <= totals.sum()
     assert isis["sources"].eq("GTD+UCDP").sum() > 1000
+    # every one of UCDP's own ISIS events is in an incident involving ISIS (185 dropped out before)
+    own = cs.involving(cs.load_incidents(ucdp_iraq_path).incidents, "ISIS")
+    ucdp = loaded.merge.links[loaded.merge.links["source"].eq("UCDP")]
+    assert (
+        ucdp.loc[ucdp["incident_id"].isin(own["incident_id"]), "merged_id"].isin(isis_all["merged_id"]).all()
+    )
 
 
 def test_many_to_one_when_a_report_spans_several_days():
@@ -346,3 +357,176 @@ def test_many_to_one_when_a_report_spans_several_days():
     result = cs.merge_incidents(pd.concat([span, parts], ignore_index=True))
     assert len(result.incidents) == 1
     assert sorted(result.links["link"]) == ["many-to-one", "matched", "own"]
+
+
+def _report(base: pd.DataFrame, source: str, incident_id: str, day="2016-03-02", **fields) -> pd.DataFrame:
+    """One report of the incident `base` (a one-row table) on `day`, other fields as given."""
+    day = pd.Timestamp(day)
+    defaults = dict(date_start=day, date_end=day, date_precision="day", event_type=pd.NA, notes=pd.NA)
+    return base.assign(source=source, incident_id=incident_id, **{**defaults, **fields})
+
+
+def _one_incident() -> pd.DataFrame:
+    return (
+        _events(seed=9, weeks=1, rate=0.3)
+        .head(1)
+        .assign(
+            country="Iraq", region="Ninawa", admin2=pd.NA, location=pd.NA, latitude=36.34, longitude=43.13
+        )
+    )
+
+
+def test_each_field_comes_from_the_most_precise_report_that_has_it():
+    base = _one_incident()
+    # GTD-like: exact place, a predecessor's name, no target, no place names; UCDP-like: the dyad
+    # "Government of Iraq - IS" (IS as side B), admin2 and a place name, no coordinates.
+    gtd = _report(
+        base,
+        "GTD",
+        "g1",
+        actor="Al-Qaida in Iraq",
+        actor_raw="AQI",
+        target=pd.NA,
+        fatalities_best=11,
+        fatalities_low=pd.NA,
+        fatalities_high=pd.NA,
+    )
+    ucdp = _report(
+        base,
+        "UCDP",
+        "u1",
+        latitude=np.nan,
+        longitude=np.nan,
+        admin2="Mosul district",
+        location="Mosul",
+        actor="Government of Iraq",
+        actor_raw="Government of Iraq",
+        target="ISIS",
+        fatalities_best=12,
+        fatalities_low=10,
+        fatalities_high=15,
+    )
+    result = cs.merge_incidents(pd.concat([ucdp, gtd], ignore_index=True))
+    assert len(result.incidents) == 1
+    row = result.incidents.iloc[0]
+    assert (row["latitude"], row["admin2"], row["location"]) == (36.34, "Mosul district", "Mosul")
+    # UCDP's side A is GTD's victim side, not the perpetrator of GTD's attack: a role mismatch.
+    assert (row["actor"], row["actor_raw"], row["target"]) == (
+        "Al-Qaida in Iraq",
+        "AQI",
+        "Government of Iraq",
+    )
+    assert row["actors"] == "Al-Qaida in Iraq|Government of Iraq|ISIS"
+    isis = cs.involving(result.incidents, "Islamic State")
+    assert isis[["actor", "target", "role"]].iloc[0].tolist() == ["ISIS", "Government of Iraq", "party"]
+    # The same with the dyad's report ranked first (GTD without coordinates): still no government perpetrator.
+    vague = gtd.assign(latitude=np.nan, longitude=np.nan, actor="ISIS", actor_raw="ISIL")
+    ranked = cs.merge_incidents(pd.concat([ucdp.assign(latitude=36.34, longitude=43.13), vague])).incidents
+    assert ranked[["actor", "target"]].iloc[0].tolist() == ["ISIS", "Government of Iraq"]
+
+
+def test_an_unknown_perpetrator_keeps_the_dyad_of_the_report_that_names_one():
+    base = _one_incident()
+    gtd = _report(base, "GTD", "g1", actor="Unknown", actor_raw="Unknown", target=pd.NA)
+    ucdp = _report(
+        base,
+        "UCDP",
+        "u1",
+        actor="Government of Iraq",
+        actor_raw="Government of Iraq",
+        target="ISIS",
+        latitude=np.nan,
+        longitude=np.nan,
+    )
+    row = cs.merge_incidents(pd.concat([gtd, ucdp], ignore_index=True)).incidents.iloc[0]
+    # GTD's report ranks first (coordinates) but names no perpetrator: the parties are UCDP's as
+    # UCDP coded them (side A, side B), never side A of one report with the target of another
+    assert (row["latitude"], row["actor"], row["target"]) == (36.34, "Government of Iraq", "ISIS")
+    assert cs.involving(pd.DataFrame([row]), "ISIS")["role"].tolist() == ["target"]
+
+
+PARTIES = ["ISIS", "Al-Qaida in Iraq", "Government of Iraq", "Civilians", "PKK", "Unknown"]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    reports=st.lists(
+        st.tuples(
+            st.integers(0, 3),  # incident
+            st.sampled_from(["A", "B", "C"]),
+            st.sampled_from(PARTIES),
+            st.one_of(st.none(), st.sampled_from(PARTIES)),
+            st.booleans(),  # has coordinates
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_an_incident_involves_every_actor_any_of_its_reports_names(reports):
+    base = _one_incident()
+    rows = []
+    for k, (incident, source, actor, target, located) in enumerate(reports):
+        # incidents 40 days and 5 degrees apart: only reports of one incident can match
+        day = pd.Timestamp("2016-01-04") + pd.Timedelta(days=40 * incident)
+        place = {} if located else {"latitude": np.nan, "longitude": np.nan}
+        rows.append(
+            _report(
+                base.assign(region=REGIONS[incident], latitude=30.0 + 5 * incident),
+                source,
+                f"{source}{k}",
+                day,
+                actor=actor,
+                actor_raw=actor,
+                target=target,
+                **place,
+            )
+        )
+    reports_table = pd.concat(rows, ignore_index=True)
+    result = cs.merge_incidents(reports_table)
+    links = result.links.set_index(["source", "incident_id"])["merged_id"]
+    for name in PARTIES[:-1]:
+        named = cs.involving(reports_table, name)
+        expected = set(links.loc[list(zip(named["source"], named["incident_id"], strict=True))])
+        found = cs.involving(result.incidents, name)
+        assert expected <= set(found["merged_id"])
+        assert found["actor"].eq(name).all()
+    merged = result.incidents.set_index("merged_id")
+    by_incident = result.links.groupby("merged_id")["actor"]
+    named_actor = by_incident.apply(lambda a: set(a) - {"Unknown"})
+    # the merged actor is one a report names; Unknown only if no report names one
+    for merged_id, names in named_actor.items():
+        assert merged.loc[merged_id, "actor"] in (names or {"Unknown"})
+
+
+def test_an_aggregate_report_keeps_its_dates_when_its_toll_is_the_incidents():
+    base = _one_incident().assign(actor="ISIS", target="Government of Iraq")
+    # UCDP-like: 106 deaths over five months (date_prec 5); GTD-like: one attack inside, no death count.
+    aggregate = _report(
+        base,
+        "UCDP",
+        "u1",
+        date_start=pd.Timestamp("2014-01-01"),
+        date_end=pd.Timestamp("2014-05-31"),
+        date_precision="year",
+        fatalities_low=100,
+        fatalities_best=106,
+        fatalities_high=110,
+    )
+    attack = _report(
+        base, "GTD", "g1", "2014-01-26", **{f"fatalities_{b}": pd.NA for b in ("low", "best", "high")}
+    )
+    result = cs.merge_incidents(pd.concat([aggregate, attack], ignore_index=True))
+    row = result.incidents.iloc[0]
+    assert len(result.incidents) == 1 and row["fatalities_best"] == 106
+    assert (row["date_start"], row["date_end"], row["date_precision"]) == (
+        pd.Timestamp("2014-01-01"),
+        pd.Timestamp("2014-05-31"),
+        "year",
+    )
+    # the weekly panel sets it aside as imprecisely dated, as it does the aggregate alone
+    panel = cs.weekly_panel(result.incidents, by=None)
+    assert panel["fatalities_best"].sum() == 0 and panel["fatalities_best_imprecise"].sum() == 106
+    # a day-dated report that states the toll itself keeps the incident on its day
+    counted = attack.assign(fatalities_low=106, fatalities_best=106, fatalities_high=106)
+    kept = cs.merge_incidents(pd.concat([aggregate, counted], ignore_index=True)).incidents.iloc[0]
+    assert (kept["date_start"], kept["date_precision"]) == (pd.Timestamp("2014-01-26"), "day")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import LoadError
@@ -31,6 +32,8 @@ _ARTICLES = {"al", "el", "ar", "as", "an", "at", "ad", "az", "ash", "ath"}
 # ACLED names state forces by period: "(2014-)", "(2014-2018)".
 _PERIOD_TAG = re.compile(r"\s*\(\d{4}\s*-\s*(\d{4})?\)\s*$")
 _ADMIN_SUFFIXES = {"province", "governorate", "muhafazat", "muhafazah", "gov"}
+#: Separator of the names in a merged table's ``actors`` column (every party any report names).
+ACTORS_SEPARATOR = "|"
 
 
 def actor_key(name: str) -> str:
@@ -100,18 +103,33 @@ def involving(incidents: pd.DataFrame, actor: str) -> pd.DataFrame:
 
     Rows where `actor` is the perpetrator (``role`` 'actor') or the target
     (``role`` 'target'); in the latter ``actor`` and ``target`` are swapped, so
-    every row has ``actor == actor`` and the other party in ``target``. The
-    name is matched as given and in its canonical form ('Islamic State' finds
-    'ISIS'). Accepts a LoadResult as well as its ``incidents`` table.
+    every row has ``actor == actor`` and the other party in ``target``. In a
+    merged table (`merge_incidents`), an incident also involves `actor` when any of
+    its reports names it (its ``actors`` column, parties separated by
+    `ACTORS_SEPARATOR`) although the merged actor and target are others (another
+    source's name for the perpetrator, such as GTD's "Al-Qaida in Iraq" for UCDP's
+    IS): ``role`` 'party', ``actor`` set to `actor`, ``target`` kept. The name is
+    matched as given and in its canonical form ('Islamic State' finds 'ISIS').
+    Accepts a LoadResult as well as its ``incidents`` table.
     """
     incidents = getattr(incidents, "incidents", incidents)
     names = {actor, *normalize_actors(pd.Series([actor], dtype="str"))}
-    as_actor = incidents["actor"].isin(names)
-    as_target = incidents["target"].isin(names) & ~as_actor
-    rows = incidents.loc[as_actor | as_target].copy()
-    swap = as_target[rows.index]
+    as_actor = incidents["actor"].isin(names).to_numpy()
+    as_target = incidents["target"].isin(names).to_numpy() & ~as_actor
+    party = pd.Series(pd.NA, index=range(len(incidents)), dtype="str")
+    if "actors" in incidents:
+        listed = (
+            incidents["actors"].reset_index(drop=True).astype("str").str.split(ACTORS_SEPARATOR).explode()
+        )
+        named = listed[listed.isin(names)].groupby(level=0).first()
+        party[named.index] = named.to_numpy()
+    as_party = party.notna().to_numpy() & ~as_actor & ~as_target
+    rows = incidents.loc[as_actor | as_target | as_party].copy()
+    swap, joined = as_target[as_actor | as_target | as_party], as_party[as_actor | as_target | as_party]
     rows.loc[swap, ["actor", "target"]] = rows.loc[swap, ["target", "actor"]].to_numpy()
-    rows["role"] = pd.Series("actor", index=rows.index, dtype="str").where(~swap, "target")
+    rows.loc[joined, "actor"] = party[as_party].to_numpy()
+    role = np.where(swap, "target", np.where(joined, "party", "actor"))
+    rows["role"] = pd.Series(role, index=rows.index, dtype="str")
     return rows
 
 

@@ -65,7 +65,7 @@ def merge_incidents(
     connected components); see `assign`. Reports of one source are never merged with each other (exact
     duplicates, identical in every column including the id, were already dropped by `load_incidents`).
 
-    Returns a `MergeResult`: `.incidents` (canonical columns + merged_id, sources), `.links`
+    Returns a `MergeResult`: `.incidents` (canonical columns + merged_id, sources, actors), `.links`
     (one row per input report), `.pairs` (scored candidate pairs with reasons), `.summary()`,
     `.overlap()`, `.unrecorded()`.
     """
@@ -94,7 +94,7 @@ def merge_incidents(
     # match looks like two incidents each seen by one source and inflates the estimate.
     possible_no, _ = assign(rows, pairs, list(range(len(order))), threshold * near_factor)
 
-    merged = combine(incidents, incident_no, src, best)
+    merged = combine(incidents, incident_no, src, best, actor_aliases)
     links = _links(incidents, incident_no, link, accepted)
     links.insert(1, "possible_id", possible_no)
     audit = _audit(pairs, incidents, incident_no, threshold)

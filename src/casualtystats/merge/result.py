@@ -24,9 +24,10 @@ class MergeResult:
     Attributes
     ----------
     incidents : one row per real incident: the canonical columns (figures combined, never
-        summed; `source` = `sources`, e.g. "GTD+UCDP"; `incident_id` is the report's own id, or the
-        source-qualified ids "UCDP:1|GTD:2" of a multi-source incident)
-        plus `merged_id`.
+        summed; other fields from the most precise report that has them; `source` = `sources`,
+        e.g. "GTD+UCDP"; `incident_id` is the report's own id, or the source-qualified ids
+        "UCDP:1|GTD:2" of a multi-source incident) plus `merged_id` and `actors` (every party any
+        report names, "|"-separated: `casualtystats.involving` reads it); see `combine`.
     links : one row per input report: merged_id, possible_id (its incident had every pair
         rejected near the threshold been accepted: Fellegi-Sunter's possible matches, used for
         the interval of `unrecorded`), source, incident_id, link ("own": it started the
@@ -167,7 +168,7 @@ class MergeResult:
             f"rule: pairs within {s.get('max_days')} days and {s.get('max_km')} km (or the same admin-1 without "
             f"coordinates), score >= {s.get('threshold')}; one-to-one by maximum total log(score / threshold), sources largest "
             f"first; figures: low = largest low, best = {s.get('best')} of the sources' best, high = largest high "
-            "(never summed)"
+            "(never summed); other fields from the most precise report that has them"
         )
         return "\n".join(lines)
 
