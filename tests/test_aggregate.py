@@ -13,6 +13,7 @@ from casualtystats.aggregate import (
     WEEKDAYS,
     PanelError,
     PanelSchema,
+    imprecisely_dated,
     monthly_panel,
     weekly_panel,
     yearly_panel,
@@ -139,6 +140,7 @@ def test_cells_follow_the_documented_rule_and_totals_are_conserved(incidents, by
     kwargs = {"week_start": week_start} if period == "week" else {}
     panel = PANELS[period](incidents, by=by, **kwargs)
     aside = imprecise_for(incidents, period)
+    assert (imprecisely_dated(incidents, period) == aside.to_numpy()).all()  # what the merge reads
     twins = {f"{m}_imprecise": m for m in MEASURES}
     parts = {  # the weekly measures hold the precisely dated part, the _imprecise twins the rest
         "": (incidents[~aside], panel),

@@ -335,6 +335,15 @@ def _check_counts(incidents: pd.DataFrame, measures: list[str]) -> None:
             )
 
 
+def imprecisely_dated(incidents: pd.DataFrame, period: str = "week") -> np.ndarray:
+    """Per incident: dated less exactly than `period` (the rule `weekly_panel` applies, see the
+    module docstring): a precision coarser than the period, or a range of days longer than it."""
+    coarse, longest = _COARSER[period]
+    days = (incidents["date_end"] - incidents["date_start"]).dt.days.to_numpy() + 1
+    ranged = incidents["date_precision"].fillna("range").eq("range").to_numpy() & (days > longest)
+    return incidents["date_precision"].isin(coarse).to_numpy() | ranged
+
+
 def _imprecise_sql(period: str, columns) -> str | None:
     """SQL condition of an incident dated less exactly than `period` (module docstring), or
     None when the table says nothing about date precision."""

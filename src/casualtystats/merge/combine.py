@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from .. import normalize
-from ..aggregate import _COARSER
+from ..aggregate import imprecisely_dated
 from ..normalize import ACTORS_SEPARATOR, AliasSource
 from ..schema import INCIDENT_COLUMNS
 
@@ -181,18 +181,10 @@ def _combined_figures(frame: pd.DataFrame, measure: str, best: str) -> dict[str,
     return {"low": c_low, "best": c_best, "high": c_high}
 
 
-def _coarser_than_week(frame: pd.DataFrame) -> np.ndarray:
-    """Reports the weekly panel sets aside as imprecisely dated (the rule of `casualtystats.aggregate`)."""
-    coarse, longest = _COARSER["week"]
-    days = (frame["date_end"] - frame["date_start"]).dt.days.to_numpy() + 1
-    ranged = frame["date_precision"].fillna("range").eq("range").to_numpy() & (days > longest)
-    return frame["date_precision"].isin(coarse).to_numpy() | ranged
-
-
 def _dated_by_aggregate(frame: pd.DataFrame, merged: pd.DataFrame) -> np.ndarray:
     """Per report: it dates its incident (module docstring: the incident's toll exceeds what any
     source states in reports dated within a week, and this is the coarse report stating the most)."""
-    coarse = _coarser_than_week(frame)
+    coarse = imprecisely_dated(frame)
     deaths = frame["fatalities_best"].astype("Float64").astype(float)
     deaths = deaths.fillna(frame["fatalities_low"].astype("Float64").astype(float)).fillna(0).to_numpy()
     precise = pd.Series(np.where(coarse, 0.0, deaths), index=frame.index)
