@@ -13,6 +13,9 @@ posterior that knows both rates and the size and has only the date to find
 must learn the rates can be more sure, on average, and stay honest, so this
 column is how much evidence 8 weeks of data hold at all.
 
+Trade-off: the same with the prior's concentration fixed at a = 1 or 4 (no
+"same rate" values, every change visible), beside the default.
+
 Run: .venv/bin/python benchmarks/bocpd.py [--reps 100]
 """
 
@@ -27,7 +30,7 @@ import pandas as pd
 from scipy import stats as st
 
 from casualtystats.changepoints import bocpd
-from casualtystats.changepoints.bocpd import hazard_only
+from casualtystats.changepoints.bocpd import count_size, hazard_only, negbin_prior
 
 HAZARD = 0.01
 N_WEEKS = 260
@@ -108,6 +111,31 @@ def power(reps: int, rng) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def concentration_tradeoff(reps: int, rng) -> pd.DataFrame:
+    """The default (concentrations averaged, "same rate" included) against the prior's
+    concentration a fixed (every change visible): calibration on stationary NB (mean 3, size
+    3.5) and power 8 weeks after 3 -> 6 a week (Poisson), on the same series."""
+    stationary = [counts(rng, np.full(N_WEEKS, 3.0), 3.5) for _ in range(reps)]
+    doubled = [
+        counts(rng, np.r_[np.full(N_WEEKS - 8, BEFORE), np.full(8, AFTER)], math.inf) for _ in range(reps)
+    ]
+    rows = []
+    for a in (None, 1.0, 4.0):
+
+        def fit(y, a=a):
+            return bocpd(y) if a is None else bocpd(y, prior=negbin_prior(float(y.mean()), count_size(y), a))
+
+        calm = np.array([[fit(y).prob_recent_change(k) for k in CALIBRATION_K] for y in stationary])
+        after = np.array([fit(y).prob_recent_change(26) for y in doubled])
+        row = {"prior": "default (a averaged)" if a is None else f"a = {a:g} fixed"}
+        for j, k in enumerate(CALIBRATION_K):
+            row[f"stationary k={k} (hazard {hazard_only(HAZARD, k):.3f})"] = calm[:, j].mean()
+        row["doubling: P(last 26) at 8 wk"] = after.mean()
+        row["share > 0.9"] = float((after > 0.9).mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=100, help="series per row")
@@ -123,7 +151,9 @@ def main() -> None:
     )
     print(calibration(args.reps, rng).to_string(index=False), "\n")
     print("BOCPD power: a doubling from 3 to 6 a week, read at the end of the series")
-    print(power(args.reps, rng).to_string(index=False))
+    print(power(args.reps, rng).to_string(index=False), "\n")
+    print("The trade-off: the concentration of a new segment's rate fixed, so every change is visible")
+    print(concentration_tradeoff(args.reps, rng).to_string(index=False))
     print(f"\n({time.perf_counter() - started:.0f} s, {args.reps} series per row)")
 
 
