@@ -105,6 +105,21 @@ def test_threat_known_answers(values, kwargs, expected):
         assert row["date"] == START + pd.Timedelta(weeks=len(values) - 4)
 
 
+def test_threat_minimum_activity_is_in_incidents_whatever_the_measure():
+    # ACLED's minimum is a four-week average of one event: one 30-death attack in a quiet area is
+    # no threat on deaths either; four attacks in the month are
+    def deaths_panel(incidents, deaths):
+        p = panel({"R": deaths})
+        return p.assign(incidents=pd.array(incidents, dtype="Int64"))
+
+    one = deaths_panel(year_then(0, [0, 0, 1, 0]), year_then(0, [0, 0, 30, 0]))
+    four = deaths_panel(year_then(0, [1, 1, 1, 1]), year_then(0, [5, 10, 10, 5]))
+    assert find_resurgence(one, rules=("threat",)).empty
+    assert len(find_resurgence(four, rules=("threat",))) == 1
+    # a panel without incidents falls back on the measure itself
+    assert len(find_resurgence(panel({"R": year_then(0, [0, 0, 30, 0])}), rules=("threat",))) == 1
+
+
 def test_threat_after_a_quiet_year_says_so_rather_than_infinite_times():
     row = flags(year_then(0, [1, 1, 1, 1]), "threat").iloc[0]
     assert row["ratio"] == np.inf

@@ -37,7 +37,7 @@ def _runs(points: np.ndarray, flags: np.ndarray) -> list[tuple[int, int]]:
 
 def _series_alerts(series: Series, rule: str, last: int, first: int, ctx: Context) -> list[tuple]:
     """(direction, first week, last week) of the alerts of one rule on one series."""
-    series = Series(series.key, series.label, series.weeks, series.values[: last + 1])
+    series = series.upto(last)
     if rule == "changepoint":
         replay = ChangepointReplay(series, ctx)
         # every `changepoint_step` weeks back from the last week, as `find_resurgence` dates alert starts

@@ -26,10 +26,11 @@ Rules (thresholds are keyword arguments with these defaults):
   ``threat_weeks`` (4, "the last month") weeks is at least ``threat_ratio`` (2)
   times the weekly mean of the ``threat_baseline_weeks`` (52) weeks before that
   month, the baseline being at least ``threat_min_baseline`` (0: new activity in
-  a quiet area counts) and the month's weekly mean at least ``threat_min_recent``
-  (1: ACLED's dashboard keeps only admin-1 units whose four-week average is at
-  least one event, so a single event in a quiet area is not a threat). Down: at
-  most half of a non-zero baseline.
+  a quiet area counts) and the month's weekly mean of *incidents* at least
+  ``threat_min_recent`` (1, whatever the measure: ACLED's dashboard keeps only
+  admin-1 units whose four-week average is at least one event, so a single
+  event in a quiet area is not a threat, however deadly). Down: at most half of
+  a non-zero baseline.
 - ``record`` (HDX Signals): the total of the last ``record_weeks`` (4 weeks =
   28 days, the weekly panel's nearest to HDX's 30 days) exceeds every 4-week
   total that ended in the ``record_years`` (1 or 3) years before the current
@@ -137,6 +138,14 @@ class Series:
     label: str
     weeks: pd.DatetimeIndex
     values: np.ndarray
+    #: the group's incidents per week where the measure is another (deaths): the threat rule's
+    #: minimum activity is in events, as ACLED's; None: the measure's own values serve
+    events: np.ndarray | None = None
+
+    def upto(self, last: int) -> Series:
+        """The series known at week `last` (later values dropped)."""
+        events = None if self.events is None else self.events[: last + 1]
+        return dataclasses.replace(self, values=self.values[: last + 1], events=events)
 
 
 @dataclass(frozen=True)
@@ -233,30 +242,41 @@ def weekly_series(panel: pd.DataFrame, actor, by: list[str], measure: str) -> li
     if panel.empty:
         return []
     weeks = pd.DatetimeIndex(pd.to_datetime(panel["week"]))
-    frame = pd.DataFrame(
-        {"week": weeks, "value": pd.to_numeric(panel[measure]).astype("Float64").to_numpy()},
-        index=panel.index,
-    )
     keys = by or ["_all"]
+    frame = pd.DataFrame({"week": weeks}, index=panel.index)
     for col in by:
         frame[col] = panel[col].to_numpy()
     if not by:
         frame["_all"] = ""
-    grouped = frame.groupby(["week", *keys], sort=True, observed=True, dropna=False)["value"]
-    sums = grouped.sum(min_count=1).astype(float)
-    wide = sums.unstack(keys)
-    wide = wide.mask(grouped.size().unstack(keys).isna(), 0.0)
-    all_weeks = pd.date_range(wide.index.min(), wide.index.max(), freq="7D")
-    if len(all_weeks) != len(wide.index) or not all_weeks.equals(pd.DatetimeIndex(wide.index)):
-        if not wide.index.isin(all_weeks).all():
-            raise ResurgenceError("panel weeks are not on a 7-day grid; build it with weekly_panel")
-        wide = wide.reindex(all_weeks, fill_value=0.0)
+
+    def wide(column: str) -> pd.DataFrame:
+        """Weeks x groups of `column`'s sums: absent weeks 0, NA kept where every row is NA."""
+        values = frame.assign(value=pd.to_numeric(panel[column]).astype("Float64").to_numpy())
+        grouped = values.groupby(["week", *keys], sort=True, observed=True, dropna=False)["value"]
+        table = grouped.sum(min_count=1).astype(float).unstack(keys)
+        table = table.mask(grouped.size().unstack(keys).isna(), 0.0)
+        all_weeks = pd.date_range(table.index.min(), table.index.max(), freq="7D")
+        if len(all_weeks) != len(table.index) or not all_weeks.equals(pd.DatetimeIndex(table.index)):
+            if not table.index.isin(all_weeks).all():
+                raise ResurgenceError("panel weeks are not on a 7-day grid; build it with weekly_panel")
+            table = table.reindex(all_weeks, fill_value=0.0)
+        return table
+
+    values = wide(measure)
+    events = wide("incidents") if measure != "incidents" and "incidents" in panel.columns else None
     out = []
-    for column in wide.columns:
+    for column in values.columns:
         key = column if isinstance(column, tuple) else (column,)
         label = " / ".join(plain(k) for k in key) if by else "all regions"
+        counts = None if events is None else events[column].fillna(0.0).to_numpy(float)
         out.append(
-            Series(key if by else (), label, pd.DatetimeIndex(wide.index), wide[column].to_numpy(float))
+            Series(
+                key if by else (),
+                label,
+                pd.DatetimeIndex(values.index),
+                values[column].to_numpy(float),
+                counts,
+            )
         )
     return out
 
@@ -295,14 +315,17 @@ def surge_arrays(y: np.ndarray, t: Thresholds) -> dict:
     }
 
 
-def threat_arrays(y: np.ndarray, t: Thresholds) -> dict:
+def threat_arrays(y: np.ndarray, t: Thresholds, events: np.ndarray | None = None) -> dict:
+    """The threat rule's arrays; `events` (incidents per week, when `y` is another measure)
+    carry its minimum activity, `threat_min_recent` events a week over the month (ACLED's)."""
     s = pd.Series(y)
     w, b = int(t.threat_weeks), int(t.threat_baseline_weeks)
     value = _masked(s.rolling(w, min_periods=1).mean(), w - 1)
+    activity = value if events is None else pd.Series(events).rolling(w, min_periods=1).mean().to_numpy()
     baseline = _masked(s.shift(w).rolling(b, min_periods=1).mean(), w + b - 1)
     with np.errstate(invalid="ignore"):
         ok = (baseline >= t.threat_min_baseline) & ~np.isnan(value)
-        up = ok & (value > 0) & (value >= t.threat_min_recent)
+        up = ok & (value > 0) & (activity >= t.threat_min_recent)
         down = ok & (baseline > 0)
     return {
         "value": value,
@@ -393,7 +416,10 @@ def budget_sentence(
 
 def tracker_paths(rule: str, series: Series, ctx: Context) -> tuple[dict, dict]:
     """The rule's arrays and, per direction, its threshold path over the series."""
-    arrays = TRACKERS[rule](series.values, ctx.thresholds)
+    if rule == "threat":
+        arrays = threat_arrays(series.values, ctx.thresholds, series.events)
+    else:
+        arrays = TRACKERS[rule](series.values, ctx.thresholds)
     default = getattr(ctx.thresholds, CALIBRATED[rule])
     years = series_years(len(series.values))
     paths = {
@@ -696,7 +722,7 @@ def evaluate(series_list: list[Series], rules, ctx: Context, positions_of, as_of
         if len(positions) == 0:
             continue
         # weeks after the last position judged play no part (no look-ahead, less work)
-        series = dataclasses.replace(series, values=series.values[: int(np.max(positions)) + 1])
+        series = series.upto(int(np.max(positions)))
         for rule in rules:
             if rule == "changepoint":
                 replay = ChangepointReplay(series, ctx)
