@@ -410,6 +410,8 @@ def test_make_report_on_ucdp_iraq_headline_equals_incidents(ucdp_iraq_path, tmp_
     # the 2006 event of 1,700 killed placed no closer than Iraq: no region, never a place "Unknown"
     largest = page[page.index('<section id="largest">') : page.index('<section id="quality">')]
     assert "no region recorded" in largest and ">Unknown<" not in largest
+    # each change point says when it could have begun (the 95% set of its date)
+    assert "Began (95% CI of the date)" in page and re.search(r"\d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d", page)
 
 
 # --- stand-ins with known answers for the forecast, merge and alert-history stages ---

@@ -831,15 +831,29 @@ def _changepoint_details(model) -> str:
     ]
     if cp.n_changes:
         ratios = cp.rate_ratios(cp.alpha)
+        keys = ["location", "part"] if "part" in ratios else ["location"]
+        dates = cp.location_intervals(cp.alpha)[[*keys, "earliest_label", "latest_label"]]
+        ratios = ratios.merge(dates, on=keys, how="left")
         ratios = ratios.assign(
-            ci=[_interval(lo, hi) for lo, hi in zip(ratios["ci_low"], ratios["ci_high"], strict=True)]
+            ci=[_interval(lo, hi) for lo, hi in zip(ratios["ci_low"], ratios["ci_high"], strict=True)],
+            began=[
+                f"{_day(a)} – {_day(b)}"
+                for a, b in zip(ratios["earliest_label"], ratios["latest_label"], strict=True)
+            ],
         )
         parts.append(
             table(
                 ratios,
-                {"label": "Change", "before": "Before", "after": "After", "ratio": "Ratio", "ci": level},
+                {
+                    "label": "Change",
+                    "began": f"Began ({level} of the date)",
+                    "before": "Before",
+                    "after": "After",
+                    "ratio": "Ratio",
+                    "ci": level,
+                },
                 numeric=["before", "after", "ratio"],
-                formats={"label": _day, "ci": str},
+                formats={"label": _day, "began": str, "ci": str},
             )
         )
     return f"<details><summary>{esc(model.name)}: change points</summary>{''.join(parts)}</details>"
