@@ -355,6 +355,16 @@ def test_escaping_helpers():
     assert INJECTION not in html and "Name &lt;x&gt;" in html and "1,234" in html
 
 
+def test_numbers_are_written_in_full_never_in_scientific_notation():
+    import numpy as np
+
+    from casualtystats.report.html import number
+
+    assert number(5389.4) == "5,389" and number(7215.0) == "7,215" and number(999.5) == "1,000"
+    assert number(np.int64(12345)) == "12,345" and number(-2345.6) == "-2,346"
+    assert number(12.345) == "12.3" and number(0.0123) == "0.0123" and number(float("nan")) == "—"
+
+
 def test_coverage_gaps_are_runs_of_weeks():
     weeks = pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-22", "2024-02-05", "2024-02-12"])
     cov = compose.Coverage(
