@@ -98,6 +98,11 @@ def normalize_regions(series: pd.Series, aliases: AliasSource = None) -> pd.Seri
     return region_aliases(aliases).apply(pd.Series(series))[0]
 
 
+def actor_names(actor: str) -> set[str]:
+    """`actor` as given and in its canonical form ('Islamic State' -> {'Islamic State', 'ISIS'})."""
+    return {actor, *normalize_actors(pd.Series([actor], dtype="str"))}
+
+
 def involving(incidents: pd.DataFrame, actor: str) -> pd.DataFrame:
     """Incidents in which `actor` took part, seen from its side.
 
@@ -113,7 +118,7 @@ def involving(incidents: pd.DataFrame, actor: str) -> pd.DataFrame:
     Accepts a LoadResult as well as its ``incidents`` table.
     """
     incidents = getattr(incidents, "incidents", incidents)
-    names = {actor, *normalize_actors(pd.Series([actor], dtype="str"))}
+    names = actor_names(actor)
     as_actor = incidents["actor"].isin(names).to_numpy()
     as_target = incidents["target"].isin(names).to_numpy() & ~as_actor
     party = pd.Series(pd.NA, index=range(len(incidents)), dtype="str")
@@ -124,8 +129,9 @@ def involving(incidents: pd.DataFrame, actor: str) -> pd.DataFrame:
         named = listed[listed.isin(names)].groupby(level=0).first()
         party[named.index] = named.to_numpy()
     as_party = party.notna().to_numpy() & ~as_actor & ~as_target
-    rows = incidents.loc[as_actor | as_target | as_party].copy()
-    swap, joined = as_target[as_actor | as_target | as_party], as_party[as_actor | as_target | as_party]
+    keep = as_actor | as_target | as_party
+    rows = incidents.loc[keep].copy()
+    swap, joined = as_target[keep], as_party[keep]
     rows.loc[swap, ["actor", "target"]] = rows.loc[swap, ["target", "actor"]].to_numpy()
     rows.loc[joined, "actor"] = party[as_party].to_numpy()
     role = np.where(swap, "target", np.where(joined, "party", "actor"))

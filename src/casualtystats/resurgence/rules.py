@@ -66,7 +66,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CasualtyStatsError
-from ..normalize import normalize_actors
+from ..normalize import actor_names
 from .calibrate import DEFAULT_FALSE_ALARM_BUDGET, WEEKS_PER_YEAR, series_years, threshold_path
 
 RULES = ("changepoint", "surge", "threat", "record")
@@ -234,7 +234,7 @@ def weekly_series(panel: pd.DataFrame, actor, by: list[str], measure: str) -> li
         )
     if actor is not None and "actor" in panel.columns and "actor" not in by:
         # any spelling of the alias table ("Daesh" finds the panel's "ISIS")
-        rows = panel["actor"].isin({actor, *normalize_actors(pd.Series([actor], dtype="str"))})
+        rows = panel["actor"].isin(actor_names(actor))
         if not rows.any():
             actors = ", ".join(sorted(map(str, panel["actor"].dropna().unique()))[:10])
             raise ResurgenceError(f"actor {actor!r} is not in the panel (actors: {actors})")
