@@ -534,7 +534,8 @@ class ChangepointReading:
 
     end: int
     known: pd.Series | None = None
-    fit: object | None = None  # the ChangePoints of `known`
+    #: per flagged change's location, the first week its date's 95% set allows (the BOCPD window)
+    earliest: dict = dataclasses.field(default_factory=dict)
     flagged: dict = dataclasses.field(default_factory=dict)
     alpha: dict = dataclasses.field(default_factory=dict)
     alarms: dict = dataclasses.field(default_factory=dict)
@@ -600,7 +601,7 @@ def read_changepoints(series: Series, end: int, ctx: Context) -> ChangepointRead
         return (r["ci_low"] > 1).to_numpy() if direction == "up" else (r["ci_high"] < 1).to_numpy()
 
     locations = ratios[t.alpha]["location"].astype(int).to_numpy()
-    reading = ChangepointReading(end, known, cps)
+    reading = ChangepointReading(end, known)
     for direction in ctx.directions:
         qualifies = np.array([direction in regime for regime in regimes], dtype=bool)
         if not (qualifies & np.isin(locations, list(recent))).any():
@@ -624,6 +625,10 @@ def read_changepoints(series: Series, end: int, ctx: Context) -> ChangepointRead
         reading.flagged[direction] = [
             (ratio_rows.iloc[i], regimes[i][direction], alpha) for i in np.flatnonzero(hits)
         ]
+    if reading.flagged:
+        # the BOCPD window starts where the change could have started (its date's 95% set), not at
+        # the date found: a change dated late would otherwise lose the weeks BOCPD puts it in
+        reading.earliest.update(cps.location_intervals().set_index("location")["earliest"].to_dict())
     return reading
 
 
@@ -658,16 +663,13 @@ class ChangepointReplay:
         series, ctx = self.series, self.ctx
         n = end + 1
         online = bocpd(reading.known)
-        # the BOCPD window starts where the change could have started (its date's 95% set), not at
-        # the date found: a change dated late would otherwise lose the weeks BOCPD puts it in
-        earliest = reading.fit.location_intervals().set_index("location")["earliest"]
         as_of = series.weeks[end] + LAST_DAY
         rows = []
         for direction, changes in reading.flagged.items():
             alert_start = series.weeks[self.alert_start(end, direction)]
             for change, regime, alpha in changes:
                 loc = int(change.location)
-                start = int(earliest[loc])
+                start = int(reading.earliest[loc])
                 k = n - start
                 prob = float(online.prob_recent_change(k))
                 verb = "rose" if direction == "up" else "fell"
