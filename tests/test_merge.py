@@ -276,6 +276,28 @@ def test_unrecorded_and_overlap_tables():
     assert table.loc[table["estimate"].isna(), "method"].str.contains("too few|one source").all()
 
 
+def test_within_keeps_whole_incidents_of_the_dates_with_their_reports_and_pairs():
+    sim = simulate_sources(_events(seed=23, weeks=26), coverage=(0.7, 0.6), seed=24)
+    result = cs.merge_incidents(sim.reports)
+    assert result.within(None, None) is result
+    start, end = pd.Timestamp("2016-02-01"), pd.Timestamp("2016-03-31")
+    part = result.within(start, end)
+    dates = result.incidents["date_start"]
+    assert part.incidents.equals(result.incidents[(dates >= start) & (dates < end + pd.Timedelta(days=1))])
+    # every report of a kept incident is kept, and no other
+    assert part.links.equals(result.links[result.links["merged_id"].isin(part.incidents["merged_id"])])
+    kept = set(zip(part.links["source"], part.links["incident_id"], strict=True))
+    pairs = result.scored_pairs
+    between = [
+        (a, b) in kept and (c, d) in kept
+        for a, b, c, d in zip(
+            pairs["source_a"], pairs["incident_id_a"], pairs["source_b"], pairs["incident_id_b"], strict=True
+        )
+    ]
+    assert 0 < len(part.scored_pairs) == sum(between) < len(pairs)
+    assert part.overlap()["incidents"].sum() == len(part.incidents)
+
+
 def test_unrecorded_interval_spans_the_possible_matches():
     # Missed matches inflate a capture-recapture estimate: the interval must reach down to the
     # estimate with every possible match (score down to threshold x near_factor) accepted.

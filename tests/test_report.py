@@ -464,6 +464,9 @@ class FakeMerge:
     def __getattr__(self, name):
         return getattr(self._real, name)
 
+    def within(self, start=None, end=None):
+        return self
+
     def overlap(self):
         return pd.DataFrame(
             {"year": [2023, 2023, 2024], "sources": ["GTD+UCDP", "UCDP", "UCDP"], "incidents": [40, 120, 150]}

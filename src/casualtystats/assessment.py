@@ -55,7 +55,6 @@ Definitions (the defaults are module constants):
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -301,7 +300,7 @@ def build_assessment(
         outlook, outlook_weekly, outlook_problem = _forecast(panels, listed, as_of)
     merge = getattr(loaded, "merge", None)  # set by load_incidents when it merged several sources
     if merge is not None:
-        merge = _merge_within(merge, None if start is None else pd.Timestamp(start), as_of)
+        merge = merge.within(start, as_of)
     coverage = compose.coverage(loaded, incidents, panels["weekly_all"])
     in_month = compose.select_dates(mine, month.start_time, as_of)
     return assess(
@@ -326,20 +325,6 @@ def build_assessment(
         outlook_problem=outlook_problem,
         panels=panels,
     )
-
-
-def _merge_within(merge, start: pd.Timestamp | None, end: pd.Timestamp):
-    """The merge result restricted to the incidents that started in [start, end], with their
-    reports (`links`): its overlap and unrecorded-incident tables then read no incident outside
-    the dates analysed (a briefing for a past month says what could have been said then). The
-    matching itself was made on all the reports loaded; an incident is kept or dropped whole."""
-    dates = merge.incidents["date_start"]
-    keep = compose.select_dates(merge.incidents, start, end).index
-    if len(keep) == len(dates):
-        return merge
-    incidents = merge.incidents.loc[keep]  # labels kept: they are the merged ids the links refer to
-    links = merge.links[merge.links["merged_id"].isin(incidents["merged_id"])]
-    return dataclasses.replace(merge, incidents=incidents, links=links)
 
 
 def listed_regions(monthly: pd.DataFrame, flags: pd.DataFrame, month: pd.Period) -> list:

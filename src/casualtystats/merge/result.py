@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,29 @@ class MergeResult:
     def to_frame(self) -> pd.DataFrame:
         """The merged incident table."""
         return self.incidents
+
+    def within(self, start=None, end=None) -> MergeResult:
+        """The result restricted to the incidents that started in [start, end] (days; either may be
+        None), with their reports and the candidate pairs between those reports: its overlap and
+        unrecorded-incident tables then read nothing outside the dates analysed (a briefing for a
+        past month says what could have been said then). The matching itself is the one made on
+        everything merged; an incident is kept or dropped whole."""
+        dates = self.incidents["date_start"]
+        keep = pd.Series(True, index=dates.index)
+        if start is not None:
+            keep &= dates >= pd.Timestamp(start)
+        if end is not None:
+            keep &= dates < pd.Timestamp(end) + pd.Timedelta(days=1)
+        if keep.all():
+            return self
+        incidents = self.incidents[keep]  # labels kept: they are the merged ids the links refer to
+        links = self.links[self.links["merged_id"].isin(incidents["merged_id"])]
+        kept = pd.MultiIndex.from_frame(links[["source", "incident_id"]].astype(str))
+        pairs = self.scored_pairs
+        in_a = pd.MultiIndex.from_arrays([pairs["source_a"].astype(str), pairs["incident_id_a"].astype(str)])
+        in_b = pd.MultiIndex.from_arrays([pairs["source_b"].astype(str), pairs["incident_id_b"].astype(str)])
+        pairs = pairs[in_a.isin(kept) & in_b.isin(kept)].reset_index(drop=True)
+        return replace(self, incidents=incidents, links=links, scored_pairs=pairs)
 
     def overlap(self, by: Sequence[str] = ("year",)) -> pd.DataFrame:
         """Incidents per combination of sources: [by..., sources, incidents] ("year" is the start year)."""

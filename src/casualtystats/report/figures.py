@@ -270,9 +270,7 @@ def actors_figure(
             )
         )
     fig.update_yaxes(title_text=f"killed / {period}", rangemode="tozero")
-    return _layout(
-        fig, f"Killed per {period} by actor (top {len(actors)} actors in the data, all roles)", height
-    )
+    return _layout(fig, f"Killed per {period} by perpetrator (top {len(actors)} in the data)", height)
 
 
 def incident_map(

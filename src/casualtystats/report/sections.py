@@ -194,7 +194,8 @@ class ReportPage:
             parts.append(
                 self._figure(
                     figures.actors_figure(actors_panel, top),
-                    "All incidents in the data, by the actor recorded as perpetrator.",
+                    "All incidents in the data, each under the actor recorded as its perpetrator (a merged "
+                    "incident counts once, under the perpetrator the merge chose).",
                     name="actors",
                 )
             )
