@@ -18,6 +18,7 @@ from .penalties import (
     resolve_penalty,
 )
 from .results import ChangePoints
+from .season import SEASON_ROUNDS, period_from_labels, periodogram_period, test_season
 
 #: integer series with a larger median are measured quantities (populations, money,
 #: production), for which the discreteness is immaterial: they get the Gaussian trend cost
@@ -199,6 +200,50 @@ def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: i
     return model, pen, observed, cuts, trace, factors, np.flatnonzero(known & ~keep), part_cuts
 
 
+def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: int, season, labels):
+    """segment_counts with a seasonal factor shared by all segments when a test finds one
+    (`season`="auto"; see changepoints.season), or with the given period (a number), or none.
+    Returns segment_counts' tuple and the Season (or None).
+
+    The season is estimated given the segments found without it, then the series is
+    segmented again with it, the season re-estimated given the new segments, and so on
+    until the segments repeat (at most SEASON_ROUNDS re-segmentations). A season that
+    fails its test given the newest segments is dropped and the seasonless answer stands:
+    the season is used only where the data show it beside the changes."""
+    plain = segment_counts(model, data, rule, min_size)
+    if season is None or season is False or not getattr(model, "seasonal", False):
+        return plain, None
+    if isinstance(season, str):
+        if season != "auto":
+            raise ChangePointError(f"season must be 'auto', None or a period (a number), not {season!r}")
+        period, source = period_from_labels(labels), "index"
+    else:
+        period, source = float(season), "given"
+    fit, found, previous = plain, None, None
+    for rounds in range(SEASON_ROUNDS + 1):
+        fitted = fit[0]
+        bounds = segment_bounds(fit[7][0], fitted.n)  # the counts' own segments
+        counts = fitted.values if fitted.parts == 1 else fitted.incidents
+        if period is None:  # no dates: a candidate period from the periodogram
+            period, source = periodogram_period(counts, fitted.times, int(labels.size)), "periodogram"
+            if period is None:
+                return plain, None
+        size = None if model.profiled else count_size(model)
+        candidate = test_season(counts, fitted.times, bounds, size, period, source)
+        if candidate is None:
+            return plain, None
+        if rounds == SEASON_ROUNDS or (previous is not None and list(fit[3]) == previous):
+            break
+        found, previous = candidate, list(fit[3])
+        fit = segment_counts(model.with_season(found), data, rule, min_size)
+    return fit, found
+
+
+def count_size(model: Cost) -> float:
+    """The fixed NB size of a count cost's counts (incidents for a panel slice)."""
+    return model.size if model.parts == 1 else model.sizes_fixed[0]
+
+
 def merge_cuts(part_cuts: list[list[int]], min_size: int) -> list[int]:
     """The union of each part's changes; of two closer than `min_size`, the earlier is kept."""
     merged: list[int] = []
@@ -208,7 +253,9 @@ def merge_cuts(part_cuts: list[list[int]], min_size: int) -> list[int]:
     return merged
 
 
-def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", min_size=2) -> ChangePoints:
+def detect_change_points(
+    values, *, cost="auto", penalty="auto", method="pelt", min_size=2, season="auto"
+) -> ChangePoints:
     """Change points of a series by exact penalised optimal partitioning (PELT).
 
     Parameters
@@ -314,9 +361,10 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
     aside = np.zeros(0, dtype=int)
     factors = np.ones(1)
     part_cuts: list[list[int]] = []
+    found_season = None
     if is_count_cost(model) and isinstance(rule, AutoPenalty):
-        model, pen, observed, cuts, trace, factors, aside, part_cuts = segment_counts(
-            model, data, rule, min_size
+        (model, pen, observed, cuts, trace, factors, aside, part_cuts), found_season = seasonal_counts(
+            model, data, rule, min_size, season, labels
         )
     else:
         if is_count_cost(model):
@@ -342,6 +390,7 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
         observed_positions=observed,
         dependence=tuple(float(f) for f in factors),
         outliers=[int(i) for i in aside],
+        season=found_season,
         # only parts segmented apart have changes of their own (a one-part cost's are its part's)
         part_locations={
             name: [int(observed[c]) for c in own]

@@ -11,6 +11,7 @@ import pandas as pd
 from .costs import Cost
 from .inference import rate_ratio_table
 from .penalties import Penalty
+from .season import Season
 
 
 def _text_table(frame: pd.DataFrame, float_format: str = "{:.4g}") -> str:
@@ -46,6 +47,9 @@ class ChangePoints:
     #: penalty "auto"), by the quantity it measures ("incident_rate", "deaths_per_incident",
     #: "median_deaths_per_incident"); `locations` is their union. Empty for one-part costs
     part_locations: dict[str, list[int]] = field(default_factory=dict)
+    #: the seasonal factor shared by all segments (count costs with penalty "auto", when its test
+    #: finds one; see changepoints.season): segment levels are then de-seasonalised means
+    season: Season | None = None
     alpha: float = 0.05
     #: what `rate_ratios` estimated from the series once (noise, calibrated dependence), by seed:
     #: the same for every alpha, and the resurgence rule asks at several levels
@@ -179,6 +183,7 @@ class ChangePoints:
             ),
             f"dependence (long-run variance factor): {', '.join(f'{f:.3g}' for f in self.dependence)}",
             f"set aside as isolated excursions: {self._named(self.outliers)}",
+            f"season (shared by all segments): {self.season.describe() if self.season else 'none'}",
             "-" * 60,
             f"segments (level and {100 * (1 - self.alpha):.0f}% CI)",
             _text_table(self.segments),

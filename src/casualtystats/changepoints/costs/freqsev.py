@@ -20,6 +20,7 @@ or in both is one change point.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numba as nb
@@ -36,6 +37,7 @@ from .negbin import (
     part_params,
     part_stats,
     pearson,
+    season_units,
     size_grid,
 )
 
@@ -69,6 +71,11 @@ class FrequencySeverity(Cost):
     #: per part: the quantity it measures, named as in `detail` (ChangePoints.part_locations' keys)
     part_names = ("incident_rate", "deaths_per_incident")
 
+    #: a changepoints.season.Season of the incidents shared by all segments (None: no season): the
+    #: exposure of each week's incidents, as in costs.negbin; deaths per incident have none
+    season = None
+    seasonal = True
+
     def __init__(self, sizes: tuple[float, float] | None = None):
         self.sizes_fixed = sizes
         r, k = sizes if sizes is not None else (None, None)
@@ -97,9 +104,10 @@ class FrequencySeverity(Cost):
         self.values = self.deaths
         self.n = data.shape[0]
         self.times = np.arange(self.n, dtype=float) if times is None else np.asarray(times, dtype=float)
+        self.units = season_units(self.season, self.times)
         self.stats = np.vstack(
             [
-                part_stats(self.incidents, np.ones(self.n), self.grid),
+                part_stats(self.incidents, self.units, self.grid),
                 part_stats(self.deaths, self.incidents, self.severity_grid),
             ]
         )
@@ -121,7 +129,13 @@ class FrequencySeverity(Cost):
         row, _ = self._severity_offsets()
         r = common_part_size(self.stats, 0, self.grid, self.poisson, bounds)
         k = common_part_size(self.stats, row, self.severity_grid, self.severity_poisson, bounds)
-        return type(self)(sizes=(r, k))
+        return type(self)(sizes=(r, k)).with_season(self.season)
+
+    def with_season(self, season) -> FrequencySeverity:
+        """The same (unfitted) cost with the seasonal factor `season` of the incidents (None: none)."""
+        out = copy.copy(self)
+        out.season = season
+        return out
 
     def _weight_columns(self) -> tuple[int, ...]:
         """Where in `params` each part's weight sits."""
@@ -155,14 +169,16 @@ class FrequencySeverity(Cost):
             r, k = self.sizes(a, b)
             total = n_inc.sum()
             s = dead.sum() / total if total > 0 else 0.0
-            out.append(np.c_[pearson(n_inc, np.ones(b - a), n_inc.mean(), r), pearson(dead, n_inc, s, k)])
+            units = self.units[a:b]
+            rate = pearson(n_inc, units, total / units.sum(), r)
+            out.append(np.c_[rate, pearson(dead, n_inc, s, k)])
         return np.vstack(out)
 
     def detail(self, start: int, end: int, alpha: float = 0.05) -> dict[str, float]:
         """Incidents per week and deaths per incident of y[start:end], each with a (1 - alpha) CI."""
         r, k = self.sizes(start, end)
         total = float(self.incidents[start:end].sum())
-        rate, rate_low, rate_high, _ = nb_mean_ci(total, end - start, r, alpha)
+        rate, rate_low, rate_high, _ = nb_mean_ci(total, self.exposure(start, end), r, alpha)
         if total > 0:
             sev, sev_low, sev_high, _ = nb_mean_ci(float(self.deaths[start:end].sum()), total, k, alpha)
         else:
@@ -180,7 +196,7 @@ class FrequencySeverity(Cost):
         """Deaths per week = incidents per week x deaths per incident, Wald on the log
         scale with var(log) = var(log rate) + var(log severity) (asymptotically independent)."""
         r, k = self.sizes(start, end)
-        n = end - start
+        n = self.exposure(start, end)
         total = float(self.incidents[start:end].sum())
         dead = float(self.deaths[start:end].sum())
         if dead <= 0:
@@ -192,8 +208,12 @@ class FrequencySeverity(Cost):
         q = st.norm.ppf(1 - alpha / 2)
         return level, level * math.exp(-q * se), level * math.exp(q * se), se
 
+    def exposure(self, start: int, end: int) -> float:
+        """Weeks in y[start:end], each counted by its seasonal factor (the number of weeks without one)."""
+        return float(self.units[start:end].sum())
+
     def fitted(self, start: int, end: int) -> np.ndarray:
-        return np.full(end - start, self.deaths[start:end].mean())
+        return self.deaths[start:end].sum() / self.exposure(start, end) * self.units[start:end]
 
     def __repr__(self) -> str:
         return f"FrequencySeverity(sizes={self.sizes_fixed})"

@@ -22,6 +22,7 @@ aside first and then fixes one size for all segments (`with_common_size`).
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numba as nb
@@ -138,6 +139,11 @@ def common_part_size(stats, row: int, grid: np.ndarray, poisson: bool, bounds) -
     return math.inf if j == grid.size else float(grid[j])
 
 
+def season_units(season, times: np.ndarray) -> np.ndarray:
+    """Each week's exposure: the seasonal factor at its position, or 1 without a season."""
+    return np.ones(times.size) if season is None else season.factors(times)
+
+
 def pearson(y: np.ndarray, units: np.ndarray, m: float, size: float) -> np.ndarray:
     """(y - u m) / sd under NB(u m, u size); NaN where there is no exposure or no variance."""
     inv = 0.0 if math.isinf(size) or math.isnan(size) else 1.0 / size
@@ -167,13 +173,26 @@ class NegBin(Cost):
     #: per part: is its dispersion estimated robustly by the cost itself? (see detect.segment_counts)
     robust_dispersion = (False,)
 
+    #: a changepoints.season.Season shared by all segments (None: no season); its factor at each
+    #: week is that week's exposure, so a segment's mean is the de-seasonalised level
+    season = None
+    #: can the cost carry a season?
+    seasonal = True
+
     def __init__(self, size: float | None = None):
         self.size = size
         self.grid, self.poisson = size_grid(size)
         self.n_params = 2 if size is None else 1
 
     def _stats(self, y):
-        return part_stats(y, np.ones_like(y), self.grid), part_params(self.grid, self.poisson)
+        self.units = season_units(self.season, self.times)
+        return part_stats(y, self.units, self.grid), part_params(self.grid, self.poisson)
+
+    def with_season(self, season) -> NegBin:
+        """The same (unfitted) cost with the seasonal factor `season` (None: none)."""
+        out = copy.copy(self)
+        out.season = season
+        return out
 
     @property
     def parts(self) -> int:
@@ -194,19 +213,28 @@ class NegBin(Cost):
     def with_common_size(self, bounds) -> NegBin:
         """The same cost with one size for every segment: the ML size given the
         segments `bounds` (each with its own mean), over the grid and the Poisson limit."""
-        return NegBin(size=common_part_size(self.stats, 0, self.grid, self.poisson, bounds))
+        return NegBin(size=common_part_size(self.stats, 0, self.grid, self.poisson, bounds)).with_season(
+            self.season
+        )
 
     def residuals(self, bounds) -> np.ndarray:
         """Pearson residuals about each segment's fitted NB, shape (n, 1)."""
         out = [
-            pearson(self.values[a:b], np.ones(b - a), self.values[a:b].mean(), self.segment_size(a, b))
+            pearson(self.values[a:b], self.units[a:b], self.level(a, b), self.segment_size(a, b))
             for a, b in bounds
         ]
         return np.concatenate(out)[:, None]
 
+    def level(self, start: int, end: int) -> float:
+        """The segment's mean count per week (de-seasonalised: sum y / sum of seasonal factors)."""
+        return float(self.values[start:end].sum() / self.units[start:end].sum())
+
+    def fitted(self, start: int, end: int) -> np.ndarray:
+        return self.level(start, end) * self.units[start:end]
+
     def estimate(self, start, end, alpha=0.05):
         total = float(self.values[start:end].sum())
-        return nb_mean_ci(total, end - start, self.segment_size(start, end), alpha)
+        return nb_mean_ci(total, float(self.units[start:end].sum()), self.segment_size(start, end), alpha)
 
     def __repr__(self) -> str:
         return f"NegBin(size={self.size})"

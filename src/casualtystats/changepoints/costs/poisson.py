@@ -46,7 +46,11 @@ class Poisson(NegBin):
     def __init__(self):
         super().__init__(size=math.inf)
 
+    #: its kernel has no exposures: no seasonal factor
+    seasonal = False
+
     def _stats(self, y):
+        self.units = np.ones(y.size)
         return cumulative(y), np.ones(1)
 
     def segment_size(self, start: int, end: int) -> float:

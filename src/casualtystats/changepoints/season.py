@@ -1,0 +1,239 @@
+"""A seasonal cycle shared by all segments of a count series (detect_change_points' season="auto").
+
+Weekly conflict and disease counts rise and fall every year (a fighting season,
+an epidemic season). A segmentation that knows nothing of it puts a change at
+every seasonal rise and fall, and the iteration of the long-run variance factor
+(penalties.count_dependence) cannot stop it: segments that follow the cycle
+leave residuals that look independent. So the count costs can carry a
+multiplicative seasonal factor s_w, one curve for the whole series with mean 1
+over a cycle, as the exposure of each week: y_w ~ NB(s_w m, s_w r) in segment
+m (costs.negbin), so a segment still costs O(1) from cumulative sums, m-hat =
+sum y / sum s stays closed-form and PELT's pruning stays exact.
+
+log s_w is a Fourier series of the period P with one or two pairs of harmonics
+(`MAX_HARMONICS`), fitted by maximum likelihood given the segments (each
+segment's mean profiled out, the common NB size re-estimated with it), and kept
+only when the likelihood-ratio statistic, divided by the long-run variance factor
+of the Pearson residuals under the seasonal model (`count_dependence`:
+dispersion and serial dependence), exceeds the chi^2(2) 99% point
+(`SEASON_LEVEL` = 1%), for the first pair against none and for the second
+against the first. The period P is:
+- from the labels when they are dates (a Series' DatetimeIndex, a panel
+  slice's weeks): the year in the labels' median spacing (weekly: 52.18,
+  monthly: 12, quarterly: 4, daily: 365.25);
+- otherwise (a plain array, or labels that are not dates) the peak of the
+  periodogram of the square-root counts, among periods of at least
+  MIN_CYCLES = 3 cycles in the series, if Fisher's g test rejects white noise
+  at 1% (p-value by the union bound m (1 - g)^(m - 1), m Fourier frequencies,
+  accurate in the tail); the peak's frequency is refined between the Fourier
+  frequencies. The series, not the residuals about the seasonless segments, is
+  searched: those segments have absorbed the cycle's fundamental and leave its
+  harmonics. A change's step also puts power at low frequencies, so a peak
+  there is only a candidate: the test given the segments decides.
+A series with fewer than MIN_CYCLES cycles gets no season.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+from scipy import stats as st
+from scipy.special import gammaln, psi
+
+from .costs.negbin import SIZE_GRID, common_part_size, part_stats, pearson
+from .penalties import count_dependence
+
+#: significance level of the periodogram test and of each harmonic pair's test
+SEASON_LEVEL = 0.01
+#: at most this many pairs of harmonics (the period and its half)
+MAX_HARMONICS = 2
+#: a season needs at least this many cycles in the series
+MIN_CYCLES = 3
+#: at most this many re-segmentations with a re-estimated season
+SEASON_ROUNDS = 3
+DAYS_PER_YEAR = 365.25
+#: phases over which a season's mean (its normalisation to 1) and its range are computed
+PHASES = np.linspace(0.0, 1.0, 360, endpoint=False)
+
+
+@dataclass(frozen=True)
+class Season:
+    """A multiplicative seasonal factor exp(sum_h a_h cos(2 pi h t / P) + b_h sin(2 pi h t / P)),
+    scaled to mean 1 over a cycle; t = position in the input."""
+
+    period: float
+    #: (a_1, b_1[, a_2, b_2])
+    coefficients: tuple[float, ...]
+    #: where the period came from: "index" (dates), "periodogram" or "given"
+    source: str
+    #: the likelihood-ratio statistic of the season (all its pairs against none), divided by
+    #: the long-run variance factor, and its p-value (chi^2 with 2 df per pair)
+    statistic: float = math.nan
+    p_value: float = math.nan
+
+    @property
+    def harmonics(self) -> int:
+        return len(self.coefficients) // 2
+
+    def _log_curve(self, t: np.ndarray) -> np.ndarray:
+        return design(np.asarray(t, dtype=float), self.period, self.harmonics) @ np.asarray(self.coefficients)
+
+    def factors(self, t) -> np.ndarray:
+        """s_t at positions t: exp of the Fourier curve divided by its mean over a cycle."""
+        scale = np.mean(np.exp(self._log_curve(PHASES * self.period)))
+        return np.exp(self._log_curve(np.asarray(t, dtype=float))) / scale
+
+    @property
+    def amplitude(self) -> float:
+        """Peak / trough of the seasonal factor (1 = no season)."""
+        curve = self._log_curve(PHASES * self.period)
+        return float(np.exp(curve.max() - curve.min()))
+
+    @property
+    def peak(self) -> float:
+        """Position in the cycle (0 <= peak < period, t mod period) where the factor is highest."""
+        return float(PHASES[int(np.argmax(self._log_curve(PHASES * self.period)))] * self.period)
+
+    def describe(self) -> str:
+        return (
+            f"period {self.period:.4g} ({self.source}), {self.harmonics} harmonic pair(s), "
+            f"peak / trough {self.amplitude:.3g}, peak at {self.peak:.3g} mod period, "
+            f"test {self.statistic:.3g} (p = {self.p_value:.2g})"
+        )
+
+
+def design(t: np.ndarray, period: float, harmonics: int) -> np.ndarray:
+    """Columns cos(2 pi h t / P), sin(2 pi h t / P) for h = 1..harmonics."""
+    angle = 2 * np.pi * np.outer(t, np.arange(1, harmonics + 1)) / period
+    return np.column_stack([f(angle[:, h]) for h in range(harmonics) for f in (np.cos, np.sin)])
+
+
+def period_from_labels(labels) -> float | None:
+    """The year in units of the labels' median spacing, if the labels are dates spaced 1 to 92
+    days apart (daily to quarterly); else None."""
+    if not isinstance(labels, pd.DatetimeIndex):
+        return None
+    days = np.asarray((labels[1:] - labels[:-1]) / pd.Timedelta(days=1), dtype=float)
+    days = days[np.isfinite(days) & (days > 0)]
+    if days.size == 0:
+        return None
+    spacing = float(np.median(days))
+    if not 1.0 <= spacing <= 92.0:
+        return None
+    months = round(spacing / (DAYS_PER_YEAR / 12))
+    if months >= 1 and abs(spacing - months * DAYS_PER_YEAR / 12) <= 3.0:  # calendar months vary in length
+        return 12.0 / months
+    return DAYS_PER_YEAR / spacing
+
+
+def periodogram_period(counts: np.ndarray, times: np.ndarray, length: int) -> float | None:
+    """The period of the peak of the periodogram of sqrt(counts) among periods with >= MIN_CYCLES
+    cycles, if Fisher's g test rejects white noise at SEASON_LEVEL; else None. `counts` are at
+    positions `times` of a series of `length` (missing positions count as the mean)."""
+    full = np.zeros(length)
+    root = np.sqrt(counts)  # variance-stabilising for Poisson-type counts
+    full[times.astype(int)] = root - root.mean()
+    power = np.abs(np.fft.rfft(full)) ** 2
+    k = np.arange(power.size)
+    allowed = (k >= MIN_CYCLES) & (2 * k < length)  # no Nyquist term: it has one degree of freedom
+    m = int(allowed.sum())
+    if m < 2 or power[allowed].sum() <= 0:
+        return None
+    g = float(power[allowed].max() / power[allowed].sum())
+    if m * (1.0 - g) ** (m - 1) >= SEASON_LEVEL:
+        return None
+    peak = int(k[allowed][np.argmax(power[allowed])])
+    # refine between Fourier frequencies: a 52.18-week year falls between them
+    fine = peak + np.linspace(-0.5, 0.5, 41)
+    t = np.arange(length)
+    fine_power = np.abs(np.exp(-2j * np.pi * np.outer(fine, t) / length) @ full) ** 2
+    return length / float(fine[int(np.argmax(fine_power))])
+
+
+def _segment_index(bounds, n: int) -> np.ndarray:
+    index = np.empty(n, dtype=int)
+    for j, (a, b) in enumerate(bounds):
+        index[a:b] = j
+    return index
+
+
+def loglik(y, units, segment, size) -> tuple[float, np.ndarray, np.ndarray]:
+    """Log-likelihood (up to a constant) of y_w ~ NB(u_w m_j, u_w r), each segment's m_j
+    profiled out (sum y / sum u), with its derivative in each u_w (m_j held at its optimum:
+    the envelope theorem) and the means m_j per week."""
+    s = np.bincount(segment, y)
+    u = np.bincount(segment, units)
+    m = np.where(s > 0, s / u, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_m = np.where(s > 0, np.log(m), 0.0)
+    if math.isinf(size):
+        value = float(y @ np.log(units) + s @ log_m - s.sum())
+        return value, y / units - m[segment], m[segment]
+    r = size
+    value = float(
+        np.sum(gammaln(y + units * r) - gammaln(units * r))
+        + np.sum(u * r * math.log(r) - (u * r + s) * np.log(r + m) + s * log_m)
+    )
+    grad = r * (psi(y + units * r) - psi(units * r) + np.log(r / (r + m))[segment])
+    return value, grad, m[segment]
+
+
+def fit_harmonics(y, t, segment, size, period, harmonics, start) -> tuple[np.ndarray, float]:
+    """ML coefficients of log s (harmonic pairs at `period`) given the segments and the size."""
+    x = design(t, period, harmonics)
+
+    def objective(beta):
+        units = np.exp(x @ beta)
+        value, grad, _ = loglik(y, units, segment, size)
+        return -value, -(x.T @ (grad * units))
+
+    result = optimize.minimize(objective, start, jac=True, method="BFGS")
+    return result.x, -float(result.fun)
+
+
+def common_size(y, units, bounds, fixed: float | None) -> float:
+    """The NB size common to all segments given the season (as costs.negbin's with_common_size),
+    or `fixed` when the cost's size is fixed."""
+    if fixed is not None:
+        return fixed
+    return common_part_size(part_stats(y, units, SIZE_GRID), 0, SIZE_GRID, True, bounds)
+
+
+def test_season(y, t, bounds, size: float | None, period: float, source: str) -> Season | None:
+    """The season of period `period` given the segments `bounds` of counts y at positions t, one
+    harmonic pair at a time while each passes its test at SEASON_LEVEL (see the module docstring);
+    None if the first fails. `size`: the cost's fixed NB size, or None to estimate the common size
+    with and without the season."""
+    n = y.size
+    if n < MIN_CYCLES * period or y.sum() <= 0:
+        return None
+    segment = _segment_index(bounds, n)
+    ones = np.ones(n)
+    r = common_size(y, ones, bounds, size)
+    base = loglik(y, ones, segment, r)[0]
+    accepted, beta, total = None, np.zeros(0), 0.0
+    for harmonics in range(1, MAX_HARMONICS + 1):
+        start = np.r_[beta, 0.0, 0.0]
+        beta_h, _ = fit_harmonics(y, t, segment, r, period, harmonics, start)
+        units = np.exp(design(t, period, harmonics) @ beta_h)
+        r_h = common_size(y, units, bounds, size)
+        beta_h, value = fit_harmonics(y, t, segment, r_h, period, harmonics, beta_h)
+        units = np.exp(design(t, period, harmonics) @ beta_h)
+        m = loglik(y, units, segment, r_h)[2]
+        factor = float(count_dependence(pearson(y, units, m, r_h))[0])
+        gain = 2.0 * (value - base) / factor
+        if gain <= st.chi2.ppf(1 - SEASON_LEVEL, 2):
+            break
+        base, beta, r, total = value, beta_h, r_h, total + gain
+        accepted = Season(
+            period=float(period),
+            coefficients=tuple(float(b) for b in beta),
+            source=source,
+            statistic=total,
+            p_value=float(st.chi2.sf(total, 2 * harmonics)),
+        )
+    return accepted
