@@ -205,11 +205,15 @@ def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: 
     (`season`="auto"; see changepoints.season), or with the given period (a number), or none.
     Returns segment_counts' tuple and the Season (or None).
 
-    The season is estimated given the segments found without it, then the series is
-    segmented again with it, the season re-estimated given the new segments, and so on
-    until the segments repeat (at most SEASON_ROUNDS re-segmentations). A season that
-    fails its test given the newest segments is dropped and the seasonless answer stands:
-    the season is used only where the data show it beside the changes."""
+    The season is first estimated as if there were no change (the seasonless segments follow
+    the cycle and would absorb it) and pursued only if its likelihood ratio passes the test
+    for independent weeks (the long-run factor of those residuals is inflated by the changes
+    left out); then the series is
+    segmented again with it, the season re-estimated and tested given the new segments
+    (dispersion and long-run factor included), and so on until the segments repeat (at most
+    SEASON_ROUNDS re-segmentations). A season that fails its test given the newest segments
+    is dropped and the seasonless answer stands: the season is used only where the data
+    show it beside the changes."""
     plain = segment_counts(model, data, rule, min_size)
     if season is None or season is False or not getattr(model, "seasonal", False):
         return plain, None
@@ -222,14 +226,18 @@ def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: 
     fit, found, previous = plain, None, None
     for rounds in range(SEASON_ROUNDS + 1):
         fitted = fit[0]
-        bounds = segment_bounds(fit[7][0], fitted.n)  # the counts' own segments
+        # the first estimate: given no change (the seasonless segments have absorbed the cycle,
+        # and any part of it the season leaves out); then given the counts' own segments
+        bounds = segment_bounds(fit[7][0] if rounds else [], fitted.n)
         counts = fitted.values if fitted.parts == 1 else fitted.incidents
         if period is None:  # no dates: a candidate period from the periodogram
             period, source = periodogram_period(counts, fitted.times, int(labels.size)), "periodogram"
             if period is None:
                 return plain, None
         size = None if model.profiled else count_size(model)
-        candidate = test_season(counts, fitted.times, bounds, size, period, source)
+        candidate = test_season(
+            counts, fitted.times, bounds, size, period, source, int(labels.size), dependence=rounds > 0
+        )
         if candidate is None:
             return plain, None
         if rounds == SEASON_ROUNDS or (previous is not None and list(fit[3]) == previous):

@@ -10,8 +10,9 @@ over a cycle, as the exposure of each week: y_w ~ NB(s_w m, s_w r) in segment
 m (costs.negbin), so a segment still costs O(1) from cumulative sums, m-hat =
 sum y / sum s stays closed-form and PELT's pruning stays exact.
 
-log s_w is a Fourier series of the period P with one or two pairs of harmonics
-(`MAX_HARMONICS`), fitted by maximum likelihood given the segments (each
+log s_w is a Fourier series: a pair (cos, sin) at the period P, and possibly a
+second pair (`MAX_PAIRS`) at half the period (dates) or at a second periodogram
+peak (see `test_season`), fitted by maximum likelihood given the segments (each
 segment's mean profiled out, the common NB size re-estimated with it), and kept
 only when the likelihood-ratio statistic, divided by the long-run variance factor
 of the Pearson residuals under the seasonal model (`count_dependence`:
@@ -47,69 +48,71 @@ from scipy.special import gammaln, psi
 from .costs.negbin import SIZE_GRID, common_part_size, part_stats, pearson
 from .penalties import count_dependence
 
-#: significance level of the periodogram test and of each harmonic pair's test
+#: significance level of the periodogram test and of each Fourier pair's test
 SEASON_LEVEL = 0.01
-#: at most this many pairs of harmonics (the period and its half)
-MAX_HARMONICS = 2
+#: at most this many Fourier pairs (the period and a second one, see test_season)
+MAX_PAIRS = 2
 #: a season needs at least this many cycles in the series
 MIN_CYCLES = 3
 #: at most this many re-segmentations with a re-estimated season
 SEASON_ROUNDS = 3
 DAYS_PER_YEAR = 365.25
-#: phases over which a season's mean (its normalisation to 1) and its range are computed
-PHASES = np.linspace(0.0, 1.0, 360, endpoint=False)
+#: a season's long-run mean (its normalisation to 1) and range: over this many cycles of its
+#: longest period, at this many points
+LONG_RUN_CYCLES = 20
+LONG_RUN_POINTS = 4000
 
 
 @dataclass(frozen=True)
 class Season:
-    """A multiplicative seasonal factor exp(sum_h a_h cos(2 pi h t / P) + b_h sin(2 pi h t / P)),
-    scaled to mean 1 over a cycle; t = position in the input."""
+    """A multiplicative seasonal factor exp(sum_h a_h cos(2 pi t / P_h) + b_h sin(2 pi t / P_h)),
+    scaled to mean 1 in the long run; t = position in the input, P_h = `periods`."""
 
-    period: float
+    #: the period of each pair of the Fourier curve (the first is the season's period)
+    periods: tuple[float, ...]
     #: (a_1, b_1[, a_2, b_2])
     coefficients: tuple[float, ...]
     #: where the period came from: "index" (dates), "periodogram" or "given"
     source: str
-    #: the likelihood-ratio statistic of the season (all its pairs against none), divided by
-    #: the long-run variance factor, and its p-value (chi^2 with 2 df per pair)
+    #: the likelihood-ratio statistic of the season (all its pairs against none), each pair's
+    #: divided by the long-run variance factor, and its p-value (chi^2 with 2 df per pair)
     statistic: float = math.nan
     p_value: float = math.nan
 
     @property
-    def harmonics(self) -> int:
-        return len(self.coefficients) // 2
+    def period(self) -> float:
+        return self.periods[0]
 
-    def _log_curve(self, t: np.ndarray) -> np.ndarray:
-        return design(np.asarray(t, dtype=float), self.period, self.harmonics) @ np.asarray(self.coefficients)
+    def _log_curve(self, t) -> np.ndarray:
+        return design(np.asarray(t, dtype=float), self.periods) @ np.asarray(self.coefficients)
+
+    def _span(self) -> np.ndarray:
+        """Positions over which the long-run mean and range are taken (many cycles of every pair)."""
+        return np.linspace(0.0, LONG_RUN_CYCLES * max(self.periods), LONG_RUN_POINTS)
 
     def factors(self, t) -> np.ndarray:
-        """s_t at positions t: exp of the Fourier curve divided by its mean over a cycle."""
-        scale = np.mean(np.exp(self._log_curve(PHASES * self.period)))
-        return np.exp(self._log_curve(np.asarray(t, dtype=float))) / scale
+        """s_t at positions t: exp of the Fourier curve divided by its long-run mean."""
+        scale = np.mean(np.exp(self._log_curve(self._span())))
+        return np.exp(self._log_curve(t)) / scale
 
     @property
     def amplitude(self) -> float:
         """Peak / trough of the seasonal factor (1 = no season)."""
-        curve = self._log_curve(PHASES * self.period)
+        curve = self._log_curve(self._span())
         return float(np.exp(curve.max() - curve.min()))
 
-    @property
-    def peak(self) -> float:
-        """Position in the cycle (0 <= peak < period, t mod period) where the factor is highest."""
-        return float(PHASES[int(np.argmax(self._log_curve(PHASES * self.period)))] * self.period)
-
     def describe(self) -> str:
+        periods = ", ".join(f"{p:.4g}" for p in self.periods)
         return (
-            f"period {self.period:.4g} ({self.source}), {self.harmonics} harmonic pair(s), "
-            f"peak / trough {self.amplitude:.3g}, peak at {self.peak:.3g} mod period, "
+            f"period(s) {periods} ({self.source}), peak / trough {self.amplitude:.3g}, "
             f"test {self.statistic:.3g} (p = {self.p_value:.2g})"
         )
 
 
-def design(t: np.ndarray, period: float, harmonics: int) -> np.ndarray:
-    """Columns cos(2 pi h t / P), sin(2 pi h t / P) for h = 1..harmonics."""
-    angle = 2 * np.pi * np.outer(t, np.arange(1, harmonics + 1)) / period
-    return np.column_stack([f(angle[:, h]) for h in range(harmonics) for f in (np.cos, np.sin)])
+def design(t: np.ndarray, periods) -> np.ndarray:
+    """Columns cos(2 pi t / P), sin(2 pi t / P) for each period P."""
+    angle = 2 * np.pi * np.outer(t, 1.0 / np.asarray(periods, dtype=float))
+    return np.column_stack([f(angle[:, h]) for h in range(len(periods)) for f in (np.cos, np.sin)])
 
 
 def period_from_labels(labels) -> float | None:
@@ -130,16 +133,21 @@ def period_from_labels(labels) -> float | None:
     return DAYS_PER_YEAR / spacing
 
 
-def periodogram_period(counts: np.ndarray, times: np.ndarray, length: int) -> float | None:
+def periodogram_period(
+    counts: np.ndarray, times: np.ndarray, length: int, besides: float | None = None
+) -> float | None:
     """The period of the peak of the periodogram of sqrt(counts) among periods with >= MIN_CYCLES
     cycles, if Fisher's g test rejects white noise at SEASON_LEVEL; else None. `counts` are at
-    positions `times` of a series of `length` (missing positions count as the mean)."""
+    positions `times` of a series of `length` (missing positions count as the mean). `besides`:
+    a period already fitted, whose frequency (+-1.5 Fourier frequencies) is left out."""
     full = np.zeros(length)
     root = np.sqrt(counts)  # variance-stabilising for Poisson-type counts
     full[times.astype(int)] = root - root.mean()
     power = np.abs(np.fft.rfft(full)) ** 2
     k = np.arange(power.size)
     allowed = (k >= MIN_CYCLES) & (2 * k < length)  # no Nyquist term: it has one degree of freedom
+    if besides is not None:
+        allowed &= np.abs(k - length / besides) > 1.5
     m = int(allowed.sum())
     if m < 2 or power[allowed].sum() <= 0:
         return None
@@ -182,9 +190,9 @@ def loglik(y, units, segment, size) -> tuple[float, np.ndarray, np.ndarray]:
     return value, grad, m[segment]
 
 
-def fit_harmonics(y, t, segment, size, period, harmonics, start) -> tuple[np.ndarray, float]:
-    """ML coefficients of log s (harmonic pairs at `period`) given the segments and the size."""
-    x = design(t, period, harmonics)
+def fit_pairs(y, t, segment, size, periods, start) -> tuple[np.ndarray, float]:
+    """ML coefficients of log s (a Fourier pair per period) given the segments and the size."""
+    x = design(t, periods)
 
     def objective(beta):
         units = np.exp(x @ beta)
@@ -203,37 +211,48 @@ def common_size(y, units, bounds, fixed: float | None) -> float:
     return common_part_size(part_stats(y, units, SIZE_GRID), 0, SIZE_GRID, True, bounds)
 
 
-def test_season(y, t, bounds, size: float | None, period: float, source: str) -> Season | None:
-    """The season of period `period` given the segments `bounds` of counts y at positions t, one
-    harmonic pair at a time while each passes its test at SEASON_LEVEL (see the module docstring);
-    None if the first fails. `size`: the cost's fixed NB size, or None to estimate the common size
-    with and without the season."""
+def test_season(
+    y, t, bounds, size: float | None, period: float, source: str, length: int, dependence: bool = True
+) -> Season | None:
+    """The season of period `period` given the segments `bounds` of counts y at positions t (of a
+    series of `length`), one Fourier pair at a time while each passes its test at SEASON_LEVEL;
+    None if the first fails. The second pair's period: half the year when the period came from
+    dates; otherwise the peak of the periodogram of the counts divided by the first pair's factor
+    (a second cycle, such as measles' biennial one), if Fisher's g finds one, else half the period.
+    `size`: the cost's fixed NB size, or None to estimate the common size with and without the
+    season. `dependence` False: the plain likelihood ratio (independent weeks, dispersion as the
+    NB size has it), the screen of a first estimate given seasonless segments, whose long-run
+    factor is inflated by the season they absorbed and by the changes they missed."""
     n = y.size
     if n < MIN_CYCLES * period or y.sum() <= 0:
         return None
     segment = _segment_index(bounds, n)
-    ones = np.ones(n)
-    r = common_size(y, ones, bounds, size)
-    base = loglik(y, ones, segment, r)[0]
-    accepted, beta, total = None, np.zeros(0), 0.0
-    for harmonics in range(1, MAX_HARMONICS + 1):
-        start = np.r_[beta, 0.0, 0.0]
-        beta_h, _ = fit_harmonics(y, t, segment, r, period, harmonics, start)
-        units = np.exp(design(t, period, harmonics) @ beta_h)
-        r_h = common_size(y, units, bounds, size)
-        beta_h, value = fit_harmonics(y, t, segment, r_h, period, harmonics, beta_h)
-        units = np.exp(design(t, period, harmonics) @ beta_h)
-        m = loglik(y, units, segment, r_h)[2]
-        factor = float(count_dependence(pearson(y, units, m, r_h))[0])
+    units = np.ones(n)
+    r = common_size(y, units, bounds, size)
+    base = loglik(y, units, segment, r)[0]
+    accepted, beta, total, periods = None, np.zeros(0), 0.0, []
+    for pair in range(MAX_PAIRS):
+        if pair == 0:
+            periods.append(period)
+        else:
+            other = periodogram_period(y / units, t, length, period) if source == "periodogram" else None
+            periods.append(period / 2 if other is None else other)
+        beta_h, _ = fit_pairs(y, t, segment, r, periods, np.r_[beta, 0.0, 0.0])
+        units_h = np.exp(design(t, periods) @ beta_h)
+        r_h = common_size(y, units_h, bounds, size)
+        beta_h, value = fit_pairs(y, t, segment, r_h, periods, beta_h)
+        units_h = np.exp(design(t, periods) @ beta_h)
+        m = loglik(y, units_h, segment, r_h)[2]
+        factor = float(count_dependence(pearson(y, units_h, m, r_h))[0]) if dependence else 1.0
         gain = 2.0 * (value - base) / factor
         if gain <= st.chi2.ppf(1 - SEASON_LEVEL, 2):
             break
-        base, beta, r, total = value, beta_h, r_h, total + gain
+        base, beta, r, units, total = value, beta_h, r_h, units_h, total + gain
         accepted = Season(
-            period=float(period),
+            periods=tuple(float(p) for p in periods),
             coefficients=tuple(float(b) for b in beta),
             source=source,
             statistic=total,
-            p_value=float(st.chi2.sf(total, 2 * harmonics)),
+            p_value=float(st.chi2.sf(total, 2 * len(periods))),
         )
     return accepted
