@@ -7,7 +7,8 @@ stays the mean). Deaths per incident are round(lognormal(1.3, 1.2)), as in
 UCDP. A change at week 156 multiplies the incident rate ("freq") or each
 incident's deaths ("sev") by 1.5, 2 or 3. "+agg" adds one week holding one
 aggregated report of 3,000 deaths (a year-long event put on its start week)
-at a uniformly drawn week. No method is told the rates, the dispersion, the
+at a uniformly drawn week. "seasonal" multiplies the incident rate by an annual
+fighting season exp(sin(2 pi t / 52.18)) (peak / trough 7.4, mean 1). No method is told the rates, the dispersion, the
 dependence or the change date.
 
 Columns: the share of series with a change found within 8 weeks of the true
@@ -42,6 +43,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from scipy.special import i0
 
 from casualtystats.changepoints import bocpd, detect_change_points
 from casualtystats.changepoints.bocpd import hazard_only
@@ -57,6 +59,8 @@ LOG_MEAN, LOG_SD = 1.3, 1.2  # deaths per incident (UCDP)
 LATENT_SD = 0.6
 AGGREGATED_DEATHS = 3000
 BASELINES = (1.0, 3.0, 10.0)
+WEEKS_PER_YEAR = 365.25 / 7
+SEASON_AMPLITUDE = 1.0  # log-amplitude of the fighting season (peak / trough e^2 = 7.4)
 
 
 def latent(rng, n: int, phi: float) -> np.ndarray:
@@ -71,11 +75,25 @@ def latent(rng, n: int, phi: float) -> np.ndarray:
     return np.exp(x - LATENT_SD**2 / 2)
 
 
+def seasonal(n: int, amplitude: float) -> np.ndarray:
+    """An annual fighting season exp(amplitude sin(2 pi t / 52.18)), mean 1 over a year."""
+    return np.exp(amplitude * np.sin(2 * np.pi * np.arange(n) / WEEKS_PER_YEAR)) / i0(amplitude)
+
+
 def simulate(
-    rng, rate: float, *, freq=1.0, sev=1.0, phi=0.0, aggregated=False, n=N_WEEKS, change_at=CHANGE_AT
+    rng,
+    rate: float,
+    *,
+    freq=1.0,
+    sev=1.0,
+    phi=0.0,
+    aggregated=False,
+    season=0.0,
+    n=N_WEEKS,
+    change_at=CHANGE_AT,
 ):
     """A weekly panel slice: DataFrame with incidents and fatalities_best, indexed by week."""
-    lam = np.where(np.arange(n) < change_at, rate, rate * freq) * latent(rng, n, phi)
+    lam = np.where(np.arange(n) < change_at, rate, rate * freq) * latent(rng, n, phi) * seasonal(n, season)
     incidents = rng.poisson(lam)
     mult = np.where(np.arange(n) < change_at, 1.0, sev)
     deaths = np.array(
@@ -137,6 +155,8 @@ SCENARIOS = [
     ("sev x2", {"sev": 2.0}),
     ("sev x3", {"sev": 3.0}),
     ("freq x2 +agg", {"freq": 2.0, "aggregated": True}),
+    ("no change, seasonal", {"season": SEASON_AMPLITUDE}),
+    ("freq x2, seasonal", {"freq": 2.0, "season": SEASON_AMPLITUDE}),
 ]
 
 

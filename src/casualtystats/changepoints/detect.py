@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 import pandas as pd
 
@@ -214,15 +217,10 @@ def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: 
     SEASON_ROUNDS re-segmentations). A season that fails its test given the newest segments
     is dropped and the seasonless answer stands: the season is used only where the data
     show it beside the changes."""
+    period, source = season_period(season, labels)
     plain = segment_counts(model, data, rule, min_size)
-    if season is None or season is False or not getattr(model, "seasonal", False):
+    if source is None or not getattr(model, "seasonal", False):
         return plain, None
-    if isinstance(season, str):
-        if season != "auto":
-            raise ChangePointError(f"season must be 'auto', None or a period (a number), not {season!r}")
-        period, source = period_from_labels(labels), "index"
-    else:
-        period, source = float(season), "given"
     fit, found, previous = plain, None, None
     for rounds in range(SEASON_ROUNDS + 1):
         fitted = fit[0]
@@ -231,7 +229,7 @@ def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: 
         bounds = segment_bounds(fit[7][0] if rounds else [], fitted.n)
         counts = fitted.values if fitted.parts == 1 else fitted.incidents
         if period is None:  # no dates: a candidate period from the periodogram
-            period, source = periodogram_period(counts, fitted.times, int(labels.size)), "periodogram"
+            period = periodogram_period(counts, fitted.times, int(labels.size))
             if period is None:
                 return plain, None
         size = None if model.profiled else count_size(model)
@@ -245,6 +243,24 @@ def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: 
         found, previous = candidate, list(fit[3])
         fit = segment_counts(model.with_season(found), data, rule, min_size)
     return fit, found
+
+
+def season_period(season, labels: pd.Index) -> tuple[float | None, str | None]:
+    """The period `season` asks for and where it comes from: ("given"), the dates ("index"),
+    None to search the periodogram ("periodogram"); source None: no season."""
+    if season is None or season is False:
+        return None, None
+    if isinstance(season, str) and season == "auto":
+        period = period_from_labels(labels)
+        return period, ("index" if period is not None else "periodogram")
+    if (
+        isinstance(season, bool)
+        or not isinstance(season, numbers.Real)
+        or not season > 1
+        or math.isinf(season)
+    ):
+        raise ChangePointError(f"season must be 'auto', None or a period > 1 (a number), not {season!r}")
+    return float(season), "given"
 
 
 def count_size(model: Cost) -> float:
@@ -345,6 +361,19 @@ def detect_change_points(
         AutoPenalty(rounds=0) turns the dependence correction off.
     method : "pelt" (the only offline search; see `bocpd` for the online one).
     min_size : minimum number of observations per segment.
+    season : "auto" (default), None, or a period (a number of observations).
+        Count costs with penalty "auto" ("negbin", "freqsev", "freqsev_log"; for
+        a panel slice the incidents): a multiplicative seasonal factor shared by
+        all segments, the weeks' exposure (segment levels are then
+        de-seasonalised means), one or two Fourier pairs fitted given the
+        segments, kept only when a test at 1% (dispersion and long-run factor
+        included) finds it given the segments found with it; the series is
+        segmented again with it until the segments repeat (`seasonal_counts`,
+        changepoints.season). "auto" takes the period from dated labels (the
+        year: 52.18 for weeks, 12 for months) or, without dates, from the
+        periodogram's peak if Fisher's g test finds one (>= 3 cycles). The
+        result's `season` is the factor found (None: none). A series without a
+        season is segmented as with season=None. Other costs: ignored.
     """
     if method != "pelt":
         raise ChangePointError(

@@ -885,7 +885,10 @@ def _weekly_count_part(cps: ChangePoints, y, bounds, error, n_boot: int, seed: i
     def dof(level: float, window: int) -> float:
         return factors.combined_dof(noise.dof(level, y.size), window)
 
-    return CountPart(y, None, bounds, noise.size, factors, dof, error, noise)
+    # with a season (detect_change_points' season="auto") the weeks' exposures are its factors, so
+    # the levels compared are the de-seasonalised ones the segments report
+    exposure = cps.cost_model.units if cps.season is not None else None
+    return CountPart(y, exposure, bounds, noise.size, factors, dof, error, noise)
 
 
 def _count_rows(cps: ChangePoints, alpha: float, n_boot: int, seed: int) -> list[dict]:
