@@ -31,7 +31,9 @@ against the first. The period P is:
   searched: those segments have absorbed the cycle's fundamental and leave its
   harmonics. A change's step also puts power at low frequencies, so a peak
   there is only a candidate: the test given the segments decides.
-A series with fewer than MIN_CYCLES cycles gets no season.
+A series with fewer than MIN_CYCLES cycles of a searched period, or fewer than
+KNOWN_CYCLES = 2 of a known one (dates, or given), gets no season: with the period
+known, two cycles already show a rise and fall that repeats, which no change does.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ SEASON_LEVEL = 0.01
 MAX_PAIRS = 2
 #: a season needs at least this many cycles in the series
 MIN_CYCLES = 3
+#: ... and this many of a period known from the dates or given
+KNOWN_CYCLES = 2
 #: at most this many re-segmentations with a re-estimated season
 SEASON_ROUNDS = 3
 DAYS_PER_YEAR = 365.25
@@ -224,7 +228,8 @@ def test_season(
     NB size has it), the screen of a first estimate given seasonless segments, whose long-run
     factor is inflated by the season they absorbed and by the changes they missed."""
     n = y.size
-    if n < MIN_CYCLES * period or y.sum() <= 0:
+    cycles = MIN_CYCLES if source == "periodogram" else KNOWN_CYCLES
+    if (t[-1] - t[0] + 1) < cycles * period or y.sum() <= 0:
         return None
     segment = _segment_index(bounds, n)
     units = np.ones(n)
