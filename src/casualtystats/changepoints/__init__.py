@@ -1,6 +1,6 @@
 """Change points: exact PELT with pluggable costs, and Bayesian online detection.
 
-detect_change_points(values, cost="auto", penalty="auto") -> ChangePoints
+detect_change_points(values, cost="auto", penalty="auto", season="auto") -> ChangePoints (.season: Season)
 bocpd(values, model="auto", hazard=1/100) -> BOCPDResult
 """
 
@@ -10,5 +10,6 @@ from .bocpd import bocpd
 from .detect import detect_change_points
 from .penalties import AutoPenalty
 from .results import BOCPDResult, ChangePoints
+from .season import Season
 
-__all__ = ["AutoPenalty", "BOCPDResult", "ChangePoints", "bocpd", "detect_change_points"]
+__all__ = ["AutoPenalty", "BOCPDResult", "ChangePoints", "Season", "bocpd", "detect_change_points"]
