@@ -21,7 +21,7 @@ from .penalties import (
     resolve_penalty,
 )
 from .results import ChangePoints
-from .season import SEASON_ROUNDS, period_from_labels, periodogram_period, test_season
+from .season import SEASON_ROUNDS, fit_season, period_from_labels, periodogram_period
 
 #: integer series with a larger median are measured quantities (populations, money,
 #: production), for which the discreteness is immaterial: they get the Gaussian trend cost
@@ -233,7 +233,7 @@ def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: 
             if period is None:
                 return plain, None
         size = None if model.profiled else count_size(model)
-        candidate = test_season(
+        candidate = fit_season(
             counts, fitted.times, bounds, size, period, source, int(labels.size), dependence=rounds > 0
         )
         if candidate is None:

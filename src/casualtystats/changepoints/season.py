@@ -12,7 +12,7 @@ sum y / sum s stays closed-form and PELT's pruning stays exact.
 
 log s_w is a Fourier series: a pair (cos, sin) at the period P, and possibly a
 second pair (`MAX_PAIRS`) at half the period (dates) or at a second periodogram
-peak (see `test_season`), fitted by maximum likelihood given the segments (each
+peak (see `fit_season`), fitted by maximum likelihood given the segments (each
 segment's mean profiled out, the common NB size re-estimated with it), and kept
 only when the likelihood-ratio statistic, divided by the long-run variance factor
 of the Pearson residuals under the seasonal model (`count_dependence`:
@@ -52,7 +52,7 @@ from .penalties import count_dependence
 
 #: significance level of the periodogram test and of each Fourier pair's test
 SEASON_LEVEL = 0.01
-#: at most this many Fourier pairs (the period and a second one, see test_season)
+#: at most this many Fourier pairs (the period and a second one, see fit_season)
 MAX_PAIRS = 2
 #: a season needs at least this many cycles in the series
 MIN_CYCLES = 3
@@ -215,7 +215,7 @@ def common_size(y, units, bounds, fixed: float | None) -> float:
     return common_part_size(part_stats(y, units, SIZE_GRID), 0, SIZE_GRID, True, bounds)
 
 
-def test_season(
+def fit_season(
     y, t, bounds, size: float | None, period: float, source: str, length: int, dependence: bool = True
 ) -> Season | None:
     """The season of period `period` given the segments `bounds` of counts y at positions t (of a
