@@ -1027,7 +1027,10 @@ def _unrecorded_caveat(unrecorded: pd.DataFrame, actor: str, month: pd.Period, a
         rows = rows[np.isfinite(rows["estimate"].astype(float))]
     elif not np.isfinite(rows["estimate"].iloc[0]):
         missing, rows = f"no estimate ({rows['method'].iloc[0]})", rows.iloc[0:0]
-    head = f"Incidents of all actors (not only {actor}) that no source recorded"
+    population = unrecorded.attrs.get("population", "all incidents")
+    head = f"Incidents of all actors (not only {actor}) that no source recorded" + (
+        "" if population == "all incidents" else f" (counting only {population})"
+    )
     if rows.empty:
         return f"{head}: {missing or 'no estimate'}."
     row = rows.iloc[-1]

@@ -420,6 +420,8 @@ class ReportPage:
                     formats={**{c: str for c in by}, "ci": str},
                 ),
             ]
+            if u.attrs.get("population"):
+                parts.append(f'<p class="note">Counted: {esc(u.attrs["population"])}.</p>')
             if u.attrs.get("assumptions"):
                 parts.append(f'<p class="note">Assumptions: {esc(u.attrs["assumptions"])}</p>')
         return section("overlap", "Sources and their overlap", *parts)
