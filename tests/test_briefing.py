@@ -331,6 +331,34 @@ def test_stacked_sources_say_shared_incidents_count_once_per_source(tmp_path):
     assert f"Rows quarantined as invalid: 1 of {read:,} rows read" in merged.to_markdown()
 
 
+def test_imprecisely_dated_reports_are_said_where_the_figures_treat_them_apart(tmp_path):
+    path = write_sample(tmp_path / "dated.csv", injection=False)
+    rows = pd.read_csv(path)
+    base = rows[rows["actor"] == "ISIS"].iloc[0].to_dict()
+    coarse = [
+        {**base, "incident_id": "MONTH1", "date_start": "2024-10-01", "date_end": "2024-10-31",
+         "date_precision": "month", "region": "Ninawa", "fatalities_low": 40, "fatalities_best": 40,
+         "fatalities_high": 40},
+        {**base, "incident_id": "YEAR1", "date_start": "2024-01-01", "date_end": "2024-12-31",
+         "date_precision": "year", "region": "Anbar", "fatalities_low": 500, "fatalities_best": 500,
+         "fatalities_high": 500},
+    ]  # fmt: skip
+    pd.concat([rows, pd.DataFrame(coarse)]).to_csv(path, index=False)
+    brief = briefing(path, "2024-10")
+    text = "\n".join(brief.assessment.caveats)
+    assert "Dates: 40 of the October 2024 killed are in 1 report dated only to the month" in text
+    assert "they count in the month's totals but not in the weekly trends, rules or outlook" in text
+    assert "Dates: 500 killed in 1 report dated only to the quarter or year" in text
+    # the month's total holds the month-dated report and not the year-dated one
+    incidents = load_incidents(path).incidents
+    month = month_rows(incidents, "2024-10")
+    assert brief.totals["killed"] == int(
+        month.loc[month["date_precision"] != "year", "fatalities_best"].sum()
+    )
+    # a month without such reports says nothing of them
+    assert not any(c.startswith("Dates:") for c in briefing(path, "2023-10").assessment.caveats)
+
+
 def test_partial_month_is_named_as_such(sample, incidents):
     last = incidents["date_start"].max()
     brief = briefing(sample, f"{last:%Y-%m}")

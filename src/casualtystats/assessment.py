@@ -266,7 +266,7 @@ def build_assessment(
     `outlook_weekly` (monthly and weekly forecast tables, see `assess`) override the
     forecast made here.
     """
-    from .aggregate import monthly_panel, weekly_panel
+    from .aggregate import imprecisely_dated, monthly_panel, weekly_panel
     from .normalize import involving
     from .resurgence import find_resurgence
 
@@ -321,10 +321,25 @@ def build_assessment(
         coverage=coverage,
         files=[Path(f).name for f in loaded.files["file"]] if "file" in loaded.files else [],
         data_end=loaded.incidents["date_start"].max(),
-        month_sources=_source_counts(in_month),
+        month_sources=_source_counts(in_month[~imprecisely_dated(in_month, "month")]),  # as the totals
         outlook_problem=outlook_problem,
         panels=panels,
+        imprecise=_imprecise(mine, in_month, month, as_of),
     )
+
+
+def _imprecise(mine: pd.DataFrame, in_month: pd.DataFrame, month: pd.Period, as_of) -> dict:
+    """The actor's incidents the briefing's figures treat apart for their dates: "month", those
+    of the month dated only to it (or to more than a week: in the month's totals, not in the
+    weekly models); "wider", those of the month's year to `as_of` dated more coarsely than a
+    month (in no monthly or weekly figure)."""
+    from .aggregate import imprecisely_dated
+
+    year = compose.select_dates(mine, pd.Timestamp(month.year, 1, 1), as_of)
+    return {
+        "month": in_month[imprecisely_dated(in_month, "week") & ~imprecisely_dated(in_month, "month")],
+        "wider": year[imprecisely_dated(year, "month")],
+    }
 
 
 def listed_regions(monthly: pd.DataFrame, flags: pd.DataFrame, month: pd.Period) -> list:
@@ -430,6 +445,7 @@ def assess(
     panels: dict | None = None,
     overall_flags: pd.DataFrame | None = None,
     stacked: bool = False,
+    imprecise: dict | None = None,
 ) -> Assessment:
     """Consolidate the results of the other stages into one `Assessment`.
 
@@ -450,7 +466,8 @@ def assess(
       month's incidents per source combination.
     - `coverage`, `files`, `data_end`: for the caveats; `outlook_problem` why a forecast
       could not be made (a caveat); `stacked`: several sources were stacked, not merged (a
-      caveat: shared incidents count once per source).
+      caveat: shared incidents count once per source); `imprecise`: {"month": the month's
+      incidents dated only to the month, "wider": the year's dated more coarsely} (caveats).
     - `overall_flags`: `find_resurgence(..., by=None)` on the all-regions series; None when
       the rules were run per region only (the outputs say so).
     """
@@ -501,6 +518,7 @@ def assess(
         outlook is not None,
         stacked=stacked,
     )
+    caveats += _imprecise_caveats(imprecise or {}, month, as_of)
     if outlook_problem:
         caveats.append(f"No outlook: the forecast could not be made ({outlook_problem}).")
     return Assessment(
@@ -1012,6 +1030,38 @@ def _caveats(
         out.append(_unrecorded_caveat(unrecorded, actor, month, as_of))
     if has_outlook:
         out.append("Outlook: " + coverage_statement())
+    return out
+
+
+def _imprecise_caveats(imprecise: dict, month: pd.Period, as_of: pd.Timestamp) -> list[str]:
+    """What the figures leave out or treat apart for its dates (see `_imprecise`)."""
+    out = []
+    texts = {
+        "month": (
+            f"of the {month:%B %Y} killed are in {{n}} dated only to the month or to a span of more "
+            "than a week{largest}: they count in the month's totals but not in the weekly trends, rules "
+            "or outlook."
+        ),
+        "wider": (
+            f"killed in {{n}} dated only to the quarter or year, or to a span of more than a month, "
+            f"starting between 1 January {month.year} and {as_of:%d %B %Y}{{largest}}, are in no "
+            "monthly or weekly figure here."
+        ),
+    }
+    for key, text in texts.items():
+        rows = imprecise.get(key)
+        if rows is None or rows.empty:
+            continue
+        killed = rows["fatalities_best"].sum(min_count=1)
+        n = f"{len(rows):,} report{'s' * (len(rows) != 1)}"
+        by_region = rows.groupby(rows["region"].map(region_name))["fatalities_best"].sum().sort_values()
+        largest = (
+            f" (most in {by_region.index[-1]}: {by_region.iloc[-1]:,.0f})"
+            if len(rows) > 1 and len(by_region) and by_region.iloc[-1] > 0
+            else ""
+        )
+        head = "Dates: " + (f"{killed:,.0f} " if pd.notna(killed) else "an unknown number ")
+        out.append(head + text.format(n=n, largest=largest))
     return out
 
 
