@@ -236,13 +236,45 @@ def test_strength_is_standard_errors_from_no_change_and_ranks_the_rows(scene):
     # interval merely leans one way (Anbar: steady, 0.2 standard errors)
     assert a.region("Anbar").direction == "steady" and a.region("Anbar").strength > 0
     assert [r.region for r in a.regions] == ["Ninawa", NO_REGION, "Anbar"]
-    for tier in (True, False):
-        strengths = [r.strength for r in a.regions if signalled(r) == tier]
-        assert strengths == sorted(strengths, reverse=True)
+    strengths = [r.strength for r in a.regions if signalled(r)]
+    assert strengths == sorted(strengths, reverse=True)
     # a rising or falling trend counts as a signal too
     trends = {**trends, "Anbar": trend(-0.2, -0.35, -0.05)}
     b = assess(panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF)
     assert [r.region for r in b.regions][-1] == NO_REGION  # strength 0 last among the signalled
+
+
+def test_regions_without_a_signal_are_ordered_by_the_months_incidents():
+    # a trend that is no signal (its interval contains 0) must not rank a quiet region above an
+    # active one, however far its estimate leans
+    panel = monthly({"Quiet": [2, 0, 0], "Busy": [20, 20, 20], "Some": [3, 4, 5]})
+    trends = {
+        "Quiet": trend(-0.9, -0.99, 5.0),
+        "Busy": trend(0.0, -0.05, 0.05),
+        "Some": trend(0.1, -0.2, 0.5),
+    }
+    a = assess(panel, total(panel), flags_frame([]), trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    assert a.region("Quiet").strength > a.region("Busy").strength
+    assert [r.region for r in a.regions] == ["Busy", "Some", "Quiet"]
+
+
+def test_no_direction_from_a_short_series_or_a_window_without_incidents():
+    from casualtystats.assessment import MIN_DIRECTION_WEEKS, _direction_trend
+
+    def weekly(counts):
+        weeks = pd.date_range(end=AS_OF - pd.Timedelta(days=7), periods=len(counts), freq="W-MON")
+        return pd.DataFrame({"week": weeks, "incidents": counts})
+
+    rng = np.random.default_rng(3)
+    short = _direction_trend(weekly(rng.poisson(3, MIN_DIRECTION_WEEKS - 1)), AS_OF)
+    assert (
+        short
+        == f"no trend: {MIN_DIRECTION_WEEKS - 1} complete weeks of data, fewer than {MIN_DIRECTION_WEEKS}"
+    )
+    quiet = _direction_trend(weekly(np.r_[rng.poisson(3, 60), np.zeros(13)]), AS_OF)
+    assert quiet == "no trend: no incidents in the last 13 weeks"
+    active = _direction_trend(weekly(rng.poisson(3, MIN_DIRECTION_WEEKS)), AS_OF)
+    assert not isinstance(active, str) and len(active.fitted) == MIN_DIRECTION_WEEKS
 
 
 @settings(max_examples=30, deadline=None)

@@ -38,8 +38,11 @@ Definitions (the defaults are module constants):
   Tracker rules (surge, threat, record) carry no interval and add no
   strength.
 - region order: regions where a rule fired or whose direction is rising or
-  falling come first, then the rest; within each, by strength, then more
-  rules fired, then more incidents this month.
+  falling come first, by strength, then more rules fired, then more incidents
+  this month; then the rest by incidents this month (a trend that is not a
+  signal orders nothing: a quiet region must not rank above an active one).
+- direction: not estimated from fewer than `MIN_DIRECTION_WEEKS` (26) complete
+  weeks, or when the growth window holds no incident (growth from 0 to 0).
 - rules: `find_resurgence` by region and on the all-regions series.
   "Alert since" is, per rule, the first week of its current run of flagged
   weeks; for the changepoint rule no earlier than the change its evidence
@@ -74,6 +77,9 @@ DIRECTION_MEASURE = "incidents"
 #: Weeks of history the direction trend is fitted on: the direction is a statement about the last
 #: weeks, and a decade-old regime should neither stiffen the curve at its end nor cost fitting time.
 DIRECTION_HISTORY_WEEKS = 156
+#: Fewest complete weeks a direction is estimated from: two growth windows, so that the growth
+#: over the last one is read against weeks before it, not from the window's weeks alone.
+MIN_DIRECTION_WEEKS = 26
 #: Directions and their arrows.
 ARROWS = {"rising": "↑", "falling": "↓", "steady": "→", "no clear trend": "~", "not estimated": "·"}
 #: "Steady" only when the growth interval lies within +-this much a month (over a 13-week window
@@ -368,6 +374,11 @@ def _direction_trend(weekly: pd.DataFrame, as_of: pd.Timestamp):
 
     rows = _complete_weeks(weekly.sort_values("week"), as_of).tail(DIRECTION_HISTORY_WEEKS)
     series = rows.set_index("week")[DIRECTION_MEASURE].astype(float)
+    if len(series) < MIN_DIRECTION_WEEKS:
+        return f"no trend: {len(series)} complete weeks of data, fewer than {MIN_DIRECTION_WEEKS}"
+    window = series.tail(DEFAULT_GROWTH_WINDOW_WEEKS)
+    if not window.fillna(0).any():
+        return f"no trend: no {MEASURE_WORDS[DIRECTION_MEASURE]} in the last {len(window)} weeks"
     with warnings.catch_warnings():
         # numerical warnings of one region's fit are summarised as its note, not printed
         warnings.simplefilter("ignore")
@@ -551,8 +562,10 @@ def signalled(r: RegionAssessment) -> bool:
 
 
 def _rank(r: RegionAssessment) -> tuple:
-    """Sort key of the regions: signalled ones first, then by strength, rules fired, incidents."""
-    return (not signalled(r), -r.strength, -len(r.rules), -(r.month["incidents"] or 0), r.region)
+    """Sort key of the regions: signalled ones first, by strength and rules fired; then the others by
+    the month's incidents (the strength of a trend that is not a signal orders nothing)."""
+    strength = -r.strength if signalled(r) else 0.0
+    return (not signalled(r), strength, -len(r.rules), -(r.month["incidents"] or 0), r.region)
 
 
 def region_name(value) -> str:
@@ -762,8 +775,8 @@ DIRECTION_RULE = (
 )
 #: The order of the regions, as both renderings state it.
 ORDER_RULE = (
-    "Regions where a rule fired or the trend is rising or falling come first, then the others; within "
-    "each, by strength of evidence."
+    "Regions where a rule fired or the trend is rising or falling come first, by strength of evidence; "
+    "then the others, by incidents this month."
 )
 
 
