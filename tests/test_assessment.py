@@ -334,7 +334,17 @@ def test_quiet_month_still_gets_three_judgments():
     a = assess(panel, total(panel), flags_frame([]), trends, actor="ISIS", month=MONTH, as_of=AS_OF)
     assert len(a.key_judgments) == MIN_JUDGMENTS
     text = " ".join(k.sentence for k in a.key_judgments)
-    assert "no resurgence rule fired" in text and "Across all regions" in text and "Anbar (2)" in text
+    assert "no resurgence rule fired" in text and "Across all regions" in text
+    # three incidents: where they were, not a share of them
+    assert (
+        "The 3 ISIS incidents of June 2014 were in Anbar (2), Basra (1)." in text
+        and "%" not in text.split("were in")[0][-40:]
+    )
+    one = monthly({"Anbar": [2, 2, 1], "Basra": [1, 0, 0]})
+    b = assess(one, total(one), flags_frame([]), trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    assert "The only ISIS incident of June 2014 was in Anbar." in " ".join(
+        k.sentence for k in b.key_judgments
+    )
 
 
 def test_a_trend_alone_on_a_handful_of_incidents_is_no_judgment():

@@ -94,6 +94,8 @@ ACTIVE_MONTHS = 12
 #: A trend alone makes a key judgment only where the series averaged at least this many incidents
 #: a week over the growth window (rules that fired always do: they carry their own minimums).
 MIN_WEEKLY_INCIDENTS = 1.0
+#: A key judgment on the share of the month's incidents in its top regions needs at least this many.
+MIN_CONCENTRATION_INCIDENTS = 10
 #: Key judgments: at least / at most.
 MIN_JUDGMENTS, MAX_JUDGMENTS = 3, 5
 #: Growth window assumed when a trend result does not state its own (the trend stage's default).
@@ -937,16 +939,24 @@ def _outlook_sentence(r: RegionAssessment, actor: str) -> str:
 
 
 def _concentration_sentence(regions, overall, actor, month) -> str | None:
+    """Where the month's incidents were: a share of the top (up to 3) regions when there are at
+    least `MIN_CONCENTRATION_INCIDENTS` incidents in more regions than those named, else just
+    where they were (a share of a handful says nothing)."""
     total = overall.month["incidents"]
     if not total:
         return None
-    top = sorted(regions, key=lambda r: -(r.month["incidents"] or 0))[:3]
-    top = [r for r in top if r.month["incidents"]]
-    if not top:
+    active = sorted((r for r in regions if r.month["incidents"]), key=lambda r: -r.month["incidents"])
+    if not active:
         return None
-    share = sum(r.month["incidents"] for r in top) / total
+    top = active[:3]
     listing = ", ".join(f"{r.region} ({r.month['incidents']:,})" for r in top)
-    return f"{share:.0%} of the {total:,} {actor} incidents of {month:%B %Y} were in {listing}."
+    if total >= MIN_CONCENTRATION_INCIDENTS and len(active) > len(top):
+        share = sum(r.month["incidents"] for r in top) / total
+        return f"{share:.0%} of the {total:,} {actor} incidents of {month:%B %Y} were in {listing}."
+    if total == 1:
+        return f"The only {actor} incident of {month:%B %Y} was in {top[0].region}."
+    rest = "" if len(active) == len(top) else f" and {len(active) - len(top)} other regions"
+    return f"The {total:,} {actor} incidents of {month:%B %Y} were in {listing}{rest}."
 
 
 # --- caveats --------------------------------------------------------------------------------
