@@ -90,9 +90,19 @@ def test_caveats_and_uncovered_comparison(sample):
     assert "Injuries unknown for" in text  # some synthetic incidents have no injury figure
 
 
+def test_a_month_inside_the_data_without_incidents_is_briefed(sample, tmp_path):
+    rows = pd.read_csv(sample)
+    gap = tmp_path / "gap.csv"
+    rows[~rows["date_start"].str.startswith("2023-06")].to_csv(gap, index=False)
+    brief = briefing(gap, "2023-06")
+    assert brief.totals["incidents"] == 0 and brief.compared["previous_month"]["incidents"] > 0
+
+
 def test_month_after_the_data_is_a_user_error(sample, capsys):
     with pytest.raises(CasualtyStatsError, match="no data covers 2031-01"):
         briefing(sample, "2031-01")
+    with pytest.raises(CasualtyStatsError, match="no data covers 2020-01: the data runs from 2023-01"):
+        briefing(sample, "2020-01")
     assert main(["brief", str(sample), "--month", "2031-01"]) != 0
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert main(["brief", str(sample), "--month", "October"]) != 0

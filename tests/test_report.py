@@ -326,6 +326,13 @@ def test_cli_unknown_actor_and_bad_dates_are_user_errors(sample, tmp_path, capsy
     assert main(["report", str(sample), "-o", str(out), "--from", "2024-13-45"]) != 0
     assert "--from" in capsys.readouterr().err
     assert main(["report", str(sample), "-o", str(out), "--from", "2024-06-01", "--to", "2024-01-01"]) != 0
+    capsys.readouterr()
+    # dates without any incident: said as such, with the data's own range (not "no incidents at all")
+    assert main(["report", str(sample), "-o", str(out), "--from", "2030-01-01"]) != 0
+    err = capsys.readouterr().err
+    assert (
+        "from 2030-01-01" in err and "no incidents at all in these dates; the data runs from 2023-01" in err
+    )
     assert not out.exists()
 
 

@@ -253,16 +253,14 @@ def briefing(
     as_of = month.end_time.normalize()
     loaded = compose.load(paths, merge)
     incidents = compose.select_dates(loaded.incidents, None, as_of)
-    if incidents.empty or incidents["date_start"].max() < month.start_time:
-        span = (
-            (
-                f"the data runs from {loaded.incidents['date_start'].min():%Y-%m-%d} to "
-                f"{loaded.incidents['date_start'].max():%Y-%m-%d}"
-            )
-            if len(loaded.incidents)
-            else "the files hold no incidents"
+    dates = loaded.incidents["date_start"]
+    if dates.empty:
+        raise CasualtyStatsError(f"no data covers {month}: the files hold no incidents")
+    # a month inside the data without incidents is briefed (a quiet month is news); one outside is not
+    if month.start_time > dates.max() or as_of < dates.min():
+        raise CasualtyStatsError(
+            f"no data covers {month}: the data runs from {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"
         )
-        raise CasualtyStatsError(f"no data covers {month}: {span}")
     if involving(incidents, actor).empty:
         raise CasualtyStatsError(
             f"no incidents involving {actor!r} up to {as_of:%Y-%m-%d} in {', '.join(Path(p).name for p in paths)}"
