@@ -531,3 +531,10 @@ def test_a_year_without_an_estimate_falls_back_to_the_last_one_and_says_why(scen
     text = "\n".join(a.caveats)
     assert "nan" not in text
     assert "no estimate for 2014 (one source: no estimate); in 2013: about 50 beside 650 recorded" in text
+
+
+def test_a_bound_near_zero_keeps_its_sign_visible():
+    from casualtystats.assessment import _pct
+
+    assert _pct(0.58) == "+58%" and _pct(-0.43) == "-43%" and _pct(0.0) == "+0%"
+    assert _pct(0.004) == "+0.4%" and _pct(-0.0004) == "-0.04%"

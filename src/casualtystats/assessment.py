@@ -1125,7 +1125,12 @@ def _unrecorded_caveat(unrecorded: pd.DataFrame, actor: str, month: pd.Period, a
 
 
 def _pct(value: float) -> str:
-    return f"{value:+.0%}"
+    """Whole per cent, with as many decimals (up to 3) as a non-zero value needs not to read as
+    0%: an interval's bound "+0%" beside "rising" would contradict it."""
+    digits = 0
+    while digits < 3 and value != 0 and round(abs(value) * 100, digits) == 0:
+        digits += 1
+    return f"{value:+.{digits}%}"
 
 
 def _count(value) -> str:
