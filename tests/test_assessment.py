@@ -534,7 +534,7 @@ def test_a_year_without_an_estimate_falls_back_to_the_last_one_and_says_why(scen
 
 
 def test_a_bound_near_zero_keeps_its_sign_visible():
-    from casualtystats.assessment import _pct
+    from casualtystats.assessment import signed_percent
 
-    assert _pct(0.58) == "+58%" and _pct(-0.43) == "-43%" and _pct(0.0) == "+0%"
-    assert _pct(0.004) == "+0.4%" and _pct(-0.0004) == "-0.04%"
+    assert signed_percent(0.58) == "+58%" and signed_percent(-0.43) == "-43%" and signed_percent(0.0) == "+0%"
+    assert signed_percent(0.004) == "+0.4%" and signed_percent(-0.0004) == "-0.04%"

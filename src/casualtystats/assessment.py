@@ -605,9 +605,9 @@ def _region_row(region, monthly, flags, trend, month, *, history, outlook, z) ->
         direction = direction_of(growth["ci_low"], growth["ci_high"])
         strengths.append(_z(1 + growth["estimate"], 1 + growth["ci_low"], 1 + growth["ci_high"], trend.alpha))
         note = (
-            f"weekly {MEASURE_WORDS[DIRECTION_MEASURE]} {_pct(growth['estimate'])} a month over the last "
-            f"{growth['window_weeks']} weeks ({growth['level']:.0%} CI {_pct(growth['ci_low'])} to "
-            f"{_pct(growth['ci_high'])})"
+            f"weekly {MEASURE_WORDS[DIRECTION_MEASURE]} {signed_percent(growth['estimate'])} a month over the last "
+            f"{growth['window_weeks']} weeks ({growth['level']:.0%} CI {signed_percent(growth['ci_low'])} to "
+            f"{signed_percent(growth['ci_high'])})"
         )
 
     rules = _consolidate(flags)
@@ -883,8 +883,8 @@ def _signal_sentence(
     if r.growth is not None:
         g = r.growth
         parts.append(
-            f"{actor} incidents {_VERBS[r.direction]} ({_pct(g['estimate'])} a month over the last "
-            f"{g['window_weeks']} weeks, {g['level']:.0%} CI {_pct(g['ci_low'])} to {_pct(g['ci_high'])})"
+            f"{actor} incidents {_VERBS[r.direction]} ({signed_percent(g['estimate'])} a month over the last "
+            f"{g['window_weeks']} weeks, {g['level']:.0%} CI {signed_percent(g['ci_low'])} to {signed_percent(g['ci_high'])})"
         )
     else:
         parts.append(f"{actor} incidents have no trend estimate ({r.direction_note})")
@@ -1124,7 +1124,7 @@ def _unrecorded_caveat(unrecorded: pd.DataFrame, actor: str, month: pd.Period, a
 # --- text helpers ---------------------------------------------------------------------------
 
 
-def _pct(value: float) -> str:
+def signed_percent(value: float) -> str:
     """Whole per cent, with as many decimals (up to 3) as a non-zero value needs not to read as
     0%: an interval's bound "+0%" beside "rising" would contradict it."""
     digits = 0

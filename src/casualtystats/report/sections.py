@@ -29,6 +29,7 @@ from ..assessment import (
     coverage_statement,
     outlook_text,
     region_name,
+    signed_percent,
     source_line,
 )
 from ..resurgence import rules as resurgence_rules
@@ -739,8 +740,8 @@ def _growth_caption(model) -> str:
     g = model.trend.growth_per_month
     n = len(model.change_points.locations) if model.change_points is not None else 0
     return (
-        f"Trend ({model.trend.model}) now {g['estimate']:+.0%} per month "
-        f"(95% CI {g['ci_low']:+.0%} to {g['ci_high']:+.0%}); {n} change point{'s' * (n != 1)} in the weekly fatalities."
+        f"Trend ({model.trend.model}) now {signed_percent(g['estimate'])} per month "
+        f"(95% CI {signed_percent(g['ci_low'])} to {signed_percent(g['ci_high'])}); {n} change point{'s' * (n != 1)} in the weekly fatalities."
     )
 
 
