@@ -276,6 +276,14 @@ def test_date_filter_and_other_actor(sample, tmp_path):
     assert {k: stated[k] for k in expected} == expected
 
 
+def test_a_partial_period_is_not_compared_with_a_whole_one(sample, tmp_path):
+    out = build_report(sample, tmp_path / "r.html", end="2024-06-26", progress=False)  # a Wednesday
+    page = out.read_text(encoding="utf-8")
+    for key, label in (("week", "week of 24 Jun 2024 (partial: to 26 Jun)"), ("month", "June 2024 (partial")):
+        cards = page[page.index(f'data-period="{key}"') :].split("</div></div></div>")[0]
+        assert label in page and "partial period: not compared" in cards and "vs previous" not in cards
+
+
 # --- failures -----------------------------------------------------------------
 
 

@@ -157,7 +157,9 @@ class ReportPage:
         last_day = latest + length if length is not None else latest + pd.offsets.MonthEnd(0)
         label = f"week of {latest:%d %b %Y}" if key == "week" else f"{latest:%B %Y}"
         if last_day > self.end:
+            # a part of a period against a whole one would read as a fall
             label += f" (partial: to {self.end:%d %b})"
+            return _cards(key, f"Latest {key}: {label}", now, None, absent="partial period: not compared")
         return _cards(key, f"Latest {key}: {label}", now, compose.change(now, before) if before else None)
 
     # --- trends ---------------------------------------------------------------
@@ -690,8 +692,9 @@ def _num_cell(value) -> str:
     return f'<td class="num" data-value="{esc(data)}">{esc(count(value) if value is not None else "—")}</td>'
 
 
-def _cards(key: str, title: str, values: dict, change: dict | None) -> str:
-    """One row of headline cards (incidents, killed, injured), values in data- attributes for tools and tests."""
+def _cards(key: str, title: str, values: dict, change: dict | None, absent: str = "") -> str:
+    """One row of headline cards (incidents, killed, injured), values in data- attributes for tools and
+    tests; `absent` is said in place of the change when there is none."""
     cells = []
     for name, low, high, label in (
         ("incidents", None, None, "Incidents"),
@@ -708,7 +711,9 @@ def _cards(key: str, title: str, values: dict, change: dict | None) -> str:
         ):
             bounds = count_range(value, values.get(low), values.get(high)).split(" ", 1)[1].strip("()")
             rng = f'<div class="range">range {esc(bounds)}</div>'
-        delta = _delta(change[name]) if change else ""
+        delta = (
+            _delta(change[name]) if change else f'<div class="delta">{esc(absent)}</div>' if absent else ""
+        )
         cells.append(
             f'<div class="card"><h3>{esc(label)}</h3>'
             f'<div class="value" data-headline="{esc(key)}.{name}" data-value="{esc(data)}">{esc(count(value))}</div>'
