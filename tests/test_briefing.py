@@ -90,6 +90,13 @@ def test_caveats_and_uncovered_comparison(sample):
     assert "Injuries unknown for" in text  # some synthetic incidents have no injury figure
 
 
+def test_any_spelling_of_the_actor_is_briefed_under_its_canonical_name(sample):
+    brief = briefing(sample, "2024-10", actor="Daesh")
+    assert brief.to_markdown().startswith("# ISIS: briefing for October 2024")
+    assert brief.totals == briefing(sample, "2024-10").totals
+    assert set(brief.flags["actor"]) <= {"ISIS"}
+
+
 def test_a_month_inside_the_data_without_incidents_is_briefed(sample, tmp_path):
     rows = pd.read_csv(sample)
     gap = tmp_path / "gap.csv"

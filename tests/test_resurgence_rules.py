@@ -265,6 +265,8 @@ def test_other_actor_is_filtered_out():
     assert (
         len(find_resurgence(q, actor="Daesh", rules="surge")) == len(find_resurgence(q, rules="surge")) == 1
     )
+    # and the flags name it as the panel does
+    assert list(find_resurgence(q, actor="Daesh", rules="surge")["actor"]) == ["ISIS"]
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ from .assessment import (
     source_line,
 )
 from .errors import CasualtyStatsError
-from .normalize import involving
+from .normalize import canonical_actor, involving
 
 #: Version of the JSON layout (`to_dict`), also in the shipped schema; bump on any change of it.
 SCHEMA_VERSION = "1.1"
@@ -251,6 +251,7 @@ def briefing(
     paths = compose.as_paths(sources)
     month = compose.parse_month(month)
     as_of = month.end_time.normalize()
+    actor = canonical_actor(actor)  # the name the data and every output use ("Daesh" -> "ISIS")
     loaded = compose.load(paths, merge)
     incidents = compose.select_dates(loaded.incidents, None, as_of)
     dates = loaded.incidents["date_start"]

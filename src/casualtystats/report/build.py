@@ -35,7 +35,7 @@ from ..aggregate import weekly_panel
 from ..assessment import build_assessment
 from ..changepoints import detect_change_points
 from ..errors import CasualtyStatsError
-from ..normalize import involving
+from ..normalize import canonical_actor, involving
 from ..outputs import write_atomic
 from ..trend import fit_trend
 from .sections import ReportPage
@@ -116,6 +116,7 @@ def build_report(
     the path written.
     """
     began = time.perf_counter()
+    actor = canonical_actor(actor)  # the name the data and every output use ("Daesh" -> "ISIS")
     paths = compose.as_paths(sources)
     start, end = compose.parse_date(start, "--from"), compose.parse_date(end, "--to")
     if start is not None and end is not None and start > end:

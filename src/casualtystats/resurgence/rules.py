@@ -66,7 +66,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CasualtyStatsError
-from ..normalize import actor_names
+from ..normalize import actor_names, canonical_actor
 from .calibrate import DEFAULT_FALSE_ALARM_BUDGET, WEEKS_PER_YEAR, series_years, threshold_path
 
 RULES = ("changepoint", "surge", "threat", "record")
@@ -517,7 +517,7 @@ def _row(rule, series, ctx, direction, date, alert_start, as_of, numbers, thresh
     }
     row.update(dict(zip(ctx.by, series.key, strict=True)))
     if "actor" in ctx.columns and "actor" not in ctx.by:
-        row["actor"] = ctx.actor
+        row["actor"] = canonical_actor(ctx.actor)  # as the panel names it, whatever the spelling asked
     row["measure"] = ctx.measure
     return row
 
