@@ -260,7 +260,8 @@ class Forecast:
             month = monthly["month"].iloc[0]
             head = monthly[monthly["month"] == month]
             columns = [*self.by, "measure", "mean", "q0.1", "q0.5", "q0.9", "complete"]
-            lines += ["", f"Month {month} (80% range q0.1-q0.9):", head[columns].to_string(index=False)]
+            table = head[columns].to_string(index=False, float_format=lambda v: f"{v:,.1f}")
+            lines += ["", f"Month {month} (80% range q0.1-q0.9):", table]
         lines += ["", "Fitted models:", self.models.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
         return "\n".join(lines)
 
