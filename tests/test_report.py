@@ -194,13 +194,15 @@ def test_data_text_is_escaped_everywhere(report):
     assert '"name":"&lt;script&gt;alert(1)&lt;\\u002fscript&gt;"' in page
 
 
-def test_quarantine_and_labels_are_reported(report):
+def test_quarantine_and_labels_are_reported(sample, report):
     page = report[1]
     quality = page[page.index('<section id="quality">') : page.index('<section id="methods">')]
     assert "Quarantined rows: 1 of" in quality
     assert "fatalities_low" in quality  # the reason names the failed check
     assert "SYNTHETIC (simulated)" in quality
     assert "SYNTHETIC" in page[: page.index("<nav>")]
+    # the input file by its name: a shared report shows no local folders
+    assert "sample.csv" in quality and str(sample.parent) not in page
 
 
 def test_resurgence_is_one_row_per_region_sorted_by_strength(report):
@@ -430,6 +432,7 @@ def test_make_report_on_ucdp_iraq_headline_equals_incidents(ucdp_iraq_path, tmp_
     assert "Imprecisely dated incidents: 63 (5,666 killed)" in out.read_text(encoding="utf-8")
     assert stated["whole.injured"] is None  # UCDP does not report injuries: unknown, not zero
     page = out.read_text(encoding="utf-8")
+    assert "killed per week" in page and "killed and injured per week" not in page  # no injuries charted
     header = page[page.index('<header class="page">') : page.index("<nav>")]
     assert "UCDP Georeferenced Event Dataset (GED)" in header and "CC BY 4.0" in header
     # the 2006 event of 1,700 killed placed no closer than Iraq: no region, never a place "Unknown"

@@ -116,6 +116,12 @@ def _values(column: pd.Series) -> np.ndarray:
     return column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
+def reports_injuries(weekly: pd.DataFrame) -> bool:
+    """Whether a weekly panel's sources report injuries: weeks without incidents are zeros, so only
+    weeks with incidents tell."""
+    return bool((weekly["injuries_best"].notna() & (weekly["incidents"] > 0)).any())
+
+
 def series_figure(
     weekly: pd.DataFrame,
     title: str,
@@ -133,8 +139,7 @@ def series_figure(
     """
     weekly = weekly.sort_values(period)
     x = weekly[period]
-    # weeks without incidents are zeros, so only weeks with incidents tell whether injuries are reported
-    has_injuries = bool((weekly["injuries_best"].notna() & (weekly["incidents"] > 0)).any())
+    has_injuries = reports_injuries(weekly)
     rows = 2 if has_injuries else 1
     fig = make_subplots(
         rows=rows,

@@ -176,7 +176,9 @@ class ReportPage:
         for i, model in enumerate(self.models):
             fig = figures.series_figure(
                 model.weekly,
-                f"{self.actor} – {model.name}: killed and injured per week",
+                f"{self.actor} – {model.name}: killed"
+                + (" and injured" if figures.reports_injuries(model.weekly) else "")
+                + " per week",
                 change_points=model.change_points,
                 trend=model.trend,
             )
@@ -530,7 +532,7 @@ class ReportPage:
         )
         parts = [
             "<h3>Inputs</h3>",
-            f"<pre>{esc(self.loaded.summary())}</pre>",
+            f"<pre>{esc(_without_folders(self.loaded.summary(), self.loaded.files))}</pre>",
             table(
                 sources,
                 {
@@ -729,6 +731,13 @@ def _delta(change: dict) -> str:
     direction = "up" if a > 0 else "down" if a < 0 else "flat"
     pct = "" if rel is None else f" ({rel:+.0%})"
     return f'<div class="delta {direction}">{a:+,}{esc(pct)} vs previous</div>'
+
+
+def _without_folders(text: str, files: pd.DataFrame) -> str:
+    """`text` with each input file's path reduced to its name: a shared report shows no local folders."""
+    for path in files["file"] if "file" in files else []:
+        text = text.replace(str(path), Path(str(path)).name)
+    return text
 
 
 def _day(value) -> str:
