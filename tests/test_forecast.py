@@ -205,6 +205,18 @@ def test_bad_panel_raises_forecast_error(sim_panel):
     assert isinstance(ForecastError("x"), cs.errors.CasualtyStatsError)
 
 
+def test_a_measure_known_only_where_it_is_zero_is_not_forecast_as_zero(sim_panel):
+    # a source without injuries: unknown in every week with an incident, 0 in the others
+    region = sim_panel[sim_panel["region"] == sim_panel["region"].iloc[0]].copy()
+    region["injuries_best"] = np.where(region["incidents"] > 0, np.nan, 0.0)
+    with pytest.raises(ForecastError, match="unknown in every week with incidents"):
+        cs.forecast(region, measures=("injuries_best",))
+    with pytest.raises(ForecastError, match="unknown in every week but those at 0"):
+        cs.forecast(region.set_index("week")["injuries_best"])
+    with pytest.raises(ForecastError, match="non-integer"):
+        cs.forecast(np.full(30, 2.5))
+
+
 def test_reproducible_with_seed(sim_panel):
     a = cs.forecast(sim_panel, horizon=4, seed=3).to_frame()
     b = cs.forecast(sim_panel, horizon=4, seed=3).to_frame()

@@ -368,12 +368,24 @@ def _as_series(values) -> pd.Series:
     return series
 
 
-def _check_counts(values: np.ndarray, what: str) -> None:
-    known = values[~np.isnan(values)]
+def _check_counts(values: np.ndarray, what: str, incidents: np.ndarray | None = None) -> None:
+    """Counts a forecast can use, or a clear error. A measure known only in weeks without
+    incidents (a source that reports no injuries: unknown in every week with one, 0 in the
+    others) would forecast a confident 0: it is unknown, not quiet."""
+    missing = np.isnan(values)
+    known = values[~missing]
     if len(known) < MIN_WEEKS:
         raise ForecastError(f"{what} has {len(known)} known weeks; a forecast needs at least {MIN_WEEKS}")
     if not np.all(np.isfinite(known)) or np.any(known < 0):
         raise ForecastError(f"{what} holds negative or infinite counts")
+    if np.any(known != np.round(known)):
+        raise ForecastError(f"{what} holds non-integer values: the forecast is of counts")
+    active = missing if incidents is None else np.nan_to_num(incidents) > 0
+    if active.any() and not np.any(known) and missing[active].all():
+        raise ForecastError(
+            f"{what} is unknown in every week {'with incidents' if incidents is not None else 'but those at 0'} "
+            "(e.g. injuries a source does not report): nothing to forecast"
+        )
 
 
 def _future_weeks(index: pd.Index, horizon: int) -> pd.Index:
@@ -425,7 +437,7 @@ def _forecast_panel(panel, horizon, measures, by, paths, rng) -> Forecast:
         incident_paths = None
         for measure in measures:
             y = group[measure].to_numpy()
-            _check_counts(y, f"{measure} of {where}")
+            _check_counts(y, f"{measure} of {where}", None if measure == "incidents" else incidents)
             if measure == "incidents" or incidents is None:
                 dist, model = _forecast_counts(y, horizon, paths, rng)
                 if measure == "incidents":
