@@ -336,6 +336,15 @@ def test_a_source_that_stops_is_said_and_flags_the_comparisons(tmp_path):
     assert "records stop" not in briefing(paths, "2024-05").to_markdown()
 
 
+def test_the_reports_charts_mark_where_a_source_stops(tmp_path):
+    from casualtystats.report import build_report
+
+    paths, _ = write_two_sources(tmp_path, second_until="2024-06-30")
+    page = build_report(paths, tmp_path / "r.html", progress=False).read_text(encoding="utf-8")
+    trends = page[page.index('<section id="trends">') : page.index('<section id="map">')]
+    assert "BETA stops" in trends and "ALPHA stops" not in trends and "ALPHA starts" not in trends
+
+
 def test_stacked_sources_say_shared_incidents_count_once_per_source(tmp_path):
     paths, rows = write_two_sources(tmp_path)
     stacked = briefing(paths, "2024-06", merge=False)

@@ -171,7 +171,8 @@ class ReportPage:
             f"step where the last {self.assessment.growth_window_weeks} weeks start: the growth is read from "
             "those weeks alone), and "
             "the change points of the weekly fatalities, with the rate of each segment (dotted) and the rate "
-            "ratio of each change (×, hover for its interval).</p>"
+            "ratio of each change (×, hover for its interval); where sources were combined, the dates a source's "
+            "records start or stop inside the data (green, dotted).</p>"
         ]
         for i, model in enumerate(self.models):
             fig = figures.series_figure(
@@ -181,6 +182,7 @@ class ReportPage:
                 + " per week",
                 change_points=model.change_points,
                 trend=model.trend,
+                source_edges=self.coverage.edges(),
             )
             caption = _growth_caption(model)
             if i == 1:
