@@ -95,6 +95,9 @@ def test_any_spelling_of_the_actor_is_briefed_under_its_canonical_name(sample):
     assert brief.to_markdown().startswith("# ISIS: briefing for October 2024")
     assert brief.totals == briefing(sample, "2024-10").totals
     assert set(brief.flags["actor"]) <= {"ISIS"}
+    # the result-object API the other stages have
+    assert brief.summary() == brief.to_markdown()
+    assert list(brief.to_frame()["region"]) == [r.region for r in brief.assessment.regions]
 
 
 def test_a_month_inside_the_data_without_incidents_is_briefed(sample, tmp_path):

@@ -217,6 +217,20 @@ def test_a_measure_known_only_where_it_is_zero_is_not_forecast_as_zero(sim_panel
         cs.forecast(np.full(30, 2.5))
 
 
+def test_conf_int_is_the_central_interval_of_the_weekly_forecast(sim_panel):
+    fc = cs.forecast(sim_panel, horizon=4, seed=5)
+    wide = fc.to_frame()
+    interval = fc.conf_int(0.2)
+    assert list(interval.columns[-3:]) == ["mean", "lower", "upper"]
+    assert interval["lower"].equals(wide["q0.1"]) and interval["upper"].equals(wide["q0.9"])
+    one = cs.forecast(
+        sim_panel[sim_panel["region"] == sim_panel["region"].iloc[0]].set_index("week")["incidents"]
+    )
+    assert one.conf_int().index.name == "week" and (one.conf_int()["lower"] <= one.conf_int()["upper"]).all()
+    with pytest.raises(ForecastError, match="alpha"):
+        fc.conf_int(1.5)
+
+
 def test_reproducible_with_seed(sim_panel):
     a = cs.forecast(sim_panel, horizon=4, seed=3).to_frame()
     b = cs.forecast(sim_panel, horizon=4, seed=3).to_frame()

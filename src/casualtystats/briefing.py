@@ -158,6 +158,14 @@ class Briefing:
         a = self.assessment
         return [(r.region, o) for r in [a.overall, *a.regions] for o in r.outlook]
 
+    def summary(self) -> str:
+        """The briefing as plain text (its markdown), as the other result objects' `summary()`."""
+        return self.to_markdown()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per region, as the briefing's table (`Assessment.to_frame`)."""
+        return self.assessment.to_frame()
+
     def to_markdown(self) -> str:
         a, name = self.assessment, f"{self.month:%B %Y}"
         lines = [

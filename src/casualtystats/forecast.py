@@ -198,9 +198,21 @@ class Forecast:
     def to_frame(self) -> pd.DataFrame:
         """Weekly forecasts. One series: indexed by `week`, columns mean, q0.025 .. q0.975.
         Panel: long, columns [*by, measure, week, mean, q0.025, ..., q0.975]."""
+        return self._weekly(self.quantiles)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Central (1 - alpha) prediction interval of each week's count, laid out as `to_frame`
+        with columns mean, lower, upper (integer quantiles alpha/2 and 1 - alpha/2: the interval
+        holds at least 1 - alpha of the predictive probability)."""
+        if not 0 < alpha < 1:
+            raise ForecastError(f"alpha must be between 0 and 1, got {alpha!r}")
+        frame = self._weekly((alpha / 2, 1 - alpha / 2))
+        return frame.set_axis([*frame.columns[:-2], "lower", "upper"], axis=1)
+
+    def _weekly(self, quantiles) -> pd.DataFrame:
         rows = []
         for (key, measure), dist in self.distributions.items():
-            frame = _summarise(dist.samples, dist.mean, self.quantiles)
+            frame = _summarise(dist.samples, dist.mean, quantiles)
             labels = {**dict(zip(self.by, key, strict=True)), "measure": measure, "week": self.weeks}
             for position, (column, value) in enumerate(labels.items()):
                 frame.insert(position, column, value)
