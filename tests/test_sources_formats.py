@@ -163,7 +163,7 @@ def test_native_minimal_columns_and_deterministic_ids():
     two = load_incidents(FIXTURES / "native_minimal.csv").incidents
     assert one["incident_id"].tolist() == two["incident_id"].tolist()
     assert one["incident_id"].is_unique  # identical rows on different lines are different reports
-    assert one["source"].unique().tolist() == ["native_minimal"]
+    assert one["source"].unique().tolist() == ["native"]
     assert one["date_precision"].unique().tolist() == ["day"]
     assert one["fatalities_best"].tolist()[0] == 2 and one["fatalities_best"].isna().sum() == 2
     assert one[["admin2", "latitude", "injuries_best", "notes"]].isna().all().all()
@@ -180,16 +180,58 @@ def test_list_of_paths_keeps_origin_and_drops_exact_overlap(tmp_path):
     assert result.files["accepted"].tolist() == [4, 7, 0]
 
 
-def test_conflicting_ids_across_files_are_quarantined(tmp_path):
+def test_a_later_version_of_an_incident_replaces_the_earlier_one(tmp_path):
+    """ACLED update: same event_id_cnty, revised fatalities, later `timestamp`: the update is kept
+    whatever the file order, the older copy quarantined naming it; nothing is lost or double counted."""
     text = (FIXTURES / "acled_export_2024.csv").read_text(encoding="utf-8")
-    changed = tmp_path / "changed.csv"
-    changed.write_text(text.replace(",5,,1711000000", ",6,,1711000000"), encoding="utf-8")
-    result = load_incidents([FIXTURES / "acled_export_2024.csv", changed])
-    # three rows are identical in both files (second copy dropped); SYR90001 differs, so both copies go
-    assert len(result.incidents) == 3 and "SYR90001" not in set(result.incidents["incident_id"])
-    conflicting = result.quarantine[
-        result.quarantine["reasons"].str.contains("incident_id duplicated within source")
-    ]
-    assert conflicting["line"].tolist() == [2, 2]
-    assert conflicting["file"].tolist() == [str(FIXTURES / "acled_export_2024.csv"), str(changed)]
-    assert len(result.quarantine) == 2 + 3
+    update = tmp_path / "update.csv"
+    update.write_text(text.replace(",5,,1711000000", ",6,,1712000000"), encoding="utf-8")
+    original = FIXTURES / "acled_export_2024.csv"
+    for files in ([original, update], [update, original]):
+        result = load_incidents(files, merge=False)
+        inc = result.incidents.set_index("incident_id")
+        assert inc.loc["SYR90001", "fatalities_best"] == 6 and inc.index.is_unique
+        assert result.n_input == 8
+        superseded = result.quarantine[result.quarantine["reasons"].str.startswith("superseded")]
+        assert superseded["file"].tolist() == [str(original)] and superseded["line"].tolist() == [2]
+        assert superseded["reasons"].iloc[0] == (
+            "superseded by a later version of the same incident id (update.csv line 2)"
+        )
+
+
+def test_same_id_without_version_stamp_keeps_the_last_row(tmp_path):
+    """Without a stamp (or with equal stamps), the last file, then the last line, wins."""
+    text = (FIXTURES / "acled_export_2024.csv").read_text(encoding="utf-8")
+    same_stamp = tmp_path / "same_stamp.csv"
+    same_stamp.write_text(text.replace(",5,,1711000000", ",7,,1711000000"), encoding="utf-8")
+    inc = load_incidents([FIXTURES / "acled_export_2024.csv", same_stamp], merge=False).incidents
+    assert inc.set_index("incident_id").loc["SYR90001", "fatalities_best"] == 7
+    native = tmp_path / "log.csv"
+    native.write_text(
+        "incident_id,date,country,region,actor,fatalities\n"
+        "a,2024-01-05,Iraq,Anbar,ISIS,1\na,2024-01-05,Iraq,Anbar,ISIS,3\na,2024-01-05,Iraq,Anbar,ISIS,1\n"
+    )
+    result = load_incidents(native)
+    # line 4 repeats line 2 exactly: that version is the last one, kept once (line 2)
+    assert result.incidents["fatalities_best"].tolist() == [1]
+    assert result.quarantine.set_index("line")["reasons"].to_dict() == {
+        3: "superseded by a later version of the same incident id (log.csv line 2)",
+        4: "exact duplicate of log.csv line 2",
+    }
+
+
+def test_native_files_without_source_column_are_one_source_and_stack(tmp_path):
+    """A monitor's monthly logs are one source: stacked, never merged with each other."""
+    header = "date,country,region,actor,fatalities\n"
+    jan, feb = tmp_path / "log_jan.csv", tmp_path / "log_feb.csv"
+    jan.write_text(header + "2024-01-05,Iraq,Anbar,ISIS,1\n2024-01-20,Iraq,Diyala,ISIS,2\n")
+    feb.write_text(header + "2024-02-05,Iraq,Anbar,ISIS,1\n2024-02-20,Iraq,Diyala,ISIS,4\n")
+    result = load_incidents([jan, feb])
+    assert result.merge is None and len(result.incidents) == 4 and result.quarantine.empty
+    assert result.incidents["source"].unique().tolist() == ["native"]
+    assert result.incidents["fatalities_best"].sum() == 8
+    named = tmp_path / "named.csv"
+    named.write_text(
+        "source,date,country,region,actor,fatalities\nSOHR,2024-01-05,Iraq,Anbar,ISIS,1\n,2024-01-06,Iraq,Anbar,ISIS,1\n"
+    )
+    assert load_incidents(named, merge=False).incidents["source"].tolist() == ["SOHR", "native"]

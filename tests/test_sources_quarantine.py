@@ -20,8 +20,7 @@ EXPECTED_REASONS = {
     6: ["fatalities_low <= fatalities_best <= fatalities_high (fatalities_best=2, fatalities_low=5)"],
     7: ["date_start: not a valid date (2021-02-30)"],
     8: ["date in the future (date=2099-01-01)"],  # one date given: no date_end to name
-    9: ["incident_id duplicated within source (incident_id=dup, source=TEST)"],
-    10: ["incident_id duplicated within source (incident_id=dup, source=TEST)"],
+    9: ["superseded by a later version of the same incident id (values.csv line 10)"],
     11: [
         "date_precision: must be one of day, week, month, year, range (fortnight)",
         "country: missing",
@@ -39,7 +38,7 @@ EXPECTED_REASONS = {
 def test_bad_values_every_row_accounted_for_with_every_reason():
     result = load_incidents(BAD / "values.csv")
     assert len(result.incidents) + len(result.quarantine) == 15
-    assert sorted(result.incidents["incident_id"]) == ["ok-1", "ok-2", "ok-3"]
+    assert sorted(result.incidents["incident_id"]) == ["dup", "ok-1", "ok-2", "ok-3"]
     got = {
         line: reasons.split("; ")
         for line, reasons in zip(result.quarantine["line"], result.quarantine["reasons"], strict=True)
@@ -59,7 +58,7 @@ def test_bad_values_every_row_accounted_for_with_every_reason():
 
 def test_summary_counts_reasons():
     summary = load_incidents(BAD / "values.csv").summary()
-    assert "input rows              15" in summary and "quarantined             12" in summary
+    assert "input rows              15" in summary and "quarantined             11" in summary
     assert "fatalities_best: must be >= 0" in summary
 
 

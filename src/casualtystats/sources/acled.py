@@ -69,5 +69,6 @@ FORMAT = Format(
         "event_type": ("event_type",),
         "notes": ("notes",),
     },
+    version="timestamp",
     derive=_derive,
 )

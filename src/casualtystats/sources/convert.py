@@ -131,10 +131,11 @@ class Format:
 
     key: str  # what `load_incidents(source=...)` accepts
     name: str  # for messages and summaries
-    source: str | None  # value of the `source` column; None = per file
+    source: str  # value of the `source` column where the file gives none
     markers: frozenset[str]  # distinctive columns, for detection
     required: tuple[tuple[str, ...], ...]  # each tuple: one of these must be present
     columns: dict[str, tuple[str, ...]]
+    version: str | None = None  # column stamping each row's version (newest wins among one id's rows)
     derive: Callable[[pd.DataFrame, Problems], dict[str, pd.Series]] = field(default=lambda raw, problems: {})
 
     def missing(self, present: set[str]) -> list[str]:

@@ -191,6 +191,7 @@ class _FileRows:
     matched_actor: pd.Series
     matched_region: pd.Series
     notes: list[str]
+    version: pd.Series  # float: the source's version stamp of each row (NaN: none)
 
 
 def _load_file(
@@ -207,7 +208,7 @@ def _load_file(
     for position, problem in table.row_problems.items():
         problems.add(pd.Series(True, index=[offset + position]), "", problem)
     frame = _canonical(lowered, fmt, problems)
-    frame = _fill_defaults(frame, raw, table.lines, fmt, path)
+    frame = _fill_defaults(frame, raw, table.lines, fmt)
     # Only a file with no region column at all: a blank region in a file that has one means the
     # source placed the event no closer than the country (its coordinates are then a centroid).
     has_region = any(c in lowered for c in fmt.columns.get("region", ()))
@@ -231,7 +232,16 @@ def _load_file(
         matched_actor,
         matched_region,
         notes,
+        _version_stamp(lowered, fmt),
     )
+
+
+def _version_stamp(raw: pd.DataFrame, fmt: Format) -> pd.Series:
+    """The source's version stamp of each row (ACLED `timestamp`, Unix seconds of the row's last
+    change) as float; NaN where the format has none or the cell is not a number."""
+    if fmt.version is None or fmt.version not in raw:
+        return pd.Series(np.nan, index=raw.index, dtype="float64")
+    return pd.to_numeric(raw[fmt.version].str.strip(), errors="coerce").astype("float64")
 
 
 def _canonical(raw: pd.DataFrame, fmt: Format, problems: Problems) -> pd.DataFrame:
@@ -268,9 +278,9 @@ def _missing(name: str, index: pd.Index) -> pd.Series:
     return pd.Series(pd.NA, index=index, dtype="str")
 
 
-def _fill_defaults(frame: pd.DataFrame, raw: pd.DataFrame, lines: np.ndarray, fmt: Format, path: Path):
+def _fill_defaults(frame: pd.DataFrame, raw: pd.DataFrame, lines: np.ndarray, fmt: Format):
     """Values a source leaves implicit: one-day events, region unknown, generated ids."""
-    frame["source"] = frame["source"].fillna(fmt.source or path.stem)
+    frame["source"] = frame["source"].fillna(fmt.source)
     frame["date_end"] = frame["date_end"].fillna(frame["date_start"])
     implied = pd.Series("day", index=frame.index, dtype="str").where(
         frame["date_end"].eq(frame["date_start"]), "range"
@@ -317,8 +327,14 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
     for part in parts:
         problems.extend(part.problems)
 
-    repeated = _exact_repeats(frame, origin, problems)
-    validated = _pandera_problems(frame.loc[~repeated], problems, _coerced_cells(problems))
+    digest = pd.Series(pd.util.hash_pandas_object(frame[INCIDENT_COLUMNS], index=False), index=frame.index)
+    repeated = _exact_repeats(frame, digest, origin, problems)
+    # A kept row stands for its exact copies: it is as recent as the latest of them.
+    copies = pd.DataFrame({"row": frame.index, "version": pd.concat([p.version for p in parts])})
+    copies = copies.groupby(digest.to_numpy()).transform("max")
+    superseded = _superseded(frame.loc[~repeated], copies.loc[~repeated], origin, problems)
+    superseded = superseded.reindex(frame.index, fill_value=False)
+    validated = _pandera_problems(frame.loc[~repeated & ~superseded], problems, _coerced_cells(problems))
 
     tidy = _one_date_wording(problems.table(), frame)
     bad = frame.index.isin(tidy["row"].unique())
@@ -384,9 +400,11 @@ def _located(origin: pd.DataFrame, tidy: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _exact_repeats(frame: pd.DataFrame, origin: pd.DataFrame, problems: Problems) -> pd.Series:
-    """Rows identical to an earlier row (overlapping downloads): the first copy is kept."""
-    digest = pd.util.hash_pandas_object(frame[INCIDENT_COLUMNS], index=False)
+def _exact_repeats(
+    frame: pd.DataFrame, digest: pd.Series, origin: pd.DataFrame, problems: Problems
+) -> pd.Series:
+    """Rows identical to an earlier row (overlapping downloads; `digest` hashes each row's canonical
+    cells): the first copy is kept."""
     repeated = digest.duplicated(keep="first")
     if repeated.any():
         first = (
@@ -399,6 +417,40 @@ def _exact_repeats(frame: pd.DataFrame, origin: pd.DataFrame, problems: Problems
         ]
         problems.add(repeated, "", pd.Series(message, index=first.index, dtype="str").reindex(repeated.index))
     return repeated
+
+
+def _superseded(
+    frame: pd.DataFrame, recency: pd.DataFrame, origin: pd.DataFrame, problems: Problems
+) -> pd.Series:
+    """Rows of an incident id that a later version of the same id replaces (an update of the
+    source's export, a re-coded row): the latest version is kept, by the source's version stamp
+    where it has one (ACLED `timestamp`), else, and on ties, the last row in file order (the
+    later file, then the later line). Rows without a stamp count as older than stamped ones.
+    `recency` holds each row's `version` stamp and `row` position (of its latest exact copy)."""
+    keys = frame[["source", "incident_id"]]
+    shared = keys.duplicated(keep=False)
+    superseded = pd.Series(False, index=frame.index)
+    if not shared.any():
+        return superseded
+    order = keys.loc[shared].assign(
+        _version=recency.loc[shared, "version"].fillna(-np.inf),
+        _position=recency.loc[shared, "row"],
+        _row=keys.index[shared],
+    )
+    order = order.sort_values(["source", "incident_id", "_version", "_position"], kind="stable")
+    latest = order.groupby(["source", "incident_id"], sort=False)["_row"].transform("last")
+    older = latest.index != latest.to_numpy()
+    superseded.loc[latest.index[older]] = True
+    where = origin.loc[latest.to_numpy()[older]]
+    message = pd.Series(
+        [f"{Path(f).name} line {n}" for f, n in zip(where["file"], where["line"], strict=True)],
+        index=latest.index[older],
+        dtype="str",
+    )
+    problems.add(
+        superseded, "", "superseded by a later version of the same incident id", message.reindex(frame.index)
+    )
+    return superseded
 
 
 def _coerced_cells(problems: Problems) -> pd.DataFrame:
