@@ -235,3 +235,34 @@ def test_native_files_without_source_column_are_one_source_and_stack(tmp_path):
         "source,date,country,region,actor,fatalities\nSOHR,2024-01-05,Iraq,Anbar,ISIS,1\n,2024-01-06,Iraq,Anbar,ISIS,1\n"
     )
     assert load_incidents(named, merge=False).incidents["source"].tolist() == ["SOHR", "native"]
+
+
+def test_gtd_approxdate_range_sets_both_ends(tmp_path):
+    """GTD codes iday as a day inside an approxdate range, so the range's start is the event's start."""
+    path = tmp_path / "gtd.csv"
+    path.write_text(
+        "eventid,iyear,imonth,iday,approxdate,country_txt,provstate,gname,nkill\n"
+        '1,2021,5,26,"May 5, 2021 - May 31, 2021",Iraq,Diyala,ISIL,1\n'
+        '2,2021,1,6,"January 1-12, 2021",Iraq,Diyala,ISIL,1\n'
+        '3,2021,1,3,"January 1-3, 2021",Iraq,Diyala,ISIL,1\n'
+        '4,2021,1,1,"December 30, 2020 - January 2, 2021",Iraq,Diyala,ISIL,1\n'
+        '5,2021,4,0,"April 12-17, 2021",Iraq,Diyala,ISIL,1\n'
+        '6,2021,6,17,"June 16, 2021",Iraq,Diyala,ISIL,1\n'
+        '7,2021,6,17,"March 6-20, 2021",Iraq,Diyala,ISIL,1\n'
+    )
+    result = load_incidents(path)
+    inc = result.incidents.set_index("incident_id")
+    got = {
+        i: (f"{r.date_start:%m-%d}", f"{r.date_end:%m-%d}", r.date_precision)
+        for i, r in inc[["date_start", "date_end", "date_precision"]].iterrows()
+    }
+    assert got == {
+        "1": ("05-05", "05-31", "range"),
+        "2": ("01-01", "01-12", "range"),
+        "3": ("01-01", "01-03", "range"),
+        "4": ("12-30", "01-02", "range"),
+        "5": ("04-12", "04-17", "range"),  # day unknown: the range narrows the month
+        "6": ("06-17", "06-17", "day"),  # one date, not a range
+        "7": ("06-17", "06-17", "day"),  # contradicts the coded date: ignored, with a warning
+    }
+    assert result.warnings["problem"].tolist() == ["range does not overlap iyear/imonth/iday; ignored"]

@@ -73,3 +73,18 @@ def test_gtd_2021h1_affiliates_and_unknowns_stay_separate(gtd):
     assert actors["ISKP"] == 49 and actors["ISCAP"] == 21 and actors["IS-Sinai"] == 8
     assert actors["Unknown"] > 0
     assert gtd.incidents["fatalities_best"].isna().sum() == 424  # unknown, not 0
+
+
+def test_gtd_2021h1_approxdate_ranges_start_where_they_say(gtd):
+    inc = gtd.incidents.set_index("incident_id")
+    dates = {
+        "202105260038": ("2021-05-05", "2021-05-31"),  # May 5, 2021 - May 31, 2021 (iday 26)
+        "202101060009": ("2021-01-01", "2021-01-12"),  # January 1-12, 2021 (iday 6)
+        "202101030014": ("2021-01-01", "2021-01-03"),  # January 1-3, 2021 (iday 3)
+        "202104300030": ("2021-04-29", "2021-05-01"),  # April 29 - May 1, 2021
+        "202101270032": ("2021-01-24", "2021-02-02"),  # January 24-30, resolved February 2
+    }
+    for eventid, (start, end) in dates.items():
+        row = inc.loc[eventid]
+        assert (f"{row.date_start:%Y-%m-%d}", f"{row.date_end:%Y-%m-%d}") == (start, end), eventid
+        assert row.date_precision == "range"
