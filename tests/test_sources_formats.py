@@ -78,14 +78,15 @@ def test_ucdp_hdx_release_lacking_columns():
     assert inc.loc["5001", "region"] == "Anbar"
 
 
-def test_ucdp_bound_contradicting_best_is_unknown_with_a_warning(tmp_path):
+def test_ucdp_bound_contradicting_best_is_clamped_to_best_with_a_warning(tmp_path):
     text = (FIXTURES / "ucdp_ged_hdx_minimal.csv").read_text(encoding="utf-8")
     path = tmp_path / "ged.csv"
     path.write_text(text.replace(",20,25,30", ",26,25,24"), encoding="utf-8")
     result = load_incidents(path)
     row = by_id(result).loc["5002"]
-    assert row["fatalities_best"] == 25 and pd.isna(row["fatalities_low"]) and pd.isna(row["fatalities_high"])
+    assert (row["fatalities_low"], row["fatalities_best"], row["fatalities_high"]) == (25, 25, 25)
     assert result.warnings["line"].tolist() == [4, 4]
+    assert set(result.warnings["problem"]) == {"above best; set to best", "below best; set to best"}
     assert "repaired, kept" in result.summary()
 
 

@@ -30,6 +30,10 @@ def test_ucdp_iraq_isis_incidents_and_deaths(ucdp):
     isis = involving(ucdp.incidents, "ISIS")
     assert len(isis) == 6_191
     assert isis["fatalities_best"].sum() == 75_072
+    # a bound contradicting best is clamped to it, never erased: the range is the raw sums
+    # (72,003 low, 83,909 high) moved only by the 14 low > best and 42 high < best rows
+    assert isis["fatalities_low"].notna().all() and isis["fatalities_high"].notna().all()
+    assert (isis["fatalities_low"].sum(), isis["fatalities_high"].sum()) == (71_948, 83_998)
     assert (isis["actor"] == "ISIS").all()
     assert isis["date_start"].min().strftime("%Y-%m-%d") == "2004-03-17"
     assert set(isis["role"]) == {"actor", "target"}
