@@ -114,3 +114,41 @@ def test_truncated_parquet(tmp_path):
     cut.write_bytes(good.read_bytes()[:200])
     with pytest.raises(LoadError, match="damaged or truncated Parquet"):
         load_incidents(cut)
+
+
+def test_zip_ods_and_xlsb_are_named_not_tracebacks(tmp_path, capsys):
+    import zipfile
+
+    from casualtystats.cli import main
+
+    zipped = tmp_path / "acled.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.write(FIXTURES / "acled_export_2024.csv", "acled_export_2024.csv")
+    ods = tmp_path / "incidents.ods"
+    with zipfile.ZipFile(ods, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    xlsb = tmp_path / "incidents.xlsb"
+    with zipfile.ZipFile(xlsb, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.bin", b"\x00")
+    for path, problem in (
+        (
+            zipped,
+            "is a zip archive, not a workbook: unzip it and load the table inside (contains: acled_export",
+        ),
+        (ods, "is an OpenDocument spreadsheet (.ods): save it as .xlsx or .csv"),
+        (xlsb, "is a binary Excel workbook (.xlsb)"),
+    ):
+        assert main(["validate", str(path), "-o", str(tmp_path / "q.csv")]) == 2
+        captured = capsys.readouterr()
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and str(path) in lines[0] and problem in lines[0], lines
+        assert "Traceback" not in captured.err
+
+
+def test_workbook_is_read_whatever_its_file_name(tmp_path):
+    """openpyxl checks the extension; the reader goes by the content."""
+    named = tmp_path / "export.dat"
+    pd.read_csv(FIXTURES / "native_incidents.csv").to_excel(named, index=False)
+    assert len(load_incidents(named).incidents) == len(pd.read_csv(FIXTURES / "native_incidents.csv"))

@@ -74,7 +74,8 @@ def read_table(path: str | Path) -> RawTable:
     if data.startswith(b"PAR1"):
         return _read_parquet(path)
     if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path)
+        _check_workbook(path, data)
+        return _read_xlsx(path, data)
     for magic, what in _NOT_TABLES:
         if data.startswith(magic):
             raise LoadError(path, f"is {what}, not a table (expected CSV, XLSX or Parquet)")
@@ -201,11 +202,37 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
-def _read_xlsx(path: Path) -> RawTable:
+def _check_workbook(path: Path, data: bytes) -> None:
+    """A zip file is read only if it is an Excel workbook (.xlsx); anything else (an
+    OpenDocument spreadsheet, a zipped export) stops with one message saying what it is."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            mimetype = archive.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise LoadError(path, "is a damaged or truncated zip/XLSX file") from None
+    if "xl/workbook.xml" in names:
+        return
+    if "xl/workbook.bin" in names:
+        raise LoadError(path, "is a binary Excel workbook (.xlsb): save it as .xlsx or .csv")
+    if "opendocument.spreadsheet" in mimetype:
+        raise LoadError(path, "is an OpenDocument spreadsheet (.ods): save it as .xlsx or .csv")
+    if mimetype.startswith("application/vnd.oasis.opendocument"):
+        raise LoadError(path, "is an OpenDocument file, not a table (expected CSV, XLSX or Parquet)")
+    files = [n for n in names if not n.endswith("/")]
+    shown = ", ".join(files[:5]) + (", ..." if len(files) > 5 else "")
+    raise LoadError(
+        path,
+        f"is a zip archive, not a workbook: unzip it and load the table inside (contains: {shown or 'nothing'})",
+    )
+
+
+def _read_xlsx(path: Path, data: bytes) -> RawTable:
     import openpyxl
 
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # A file object, not the path: openpyxl refuses a workbook whose name does not end in .xlsx.
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except zipfile.BadZipFile:
         raise LoadError(path, "is a damaged or truncated zip/XLSX file") from None
     except (KeyError, ValueError, OSError) as err:
