@@ -152,3 +152,21 @@ def test_workbook_is_read_whatever_its_file_name(tmp_path):
     named = tmp_path / "export.dat"
     pd.read_csv(FIXTURES / "native_incidents.csv").to_excel(named, index=False)
     assert len(load_incidents(named).incidents) == len(pd.read_csv(FIXTURES / "native_incidents.csv"))
+
+
+def test_excel_csv_of_a_comma_decimal_locale(tmp_path):
+    """Excel in a comma-decimal locale writes ';' between cells, decimal commas and a BOM."""
+    path = tmp_path / "export.csv"
+    text = (
+        "incident_id;date_start;country;region;actor;fatalities_best;latitude;longitude\r\n"
+        "a;2024-03-01;Iraq;Anbar;ISIS;5;33,3289;43,7890\r\n"
+        "b;2024-03-02;Iraq;Ninawa;ISIS;1;36,335;-0,5\r\n"
+        "c;2024-03-03;Iraq;Ninawa;ISIS;2,5;36;43\r\n"
+    )
+    path.write_bytes("\ufeff".encode() + text.encode("cp1252"))
+    result = load_incidents(path)
+    inc = result.incidents.set_index("incident_id")
+    assert inc["latitude"].to_dict() == {"a": 33.3289, "b": 36.335}
+    assert inc["longitude"].to_dict() == {"a": 43.789, "b": -0.5}
+    assert result.quarantine["reasons"].tolist() == ["fatalities_best: not a whole number (2,5)"]
+    assert any("decimal comma" in note for note in result.notes)

@@ -204,7 +204,7 @@ def _load_file(
     lowered = lowered.loc[:, ~lowered.columns.duplicated()]
     fmt = detect_format(path, set(lowered.columns), source)
 
-    problems = Problems()
+    problems = Problems(decimal_comma=table.decimal_comma)
     for position, problem in table.row_problems.items():
         problems.add(pd.Series(True, index=[offset + position]), "", problem)
     frame = _canonical(lowered, fmt, problems)

@@ -59,6 +59,7 @@ class RawTable:
     lines: np.ndarray  # int64, one per row of `frame`
     row_problems: dict[int, str] = field(default_factory=dict)  # row position -> structural problem
     notes: list[str] = field(default_factory=list)
+    decimal_comma: bool = False  # numbers are written 36,335 (a ';'-delimited CSV)
 
 
 def read_table(path: str | Path) -> RawTable:
@@ -108,7 +109,12 @@ def _read_csv(path: Path, text: str, notes: list[str]) -> RawTable:
     if records and _is_hxl_tag_row(records[0]):
         notes.append(f"line {lines[0]}: HXL hashtag row skipped")
         records, lines = records[1:], lines[1:]
-    return _from_records(path, "csv", header, records, lines, notes)
+    table = _from_records(path, "csv", header, records, lines, notes)
+    # Excel writes ';'-delimited CSV exactly where the comma is the decimal mark (de, fr, es, ...).
+    table.decimal_comma = delimiter == ";"
+    if table.decimal_comma:
+        notes.append("';'-delimited: a comma between digits is a decimal comma (36,335 = 36.335)")
+    return table
 
 
 def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
