@@ -31,8 +31,9 @@ def test_acled_old_export_conventions():
     assert inc["injuries_best"].isna().all()  # ACLED records no injuries: unknown, not 0
     assert (row["region"], row["admin2"], row["location"]) == ("Ninawa", "Mosul", "Mosul")
     assert inc.loc["IRQ1002", "date_precision"] == "week"
-    assert inc.loc["IRQ1004", "date_precision"] == "month"
-    assert pd.isna(inc.loc["IRQ1004", "target"])  # a protest has no actor2
+    everything = by_id(load_incidents(FIXTURES / "acled_export_2019.csv", all_events=True))
+    assert everything.loc["IRQ1004", "date_precision"] == "month"
+    assert pd.isna(everything.loc["IRQ1004", "target"])  # a protest has no actor2
     assert inc.loc["SYR2001", "region"] == "Deir ez-Zor" and inc.loc["SYR2002", "region"] == "Raqqa"
     assert inc.loc["SYR2002", "actor"] == "Unknown"  # ACLED's unidentified groups are unknown perpetrators
     assert inc.loc["NIG3001", "actor"] == "ISWAP" and inc.loc["AFG4001", "actor"] == "ISKP"
@@ -40,13 +41,42 @@ def test_acled_old_export_conventions():
     assert "Middle East" not in set(inc["region"])
 
 
+def test_acled_events_that_are_not_political_violence_are_excluded_and_listed(tmp_path, capsys):
+    """ACLED's own definition: disorder_type 'Political violence'; protests and strategic
+    developments (an arrest) are counted and listed with their reason, never silently dropped."""
+    from casualtystats.cli import main
+
+    result = load_incidents(FIXTURES / "acled_export_2024.csv")
+    assert sorted(result.incidents["incident_id"]) == ["IRQ90004", "SYR90001", "SYR90002"]
+    assert result.quarantine.empty and result.n_input == 4
+    assert result.excluded[["line", "event_id_cnty", "reason"]].values.tolist() == [
+        [
+            4,
+            "IRQ90003",
+            "not political violence (ACLED disorder_type Strategic developments; "
+            "Strategic developments: Arrests)",
+        ]
+    ]
+    assert result.files[["accepted", "quarantined", "excluded"]].values.tolist() == [[3, 0, 1]]
+    # an export without disorder_type (before 2022) is judged by event and sub-event type
+    old = tmp_path / "old.csv"
+    pd.read_csv(FIXTURES / "acled_export_2019.csv").drop(columns="disorder_type").to_csv(old, index=False)
+    assert load_incidents(old).excluded["reason"].tolist() == [
+        "not political violence (ACLED Protests: Peaceful protest)"
+    ]
+    assert len(load_incidents(FIXTURES / "acled_export_2024.csv", all_events=True).incidents) == 4
+    assert main(["validate", str(FIXTURES / "acled_export_2024.csv"), "-o", str(tmp_path / "q.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert "excluded                 1" in printed and "Strategic developments: Arrests" in printed
+
+
 def test_acled_iso_dates_and_text_inter_codes():
     inc = by_id(load_incidents(FIXTURES / "acled_export_2024.csv"))
     assert inc.loc["SYR90001", "date_start"] == pd.Timestamp("2024-03-15")
     assert inc.loc["SYR90002", "region"] == "Deir ez-Zor"
     isis = involving(inc.reset_index(), "ISIS")
-    assert len(isis) == 4
-    assert set(isis.loc[isis["role"].eq("target"), "incident_id"]) == {"IRQ90003", "IRQ90004"}
+    assert len(isis) == 3  # the arrest IRQ90003 is not an incident
+    assert set(isis.loc[isis["role"].eq("target"), "incident_id"]) == {"IRQ90004"}
     assert (isis["actor"] == "ISIS").all()
     assert isis.set_index("incident_id").loc["IRQ90004", "target"] == "Government of Iraq"
 
@@ -174,11 +204,11 @@ def test_list_of_paths_keeps_origin_and_drops_exact_overlap(tmp_path):
     copy = tmp_path / "again.csv"
     copy.write_bytes((FIXTURES / "acled_export_2024.csv").read_bytes())
     result = load_incidents([FIXTURES / "acled_export_2024.csv", FIXTURES / "gtd_extract.csv", copy])
-    assert len(result.incidents) == 4 + 7
+    assert len(result.incidents) == 3 + 7 and len(result.excluded) == 1  # the ACLED arrest
     assert len(result.quarantine) == 4
     assert set(result.quarantine["file"]) == {str(copy)}
     assert result.quarantine["reasons"].str.startswith("exact duplicate of acled_export_2024.csv line").all()
-    assert result.files["accepted"].tolist() == [4, 7, 0]
+    assert result.files["accepted"].tolist() == [3, 7, 0]
 
 
 def test_a_later_version_of_an_incident_replaces_the_earlier_one(tmp_path):

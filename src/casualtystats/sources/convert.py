@@ -142,6 +142,8 @@ class Format:
     required: tuple[tuple[str, ...], ...]  # each tuple: one of these must be present
     columns: dict[str, tuple[str, ...]]
     version: str | None = None  # column stamping each row's version (newest wins among one id's rows)
+    # Rows that are not incidents in the package's sense: a reason per row (NA = in scope).
+    out_of_scope: Callable[[pd.DataFrame], pd.Series] | None = None
     derive: Callable[[pd.DataFrame, Problems], dict[str, pd.Series]] = field(default=lambda raw, problems: {})
 
     def missing(self, present: set[str]) -> list[str]:

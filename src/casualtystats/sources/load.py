@@ -44,7 +44,8 @@ class LoadResult:
 
     incidents: pd.DataFrame
     quarantine: pd.DataFrame  # file, line, reasons, then the raw columns as given
-    files: pd.DataFrame  # per file: file, format, rows, accepted, quarantined, seconds
+    excluded: pd.DataFrame  # out of scope (ACLED protests, ...): file, line, reason, then the raw columns
+    files: pd.DataFrame  # per file: file, format, rows, accepted, quarantined, excluded, seconds
     unmatched_actors: pd.DataFrame  # actor, count: names the alias table does not know
     unmatched_regions: pd.DataFrame  # country, region, count
     problems: pd.DataFrame  # tidy: file, line, column, problem, value (one row per reason)
@@ -55,7 +56,7 @@ class LoadResult:
     @property
     def n_input(self) -> int:
         accepted = len(self.merge.links) if self.merge is not None else len(self.incidents)
-        return accepted + len(self.quarantine)
+        return accepted + len(self.quarantine) + len(self.excluded)
 
     def summary(self) -> str:
         """A plain-text account: per file, counts, date range, top quarantine reasons, unmatched names."""
@@ -63,14 +64,24 @@ class LoadResult:
         for row in self.files.itertuples(index=False):
             lines.append(
                 f"{row.file}  [{row.format}]  rows {row.rows:,}  accepted {row.accepted:,}  "
-                f"quarantined {row.quarantined:,}  ({row.seconds:.2f} s)"
+                f"quarantined {row.quarantined:,}"
+                + (f"  excluded {row.excluded:,}" if row.excluded else "")
+                + f"  ({row.seconds:.2f} s)"
             )
         lines += [
             "-" * 60,
             f"input rows      {self.n_input:>10,}",
-            f"accepted        {self.n_input - len(self.quarantine):>10,}",
+            f"accepted        {self.n_input - len(self.quarantine) - len(self.excluded):>10,}",
             f"quarantined     {len(self.quarantine):>10,}",
         ]
+        if len(self.excluded):
+            lines.append(
+                f"excluded        {len(self.excluded):>10,}  not incidents (all_events=True keeps them), rows:"
+            )
+            counts = self.excluded["reason"].value_counts()
+            lines += [f"  {n:>8,}  {reason}" for reason, n in counts.head(10).items()]
+            if len(counts) > 10:
+                lines.append(f"  ... and {len(counts) - 10} more kinds")
         if self.merge is not None:
             multi = int(self.incidents["sources"].str.contains("+", regex=False).sum())
             lines.append(
@@ -131,6 +142,7 @@ def load_incidents(
     region_aliases: AliasSource = None,
     fold_lineage: bool = False,
     merge: bool | str = "auto",
+    all_events: bool = False,
 ) -> LoadResult:
     """Load one file or several into the canonical incident table.
 
@@ -144,6 +156,15 @@ def load_incidents(
     from more than one source; ``True`` always runs it; ``False`` stacks the sources.
     When merged, ``incidents`` is the merged table (one row per incident, with
     ``merged_id`` and ``sources``) and ``merge`` holds the `MergeResult`.
+
+    An incident is an act of political violence. Rows a source marks as something else
+    (ACLED demonstrations and strategic developments, see `casualtystats.sources.acled`)
+    go to ``excluded`` with their reason, unless ``all_events=True`` (default False).
+    Every input row is accepted, quarantined or excluded.
+
+    An incident id seen more than once within a source keeps its latest version (the
+    source's version stamp, ACLED ``timestamp``, else the last file and line); the older
+    rows are quarantined as superseded. Exact copies keep their first row.
 
     A file without any region column (such as a reduced GTD extract) gets each row's
     admin-1 region from its coordinates and the shipped Natural Earth boundaries (Iraq and
@@ -160,7 +181,7 @@ def load_incidents(
     offset = 0
     for one in paths:
         started = time.perf_counter()
-        part = _load_file(Path(one), source, offset, actors, regions)
+        part = _load_file(Path(one), source, offset, actors, regions, all_events)
         timing.append(time.perf_counter() - started)
         offset += len(part.frame)
         parts.append(part)
@@ -192,10 +213,16 @@ class _FileRows:
     matched_region: pd.Series
     notes: list[str]
     version: pd.Series  # float: the source's version stamp of each row (NaN: none)
+    out_of_scope: pd.Series  # str: why a row is not an incident (NA: it is)
 
 
 def _load_file(
-    path: Path, source: str | None, offset: int, actors: normalize.AliasTable, regions: normalize.AliasTable
+    path: Path,
+    source: str | None,
+    offset: int,
+    actors: normalize.AliasTable,
+    regions: normalize.AliasTable,
+    all_events: bool,
 ) -> _FileRows:
     table: RawTable = read_table(path)
     raw = table.frame
@@ -233,6 +260,9 @@ def _load_file(
         matched_region,
         notes,
         _version_stamp(lowered, fmt),
+        pd.Series(pd.NA, index=raw.index, dtype="str")
+        if all_events or fmt.out_of_scope is None
+        else fmt.out_of_scope(lowered),
     )
 
 
@@ -334,19 +364,31 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
     copies = copies.groupby(digest.to_numpy()).transform("max")
     superseded = _superseded(frame.loc[~repeated], copies.loc[~repeated], origin, problems)
     superseded = superseded.reindex(frame.index, fill_value=False)
-    validated = _pandera_problems(frame.loc[~repeated & ~superseded], problems, _coerced_cells(problems))
+    # The latest version of a row decides whether it is an incident; its cells are then moot.
+    reason = pd.concat([p.out_of_scope for p in parts])
+    out_of_scope = (reason.notna() & ~repeated & ~superseded).to_numpy()
+    in_scope = ~repeated & ~superseded & ~out_of_scope
+    validated = _pandera_problems(frame.loc[in_scope], problems, _coerced_cells(problems))
 
     tidy = _one_date_wording(problems.table(), frame)
+    tidy = tidy.loc[~tidy["row"].isin(frame.index[out_of_scope])]
     bad = frame.index.isin(tidy["row"].unique())
     if validated is None:
-        validated = IncidentSchema.validate(frame.loc[~bad])
+        validated = IncidentSchema.validate(frame.loc[~bad & ~out_of_scope])
     # Dropping rows cannot make a valid table invalid, so a subset of a validated table is valid.
     accepted = validated.loc[~validated.index.isin(tidy["row"])].reset_index(drop=True)
 
     quarantine = _quarantine(parts, origin, tidy)
+    excluded = _quarantine(
+        parts,
+        origin,
+        pd.DataFrame(
+            {"row": frame.index[out_of_scope], "column": "", "problem": reason[out_of_scope]}
+        ).assign(value=None),
+    ).rename(columns={"reasons": "reason"})
     matched_actor = pd.concat([p.matched_actor for p in parts])
     matched_region = pd.concat([p.matched_region for p in parts])
-    kept = ~bad
+    kept = ~bad & ~out_of_scope
     unmatched_actors = (
         frame.loc[kept & ~matched_actor, "actor"]
         .value_counts()
@@ -361,15 +403,17 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
             "file": [str(p.path) for p in parts],
             "format": [p.fmt.name for p in parts],
             "rows": [len(p.frame) for p in parts],
-            "accepted": [int((~bad[origin["file"].eq(str(p.path)).to_numpy()]).sum()) for p in parts],
+            "accepted": [int(kept[origin["file"].eq(str(p.path)).to_numpy()].sum()) for p in parts],
+            "excluded": [int(out_of_scope[origin["file"].eq(str(p.path)).to_numpy()].sum()) for p in parts],
             "seconds": timing,
         }
     )
-    files["quarantined"] = files["rows"] - files["accepted"]
+    files["quarantined"] = files["rows"] - files["accepted"] - files["excluded"]
     return LoadResult(
         incidents=accepted,
         quarantine=quarantine,
-        files=files,
+        excluded=excluded,
+        files=files[["file", "format", "rows", "accepted", "quarantined", "excluded", "seconds"]],
         unmatched_actors=unmatched_actors,
         unmatched_regions=unmatched_regions,
         problems=_located(origin, tidy),
