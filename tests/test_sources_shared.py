@@ -92,3 +92,8 @@ def test_gtd_2021h1_approxdate_ranges_start_where_they_say(gtd):
         row = inc.loc[eventid]
         assert (f"{row.date_start:%Y-%m-%d}", f"{row.date_end:%Y-%m-%d}") == (start, end), eventid
         assert row.date_precision == "range"
+
+
+def test_gtd_2021h1_summary_dates_are_start_dates(gtd):
+    """A kidnapping resolved in 2022 does not stretch the file's date range."""
+    assert "dates (start)   2021-01-01 to 2021-06-30" in gtd.summary()

@@ -22,12 +22,12 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .. import normalize
-from ..errors import CasualtyStatsError
+from ..errors import CasualtyStatsError, LoadError
 from ..normalize import AliasSource
 from ..schema import COUNT_COLUMNS, INCIDENT_COLUMNS, IncidentSchema
 from .convert import Format, Problems
 from .detect import detect_format
-from .read import RawTable, read_table
+from .read import NOT_DATA, RawTable, read_table, table_from_frame
 
 if TYPE_CHECKING:
     from ..merge import MergeResult
@@ -91,7 +91,7 @@ class LoadResult:
         inc = self.incidents
         if len(inc):
             lines.append(
-                f"dates           {inc['date_start'].min():%Y-%m-%d} to {inc['date_end'].max():%Y-%m-%d}"
+                f"dates (start)   {inc['date_start'].min():%Y-%m-%d} to {inc['date_start'].max():%Y-%m-%d}"
             )
             lines.append(f"sources         {', '.join(sorted(inc['source'].unique()))}")
             for measure in ("fatalities_best", "injuries_best"):
@@ -135,7 +135,7 @@ class LoadResult:
 
 
 def load_incidents(
-    path: str | Path | Sequence[str | Path],
+    path: str | Path | pd.DataFrame | Sequence[str | Path | pd.DataFrame],
     source: str | None = None,
     *,
     actor_aliases: AliasSource = None,
@@ -145,6 +145,10 @@ def load_incidents(
     all_events: bool = False,
 ) -> LoadResult:
     """Load one file or several into the canonical incident table.
+
+    ``path``: a file (CSV, XLSX, Parquet), a DataFrame already in memory (read exactly as
+    a file would be, its rows numbered from 1 as lines, named "DataFrame" in the quarantine),
+    or a list of them.
 
     ``source`` forces the format ("native", "ucdp", "gtd", "acled"); by default
     it is detected from the columns. ``actor_aliases``/``region_aliases`` extend
@@ -174,18 +178,29 @@ def load_incidents(
     """
     if merge not in ("auto", True, False):
         raise CasualtyStatsError(f"merge must be 'auto', True or False, not {merge!r}")
-    paths = [path] if isinstance(path, str | Path) else list(path)
+    paths = [path] if isinstance(path, str | Path | pd.DataFrame) else list(path)
+    wrong = [type(one).__name__ for one in paths if not isinstance(one, str | Path | pd.DataFrame)]
+    if wrong:
+        raise CasualtyStatsError(
+            f"load_incidents takes file paths or DataFrames (or a list of them), not {', '.join(wrong)}"
+        )
     actors = normalize.actor_aliases(actor_aliases, fold_lineage)
     regions = normalize.region_aliases(region_aliases)
     parts, notes, timing = [], [], []
     offset = 0
-    for one in paths:
+    frames = sum(isinstance(one, pd.DataFrame) for one in paths)
+    for number, one in enumerate(paths, start=1):
         started = time.perf_counter()
-        part = _load_file(Path(one), source, offset, actors, regions, all_events)
+        if isinstance(one, pd.DataFrame):
+            table = table_from_frame(one, "DataFrame" if frames == 1 else f"DataFrame {number}")
+        else:
+            path = Path(one)
+            table = read_table(path, lambda columns, path=path: _format_problem(path, columns, source))
+        part = _load_file(table, source, offset, actors, regions, all_events)
         timing.append(time.perf_counter() - started)
         offset += len(part.frame)
         parts.append(part)
-        notes += [f"{Path(one).name}: {note}" for note in part.notes]
+        notes += [f"{part.path.name}: {note}" for note in part.notes]
     if not parts:
         raise ValueError("load_incidents needs at least one path")
     result = _validate(parts, timing, notes)
@@ -212,19 +227,29 @@ class _FileRows:
     matched_actor: pd.Series
     matched_region: pd.Series
     notes: list[str]
+    not_data: np.ndarray  # row ids of rows holding no incident (empty, repeated header)
     version: pd.Series  # float: the source's version stamp of each row (NaN: none)
     out_of_scope: pd.Series  # str: why a row is not an incident (NA: it is)
 
 
+def _format_problem(path: Path, columns: set[str], source: str | None) -> str | None:
+    """What keeps a table with these columns from being loaded (None: nothing)."""
+    try:
+        detect_format(path, columns, source)
+    except LoadError as err:
+        return err.problem
+    return None
+
+
 def _load_file(
-    path: Path,
+    table: RawTable,
     source: str | None,
     offset: int,
     actors: normalize.AliasTable,
     regions: normalize.AliasTable,
     all_events: bool,
 ) -> _FileRows:
-    table: RawTable = read_table(path)
+    path = table.path
     raw = table.frame
     raw.index = pd.RangeIndex(offset, offset + len(raw))
     lowered = raw.rename(columns=lambda c: c.strip().lower())
@@ -259,6 +284,7 @@ def _load_file(
         matched_actor,
         matched_region,
         notes,
+        np.array([offset + i for i, p in table.row_problems.items() if p in NOT_DATA], dtype=np.int64),
         _version_stamp(lowered, fmt),
         pd.Series(pd.NA, index=raw.index, dtype="str")
         if all_events or fmt.out_of_scope is None
@@ -357,8 +383,11 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
     for part in parts:
         problems.extend(part.problems)
 
+    # Rows holding no incident (empty, a repeated header) are quarantined with that reason alone.
+    not_data = frame.index.isin(np.concatenate([p.not_data for p in parts]))
     digest = pd.Series(pd.util.hash_pandas_object(frame[INCIDENT_COLUMNS], index=False), index=frame.index)
-    repeated = _exact_repeats(frame, digest, origin, problems)
+    repeated = _exact_repeats(frame.loc[~not_data], digest.loc[~not_data], origin, problems)
+    repeated = repeated.reindex(frame.index, fill_value=False).to_numpy() | not_data
     # A kept row stands for its exact copies: it is as recent as the latest of them.
     copies = pd.DataFrame({"row": frame.index, "version": pd.concat([p.version for p in parts])})
     copies = copies.groupby(digest.to_numpy()).transform("max")
@@ -372,6 +401,7 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
 
     tidy = _one_date_wording(problems.table(), frame)
     tidy = tidy.loc[~tidy["row"].isin(frame.index[out_of_scope])]
+    tidy = tidy.loc[~tidy["row"].isin(frame.index[not_data]) | tidy["problem"].isin(NOT_DATA)]
     bad = frame.index.isin(tidy["row"].unique())
     if validated is None:
         validated = IncidentSchema.validate(frame.loc[~bad & ~out_of_scope])
