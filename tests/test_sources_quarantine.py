@@ -147,6 +147,13 @@ def test_any_table_accepted_plus_quarantined_is_input_and_accepted_is_valid(rows
     assert (inc["date_end"] >= inc["date_start"]).all()
     assert result.quarantine["reasons"].str.len().gt(0).all()
     assert result.quarantine["line"].is_unique
+    # a superseded row names the version kept in its place, which is not itself superseded
+    reasons = result.quarantine.set_index("line")["reasons"]
+    named = reasons.str.extract(
+        r"superseded by a later version of the same incident id \(generated\.csv line (\d+)\)"
+    )
+    for line in named[0].dropna().astype(int):
+        assert "superseded" not in reasons.get(line, "")
 
 
 def test_future_date_names_the_date_the_source_gave(tmp_path):

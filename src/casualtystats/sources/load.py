@@ -3,10 +3,12 @@
 Per file: read text cells with their lines, detect the format, convert to the
 canonical columns (recording cells that cannot be coerced), normalize actor
 and region names. Then all files together: exact duplicate rows (the same
-incident in two overlapping downloads) keep their first copy, and pandera
+incident in two overlapping downloads) keep their first copy, an incident id
+seen again with other content keeps its latest version, rows a source marks
+as not political violence are excluded (listed with their reason), and pandera
 validates the rest lazily. A row is quarantined with every reason found: its
-coercion problems and its pandera failure cases. Accepted + quarantined =
-input rows, always.
+coercion problems and its pandera failure cases. Accepted + quarantined +
+excluded = input rows, always.
 """
 
 from __future__ import annotations
