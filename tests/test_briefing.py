@@ -100,6 +100,16 @@ def test_any_spelling_of_the_actor_is_briefed_under_its_canonical_name(sample):
     assert list(brief.to_frame()["region"]) == [r.region for r in brief.assessment.regions]
 
 
+def test_rows_left_out_of_scope_are_said_and_counted():
+    fixture = Path(__file__).parent / "fixtures" / "acled_export_2024.csv"
+    brief = briefing(fixture, "2024-03")
+    text = "\n".join(brief.assessment.caveats)
+    assert "Rows left out as not incidents: 1 of" in text and "not political violence (ACLED" in text
+    coverage = brief.to_dict()["coverage"]
+    assert coverage["rows_excluded"] == 1 and sum(coverage["exclusion_reasons"].values()) == 1
+    assert coverage["rows_read"] == coverage["rows_accepted"] + coverage["rows_quarantined"] + 1
+
+
 def test_a_month_inside_the_data_without_incidents_is_briefed(sample, tmp_path):
     rows = pd.read_csv(sample)
     gap = tmp_path / "gap.csv"

@@ -1003,6 +1003,11 @@ def _caveats(
             f"Rows quarantined as invalid: {cov.quarantined:,} of {read:,} rows read"
             + (f"; most common reasons: {reasons}." if reasons else ".")
         )
+        if cov.excluded_reasons.sum():
+            why = ", ".join(f"{r} ({n:,})" for r, n in cov.excluded_reasons.items())
+            out.append(
+                f"Rows left out as not incidents: {int(cov.excluded_reasons.sum()):,} of {read:,} rows read: {why}."
+            )
         for e in cov.edges().itertuples():
             if e.edge == "stops":
                 out.append(
