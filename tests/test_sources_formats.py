@@ -132,6 +132,9 @@ def test_gtd_dates_unknowns_and_mapping():
         "Fallujah",
     )
     assert (full["fatalities_best"], full["injuries_best"], full["event_type"]) == (3, 7, "Bombing/Explosion")
+    # confirmed counts: the best is also the low; the high is not known
+    assert (full["fatalities_low"], full["injuries_low"]) == (3, 7) and pd.isna(full["fatalities_high"])
+    assert inc["fatalities_low"].equals(inc["fatalities_best"])
     assert full["notes"].startswith("01/05/2014: A suicide bomber")
     day_unknown = inc.loc["201402000001"]
     assert day_unknown["date_precision"] == "month"

@@ -11,8 +11,9 @@ does not overlap the iyear/imonth/iday date is ignored with a warning. Extended 
 ``resolution``. ``gname`` is the actor ('Unknown' stays 'Unknown'),
 ``targtype1_txt`` the target, ``provstate`` the region, ``city`` the location,
 ``summary`` the notes, ``attacktype1_txt`` the event type. ``nkill`` and
-``nwound`` are the best figures; blank (and the GTD unknown codes -9/-99)
-is NA, never 0.
+``nwound`` count *confirmed* deaths and injuries (codebook), so each is both the best and
+the low figure (as ACLED's conservative count); the high is not known. Blank (and the GTD
+unknown codes -9/-99) is NA, never 0.
 
 Reduced extracts (such as the 18-column Iraq extract of the lgcpSPDE R package) may
 lack ``eventid`` (ids are then generated from the row), ``provstate`` (the region then
@@ -79,9 +80,15 @@ def _derive(raw: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
         "date_start": start,
         "date_end": end,
         "date_precision": precision,
-        "fatalities_best": problems.integer(column(raw, "nkill"), "fatalities_best (nkill)", UNKNOWN_CODES),
-        "injuries_best": problems.integer(column(raw, "nwound"), "injuries_best (nwound)", UNKNOWN_CODES),
+        **_confirmed(problems, raw, "nkill", "fatalities"),
+        **_confirmed(problems, raw, "nwound", "injuries"),
     }
+
+
+def _confirmed(problems: Problems, raw: pd.DataFrame, name: str, measure: str) -> dict:
+    """A confirmed count as the best and the low figure (module docstring)."""
+    count = problems.integer(column(raw, name), f"{measure}_best ({name})", UNKNOWN_CODES)
+    return {f"{measure}_best": count, f"{measure}_low": count}
 
 
 def _range(approxdate: pd.Series) -> tuple[pd.Series, pd.Series]:
