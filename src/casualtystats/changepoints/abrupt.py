@@ -126,16 +126,19 @@ def bic_margin(
 
 
 def variance_dependence(values: np.ndarray, times: np.ndarray, cuts: list[int]) -> float:
-    """Long-run variance factor of the squared residuals about each segment's line,
-    standardised by the segment's own variance: `penalties.long_run_factor` of
-    (z^2 - 1) / sqrt 2 (1 under independence). Volatility that clusters (returns)
-    makes the variance look as if it changed far more often than it does."""
+    """How many times the Gaussian model overstates the evidence about a variance:
+    from e = (z^2 - 1) / sqrt 2, z the residuals about each segment's line in units of
+    the segment's own sd (e has variance 1 for independent Gaussian noise), the
+    variance of e (at least 1; (kurtosis - 1) / 2: Box's (1953) correction of
+    Bartlett's test, whose Gaussian reference fails badly in heavy tails) times
+    `penalties.long_run_factor` of e (volatility that clusters, as in returns, makes
+    the variance look as if it changed far more often than it does)."""
     z = []
     for a, b in zip([0, *cuts], [*cuts, values.size], strict=True):
         r, _ = least_squares(np.c_[np.ones(b - a), times[a:b] - times[a:b].mean()], values[a:b])
         z.append(r / math.sqrt(max(float(r @ r) / (b - a), np.finfo(float).tiny)))
-    squares = np.concatenate(z) ** 2
-    return long_run_factor((squares - 1.0) / math.sqrt(2.0))
+    e = (np.concatenate(z) ** 2 - 1.0) / math.sqrt(2.0)
+    return max(float(np.mean(e * e)), 1.0) * long_run_factor(e)
 
 
 def keep_abrupt(
