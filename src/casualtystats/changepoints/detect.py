@@ -153,7 +153,7 @@ def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, upwa
 
     `upward` False (Gaussian costs, symmetric noise): the value farthest from the median of the
     neighbouring segments goes, and stays aside only if it was an isolated excursion: the next
-    fit has no segment there any more (no change within one position of either of its ends)
+    fit has no segment there any more (no change within one position of its ends)
     and the value is an outlier from the segment that now holds it (beyond the two-sided 5%
     Bonferroni bound over the observations, in robust sds of that segment's residuals);
     otherwise (a short regime) it is put back and not tried again. Counts set their largest
@@ -186,7 +186,7 @@ def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, upwa
         found, restored = observed[cuts], False
         bound = stats.norm.isf(0.025 / (model.n + 1))
         for position, value, ends in candidates:
-            gone = not all(np.any(np.abs(found - end) <= 1) for end in ends)
+            gone = not any(np.any(np.abs(found - end) <= 1) for end in ends)
             if not (gone and outlyingness(model, observed, cuts, position, value) > bound):
                 keep[position] = restored = True
         if restored:
