@@ -138,7 +138,7 @@ def outlyingness(model: Cost, observed: np.ndarray, cuts: list[int], position: i
     a, b = next((a, b) for a, b in segment_bounds(cuts, model.n) if b == model.n or observed[b] > position)
     fitted = model.fitted(a, b)
     resid = model.values[a:b] - fitted
-    sd = 1.482602218505602 * float(np.median(np.abs(resid - np.median(resid))))
+    sd = float(stats.median_abs_deviation(resid, scale="normal"))
     distance = abs(value - float(np.interp(position, observed[a:b], fitted)))
     return distance / sd if sd > 0 else math.inf
 
@@ -384,8 +384,6 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
             model, data, rule, min_size
         )
     else:
-        if is_count_cost(model):
-            model.set_weights(np.ones(model.parts))
         keep, start = rows.copy(), pen
 
         def segment():
@@ -393,6 +391,8 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
             nonlocal pen
             kept = np.flatnonzero(keep)
             model.fit(data[kept], times=kept)
+            if is_count_cost(model):
+                model.set_weights(np.ones(model.parts))
             pen = start
             cuts, trace = pelt(model, pen.value, min_size, pen.length_weight)
             for _ in range(rounds):
