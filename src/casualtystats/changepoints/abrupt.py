@@ -48,6 +48,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import stats
 
 from .costs.base import floored_variance_cost
 from .penalties import long_run_factor
@@ -128,15 +129,22 @@ def bic_margin(
 def variance_dependence(values: np.ndarray, times: np.ndarray, cuts: list[int]) -> float:
     """How many times the Gaussian model overstates the evidence about a variance:
     from e = (z^2 - 1) / sqrt 2, z the residuals about each segment's line in units of
-    the segment's own sd (e has variance 1 for independent Gaussian noise), the
-    variance of e (at least 1; (kurtosis - 1) / 2: Box's (1953) correction of
-    Bartlett's test, whose Gaussian reference fails badly in heavy tails) times
-    `penalties.long_run_factor` of e (volatility that clusters, as in returns, makes
-    the variance look as if it changed far more often than it does)."""
+    the segment's robust sd (MAD; e has mean 0 and variance 1 for independent Gaussian
+    noise), the mean of e^2 (at least 1; about (kurtosis - 1) / 2: Box's (1953)
+    correction of Bartlett's test, whose Gaussian reference fails in heavy tails)
+    times `penalties.long_run_factor` of e (volatility that clusters, as in returns,
+    makes the variance look as if it changed far more often than it does). The MAD,
+    not each segment's own sd: PELT gives a cluster of spikes a segment of its own,
+    whose sd the spikes set, and measured in it they hardly look heavy-tailed.
+    Segments whose residuals have no spread (MAD 0) are left out."""
     z = []
     for a, b in zip([0, *cuts], [*cuts, values.size], strict=True):
         r, _ = least_squares(np.c_[np.ones(b - a), times[a:b] - times[a:b].mean()], values[a:b])
-        z.append(r / math.sqrt(max(float(r @ r) / (b - a), np.finfo(float).tiny)))
+        sd = float(stats.median_abs_deviation(r, scale="normal"))
+        if sd > 0:
+            z.append(r / sd)
+    if not z:
+        return 1.0
     e = (np.concatenate(z) ** 2 - 1.0) / math.sqrt(2.0)
     return max(float(np.mean(e * e)), 1.0) * long_run_factor(e)
 
