@@ -350,8 +350,8 @@ def detect_change_points(values, *, cost="auto", penalty="auto", method="pelt", 
           the same dependence factor, between a smooth curve (polynomial of
           degree <= 3) and a jump or kink at the break or a jump in the
           noise variance, and dropped if the curve does as well (see
-          `abrupt`). On 16 TCPD series this scores mean F1 0.875, cover
-          0.747; held-out estimates in the README.
+          `abrupt`). On 16 TCPD series this scores mean F1 0.868, cover
+          0.739; held-out estimates in the README.
         AutoPenalty(rounds=0) turns the dependence correction off.
     method : "pelt" (the only offline search; see `bocpd` for the online one).
     min_size : minimum number of observations per segment.
