@@ -126,6 +126,7 @@ _SEASONAL_HARMONICS = 2
 _FIXED_PRIOR_SD = 10.0  # vague prior of the seasonal and knot coefficients (log scale)
 _PHI_MAX_WEEKLY = 0.9  # AR(1) persistence bound per week (see the module docstring)
 _LEAD_IN_WEEKS = 26  # zero weeks kept in the fit before the first event
+_LEAD_OUT_WEEKS = 8  # zero weeks kept in the fit after the last event (module docstring)
 _ETA_CAP = 40.0  # log scale cap of reported means and bounds
 _NEGLIGIBLE_MEAN = 1e-3  # events per week: one in twenty years
 # hyperparameter search box on the log scale: sigma_f, s, alpha
@@ -572,15 +573,16 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
         raise TrendError("the series index is not close to equally spaced (two dates on one step)")
     y_grid = np.full(grid[-1] + 1, np.nan)
     y_grid[grid] = y
-    # leading all-zero weeks beyond the lead-in are not modelled
-    first_event = int(np.flatnonzero(np.nan_to_num(y_grid) > 0)[0])
-    lead_in = int(round(_LEAD_IN_WEEKS * 7 / step_days))
-    start = max(0, first_event - lead_in)
-    y_fit = y_grid[start:]
+    # all-zero weeks before the first event beyond the lead-in, and after the last event beyond
+    # the lead-out, are not modelled (the module docstring says why)
+    events = np.flatnonzero(np.nan_to_num(y_grid) > 0)
+    start = max(0, int(events[0]) - int(round(_LEAD_IN_WEEKS * 7 / step_days)))
+    end = min(len(y_grid), int(events[-1]) + 1 + int(round(_LEAD_OUT_WEEKS * 7 / step_days)))
+    if end - start < 4:
+        start, end = 0, len(y_grid)
+    y_fit = y_grid[start:end]
     m = len(y_fit)
-    if m < 4:
-        y_fit, start, m = y_grid, 0, len(y_grid)
-    steps_fit = np.arange(start, start + m)
+    steps_fit = np.arange(start, end)
     t_years = steps_fit * step_days / DAYS_PER_YEAR
     cols, names = [], []
     if seasonal:
@@ -590,8 +592,8 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
     knot_labels = []
     for i, p in enumerate(knot_pos or []):
         at = grid[p]
-        if at <= start + 1:
-            continue  # a knot in the unmodelled lead: nothing to shift
+        if not start + 1 < at < end:
+            continue  # a knot in an unmodelled lead or tail: nothing to shift
         at_years = at * step_days / DAYS_PER_YEAR
         cols.append(np.column_stack([(steps_fit >= at).astype(float), np.maximum(t_years - at_years, 0.0)]))
         names += [f"level_shift_{i + 1}", f"slope_change_{i + 1}_per_year"]
@@ -622,14 +624,24 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
     sd = np.sqrt(eta_var)
     fit_grid = np.full((len(y_grid), 3), np.nan)
     # a bound beyond exp(40) per week only says "unbounded": capped to stay finite
-    fit_grid[start:, 0] = np.exp(np.minimum(eta, _ETA_CAP))
-    fit_grid[start:, 1] = np.exp(np.minimum(eta - z_crit * sd, _ETA_CAP))
-    fit_grid[start:, 2] = np.exp(np.minimum(eta + z_crit * sd, _ETA_CAP))
+    fit_grid[start:end, 0] = np.exp(np.minimum(eta, _ETA_CAP))
+    fit_grid[start:end, 1] = np.exp(np.minimum(eta - z_crit * sd, _ETA_CAP))
+    fit_grid[start:end, 2] = np.exp(np.minimum(eta + z_crit * sd, _ETA_CAP))
     if start:
         fit_grid[:start] = [0.0, 0.0, -np.log(alpha / 2) / start]
         problems.append(
             f"the first {start} weeks (before the first event, less a {_LEAD_IN_WEEKS}-week lead-in) "
             "have no events and are not modelled: fitted 0, upper bound that of a constant rate"
+        )
+    quiet_weeks = int(np.sum(np.isfinite(y_grid[events[-1] + 1 :])))
+    if end < len(y_grid):
+        # the one-sided bound of a constant rate over the whole zero run since the last event
+        fit_grid[end:] = [0.0, 0.0, -np.log(alpha / 2) / quiet_weeks]
+        problems.append(
+            f"the last {quiet_weeks} weeks have no events: the {len(y_grid) - end} after a {_LEAD_OUT_WEEKS}-week "
+            "lead-out are not modelled: fitted 0, upper bound that of a constant rate over the "
+            f"{quiet_weeks} weeks; the growth is bounded by the trend at the window's start, or not "
+            "estimable when the window lies in that stretch"
         )
     tiny = int(np.sum(lm.obs & (eta < np.log(_NEGLIGIBLE_MEAN))))
     if tiny:
@@ -651,13 +663,17 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
     scale = DAYS_PER_MONTH / (lag * step_days)
     log_growth = log_change * scale
     growth_se = float(np.sqrt(change_var)) * scale
-    growth = pd.Series(
-        {
-            "estimate": np.expm1(min(log_growth, _ETA_CAP)),
-            "ci_low": np.expm1(min(log_growth - z_crit * growth_se, _ETA_CAP)),
-            "ci_high": np.expm1(min(log_growth + z_crit * growth_se, _ETA_CAP)),
-        }
-    )
+    if end < len(y_grid):
+        series_lag = int(min(max(1, round(window_weeks * 7 / step_days)), len(y_grid) - 1))
+        growth = _quiet_end_growth(fit_grid, len(y_grid) - 1 - series_lag, step_days * series_lag)
+    else:
+        growth = pd.Series(
+            {
+                "estimate": np.expm1(min(log_growth, _ETA_CAP)),
+                "ci_low": np.expm1(min(log_growth - z_crit * growth_se, _ETA_CAP)),
+                "ci_high": np.expm1(min(log_growth + z_crit * growth_se, _ETA_CAP)),
+            }
+        )
 
     hyper = {"trend_slope_sd_per_week": sigma_f, "ar_sd": s, "ar_phi": phi}
     params = pd.Series({**hyper, **dict(zip(names, b_hat, strict=True))}, dtype=float)
@@ -681,6 +697,26 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
         warnings=problems,
         growth_window_weeks=window_weeks,
         edf=edf,
+    )
+
+
+def _quiet_end_growth(fit_grid, window_start, window_days):
+    """Growth per month over a window whose end lies in the unmodelled quiet tail, whose rate
+    is at most its constant-rate bound there. Bounded above by that bound over the lower end
+    of the window start's band: each end holds with probability at least 1 - alpha/2, so both
+    with at least 1 - alpha. Estimate: from the fitted values (-100% from a modelled start; 0,
+    a constant rate, when the start is unmodelled too, and the growth is not estimable: the
+    upper bound is then the cap)."""
+    scale = DAYS_PER_MONTH / window_days
+    fitted_start, low_start = fit_grid[max(window_start, 0), :2]
+    with np.errstate(divide="ignore"):
+        log_ratio_high = np.log(fit_grid[-1, 2]) - np.log(low_start)
+    return pd.Series(
+        {
+            "estimate": -1.0 if fitted_start > 0 else 0.0,
+            "ci_low": -1.0,
+            "ci_high": np.expm1(min(log_ratio_high * scale, _ETA_CAP)),
+        }
     )
 
 
