@@ -105,11 +105,13 @@ What is reported:
   the last event (the lead-out: up to about 8-10 the approximation's upper bound
   stays within 2x of what the zeros allow at 0.3-10 events a week, from 13 it
   breaks down). The weeks after the lead-out, and all the zero weeks when there are
-  too many of them for the lower end of the trend's interval at the last event
-  (probability below alpha/2: the rate has fallen), are reported as fitted 0 with
-  the upper bound ``-log(alpha/2) / j`` in the j-th zero week (the one-sided bound
-  of a constant rate over the j weeks since the last event; it holds for a rate
-  that fell during them too, and more zero weeks never raise it). The growth over
+  too many of them for the half-year before the last event (`_zero_run_p_value`
+  below alpha/2: the rate has fallen; inside the lead-out the smooth trend cannot
+  follow a sudden stop, so its band misses a mean that fell to near 0), are
+  reported as fitted 0 with, in the j-th zero week, the one-sided bound of a
+  constant mean over the j weeks since the last event under the model's noise
+  (Poisson: ``-log(alpha/2) / j``; it holds for a mean that fell during them too,
+  and more zero weeks never raise it). The growth over
   a window ending there is bounded above by that bound over the lower end of the
   band where the window starts (each end holds with probability 1 - alpha/2), and
   is not estimable (estimate 0, ci_low -100%, ci_high at the cap) when the window
