@@ -216,7 +216,12 @@ class TrendResult:
             f"Last fitted value ({_label(self.fitted.index[-1])}): {last['fitted']:.2f} "
             f"({level} CI {last['ci_low']:.2f} to {last['ci_high']:.2f})",
             f"Growth per month over the last {self.growth_window_weeks} weeks: {100 * g['estimate']:+.1f}% "
-            f"({level} CI {100 * g['ci_low']:+.1f}% to {100 * g['ci_high']:+.1f}%)",
+            f"({level} CI {100 * g['ci_low']:+.1f}% to "
+            + (
+                "unbounded: not estimable)"
+                if g["ci_high"] >= np.expm1(_ETA_CAP)
+                else f"{100 * g['ci_high']:+.1f}%)"
+            ),
             "",
             self.conf_int()
             .assign(estimate=self.params, se=self.bse)[["estimate", "se", "lower", "upper"]]
