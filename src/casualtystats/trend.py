@@ -146,6 +146,7 @@ _SEASONAL_HARMONICS = 2
 _FIXED_PRIOR_SD = 10.0  # vague prior of the seasonal and knot coefficients (log scale)
 _PHI_MAX_WEEKLY = 0.9  # AR(1) persistence bound per week (see the module docstring)
 _LEAD_IN_WEEKS = 26  # zero weeks kept in the fit before the first event
+_HALF_YEAR_WEEKS = 26  # the weeks before the last event that a quiet end is tested against
 _LEAD_OUT_WEEKS = 8  # zero weeks kept in the fit after the last event (module docstring)
 _ETA_CAP = 40.0  # log scale cap of reported means and bounds
 _NEGLIGIBLE_MEAN = 1e-3  # events per week: one in twenty years
@@ -601,8 +602,7 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
     # all-zero weeks before the first event beyond the lead-in, and after the last event beyond
     # the lead-out, are not modelled (the module docstring says why)
     events = np.flatnonzero(np.nan_to_num(y_grid) > 0)
-    half_year = int(round(_LEAD_IN_WEEKS * 7 / step_days))  # the lead-in, in steps
-    start = max(0, int(events[0]) - half_year)
+    start = max(0, int(events[0]) - int(round(_LEAD_IN_WEEKS * 7 / step_days)))
     end = min(len(y_grid), int(events[-1]) + 1 + int(round(_LEAD_OUT_WEEKS * 7 / step_days)))
     if end - start < 4:
         start, end = 0, len(y_grid)
@@ -659,6 +659,7 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
             f"the first {start} weeks (before the first event, less a {_LEAD_IN_WEEKS}-week lead-in) "
             "have no events and are not modelled: fitted 0, upper bound that of a constant rate"
         )
+    half_year = int(round(_HALF_YEAR_WEEKS * 7 / step_days))
     quiet_from, quiet_weeks = _quiet_tail(y_grid, fit_grid, int(events[-1]), end, disp, alpha, half_year)
     if quiet_from is not None:
         why = (
