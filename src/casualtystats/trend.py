@@ -101,19 +101,20 @@ What is reported:
   too: zeros add almost no curvature once the log mean runs down, so the band's
   top was set by the trend's prior variance, growing with the cube of the number of
   zero weeks (measured, mean 3 a week then 26 / 52 zero weeks: 95% upper bound 12 /
-  740 a week, growth up to +350% a month). The fit keeps at most 8 zero weeks after
-  the last event (the lead-out: up to about 8-10 the approximation's upper bound
-  stays within 2x of what the zeros allow at 0.3-10 events a week, from 13 it
-  breaks down). The weeks after the lead-out, and all the zero weeks when there are
-  too many of them for the half-year before the last event (`_zero_run_p_value`
-  below alpha/2: the rate has fallen; inside the lead-out the smooth trend cannot
-  follow a sudden stop, so its band misses a mean that fell to near 0), are
-  reported as fitted 0 with, in the j-th zero week, the one-sided bound of a
-  constant mean over the j weeks since the last event under the model's noise
-  (Poisson: ``-log(alpha/2) / j``; it holds for a mean that fell during them too,
-  and more zero weeks never raise it). The growth over
-  a window ending there is bounded above by that bound over the lower end of the
-  band where the window starts (each end holds with probability 1 - alpha/2), and
+  740 a week, growth up to +350% a month). The fit still uses every week (the
+  hyperparameters and the active weeks see the zeros), but the model's band is
+  reported for at most 8 zero weeks after the last event (the lead-out: up to about
+  8-10 its upper bound stays within 2x of what the zeros allow at 0.3-10 events a
+  week, from 13 it breaks down). The weeks after the lead-out, and all the zero
+  weeks when there are too many of them for the half-year before the last event
+  (`_zero_run_p_value` below alpha/2: the rate has fallen; inside the lead-out the
+  smooth trend cannot follow a sudden stop, so its band misses a mean that fell to
+  near 0), are reported as fitted 0 with, in the j-th zero week, the one-sided
+  bound of a constant mean over the j weeks since the last event under the
+  model's noise (Poisson: ``-log(alpha/2) / j``; it holds for a mean that fell
+  during them too, and more zero weeks never raise it). The growth over a window
+  ending there is bounded above by that bound over the lower end of the band
+  where the window starts (each end holds with probability 1 - alpha/2), and
   is not estimable (estimate 0, ci_low -100%, ci_high at the cap) when the window
   starts inside the quiet stretch: zeros cannot tell a rate that keeps falling
   from one that holds or turns up at a low level. A warning says so.
@@ -599,16 +600,15 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
         raise TrendError("the series index is not close to equally spaced (two dates on one step)")
     y_grid = np.full(grid[-1] + 1, np.nan)
     y_grid[grid] = y
-    # all-zero weeks before the first event beyond the lead-in, and after the last event beyond
-    # the lead-out, are not modelled (the module docstring says why)
+    # leading all-zero weeks beyond the lead-in are not modelled; trailing ones are, but their
+    # reported band may come from a bound instead (`_quiet_tail`; the module docstring says why)
     events = np.flatnonzero(np.nan_to_num(y_grid) > 0)
     start = max(0, int(events[0]) - int(round(_LEAD_IN_WEEKS * 7 / step_days)))
-    end = min(len(y_grid), int(events[-1]) + 1 + int(round(_LEAD_OUT_WEEKS * 7 / step_days)))
-    if end - start < 4:
-        start, end = 0, len(y_grid)
-    y_fit = y_grid[start:end]
+    y_fit = y_grid[start:]
     m = len(y_fit)
-    steps_fit = np.arange(start, end)
+    if m < 4:
+        y_fit, start, m = y_grid, 0, len(y_grid)
+    steps_fit = np.arange(start, start + m)
     t_years = steps_fit * step_days / DAYS_PER_YEAR
     cols, names = [], []
     if seasonal:
@@ -618,8 +618,8 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
     knot_labels = []
     for i, p in enumerate(knot_pos or []):
         at = grid[p]
-        if not start + 1 < at < end:
-            continue  # a knot in an unmodelled lead or tail: nothing to shift
+        if at <= start + 1:
+            continue  # a knot in the unmodelled lead: nothing to shift
         at_years = at * step_days / DAYS_PER_YEAR
         cols.append(np.column_stack([(steps_fit >= at).astype(float), np.maximum(t_years - at_years, 0.0)]))
         names += [f"level_shift_{i + 1}", f"slope_change_{i + 1}_per_year"]
@@ -650,9 +650,9 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
     sd = np.sqrt(eta_var)
     fit_grid = np.full((len(y_grid), 3), np.nan)
     # a bound beyond exp(40) per week only says "unbounded": capped to stay finite
-    fit_grid[start:end, 0] = np.exp(np.minimum(eta, _ETA_CAP))
-    fit_grid[start:end, 1] = np.exp(np.minimum(eta - z_crit * sd, _ETA_CAP))
-    fit_grid[start:end, 2] = np.exp(np.minimum(eta + z_crit * sd, _ETA_CAP))
+    fit_grid[start:, 0] = np.exp(np.minimum(eta, _ETA_CAP))
+    fit_grid[start:, 1] = np.exp(np.minimum(eta - z_crit * sd, _ETA_CAP))
+    fit_grid[start:, 2] = np.exp(np.minimum(eta + z_crit * sd, _ETA_CAP))
     if start:
         fit_grid[:start] = [0.0, 0.0, -np.log(alpha / 2) / start]
         problems.append(
@@ -660,7 +660,10 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
             "have no events and are not modelled: fitted 0, upper bound that of a constant rate"
         )
     half_year = int(round(_HALF_YEAR_WEEKS * 7 / step_days))
-    quiet_from, quiet_weeks = _quiet_tail(y_grid, fit_grid, int(events[-1]), end, disp, alpha, half_year)
+    lead_out_end = int(events[-1]) + 1 + int(round(_LEAD_OUT_WEEKS * 7 / step_days))
+    quiet_from, quiet_weeks = _quiet_tail(
+        y_grid, fit_grid, int(events[-1]), lead_out_end, disp, alpha, half_year
+    )
     if quiet_from is not None:
         why = (
             "too long for the half-year before the last event"
@@ -738,7 +741,7 @@ def _quiet_tail(y_grid, fit_grid, last_event, end, disp, alpha, half_year):
 
     The stretch starts right after the last event when its zero weeks are too many for the
     half-year before (`_zero_run_p_value` below alpha/2: the rate has fallen); otherwise
-    after the lead-out (the model is kept for at most `_LEAD_OUT_WEEKS` zero weeks). Week j
+    after the lead-out (the model's band is kept for at most `_LEAD_OUT_WEEKS` zero weeks). Week j
     of the stretch (j observed zero weeks since the last event) gets the one-sided bound of
     a constant mean over those j weeks under the model's noise: the mean mu with
     P(j zeros) = (1 + disp mu)^(-j / disp) = alpha/2 (Poisson: -log(alpha/2) / j). It also
