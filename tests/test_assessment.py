@@ -538,3 +538,16 @@ def test_a_bound_near_zero_keeps_its_sign_visible():
 
     assert signed_percent(0.58) == "+58%" and signed_percent(-0.43) == "-43%" and signed_percent(0.0) == "+0%"
     assert signed_percent(0.004) == "+0.4%" and signed_percent(-0.0004) == "-0.04%"
+
+
+def test_a_growth_that_is_not_estimable_gives_no_direction():
+    from casualtystats import fit_trend
+
+    rng = np.random.default_rng(4)
+    weeks = pd.date_range(end=AS_OF - pd.Timedelta(days=6), periods=180, freq="W-MON")
+    quiet = fit_trend(pd.Series(np.r_[rng.poisson(3, 154), np.zeros(26)], index=weeks))
+    assert not quiet.growth_estimable
+    panel = monthly({"Anbar": [9, 0, 0]})
+    a = assess(panel, total(panel), flags_frame([]), {"Anbar": quiet}, actor="ISIS", month=MONTH, as_of=AS_OF)
+    row = a.region("Anbar")
+    assert row.direction == "not estimated" and "growth not estimable" in row.direction_note

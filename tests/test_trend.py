@@ -283,6 +283,7 @@ def test_long_quiet_end_gets_the_bound_of_its_zero_weeks(quiet):
     g = res.growth_per_month
     assert g["estimate"] == 0 and g["ci_low"] == -1 and g["ci_high"] > 1e6
     assert any("no events" in w for w in res.warnings) and "not estimable" in res.summary()
+    assert not res.growth_estimable
 
 
 def test_quiet_end_inside_the_window_bounds_the_growth_below_zero():
@@ -290,7 +291,7 @@ def test_quiet_end_inside_the_window_bounds_the_growth_below_zero():
     # modelled weeks, so the growth is bounded by the zero weeks' bound over the start's band
     res = fit_trend(_went_quiet(5, 9, seed=8))
     g = res.growth_per_month
-    assert g["estimate"] == -1 and g["ci_low"] == -1 and g["ci_high"] < 0
+    assert g["estimate"] == -1 and g["ci_low"] == -1 and g["ci_high"] < 0 and res.growth_estimable
     assert (res.fitted["fitted"].iloc[-9:] == 0).all()
     assert res.fitted["fitted"].iloc[-10] > 1
 
@@ -366,3 +367,13 @@ def test_ucdp_iraq_from_1989_fits(ucdp_iraq_path):
     res = fit_trend(panel.set_index("week")["fatalities_best"])
     _assert_finite_fit(res)
     assert res.fitted["ci_high"].loc[:"2003-01-01"].max() < 5
+
+
+def test_a_growth_that_is_not_estimable_is_said_so_in_the_report():
+    from types import SimpleNamespace
+
+    from casualtystats.report.sections import _growth_caption
+
+    res = fit_trend(_went_quiet(3, 26, seed=4))
+    caption = _growth_caption(SimpleNamespace(trend=res, change_points=None, problem=None))
+    assert "growth not estimable (no event in the last 13 weeks)" in caption and "e+" not in caption

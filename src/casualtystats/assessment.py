@@ -593,6 +593,8 @@ def _region_row(region, monthly, flags, trend, month, *, history, outlook, z) ->
         note = "no trend fitted"
     elif isinstance(trend, str):
         note = trend
+    elif not getattr(trend, "growth_estimable", True):
+        note = f"no trend: growth not estimable (no incident in the last {trend.growth_window_weeks} weeks)"
     else:
         g = trend.growth_per_month
         growth = {

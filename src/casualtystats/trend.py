@@ -189,6 +189,12 @@ class TrendResult:
     growth_window_weeks: int = DEFAULT_GROWTH_WINDOW_WEEKS
     edf: float = np.nan
 
+    @property
+    def growth_estimable(self) -> bool:
+        """False when the growth window starts inside a quiet end (its interval is then
+        -100% to the cap: nothing bounds it)."""
+        return bool(self.growth_per_month["ci_high"] < np.expm1(_ETA_CAP))
+
     def conf_int(self) -> pd.DataFrame:
         """Wald intervals of the parameters at the result's level (NaN for the
         hyperparameters, which are point estimates)."""
@@ -219,11 +225,7 @@ class TrendResult:
             f"({level} CI {last['ci_low']:.2f} to {last['ci_high']:.2f})",
             f"Growth per month over the last {self.growth_window_weeks} weeks: {100 * g['estimate']:+.1f}% "
             f"({level} CI {100 * g['ci_low']:+.1f}% to "
-            + (
-                "unbounded: not estimable)"
-                if g["ci_high"] >= np.expm1(_ETA_CAP)
-                else f"{100 * g['ci_high']:+.1f}%)"
-            ),
+            + ("unbounded: not estimable)" if not self.growth_estimable else f"{100 * g['ci_high']:+.1f}%)"),
             "",
             self.conf_int()
             .assign(estimate=self.params, se=self.bse)[["estimate", "se", "lower", "upper"]]

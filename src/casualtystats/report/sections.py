@@ -755,10 +755,13 @@ def _growth_caption(model) -> str:
         return model.problem or ""
     g = model.trend.growth_per_month
     n = len(model.change_points.locations) if model.change_points is not None else 0
-    return (
-        f"Trend ({model.trend.model}) now {signed_percent(g['estimate'])} per month "
-        f"(95% CI {signed_percent(g['ci_low'])} to {signed_percent(g['ci_high'])}); {n} change point{'s' * (n != 1)} in the weekly fatalities."
+    growth = (
+        f"now {signed_percent(g['estimate'])} per month (95% CI {signed_percent(g['ci_low'])} to "
+        f"{signed_percent(g['ci_high'])})"
+        if model.trend.growth_estimable
+        else f"growth not estimable (no event in the last {model.trend.growth_window_weeks} weeks)"
     )
+    return f"Trend ({model.trend.model}) {growth}; {n} change point{'s' * (n != 1)} in the weekly fatalities."
 
 
 def _name_list(what: str, names: pd.DataFrame) -> str:
@@ -801,7 +804,9 @@ def _trend_row(model) -> dict:
         "trend": shape,
         "dispersion": t.dispersion,
         "aic": round(t.aic, 1),
-        "growth": f"{g['estimate']:+.1%} ({g['ci_low']:+.1%} to {g['ci_high']:+.1%})",
+        "growth": f"{g['estimate']:+.1%} ({g['ci_low']:+.1%} to {g['ci_high']:+.1%})"
+        if t.growth_estimable
+        else "not estimable (quiet end)",
         "note": model.problem or "",
     }
 
