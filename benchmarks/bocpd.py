@@ -16,6 +16,12 @@ column is how much evidence 8 weeks of data hold at all.
 Trade-off: the same with the prior's concentration fixed at a = 1 or 4 (no
 "same rate" values, every change visible), beside the default.
 
+Dependence: series with no change but serially dependent weeks (a latent AR(1)
+log-rate, a fighting season, Gaussian AR(1) noise for the "normal" model):
+mean prob_recent_change(52) with the likelihood tempered by the long-run
+variance factor (the default, dependence="auto") beside the plain recursion
+(dependence=1), on the same series.
+
 Run: .venv/bin/python benchmarks/bocpd.py [--reps 100]
 """
 
@@ -136,6 +142,49 @@ def concentration_tradeoff(reps: int, rng) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def latent_ar(rng, mean: float, phi: float, sd: float) -> np.ndarray:
+    """Poisson counts whose log-rate is a stationary AR(1) (marginal sd `sd`, mean count `mean`)."""
+    z = np.empty(N_WEEKS)
+    z[0] = rng.normal(0, sd)
+    for t in range(1, N_WEEKS):
+        z[t] = phi * z[t - 1] + rng.normal(0, sd * math.sqrt(1 - phi**2))
+    return rng.poisson(mean * np.exp(z - sd**2 / 2))
+
+
+def dependent_cases(rng) -> dict:
+    t = np.arange(N_WEEKS)
+
+    def gaussian_ar(phi: float) -> np.ndarray:
+        e = np.empty(N_WEEKS)
+        e[0] = rng.normal()
+        for i in range(1, N_WEEKS):
+            e[i] = phi * e[i - 1] + rng.normal() * math.sqrt(1 - phi**2)
+        return 10 + e
+
+    return {
+        "latent AR(1) phi 0.8 sd 0.6, mean 3": lambda: latent_ar(rng, 3.0, 0.8, 0.6),
+        "latent AR(1) phi 0.8 sd 0.6, mean 10": lambda: latent_ar(rng, 10.0, 0.8, 0.6),
+        "latent AR(1) phi 0.5 sd 0.6, mean 3": lambda: latent_ar(rng, 3.0, 0.5, 0.6),
+        "fighting season (amplitude 0.5), mean 3": lambda: rng.poisson(
+            3 * np.exp(0.5 * np.sin(2 * np.pi * t / 52.18))
+        ),
+        "Gaussian AR(1) phi 0.7 (model normal)": lambda: gaussian_ar(0.7),
+    }
+
+
+def dependence(reps: int, rng) -> pd.DataFrame:
+    rows = []
+    for label, draw in dependent_cases(rng).items():
+        series = [draw() for _ in range(reps)]
+        row = {"no change, dependent weeks": label}
+        for name, setting in (("tempered (default)", "auto"), ("plain (dependence=1)", 1.0)):
+            probs = np.array([bocpd(y, dependence=setting).prob_recent_change(52) for y in series])
+            row[f"{name}: P(last 52)"] = probs.mean()
+            row[f"{name}: share > 0.9"] = float((probs > 0.9).mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=100, help="series per row")
@@ -153,7 +202,9 @@ def main() -> None:
     print("BOCPD power: a doubling from 3 to 6 a week, read at the end of the series")
     print(power(args.reps, rng).to_string(index=False), "\n")
     print("The trade-off: the concentration of a new segment's rate fixed, so every change is visible")
-    print(concentration_tradeoff(args.reps, rng).to_string(index=False))
+    print(concentration_tradeoff(args.reps, rng).to_string(index=False), "\n")
+    print(f"Serial dependence, no change (hazard alone: P(last 52) = {hazard_only(HAZARD, 52):.3f})")
+    print(dependence(args.reps, rng).to_string(index=False))
     print(f"\n({time.perf_counter() - started:.0f} s, {args.reps} series per row)")
 
 

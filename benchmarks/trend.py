@@ -23,6 +23,16 @@ significant decline (growth interval below 0), seconds per fit.
 Goals (issue 11): coverage 0.90-0.98, growth coverage >= 0.88, and in
 late_rise at most 5% significant declines.
 
+A third table (`quiet_study`) is for series that go quiet: a flat mean of 1 or 5
+a week, then for the last 8-52 weeks a mean of 0.001 or 0.05 (a step; the model is
+told nothing). Columns: coverage of the true weekly mean over the quiet weeks and
+over all weeks, growth coverage (the true growth over the last 13 weeks: the step
+when it falls inside the window, else 0), the last week's upper bound over the
+constant-rate bound of the zero run since the last event (-log(0.025)/run), and
+the median growth upper bound. `monotone_bounds` checks on the same kind of
+series that more zero weeks never raise the last week's upper bound (each prefix
+of the quiet stretch fitted on its own).
+
 A second table (`detectability`) says how visible the ar0.5 term is in one
 series to an oracle that knows the true trend, phi and the noise model: the
 limit on how often any fit can find it (and so include it in the intervals).
@@ -145,6 +155,98 @@ def goals_met(table: pd.DataFrame) -> pd.Series:
     return ok & (~rise | (table["sig_decline"] <= 0.05))
 
 
+QUIET_BEFORE = (1, 5)
+QUIET_AFTER = (0.001, 0.05)
+QUIET_WEEKS = (8, 13, 26, 52)
+
+
+def quiet_truth(before: float, after: float, quiet: int, n: int = N_WEEKS):
+    """Weekly mean `before`, then `after` for the last `quiet` weeks, and the true growth
+    per month over the window (the step when it lies inside the window, else 0)."""
+    mean = np.where(np.arange(n) >= n - quiet, after, before).astype(float)
+    growth = np.expm1((np.log(mean[-1]) - np.log(mean[-1 - WINDOW])) * WEEKS_PER_MONTH / WINDOW)
+    return mean, growth
+
+
+def _zero_run(counts) -> int:
+    """Weeks since the last event (the trailing run of zero weeks)."""
+    events = np.flatnonzero(counts > 0)
+    return len(counts) - 1 - int(events[-1])
+
+
+def quiet_cell(before: float, after: float, quiet: int, reps: int, seed: int) -> dict:
+    mean, growth = quiet_truth(before, after, quiet)
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2015-01-05", periods=N_WEEKS, freq="7D")
+    cover_quiet, cover_all, g_cover, bound_ratio, g_high = [], [], [], [], []
+    for _ in range(reps):
+        counts, _ = simulate(rng, mean, 0.0)
+        res = fit_trend(pd.Series(counts, index=idx))
+        f = res.fitted
+        inside = ((f["ci_low"] <= mean) & (mean <= f["ci_high"])).to_numpy()
+        cover_quiet.append(inside[-quiet:].mean())
+        cover_all.append(inside.mean())
+        g = res.growth_per_month
+        g_cover.append(g["ci_low"] <= growth <= g["ci_high"])
+        g_high.append(g["ci_high"])
+        run = _zero_run(counts)
+        bound_ratio.append(f["ci_high"].iloc[-1] / (-np.log(0.025) / run) if run else np.nan)
+    return {
+        "before": before,
+        "after": after,
+        "quiet_weeks": quiet,
+        "fits": reps,
+        "coverage_quiet": float(np.mean(cover_quiet)),
+        "coverage_all": float(np.mean(cover_all)),
+        "growth_cov": float(np.mean(g_cover)),
+        "bound_ratio": float(np.nanmedian(bound_ratio)),
+        "growth_high": float(np.median(g_high)),
+    }
+
+
+def quiet_study(reps: int, seed: int = 2027, progress=None) -> pd.DataFrame:
+    rows = []
+    for b in QUIET_BEFORE:
+        for a in QUIET_AFTER:
+            for q in QUIET_WEEKS:
+                rows.append(quiet_cell(b, a, q, reps, seed + 100 * b + q + int(a > 0.01)))
+                if progress:
+                    progress(rows[-1])
+    return pd.DataFrame(rows)
+
+
+def monotone_bounds(before: float, quiet: int, reps: int, seed: int = 5) -> pd.DataFrame:
+    """For `reps` series (mean `before`, then zero weeks), the last week's upper bound of each
+    prefix ending j = 1..quiet weeks into the quiet stretch: one row per series with the number
+    of steps j -> j+1 that raise it (by more than 1e-9 relative) and the largest such ratio."""
+    rng = np.random.default_rng(seed)
+    n = N_WEEKS - quiet
+    idx = pd.date_range("2015-01-05", periods=N_WEEKS, freq="7D")
+    rows = []
+    for _ in range(reps):
+        counts, _ = simulate(rng, np.full(n, float(before)), 0.0)
+        counts[-1] = max(counts[-1], 1.0)  # the quiet stretch starts after an event
+        y = np.r_[counts, np.zeros(quiet)]
+        tops = np.array(
+            [
+                fit_trend(pd.Series(y[: n + j], index=idx[: n + j])).fitted["ci_high"].iloc[-1]
+                for j in range(1, quiet + 1)
+            ]
+        )
+        ratios = tops[1:] / tops[:-1]
+        rows.append(
+            {
+                "before": before,
+                "raises": int(np.sum(ratios > 1 + 1e-9)),
+                "max_ratio": ratios.max(),
+                "top_1": tops[0],
+                "top_8": tops[min(7, quiet - 1)],
+                "top_last": tops[-1],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def detectability(reps: int = 2000, phi: float = 0.5, lags: int = 8, seed: int = 7) -> pd.DataFrame:
     """How visible is the ar0.5 latent term in one series, even to an oracle that knows the
     true weekly trend mean, phi and that the noise is otherwise independent across weeks?
@@ -186,7 +288,11 @@ def main() -> int:
     parser.add_argument("--scenarios", nargs="*", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument("--rates", nargs="*", type=int, default=list(RATES))
     parser.add_argument("--speed-only", action="store_true", help="only the 800-week timing")
+    parser.add_argument("--quiet-only", action="store_true", help="only the quiet-series tables")
     args = parser.parse_args()
+    if args.quiet_only:
+        quiet(args.reps)
+        return 0
     if not args.speed_only:
         table = study(
             args.reps, args.scenarios, tuple(args.rates), progress=lambda row: print(row, flush=True)
@@ -196,8 +302,18 @@ def main() -> int:
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         print("ar0.5 term seen by an oracle test (one-sided 5%), per rate:")
         print(detectability().to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        quiet(args.reps)
     speed()
     return 0
+
+
+def quiet(reps: int) -> None:
+    table = quiet_study(reps, progress=lambda row: print(row, flush=True))
+    print(f"series that go quiet: {reps} series per cell (NB dispersion {NB_ALPHA}, nothing told)")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    mono = pd.concat([monotone_bounds(b, 52, reps=max(1, reps // 10)) for b in QUIET_BEFORE])
+    print("last week's upper bound as the quiet stretch grows (1-52 zero weeks), per series:")
+    print(mono.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
 
 
 def speed(n: int = 800, repeats: int = 3) -> None:

@@ -236,13 +236,45 @@ def test_strength_is_standard_errors_from_no_change_and_ranks_the_rows(scene):
     # interval merely leans one way (Anbar: steady, 0.2 standard errors)
     assert a.region("Anbar").direction == "steady" and a.region("Anbar").strength > 0
     assert [r.region for r in a.regions] == ["Ninawa", NO_REGION, "Anbar"]
-    for tier in (True, False):
-        strengths = [r.strength for r in a.regions if signalled(r) == tier]
-        assert strengths == sorted(strengths, reverse=True)
+    strengths = [r.strength for r in a.regions if signalled(r)]
+    assert strengths == sorted(strengths, reverse=True)
     # a rising or falling trend counts as a signal too
     trends = {**trends, "Anbar": trend(-0.2, -0.35, -0.05)}
     b = assess(panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF)
     assert [r.region for r in b.regions][-1] == NO_REGION  # strength 0 last among the signalled
+
+
+def test_regions_without_a_signal_are_ordered_by_the_months_incidents():
+    # a trend that is no signal (its interval contains 0) must not rank a quiet region above an
+    # active one, however far its estimate leans
+    panel = monthly({"Quiet": [2, 0, 0], "Busy": [20, 20, 20], "Some": [3, 4, 5]})
+    trends = {
+        "Quiet": trend(-0.9, -0.99, 5.0),
+        "Busy": trend(0.0, -0.05, 0.05),
+        "Some": trend(0.1, -0.2, 0.5),
+    }
+    a = assess(panel, total(panel), flags_frame([]), trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    assert a.region("Quiet").strength > a.region("Busy").strength
+    assert [r.region for r in a.regions] == ["Busy", "Some", "Quiet"]
+
+
+def test_no_direction_from_a_short_series_or_a_window_without_incidents():
+    from casualtystats.assessment import MIN_DIRECTION_WEEKS, _direction_trend
+
+    def weekly(counts):
+        weeks = pd.date_range(end=AS_OF - pd.Timedelta(days=7), periods=len(counts), freq="W-MON")
+        return pd.DataFrame({"week": weeks, "incidents": counts})
+
+    rng = np.random.default_rng(3)
+    short = _direction_trend(weekly(rng.poisson(3, MIN_DIRECTION_WEEKS - 1)), AS_OF)
+    assert (
+        short
+        == f"no trend: {MIN_DIRECTION_WEEKS - 1} complete weeks of data, fewer than {MIN_DIRECTION_WEEKS}"
+    )
+    quiet = _direction_trend(weekly(np.r_[rng.poisson(3, 60), np.zeros(13)]), AS_OF)
+    assert quiet == "no trend: no incidents in the last 13 weeks"
+    active = _direction_trend(weekly(rng.poisson(3, MIN_DIRECTION_WEEKS)), AS_OF)
+    assert not isinstance(active, str) and len(active.fitted) == MIN_DIRECTION_WEEKS
 
 
 @settings(max_examples=30, deadline=None)
@@ -302,7 +334,14 @@ def test_quiet_month_still_gets_three_judgments():
     a = assess(panel, total(panel), flags_frame([]), trends, actor="ISIS", month=MONTH, as_of=AS_OF)
     assert len(a.key_judgments) == MIN_JUDGMENTS
     text = " ".join(k.sentence for k in a.key_judgments)
-    assert "no resurgence rule fired" in text and "Across all regions" in text and "Anbar (2)" in text
+    assert "no resurgence rule fired" in text and "Across all regions" in text
+    # three incidents: where they were, not a share of them
+    assert "The 3 ISIS incidents of June 2014 were in Anbar (2), Basra (1)." in text and "100%" not in text
+    one = monthly({"Anbar": [2, 2, 1], "Basra": [1, 0, 0]})
+    b = assess(one, total(one), flags_frame([]), trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    assert "The only ISIS incident of June 2014 was in Anbar." in " ".join(
+        k.sentence for k in b.key_judgments
+    )
 
 
 def test_a_trend_alone_on_a_handful_of_incidents_is_no_judgment():
@@ -492,3 +531,23 @@ def test_a_year_without_an_estimate_falls_back_to_the_last_one_and_says_why(scen
     text = "\n".join(a.caveats)
     assert "nan" not in text
     assert "no estimate for 2014 (one source: no estimate); in 2013: about 50 beside 650 recorded" in text
+
+
+def test_a_bound_near_zero_keeps_its_sign_visible():
+    from casualtystats.assessment import signed_percent
+
+    assert signed_percent(0.58) == "+58%" and signed_percent(-0.43) == "-43%" and signed_percent(0.0) == "+0%"
+    assert signed_percent(0.004) == "+0.4%" and signed_percent(-0.0004) == "-0.04%"
+
+
+def test_a_growth_that_is_not_estimable_gives_no_direction():
+    from casualtystats import fit_trend
+
+    rng = np.random.default_rng(4)
+    weeks = pd.date_range(end=AS_OF - pd.Timedelta(days=6), periods=180, freq="W-MON")
+    quiet = fit_trend(pd.Series(np.r_[rng.poisson(3, 154), np.zeros(26)], index=weeks))
+    assert not quiet.growth_estimable
+    panel = monthly({"Anbar": [9, 0, 0]})
+    a = assess(panel, total(panel), flags_frame([]), {"Anbar": quiet}, actor="ISIS", month=MONTH, as_of=AS_OF)
+    row = a.region("Anbar")
+    assert row.direction == "not estimated" and "growth not estimable" in row.direction_note

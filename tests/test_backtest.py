@@ -88,6 +88,17 @@ def test_scoring_of_known_flags():
     assert "series-years" in res.summary()
 
 
+def test_truth_names_are_read_through_the_alias_tables():
+    p = panel({"Ninawa": steady_then_jump(), "Diyala": [2] * 100})
+    date = week(70) + pd.Timedelta(days=3)
+    spelled = pd.DataFrame({"region": ["Nineveh"], "actor": ["Daesh"], "date": [date]})
+    plain = pd.DataFrame({"region": ["Ninawa"], "date": [date]})
+    kwargs = dict(rules=("surge",), false_alarm_budget=None)
+    found = backtest(p, spelled, **kwargs).detections
+    assert len(found) == 1 and found["detected"].all()
+    assert found.drop(columns=["actor"], errors="ignore").equals(backtest(p, plain, **kwargs).detections)
+
+
 def test_flags_before_the_onset_window_are_not_detections():
     p = panel({"Anbar": steady_then_jump()})
     # an onset placed 30 weeks after the jump: the flags of the jump precede it
@@ -148,6 +159,7 @@ def test_changepoint_replay_equals_weekly_find_resurgence():
         {"start": week(500)},
         {"step": 0},
         {"rules": ("oracle",)},
+        {"truth": pd.DataFrame({"date": [week(3)], "region": ["Atlantis"]})},
     ],
 )
 def test_backtest_user_errors(kwargs):

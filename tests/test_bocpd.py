@@ -87,6 +87,27 @@ def test_recent_change_probability_is_calibrated_on_stationary_overdispersed_cou
         assert abs(probs[:, j].mean() - hazard_only(0.01, k)) <= 0.05, (k, probs[:, j].mean())
 
 
+def test_serially_dependent_weeks_are_not_read_as_a_change():
+    # a latent AR(1) rate (phi 0.8) and no change: each week's likelihood weighs 1 / (long-run
+    # variance factor), so the probability of a recent change stays near the hazard's (0.41)
+    from casualtystats.changepoints.bocpd import hazard_only
+
+    rng = np.random.default_rng(302)
+    tempered, plain = [], []
+    for _ in range(12):
+        z = np.zeros(260)
+        for t in range(1, 260):
+            z[t] = 0.8 * z[t - 1] + rng.normal(0, 0.36)
+        y = rng.poisson(10 * np.exp(z))
+        fit = bocpd(y)
+        assert fit.dependence > 1
+        tempered.append(fit.prob_recent_change(52))
+        plain.append(bocpd(y, dependence=1).prob_recent_change(52))
+    assert abs(np.mean(tempered) - hazard_only(0.01, 52)) < 0.15 < 0.2 < np.mean(plain) - np.mean(tempered)
+    with pytest.raises(CasualtyStatsError, match="dependence"):
+        bocpd(y, dependence=0.5)
+
+
 def test_doubling_at_three_a_week_raises_the_recent_change_probability():
     # evidence takes time at 3 a week (benchmarks/bocpd.py): 8 weeks on, well above the hazard
     # alone (0.23 for 26 weeks) but not yet certain; 16 weeks on, close to certain

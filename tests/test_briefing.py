@@ -90,9 +90,39 @@ def test_caveats_and_uncovered_comparison(sample):
     assert "Injuries unknown for" in text  # some synthetic incidents have no injury figure
 
 
+def test_any_spelling_of_the_actor_is_briefed_under_its_canonical_name(sample):
+    brief = briefing(sample, "2024-10", actor="Daesh")
+    assert brief.to_markdown().startswith("# ISIS: briefing for October 2024")
+    assert brief.totals == briefing(sample, "2024-10").totals
+    assert set(brief.flags["actor"]) <= {"ISIS"}
+    # the result-object API the other stages have
+    assert brief.summary() == brief.to_markdown()
+    assert list(brief.to_frame()["region"]) == [r.region for r in brief.assessment.regions]
+
+
+def test_rows_left_out_of_scope_are_said_and_counted():
+    fixture = Path(__file__).parent / "fixtures" / "acled_export_2024.csv"
+    brief = briefing(fixture, "2024-03")
+    text = "\n".join(brief.assessment.caveats)
+    assert "Rows left out as not incidents: 1 of" in text and "not political violence (ACLED" in text
+    coverage = brief.to_dict()["coverage"]
+    assert coverage["rows_excluded"] == 1 and sum(coverage["exclusion_reasons"].values()) == 1
+    assert coverage["rows_read"] == coverage["rows_accepted"] + coverage["rows_quarantined"] + 1
+
+
+def test_a_month_inside_the_data_without_incidents_is_briefed(sample, tmp_path):
+    rows = pd.read_csv(sample)
+    gap = tmp_path / "gap.csv"
+    rows[~rows["date_start"].str.startswith("2023-06")].to_csv(gap, index=False)
+    brief = briefing(gap, "2023-06")
+    assert brief.totals["incidents"] == 0 and brief.compared["previous_month"]["incidents"] > 0
+
+
 def test_month_after_the_data_is_a_user_error(sample, capsys):
     with pytest.raises(CasualtyStatsError, match="no data covers 2031-01"):
         briefing(sample, "2031-01")
+    with pytest.raises(CasualtyStatsError, match="no data covers 2020-01: the data runs from 2023-01"):
+        briefing(sample, "2020-01")
     assert main(["brief", str(sample), "--month", "2031-01"]) != 0
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert main(["brief", str(sample), "--month", "October"]) != 0
@@ -319,6 +349,15 @@ def test_a_source_that_stops_is_said_and_flags_the_comparisons(tmp_path):
     assert "records stop" not in briefing(paths, "2024-05").to_markdown()
 
 
+def test_the_reports_charts_mark_where_a_source_stops(tmp_path):
+    from casualtystats.report import build_report
+
+    paths, _ = write_two_sources(tmp_path, second_until="2024-06-30")
+    page = build_report(paths, tmp_path / "r.html", progress=False).read_text(encoding="utf-8")
+    trends = page[page.index('<section id="trends">') : page.index('<section id="map">')]
+    assert "BETA stops" in trends and "ALPHA stops" not in trends and "ALPHA starts" not in trends
+
+
 def test_stacked_sources_say_shared_incidents_count_once_per_source(tmp_path):
     paths, rows = write_two_sources(tmp_path)
     stacked = briefing(paths, "2024-06", merge=False)
@@ -329,6 +368,34 @@ def test_stacked_sources_say_shared_incidents_count_once_per_source(tmp_path):
     read = sum(len(pd.read_csv(p)) for p in paths)
     assert merged.coverage.input_rows == read > len(load_incidents(paths).incidents)
     assert f"Rows quarantined as invalid: 1 of {read:,} rows read" in merged.to_markdown()
+
+
+def test_imprecisely_dated_reports_are_said_where_the_figures_treat_them_apart(tmp_path):
+    path = write_sample(tmp_path / "dated.csv", injection=False)
+    rows = pd.read_csv(path)
+    base = rows[rows["actor"] == "ISIS"].iloc[0].to_dict()
+    coarse = [
+        {**base, "incident_id": "MONTH1", "date_start": "2024-10-01", "date_end": "2024-10-31",
+         "date_precision": "month", "region": "Ninawa", "fatalities_low": 40, "fatalities_best": 40,
+         "fatalities_high": 40},
+        {**base, "incident_id": "YEAR1", "date_start": "2024-01-01", "date_end": "2024-12-31",
+         "date_precision": "year", "region": "Anbar", "fatalities_low": 500, "fatalities_best": 500,
+         "fatalities_high": 500},
+    ]  # fmt: skip
+    pd.concat([rows, pd.DataFrame(coarse)]).to_csv(path, index=False)
+    brief = briefing(path, "2024-10")
+    text = "\n".join(brief.assessment.caveats)
+    assert "Dates: 40 of the October 2024 killed are in 1 report dated only to the month" in text
+    assert "they count in the month's totals but not in the weekly trends, rules or outlook" in text
+    assert "Dates: 500 killed in 1 report dated only to the quarter or year" in text
+    # the month's total holds the month-dated report and not the year-dated one
+    incidents = load_incidents(path).incidents
+    month = month_rows(incidents, "2024-10")
+    assert brief.totals["killed"] == int(
+        month.loc[month["date_precision"] != "year", "fatalities_best"].sum()
+    )
+    # a month without such reports says nothing of them
+    assert not any(c.startswith("Dates:") for c in briefing(path, "2023-10").assessment.caveats)
 
 
 def test_partial_month_is_named_as_such(sample, incidents):

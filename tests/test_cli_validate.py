@@ -16,11 +16,11 @@ def test_validate_prints_summary_and_writes_quarantine(tmp_path, capsys):
     out = tmp_path / "q" / "quarantine.csv"
     assert main(["validate", str(FIXTURES / "bad" / "values.csv"), "-o", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "accepted                 3" in printed and "quarantined             12" in printed
+    assert "accepted                 4" in printed and "quarantined             12" in printed
     assert f"12 rows written to {out}" in printed
     quarantine = pd.read_csv(out)
     assert list(quarantine.columns[:3]) == ["file", "line", "reasons"]
-    assert quarantine["line"].tolist() == [3, 5, 6, 7, 8, 9, 10, 11, 16, 17, 18, 19]
+    assert quarantine["line"].tolist() == [3, 5, 6, 7, 8, 9, 11, 14, 16, 17, 18, 19]
     assert not list(out.parent.glob(".*.tmp"))
 
 

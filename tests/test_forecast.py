@@ -205,6 +205,32 @@ def test_bad_panel_raises_forecast_error(sim_panel):
     assert isinstance(ForecastError("x"), cs.errors.CasualtyStatsError)
 
 
+def test_a_measure_known_only_where_it_is_zero_is_not_forecast_as_zero(sim_panel):
+    # a source without injuries: unknown in every week with an incident, 0 in the others
+    region = sim_panel[sim_panel["region"] == sim_panel["region"].iloc[0]].copy()
+    region["injuries_best"] = np.where(region["incidents"] > 0, np.nan, 0.0)
+    with pytest.raises(ForecastError, match="unknown in every week with incidents"):
+        cs.forecast(region, measures=("injuries_best",))
+    with pytest.raises(ForecastError, match="unknown in every week but those at 0"):
+        cs.forecast(region.set_index("week")["injuries_best"])
+    with pytest.raises(ForecastError, match="non-integer"):
+        cs.forecast(np.full(30, 2.5))
+
+
+def test_conf_int_is_the_central_interval_of_the_weekly_forecast(sim_panel):
+    fc = cs.forecast(sim_panel, horizon=4, seed=5)
+    wide = fc.to_frame()
+    interval = fc.conf_int(0.2)
+    assert list(interval.columns[-3:]) == ["mean", "lower", "upper"]
+    assert interval["lower"].equals(wide["q0.1"]) and interval["upper"].equals(wide["q0.9"])
+    one = cs.forecast(
+        sim_panel[sim_panel["region"] == sim_panel["region"].iloc[0]].set_index("week")["incidents"]
+    )
+    assert one.conf_int().index.name == "week" and (one.conf_int()["lower"] <= one.conf_int()["upper"]).all()
+    with pytest.raises(ForecastError, match="alpha"):
+        fc.conf_int(1.5)
+
+
 def test_reproducible_with_seed(sim_panel):
     a = cs.forecast(sim_panel, horizon=4, seed=3).to_frame()
     b = cs.forecast(sim_panel, horizon=4, seed=3).to_frame()

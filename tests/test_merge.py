@@ -298,6 +298,25 @@ def test_within_keeps_whole_incidents_of_the_dates_with_their_reports_and_pairs(
     assert part.overlap()["incidents"].sum() == len(part.incidents)
 
 
+def test_with_a_lethal_only_source_unrecorded_counts_only_lethal_incidents():
+    # UCDP records only events with a death: a non-lethal incident another source records is
+    # not one UCDP missed, so counting it would inflate the estimate of what no source recorded.
+    sim = simulate_sources(_events(seed=25, weeks=52, rate=4.0), coverage=(0.7, 0.6), seed=26)
+    reports = sim.reports.assign(source=sim.reports["source"].map({"S1": "UCDP", "S2": "GTD"}))
+    result = cs.merge_incidents(reports)
+    lethal = result.links.groupby("merged_id")["fatalities_best"].max().fillna(0) >= 1
+    assert 0 < lethal.sum() < len(lethal)
+    table = result.unrecorded(by=())
+    assert table["observed"].item() == lethal.sum()
+    assert table.attrs["population"].startswith("lethal incidents") and "UCDP" in table.attrs["population"]
+    everything = result.unrecorded(by=(), lethal_only=False)
+    assert everything["observed"].item() == len(result.incidents)
+    assert everything.attrs["population"] == "all incidents"
+    # without a lethal-only source the default counts everything
+    plain = cs.merge_incidents(sim.reports).unrecorded(by=())
+    assert plain["observed"].item() == len(result.incidents) and plain.attrs["population"] == "all incidents"
+
+
 def test_unrecorded_interval_spans_the_possible_matches():
     # Missed matches inflate a capture-recapture estimate: the interval must reach down to the
     # estimate with every possible match (score down to threshold x near_factor) accepted.

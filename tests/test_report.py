@@ -194,13 +194,15 @@ def test_data_text_is_escaped_everywhere(report):
     assert '"name":"&lt;script&gt;alert(1)&lt;\\u002fscript&gt;"' in page
 
 
-def test_quarantine_and_labels_are_reported(report):
+def test_quarantine_and_labels_are_reported(sample, report):
     page = report[1]
     quality = page[page.index('<section id="quality">') : page.index('<section id="methods">')]
     assert "Quarantined rows: 1 of" in quality
     assert "fatalities_low" in quality  # the reason names the failed check
     assert "SYNTHETIC (simulated)" in quality
     assert "SYNTHETIC" in page[: page.index("<nav>")]
+    # the input file by its name: a shared report shows no local folders
+    assert "sample.csv" in quality and str(sample.parent) not in page
 
 
 def test_resurgence_is_one_row_per_region_sorted_by_strength(report):
@@ -276,6 +278,14 @@ def test_date_filter_and_other_actor(sample, tmp_path):
     assert {k: stated[k] for k in expected} == expected
 
 
+def test_a_partial_period_is_not_compared_with_a_whole_one(sample, tmp_path):
+    out = build_report(sample, tmp_path / "r.html", end="2024-06-26", progress=False)  # a Wednesday
+    page = out.read_text(encoding="utf-8")
+    for key, label in (("week", "week of 24 Jun 2024 (partial: to 26 Jun)"), ("month", "June 2024 (partial")):
+        cards = page[page.index(f'data-period="{key}"') :].split("</div></div></div>")[0]
+        assert label in page and "partial period: not compared" in cards and "vs previous" not in cards
+
+
 # --- failures -----------------------------------------------------------------
 
 
@@ -326,6 +336,13 @@ def test_cli_unknown_actor_and_bad_dates_are_user_errors(sample, tmp_path, capsy
     assert main(["report", str(sample), "-o", str(out), "--from", "2024-13-45"]) != 0
     assert "--from" in capsys.readouterr().err
     assert main(["report", str(sample), "-o", str(out), "--from", "2024-06-01", "--to", "2024-01-01"]) != 0
+    capsys.readouterr()
+    # dates without any incident: said as such, with the data's own range (not "no incidents at all")
+    assert main(["report", str(sample), "-o", str(out), "--from", "2030-01-01"]) != 0
+    err = capsys.readouterr().err
+    assert (
+        "from 2030-01-01" in err and "no incidents at all in these dates; the data runs from 2023-01" in err
+    )
     assert not out.exists()
 
 
@@ -415,6 +432,7 @@ def test_make_report_on_ucdp_iraq_headline_equals_incidents(ucdp_iraq_path, tmp_
     assert "Imprecisely dated incidents: 63 (5,666 killed)" in out.read_text(encoding="utf-8")
     assert stated["whole.injured"] is None  # UCDP does not report injuries: unknown, not zero
     page = out.read_text(encoding="utf-8")
+    assert "killed per week" in page and "killed and injured per week" not in page  # no injuries charted
     header = page[page.index('<header class="page">') : page.index("<nav>")]
     assert "UCDP Georeferenced Event Dataset (GED)" in header and "CC BY 4.0" in header
     # the 2006 event of 1,700 killed placed no closer than Iraq: no region, never a place "Unknown"

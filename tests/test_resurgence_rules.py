@@ -265,6 +265,8 @@ def test_other_actor_is_filtered_out():
     assert (
         len(find_resurgence(q, actor="Daesh", rules="surge")) == len(find_resurgence(q, rules="surge")) == 1
     )
+    # and the flags name it as the panel does
+    assert list(find_resurgence(q, actor="Daesh", rules="surge")["actor"]) == ["ISIS"]
 
 
 @pytest.mark.parametrize(
@@ -281,6 +283,8 @@ def test_other_actor_is_filtered_out():
         {"false_alarm_budget": -1},
         {"false_alarm_budget": "often"},
         {"changepoint_step": 0},
+        {"as_of": "not a date"},
+        {"as_of": "1990-01-01"},  # before the panel's first complete week: nothing to judge
     ],
 )
 def test_user_errors(kwargs):

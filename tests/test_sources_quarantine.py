@@ -20,8 +20,8 @@ EXPECTED_REASONS = {
     6: ["fatalities_low <= fatalities_best <= fatalities_high (fatalities_best=2, fatalities_low=5)"],
     7: ["date_start: not a valid date (2021-02-30)"],
     8: ["date in the future (date=2099-01-01)"],  # one date given: no date_end to name
-    9: ["incident_id duplicated within source (incident_id=dup, source=TEST)"],
-    10: ["incident_id duplicated within source (incident_id=dup, source=TEST)"],
+    9: ["superseded by a later version of the same incident id (values.csv line 10)"],
+    14: ["empty row (only delimiters)"],
     11: [
         "date_precision: must be one of day, week, month, year, range (fortnight)",
         "country: missing",
@@ -38,8 +38,9 @@ EXPECTED_REASONS = {
 
 def test_bad_values_every_row_accounted_for_with_every_reason():
     result = load_incidents(BAD / "values.csv")
-    assert len(result.incidents) + len(result.quarantine) == 15
-    assert sorted(result.incidents["incident_id"]) == ["ok-1", "ok-2", "ok-3"]
+    # 16 rows: lines 2-19 less the blank line 4 and the second line of a quoted note
+    assert len(result.incidents) + len(result.quarantine) == 16
+    assert sorted(result.incidents["incident_id"]) == ["dup", "ok-1", "ok-2", "ok-3"]
     got = {
         line: reasons.split("; ")
         for line, reasons in zip(result.quarantine["line"], result.quarantine["reasons"], strict=True)
@@ -59,7 +60,7 @@ def test_bad_values_every_row_accounted_for_with_every_reason():
 
 def test_summary_counts_reasons():
     summary = load_incidents(BAD / "values.csv").summary()
-    assert "input rows              15" in summary and "quarantined             12" in summary
+    assert "input rows              16" in summary and "quarantined             12" in summary
     assert "fatalities_best: must be >= 0" in summary
 
 
@@ -138,15 +139,21 @@ def test_any_table_accepted_plus_quarantined_is_input_and_accepted_is_valid(rows
             writer.writeheader()
             writer.writerows(rows)
         result = load_incidents(path)
-    # a row whose cells are all blank is no row at all, as in a spreadsheet
-    non_blank = sum(any(str(v).strip() for v in row.values()) for row in rows)
-    assert len(result.incidents) + len(result.quarantine) == non_blank
+    # every row counts, a row of blank cells too (quarantined as empty)
+    assert len(result.incidents) + len(result.quarantine) == len(rows)
     IncidentSchema.validate(result.incidents)
     inc = result.incidents
     assert inc["incident_id"].notna().all() and not inc.duplicated(["source", "incident_id"]).any()
     assert (inc["date_end"] >= inc["date_start"]).all()
     assert result.quarantine["reasons"].str.len().gt(0).all()
     assert result.quarantine["line"].is_unique
+    # a superseded row names the version kept in its place, which is not itself superseded
+    reasons = result.quarantine.set_index("line")["reasons"]
+    named = reasons.str.extract(
+        r"superseded by a later version of the same incident id \(generated\.csv line (\d+)\)"
+    )
+    for line in named[0].dropna().astype(int):
+        assert "superseded" not in reasons.get(line, "")
 
 
 def test_future_date_names_the_date_the_source_gave(tmp_path):

@@ -253,6 +253,71 @@ def test_long_leading_zeros_are_not_modelled():
     assert any("not modelled" in w for w in res.warnings) and "Warning:" in res.summary()
 
 
+def _went_quiet(before, quiet, seed, n=260):
+    """NB counts (dispersion 0.5) at `before` a week, an event in the last active week, then
+    `quiet` zero weeks."""
+    y = nb_draw(np.random.default_rng(seed), np.full(n - quiet, float(before)), 0.5).astype(float)
+    y[-1] = max(y[-1], 1.0)
+    return pd.Series(np.r_[y, np.zeros(quiet)], index=weekly_index(n))
+
+
+def _zero_run_bound(res, j):
+    """The one-sided 97.5% bound of a constant mean over j zero weeks under the fit's NB noise."""
+    return np.expm1(-np.log(0.025) * res.dispersion / j) / res.dispersion
+
+
+@pytest.mark.parametrize("quiet", [26, 52])
+def test_long_quiet_end_gets_the_bound_of_its_zero_weeks(quiet):
+    # 3 a week, then months without events: the Gaussian approximation reported 95% upper bounds
+    # of 12 (26 zero weeks) and 740 (52) a week and growth up to +350% a month. Now each zero
+    # week j gets the bound of a constant mean over the j weeks since the last event
+    res = fit_trend(_went_quiet(3, quiet, seed=4))
+    _assert_finite_fit(res)
+    tail = res.fitted.iloc[-quiet:]
+    assert (tail["fitted"] == 0).all() and (tail["ci_low"] == 0).all()
+    expected = [_zero_run_bound(res, j) for j in range(1, quiet + 1)]
+    np.testing.assert_allclose(tail["ci_high"], expected)
+    assert tail["ci_high"].iloc[-1] < 1.1 * -np.log(0.025) / quiet  # close to the Poisson bound
+    assert (np.diff(tail["ci_high"]) < 0).all()
+    # the window lies in the quiet stretch: growth not estimable (estimate 0, unbounded above)
+    g = res.growth_per_month
+    assert g["estimate"] == 0 and g["ci_low"] == -1 and g["ci_high"] > 1e6
+    assert any("no events" in w for w in res.warnings) and "not estimable" in res.summary()
+    assert not res.growth_estimable
+
+
+def test_quiet_end_inside_the_window_bounds_the_growth_below_zero():
+    # 5 a week, then 9 zero weeks (far too many for the half-year before): the window starts on
+    # modelled weeks, so the growth is bounded by the zero weeks' bound over the start's band
+    res = fit_trend(_went_quiet(5, 9, seed=8))
+    g = res.growth_per_month
+    assert g["estimate"] == -1 and g["ci_low"] == -1 and g["ci_high"] < 0 and res.growth_estimable
+    assert (res.fitted["fitted"].iloc[-9:] == 0).all()
+    assert res.fitted["fitted"].iloc[-10] > 1
+
+
+def test_a_few_zero_weeks_at_a_low_rate_stay_modelled():
+    # 0.5 a week ending in 3 zero weeks is ordinary (the half-year before has many zero weeks):
+    # the model reports those weeks, no quiet-stretch warning
+    res = fit_trend(_went_quiet(0.5, 3, seed=2))
+    assert (res.fitted["fitted"].iloc[-3:] > 0).all()
+    assert not any("no events" in w for w in res.warnings)
+
+
+@settings(max_examples=5, deadline=None, derandomize=True)
+@given(st.sampled_from([1.0, 3.0, 10.0]), st.integers(0, 1000), st.integers(9, 40))
+def test_more_zero_weeks_never_raise_the_last_weeks_upper_bound(before, seed, quiet):
+    # beyond the lead-out the last week's top is the zero run's bound: one more zero week lowers
+    # it, and it stays close to the Poisson bound of the run. (Within the lead-out the refitted
+    # model's top can rise by a few percent: benchmarks/trend.py's monotone table.)
+    series = _went_quiet(before, quiet + 1, seed=seed, n=quiet + 131)
+    tops = [
+        fit_trend(series.iloc[:-1]).fitted["ci_high"].iloc[-1],
+        fit_trend(series).fitted["ci_high"].iloc[-1],
+    ]
+    assert tops[1] < tops[0] < 1.25 * -np.log(0.025) / quiet, tops
+
+
 def test_sparse_series_fits_without_warnings():
     # 98% zero weeks with a few bursts (a quiet governorate): fits quietly, finite intervals
     rng = np.random.default_rng(13)
@@ -302,3 +367,13 @@ def test_ucdp_iraq_from_1989_fits(ucdp_iraq_path):
     res = fit_trend(panel.set_index("week")["fatalities_best"])
     _assert_finite_fit(res)
     assert res.fitted["ci_high"].loc[:"2003-01-01"].max() < 5
+
+
+def test_a_growth_that_is_not_estimable_is_said_so_in_the_report():
+    from types import SimpleNamespace
+
+    from casualtystats.report.sections import _growth_caption
+
+    res = fit_trend(_went_quiet(3, 26, seed=4))
+    caption = _growth_caption(SimpleNamespace(trend=res, change_points=None, problem=None))
+    assert "growth not estimable (no event in the last 13 weeks)" in caption and "e+" not in caption

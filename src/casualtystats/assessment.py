@@ -38,8 +38,11 @@ Definitions (the defaults are module constants):
   Tracker rules (surge, threat, record) carry no interval and add no
   strength.
 - region order: regions where a rule fired or whose direction is rising or
-  falling come first, then the rest; within each, by strength, then more
-  rules fired, then more incidents this month.
+  falling come first, by strength, then more rules fired, then more incidents
+  this month; then the rest by incidents this month (a trend that is not a
+  signal orders nothing: a quiet region must not rank above an active one).
+- direction: not estimated from fewer than `MIN_DIRECTION_WEEKS` (26) complete
+  weeks, or when the growth window holds no incident (growth from 0 to 0).
 - rules: `find_resurgence` by region and on the all-regions series.
   "Alert since" is, per rule, the first week of its current run of flagged
   weeks; for the changepoint rule no earlier than the change its evidence
@@ -74,6 +77,9 @@ DIRECTION_MEASURE = "incidents"
 #: Weeks of history the direction trend is fitted on: the direction is a statement about the last
 #: weeks, and a decade-old regime should neither stiffen the curve at its end nor cost fitting time.
 DIRECTION_HISTORY_WEEKS = 156
+#: Fewest complete weeks a direction is estimated from: two growth windows, so that the growth
+#: over the last one is read against weeks before it, not from the window's weeks alone.
+MIN_DIRECTION_WEEKS = 26
 #: Directions and their arrows.
 ARROWS = {"rising": "↑", "falling": "↓", "steady": "→", "no clear trend": "~", "not estimated": "·"}
 #: "Steady" only when the growth interval lies within +-this much a month (over a 13-week window
@@ -88,6 +94,8 @@ ACTIVE_MONTHS = 12
 #: A trend alone makes a key judgment only where the series averaged at least this many incidents
 #: a week over the growth window (rules that fired always do: they carry their own minimums).
 MIN_WEEKLY_INCIDENTS = 1.0
+#: A key judgment on the share of the month's incidents in its top regions needs at least this many.
+MIN_CONCENTRATION_INCIDENTS = 10
 #: Key judgments: at least / at most.
 MIN_JUDGMENTS, MAX_JUDGMENTS = 3, 5
 #: Growth window assumed when a trend result does not state its own (the trend stage's default).
@@ -266,7 +274,7 @@ def build_assessment(
     `outlook_weekly` (monthly and weekly forecast tables, see `assess`) override the
     forecast made here.
     """
-    from .aggregate import monthly_panel, weekly_panel
+    from .aggregate import imprecisely_dated, monthly_panel, weekly_panel
     from .normalize import involving
     from .resurgence import find_resurgence
 
@@ -321,10 +329,25 @@ def build_assessment(
         coverage=coverage,
         files=[Path(f).name for f in loaded.files["file"]] if "file" in loaded.files else [],
         data_end=loaded.incidents["date_start"].max(),
-        month_sources=_source_counts(in_month),
+        month_sources=_source_counts(in_month[~imprecisely_dated(in_month, "month")]),  # as the totals
         outlook_problem=outlook_problem,
         panels=panels,
+        imprecise=_imprecise(mine, in_month, month, as_of),
     )
+
+
+def _imprecise(mine: pd.DataFrame, in_month: pd.DataFrame, month: pd.Period, as_of) -> dict:
+    """The actor's incidents the briefing's figures treat apart for their dates: "month", those
+    of the month dated only to it (or to more than a week: in the month's totals, not in the
+    weekly models); "wider", those of the month's year to `as_of` dated more coarsely than a
+    month (in no monthly or weekly figure)."""
+    from .aggregate import imprecisely_dated
+
+    year = compose.select_dates(mine, pd.Timestamp(month.year, 1, 1), as_of)
+    return {
+        "month": in_month[imprecisely_dated(in_month, "week") & ~imprecisely_dated(in_month, "month")],
+        "wider": year[imprecisely_dated(year, "month")],
+    }
 
 
 def listed_regions(monthly: pd.DataFrame, flags: pd.DataFrame, month: pd.Period) -> list:
@@ -353,6 +376,11 @@ def _direction_trend(weekly: pd.DataFrame, as_of: pd.Timestamp):
 
     rows = _complete_weeks(weekly.sort_values("week"), as_of).tail(DIRECTION_HISTORY_WEEKS)
     series = rows.set_index("week")[DIRECTION_MEASURE].astype(float)
+    if len(series) < MIN_DIRECTION_WEEKS:
+        return f"no trend: {len(series)} complete weeks of data, fewer than {MIN_DIRECTION_WEEKS}"
+    window = series.tail(DEFAULT_GROWTH_WINDOW_WEEKS)
+    if not window.fillna(0).any():
+        return f"no trend: no {MEASURE_WORDS[DIRECTION_MEASURE]} in the last {len(window)} weeks"
     with warnings.catch_warnings():
         # numerical warnings of one region's fit are summarised as its note, not printed
         warnings.simplefilter("ignore")
@@ -430,6 +458,7 @@ def assess(
     panels: dict | None = None,
     overall_flags: pd.DataFrame | None = None,
     stacked: bool = False,
+    imprecise: dict | None = None,
 ) -> Assessment:
     """Consolidate the results of the other stages into one `Assessment`.
 
@@ -450,7 +479,8 @@ def assess(
       month's incidents per source combination.
     - `coverage`, `files`, `data_end`: for the caveats; `outlook_problem` why a forecast
       could not be made (a caveat); `stacked`: several sources were stacked, not merged (a
-      caveat: shared incidents count once per source).
+      caveat: shared incidents count once per source); `imprecise`: {"month": the month's
+      incidents dated only to the month, "wider": the year's dated more coarsely} (caveats).
     - `overall_flags`: `find_resurgence(..., by=None)` on the all-regions series; None when
       the rules were run per region only (the outputs say so).
     """
@@ -501,6 +531,7 @@ def assess(
         outlook is not None,
         stacked=stacked,
     )
+    caveats += _imprecise_caveats(imprecise or {}, month, as_of)
     if outlook_problem:
         caveats.append(f"No outlook: the forecast could not be made ({outlook_problem}).")
     return Assessment(
@@ -533,8 +564,10 @@ def signalled(r: RegionAssessment) -> bool:
 
 
 def _rank(r: RegionAssessment) -> tuple:
-    """Sort key of the regions: signalled ones first, then by strength, rules fired, incidents."""
-    return (not signalled(r), -r.strength, -len(r.rules), -(r.month["incidents"] or 0), r.region)
+    """Sort key of the regions: signalled ones first, by strength and rules fired; then the others by
+    the month's incidents (the strength of a trend that is not a signal orders nothing)."""
+    strength = -r.strength if signalled(r) else 0.0
+    return (not signalled(r), strength, -len(r.rules), -(r.month["incidents"] or 0), r.region)
 
 
 def region_name(value) -> str:
@@ -560,6 +593,8 @@ def _region_row(region, monthly, flags, trend, month, *, history, outlook, z) ->
         note = "no trend fitted"
     elif isinstance(trend, str):
         note = trend
+    elif not getattr(trend, "growth_estimable", True):
+        note = f"no trend: growth not estimable (no incident in the last {trend.growth_window_weeks} weeks)"
     else:
         g = trend.growth_per_month
         growth = {
@@ -572,9 +607,9 @@ def _region_row(region, monthly, flags, trend, month, *, history, outlook, z) ->
         direction = direction_of(growth["ci_low"], growth["ci_high"])
         strengths.append(_z(1 + growth["estimate"], 1 + growth["ci_low"], 1 + growth["ci_high"], trend.alpha))
         note = (
-            f"weekly {MEASURE_WORDS[DIRECTION_MEASURE]} {_pct(growth['estimate'])} a month over the last "
-            f"{growth['window_weeks']} weeks ({growth['level']:.0%} CI {_pct(growth['ci_low'])} to "
-            f"{_pct(growth['ci_high'])})"
+            f"weekly {MEASURE_WORDS[DIRECTION_MEASURE]} {signed_percent(growth['estimate'])} a month over the last "
+            f"{growth['window_weeks']} weeks ({growth['level']:.0%} CI {signed_percent(growth['ci_low'])} to "
+            f"{signed_percent(growth['ci_high'])})"
         )
 
     rules = _consolidate(flags)
@@ -744,8 +779,8 @@ DIRECTION_RULE = (
 )
 #: The order of the regions, as both renderings state it.
 ORDER_RULE = (
-    "Regions where a rule fired or the trend is rising or falling come first, then the others; within "
-    "each, by strength of evidence."
+    "Regions where a rule fired or the trend is rising or falling come first, by strength of evidence; "
+    "then the others, by incidents this month."
 )
 
 
@@ -850,8 +885,8 @@ def _signal_sentence(
     if r.growth is not None:
         g = r.growth
         parts.append(
-            f"{actor} incidents {_VERBS[r.direction]} ({_pct(g['estimate'])} a month over the last "
-            f"{g['window_weeks']} weeks, {g['level']:.0%} CI {_pct(g['ci_low'])} to {_pct(g['ci_high'])})"
+            f"{actor} incidents {_VERBS[r.direction]} ({signed_percent(g['estimate'])} a month over the last "
+            f"{g['window_weeks']} weeks, {g['level']:.0%} CI {signed_percent(g['ci_low'])} to {signed_percent(g['ci_high'])})"
         )
     else:
         parts.append(f"{actor} incidents have no trend estimate ({r.direction_note})")
@@ -906,16 +941,24 @@ def _outlook_sentence(r: RegionAssessment, actor: str) -> str:
 
 
 def _concentration_sentence(regions, overall, actor, month) -> str | None:
+    """Where the month's incidents were: a share of the top (up to 3) regions when there are at
+    least `MIN_CONCENTRATION_INCIDENTS` incidents in more regions than those named, else just
+    where they were (a share of a handful says nothing)."""
     total = overall.month["incidents"]
     if not total:
         return None
-    top = sorted(regions, key=lambda r: -(r.month["incidents"] or 0))[:3]
-    top = [r for r in top if r.month["incidents"]]
-    if not top:
+    active = sorted((r for r in regions if r.month["incidents"]), key=lambda r: -r.month["incidents"])
+    if not active:
         return None
-    share = sum(r.month["incidents"] for r in top) / total
+    top = active[:3]
     listing = ", ".join(f"{r.region} ({r.month['incidents']:,})" for r in top)
-    return f"{share:.0%} of the {total:,} {actor} incidents of {month:%B %Y} were in {listing}."
+    if total >= MIN_CONCENTRATION_INCIDENTS and len(active) > len(top):
+        share = sum(r.month["incidents"] for r in top) / total
+        return f"{share:.0%} of the {total:,} {actor} incidents of {month:%B %Y} were in {listing}."
+    if total == 1:
+        return f"The only {actor} incident of {month:%B %Y} was in {top[0].region}."
+    rest = "" if len(active) == len(top) else f" and {len(active) - len(top)} other regions"
+    return f"The {total:,} {actor} incidents of {month:%B %Y} were in {listing}{rest}."
 
 
 # --- caveats --------------------------------------------------------------------------------
@@ -962,6 +1005,11 @@ def _caveats(
             f"Rows quarantined as invalid: {cov.quarantined:,} of {read:,} rows read"
             + (f"; most common reasons: {reasons}." if reasons else ".")
         )
+        if cov.excluded_reasons.sum():
+            why = ", ".join(f"{r} ({n:,})" for r, n in cov.excluded_reasons.items())
+            out.append(
+                f"Rows left out as not incidents: {int(cov.excluded_reasons.sum()):,} of {read:,} rows read: {why}."
+            )
         for e in cov.edges().itertuples():
             if e.edge == "stops":
                 out.append(
@@ -1015,6 +1063,38 @@ def _caveats(
     return out
 
 
+def _imprecise_caveats(imprecise: dict, month: pd.Period, as_of: pd.Timestamp) -> list[str]:
+    """What the figures leave out or treat apart for its dates (see `_imprecise`)."""
+    out = []
+    texts = {
+        "month": (
+            f"of the {month:%B %Y} killed are in {{n}} dated only to the month or to a span of more "
+            "than a week{largest}: they count in the month's totals but not in the weekly trends, rules "
+            "or outlook."
+        ),
+        "wider": (
+            f"killed in {{n}} dated only to the quarter or year, or to a span of more than a month, "
+            f"starting between 1 January {month.year} and {as_of:%d %B %Y}{{largest}}, are in no "
+            "monthly or weekly figure here."
+        ),
+    }
+    for key, text in texts.items():
+        rows = imprecise.get(key)
+        if rows is None or rows.empty:
+            continue
+        killed = rows["fatalities_best"].sum(min_count=1)
+        n = f"{len(rows):,} report{'s' * (len(rows) != 1)}"
+        by_region = rows.groupby(rows["region"].map(region_name))["fatalities_best"].sum().sort_values()
+        largest = (
+            f" (most in {by_region.index[-1]}: {by_region.iloc[-1]:,.0f})"
+            if len(rows) > 1 and len(by_region) and by_region.iloc[-1] > 0
+            else ""
+        )
+        head = "Dates: " + (f"{killed:,.0f} " if pd.notna(killed) else "an unknown number ")
+        out.append(head + text.format(n=n, largest=largest))
+    return out
+
+
 def _unrecorded_caveat(unrecorded: pd.DataFrame, actor: str, month: pd.Period, as_of: pd.Timestamp) -> str:
     """The capture-recapture estimate of the month's year (of all actors: the merge's strata are not
     by actor), else of the latest earlier year with one, saying why the month's year has none."""
@@ -1027,7 +1107,10 @@ def _unrecorded_caveat(unrecorded: pd.DataFrame, actor: str, month: pd.Period, a
         rows = rows[np.isfinite(rows["estimate"].astype(float))]
     elif not np.isfinite(rows["estimate"].iloc[0]):
         missing, rows = f"no estimate ({rows['method'].iloc[0]})", rows.iloc[0:0]
-    head = f"Incidents of all actors (not only {actor}) that no source recorded"
+    population = unrecorded.attrs.get("population", "all incidents")
+    head = f"Incidents of all actors (not only {actor}) that no source recorded" + (
+        "" if population == "all incidents" else f" (counting only {population})"
+    )
     if rows.empty:
         return f"{head}: {missing or 'no estimate'}."
     row = rows.iloc[-1]
@@ -1048,8 +1131,13 @@ def _unrecorded_caveat(unrecorded: pd.DataFrame, actor: str, month: pd.Period, a
 # --- text helpers ---------------------------------------------------------------------------
 
 
-def _pct(value: float) -> str:
-    return f"{value:+.0%}"
+def signed_percent(value: float) -> str:
+    """Whole per cent, with as many decimals (up to 3) as a non-zero value needs not to read as
+    0%: an interval's bound "+0%" beside "rising" would contradict it."""
+    digits = 0
+    while digits < 3 and value != 0 and round(abs(value) * 100, digits) == 0:
+        digits += 1
+    return f"{value:+.{digits}%}"
 
 
 def _count(value) -> str:

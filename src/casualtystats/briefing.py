@@ -35,7 +35,7 @@ from .assessment import (
     source_line,
 )
 from .errors import CasualtyStatsError
-from .normalize import involving
+from .normalize import canonical_actor, involving
 
 #: Version of the JSON layout (`to_dict`), also in the shipped schema; bump on any change of it.
 SCHEMA_VERSION = "1.1"
@@ -158,6 +158,14 @@ class Briefing:
         a = self.assessment
         return [(r.region, o) for r in [a.overall, *a.regions] for o in r.outlook]
 
+    def summary(self) -> str:
+        """The briefing as plain text (its markdown), as the other result objects' `summary()`."""
+        return self.to_markdown()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per region, as the briefing's table (`Assessment.to_frame`)."""
+        return self.assessment.to_frame()
+
     def to_markdown(self) -> str:
         a, name = self.assessment, f"{self.month:%B %Y}"
         lines = [
@@ -251,18 +259,17 @@ def briefing(
     paths = compose.as_paths(sources)
     month = compose.parse_month(month)
     as_of = month.end_time.normalize()
+    actor = canonical_actor(actor)  # the name the data and every output use ("Daesh" -> "ISIS")
     loaded = compose.load(paths, merge)
     incidents = compose.select_dates(loaded.incidents, None, as_of)
-    if incidents.empty or incidents["date_start"].max() < month.start_time:
-        span = (
-            (
-                f"the data runs from {loaded.incidents['date_start'].min():%Y-%m-%d} to "
-                f"{loaded.incidents['date_start'].max():%Y-%m-%d}"
-            )
-            if len(loaded.incidents)
-            else "the files hold no incidents"
+    dates = loaded.incidents["date_start"]
+    if dates.empty:
+        raise CasualtyStatsError(f"no data covers {month}: the files hold no incidents")
+    # a month inside the data without incidents is briefed (a quiet month is news); one outside is not
+    if month.start_time > dates.max() or as_of < dates.min():
+        raise CasualtyStatsError(
+            f"no data covers {month}: the data runs from {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"
         )
-        raise CasualtyStatsError(f"no data covers {month}: {span}")
     if involving(incidents, actor).empty:
         raise CasualtyStatsError(
             f"no incidents involving {actor!r} up to {as_of:%Y-%m-%d} in {', '.join(Path(p).name for p in paths)}"

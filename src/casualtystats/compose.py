@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -167,6 +167,8 @@ class Coverage:
     sources: pd.DataFrame
     input_rows: int = 0  # rows read from the files (before validation and merging)
     spans: pd.DataFrame | None = None  # per single source: incidents, first_date, last_date
+    #: rows left out as outside the incidents' scope (ACLED demonstrations, ...), by reason
+    excluded_reasons: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
 
     def edges(self) -> pd.DataFrame:
         """Sources whose records stop before the data's last date or start after its first,
@@ -208,6 +210,8 @@ class Coverage:
             "unmatched_actors": self.unmatched_actors.to_dict(orient="records"),
             "unmatched_regions": self.unmatched_regions.to_dict(orient="records"),
             "rows_read": self.input_rows,
+            "rows_excluded": int(self.excluded_reasons.sum()),
+            "exclusion_reasons": {str(k): int(v) for k, v in self.excluded_reasons.items()},
             "source_edges": [
                 {"source": r.source, "edge": r.edge, "date": r.date.date().isoformat()}
                 for r in self.edges().itertuples()
@@ -244,6 +248,9 @@ def coverage(loaded, incidents: pd.DataFrame, weekly_all: pd.DataFrame) -> Cover
         unmatched_actors=loaded.unmatched_actors,
         unmatched_regions=loaded.unmatched_regions,
         sources=unknown[["source", "kind", "incidents", "first_date", "last_date"]],
+        excluded_reasons=loaded.excluded["reason"].value_counts()
+        if len(getattr(loaded, "excluded", ()))
+        else pd.Series(dtype="int64"),
     )
 
 

@@ -198,9 +198,21 @@ class Forecast:
     def to_frame(self) -> pd.DataFrame:
         """Weekly forecasts. One series: indexed by `week`, columns mean, q0.025 .. q0.975.
         Panel: long, columns [*by, measure, week, mean, q0.025, ..., q0.975]."""
+        return self._weekly(self.quantiles)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Central (1 - alpha) prediction interval of each week's count, laid out as `to_frame`
+        with columns mean, lower, upper (integer quantiles alpha/2 and 1 - alpha/2: the interval
+        holds at least 1 - alpha of the predictive probability)."""
+        if not 0 < alpha < 1:
+            raise ForecastError(f"alpha must be between 0 and 1, got {alpha!r}")
+        frame = self._weekly((alpha / 2, 1 - alpha / 2))
+        return frame.set_axis([*frame.columns[:-2], "lower", "upper"], axis=1)
+
+    def _weekly(self, quantiles) -> pd.DataFrame:
         rows = []
         for (key, measure), dist in self.distributions.items():
-            frame = _summarise(dist.samples, dist.mean, self.quantiles)
+            frame = _summarise(dist.samples, dist.mean, quantiles)
             labels = {**dict(zip(self.by, key, strict=True)), "measure": measure, "week": self.weeks}
             for position, (column, value) in enumerate(labels.items()):
                 frame.insert(position, column, value)
@@ -260,7 +272,8 @@ class Forecast:
             month = monthly["month"].iloc[0]
             head = monthly[monthly["month"] == month]
             columns = [*self.by, "measure", "mean", "q0.1", "q0.5", "q0.9", "complete"]
-            lines += ["", f"Month {month} (80% range q0.1-q0.9):", head[columns].to_string(index=False)]
+            table = head[columns].to_string(index=False, float_format=lambda v: f"{v:,.1f}")
+            lines += ["", f"Month {month} (80% range q0.1-q0.9):", table]
         lines += ["", "Fitted models:", self.models.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
         return "\n".join(lines)
 
@@ -367,12 +380,24 @@ def _as_series(values) -> pd.Series:
     return series
 
 
-def _check_counts(values: np.ndarray, what: str) -> None:
-    known = values[~np.isnan(values)]
+def _check_counts(values: np.ndarray, what: str, incidents: np.ndarray | None = None) -> None:
+    """Counts a forecast can use, or a clear error. A measure known only in weeks without
+    incidents (a source that reports no injuries: unknown in every week with one, 0 in the
+    others) would forecast a confident 0: it is unknown, not quiet."""
+    missing = np.isnan(values)
+    known = values[~missing]
     if len(known) < MIN_WEEKS:
         raise ForecastError(f"{what} has {len(known)} known weeks; a forecast needs at least {MIN_WEEKS}")
     if not np.all(np.isfinite(known)) or np.any(known < 0):
         raise ForecastError(f"{what} holds negative or infinite counts")
+    if np.any(known != np.round(known)):
+        raise ForecastError(f"{what} holds non-integer values: the forecast is of counts")
+    active = missing if incidents is None else np.nan_to_num(incidents) > 0
+    if active.any() and not np.any(known) and missing[active].all():
+        raise ForecastError(
+            f"{what} is unknown in every week {'with incidents' if incidents is not None else 'but those at 0'} "
+            "(e.g. injuries a source does not report): nothing to forecast"
+        )
 
 
 def _future_weeks(index: pd.Index, horizon: int) -> pd.Index:
@@ -424,7 +449,7 @@ def _forecast_panel(panel, horizon, measures, by, paths, rng) -> Forecast:
         incident_paths = None
         for measure in measures:
             y = group[measure].to_numpy()
-            _check_counts(y, f"{measure} of {where}")
+            _check_counts(y, f"{measure} of {where}", None if measure == "incidents" else incidents)
             if measure == "incidents" or incidents is None:
                 dist, model = _forecast_counts(y, horizon, paths, rng)
                 if measure == "incidents":

@@ -98,9 +98,14 @@ def normalize_regions(series: pd.Series, aliases: AliasSource = None) -> pd.Seri
     return region_aliases(aliases).apply(pd.Series(series))[0]
 
 
+def canonical_actor(actor: str) -> str:
+    """The alias tables' name for `actor` ('Daesh' -> 'ISIS'); a name not in them as given."""
+    return str(normalize_actors(pd.Series([actor], dtype="str")).iloc[0])
+
+
 def actor_names(actor: str) -> set[str]:
     """`actor` as given and in its canonical form ('Islamic State' -> {'Islamic State', 'ISIS'})."""
-    return {actor, *normalize_actors(pd.Series([actor], dtype="str"))}
+    return {actor, canonical_actor(actor)}
 
 
 def involving(incidents: pd.DataFrame, actor: str) -> pd.DataFrame:

@@ -97,6 +97,27 @@ What is reported:
   approximation breaks down over long all-zero stretches): their fitted value
   is 0 with an upper bound of ``-log(alpha/2) / weeks`` (the one-sided bound of
   a constant rate given no events); a warning says how many.
+- Zero weeks at the end (a group that went quiet) break the Gaussian approximation
+  too: zeros add almost no curvature once the log mean runs down, so the band's
+  top was set by the trend's prior variance, growing with the cube of the number of
+  zero weeks (measured, mean 3 a week then 26 / 52 zero weeks: 95% upper bound 12 /
+  740 a week, growth up to +350% a month). The fit still uses every week (the
+  hyperparameters and the active weeks see the zeros), but the model's band is
+  reported for at most 8 zero weeks after the last event (the lead-out: up to about
+  8-10 its upper bound stays within 2x of what the zeros allow at 0.3-10 events a
+  week, from 13 it breaks down). The weeks after the lead-out, and all the zero
+  weeks when there are too many of them for the half-year before the last event
+  (`_zero_run_p_value` below alpha/2: the rate has fallen; inside the lead-out the
+  smooth trend cannot follow a sudden stop, so its band misses a mean that fell to
+  near 0), are reported as fitted 0 with, in the j-th zero week, the one-sided
+  bound of a constant mean over the j weeks since the last event under the
+  model's noise (Poisson: ``-log(alpha/2) / j``; it holds for a mean that fell
+  during them too, and more zero weeks never raise it). The growth over a window
+  ending there is bounded above by that bound over the lower end of the band
+  where the window starts (each end holds with probability 1 - alpha/2), and
+  is not estimable (estimate 0, ci_low -100%, ci_high at the cap) when the window
+  starts inside the quiet stretch: zeros cannot tell a rate that keeps falling
+  from one that holds or turns up at a low level. A warning says so.
 - ``aic``: -2 times the Laplace log marginal likelihood plus 2 per
   hyperparameter and fixed effect (comparable between fits of one series only);
   ``edf`` the effective degrees of freedom of eta; ``df`` is None (no fixed
@@ -126,6 +147,8 @@ _SEASONAL_HARMONICS = 2
 _FIXED_PRIOR_SD = 10.0  # vague prior of the seasonal and knot coefficients (log scale)
 _PHI_MAX_WEEKLY = 0.9  # AR(1) persistence bound per week (see the module docstring)
 _LEAD_IN_WEEKS = 26  # zero weeks kept in the fit before the first event
+_HALF_YEAR_WEEKS = 26  # the weeks before the last event that a quiet end is tested against
+_LEAD_OUT_WEEKS = 8  # zero weeks kept in the fit after the last event (module docstring)
 _ETA_CAP = 40.0  # log scale cap of reported means and bounds
 _NEGLIGIBLE_MEAN = 1e-3  # events per week: one in twenty years
 # hyperparameter search box on the log scale: sigma_f, s, alpha
@@ -166,6 +189,12 @@ class TrendResult:
     growth_window_weeks: int = DEFAULT_GROWTH_WINDOW_WEEKS
     edf: float = np.nan
 
+    @property
+    def growth_estimable(self) -> bool:
+        """False when the growth window starts inside a quiet end (its interval is then
+        -100% to the cap: nothing bounds it)."""
+        return bool(self.growth_per_month["ci_high"] < np.expm1(_ETA_CAP))
+
     def conf_int(self) -> pd.DataFrame:
         """Wald intervals of the parameters at the result's level (NaN for the
         hyperparameters, which are point estimates)."""
@@ -195,7 +224,8 @@ class TrendResult:
             f"Last fitted value ({_label(self.fitted.index[-1])}): {last['fitted']:.2f} "
             f"({level} CI {last['ci_low']:.2f} to {last['ci_high']:.2f})",
             f"Growth per month over the last {self.growth_window_weeks} weeks: {100 * g['estimate']:+.1f}% "
-            f"({level} CI {100 * g['ci_low']:+.1f}% to {100 * g['ci_high']:+.1f}%)",
+            f"({level} CI {100 * g['ci_low']:+.1f}% to "
+            + ("unbounded: not estimable)" if not self.growth_estimable else f"{100 * g['ci_high']:+.1f}%)"),
             "",
             self.conf_int()
             .assign(estimate=self.params, se=self.bse)[["estimate", "se", "lower", "upper"]]
@@ -572,10 +602,10 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
         raise TrendError("the series index is not close to equally spaced (two dates on one step)")
     y_grid = np.full(grid[-1] + 1, np.nan)
     y_grid[grid] = y
-    # leading all-zero weeks beyond the lead-in are not modelled
-    first_event = int(np.flatnonzero(np.nan_to_num(y_grid) > 0)[0])
-    lead_in = int(round(_LEAD_IN_WEEKS * 7 / step_days))
-    start = max(0, first_event - lead_in)
+    # leading all-zero weeks beyond the lead-in are not modelled; trailing ones are, but their
+    # reported band may come from a bound instead (`_quiet_tail`; the module docstring says why)
+    events = np.flatnonzero(np.nan_to_num(y_grid) > 0)
+    start = max(0, int(events[0]) - int(round(_LEAD_IN_WEEKS * 7 / step_days)))
     y_fit = y_grid[start:]
     m = len(y_fit)
     if m < 4:
@@ -631,7 +661,25 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
             f"the first {start} weeks (before the first event, less a {_LEAD_IN_WEEKS}-week lead-in) "
             "have no events and are not modelled: fitted 0, upper bound that of a constant rate"
         )
-    tiny = int(np.sum(lm.obs & (eta < np.log(_NEGLIGIBLE_MEAN))))
+    half_year = int(round(_HALF_YEAR_WEEKS * 7 / step_days))
+    lead_out_end = int(events[-1]) + 1 + int(round(_LEAD_OUT_WEEKS * 7 / step_days))
+    quiet_from, quiet_weeks = _quiet_tail(
+        y_grid, fit_grid, int(events[-1]), lead_out_end, disp, alpha, half_year
+    )
+    if quiet_from is not None:
+        why = (
+            "too long for the half-year before the last event"
+            if quiet_from == events[-1] + 1
+            else f"beyond a {_LEAD_OUT_WEEKS}-week lead-out"
+        )
+        problems.append(
+            f"the last {quiet_weeks} weeks have no events; the {len(y_grid) - quiet_from} weeks of that stretch "
+            f"{why} are reported as fitted 0 with the upper bound of a constant or falling rate since the "
+            "last event; the growth is bounded by the trend where its window starts, or not estimable "
+            "(estimate 0, unbounded above) when the window lies in the stretch"
+        )
+    reported = steps_fit < (len(y_grid) if quiet_from is None else quiet_from)
+    tiny = int(np.sum(lm.obs & reported & (eta < np.log(_NEGLIGIBLE_MEAN))))
     if tiny:
         problems.append(
             f"the fitted mean is below {_NEGLIGIBLE_MEAN:g} in {tiny} weeks (long all-zero stretches): "
@@ -651,13 +699,17 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
     scale = DAYS_PER_MONTH / (lag * step_days)
     log_growth = log_change * scale
     growth_se = float(np.sqrt(change_var)) * scale
-    growth = pd.Series(
-        {
-            "estimate": np.expm1(min(log_growth, _ETA_CAP)),
-            "ci_low": np.expm1(min(log_growth - z_crit * growth_se, _ETA_CAP)),
-            "ci_high": np.expm1(min(log_growth + z_crit * growth_se, _ETA_CAP)),
-        }
-    )
+    if quiet_from is not None:
+        series_lag = int(min(max(1, round(window_weeks * 7 / step_days)), len(y_grid) - 1))
+        growth = _quiet_end_growth(fit_grid, len(y_grid) - 1 - series_lag, step_days * series_lag)
+    else:
+        growth = pd.Series(
+            {
+                "estimate": np.expm1(min(log_growth, _ETA_CAP)),
+                "ci_low": np.expm1(min(log_growth - z_crit * growth_se, _ETA_CAP)),
+                "ci_high": np.expm1(min(log_growth + z_crit * growth_se, _ETA_CAP)),
+            }
+        )
 
     hyper = {"trend_slope_sd_per_week": sigma_f, "ar_sd": s, "ar_phi": phi}
     params = pd.Series({**hyper, **dict(zip(names, b_hat, strict=True))}, dtype=float)
@@ -681,6 +733,71 @@ def _fit(y, index, t_days, step_days, model, knot_pos, seasonal, alpha, window_w
         warnings=problems,
         growth_window_weeks=window_weeks,
         edf=edf,
+    )
+
+
+def _quiet_tail(y_grid, fit_grid, last_event, end, disp, alpha, half_year):
+    """Mark the zero weeks after the last event that are not reported from the model and
+    fill their rows of fit_grid (fitted 0, ci_low 0, ci_high a bound). Returns the first
+    such week (None if none) and the number of observed zero weeks since the last event.
+
+    The stretch starts right after the last event when its zero weeks are too many for the
+    half-year before (`_zero_run_p_value` below alpha/2: the rate has fallen); otherwise
+    after the lead-out (the model's band is kept for at most `_LEAD_OUT_WEEKS` zero weeks). Week j
+    of the stretch (j observed zero weeks since the last event) gets the one-sided bound of
+    a constant mean over those j weeks under the model's noise: the mean mu with
+    P(j zeros) = (1 + disp mu)^(-j / disp) = alpha/2 (Poisson: -log(alpha/2) / j). It also
+    holds for a mean that fell during those weeks, as it does not lean on the later zeros,
+    and more zero weeks never raise it."""
+    zeros_so_far = np.cumsum(np.isfinite(y_grid[last_event + 1 :]))
+    quiet_weeks = int(zeros_so_far[-1]) if len(zeros_so_far) else 0
+    if not quiet_weeks:
+        return None, 0
+    if _zero_run_p_value(y_grid, last_event, quiet_weeks, half_year) <= alpha / 2:
+        quiet_from = last_event + 1
+    elif end < len(y_grid):
+        quiet_from = end
+    else:
+        return None, quiet_weeks
+    j = zeros_so_far[quiet_from - last_event - 1 :].astype(float)
+    log_p = -np.log(alpha / 2)
+    with np.errstate(divide="ignore", over="ignore"):
+        bound = log_p / j if disp == 0 else np.expm1(log_p * disp / j) / disp
+    bound = np.minimum(bound, np.exp(_ETA_CAP))
+    fit_grid[quiet_from:] = np.column_stack([np.zeros_like(bound), np.zeros_like(bound), bound])
+    return quiet_from, quiet_weeks
+
+
+def _zero_run_p_value(y_grid, last_event, quiet_weeks, half_year):
+    """How surprising `quiet_weeks` zero weeks after the last event are, given the weeks
+    with events in the half-year (`half_year` steps, the last event's own excluded) before it: with the weeks exchangeable
+    (a constant rate, any overdispersion within a week), the probability that none of the
+    M event weeks among those n weeks and the zero run falls in the run,
+    C(n, M) / C(n + k, M). Model-free on purpose: the fitted trend has already bent down
+    to the zeros, so its level at the last event understates the rate before them."""
+    before = y_grid[max(0, last_event - half_year + 1) : last_event]
+    before = before[np.isfinite(before)]
+    n, m = len(before), int(np.sum(before > 0))
+    return float(special.comb(n, m) / special.comb(n + quiet_weeks, m))
+
+
+def _quiet_end_growth(fit_grid, window_start, window_days):
+    """Growth per month over a window whose end lies in the quiet tail (`_quiet_tail`), whose
+    rate is at most its bound there. Bounded above by that bound over the lower end
+    of the window start's band: each end holds with probability at least 1 - alpha/2, so both
+    with at least 1 - alpha. Estimate: from the fitted values (-100% from a modelled start; 0,
+    a constant rate, when the start is unmodelled too, and the growth is not estimable: the
+    upper bound is then the cap)."""
+    scale = DAYS_PER_MONTH / window_days
+    fitted_start, low_start = fit_grid[max(window_start, 0), :2]
+    with np.errstate(divide="ignore"):
+        log_ratio_high = np.log(fit_grid[-1, 2]) - np.log(low_start)
+    return pd.Series(
+        {
+            "estimate": -1.0 if fitted_start > 0 else 0.0,
+            "ci_low": -1.0,
+            "ci_high": np.expm1(min(log_ratio_high * scale, _ETA_CAP)),
+        }
     )
 
 

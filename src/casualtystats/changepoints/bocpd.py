@@ -22,11 +22,22 @@ CONCENTRATIONS = np.array([0.25, 1.0, 4.0, 16.0, 64.0, 256.0, 4096.0])
 MAX_SIZE = 1e4
 
 
+#: the offline cost whose fit gives each model's size and long-run variance factor
+OFFLINE_COSTS = {"negbin": "negbin", "poisson": "negbin", "normal": "normal_meanvar"}
+
+
 def count_size(y: np.ndarray) -> float:
     """Common NB size of a count series: the one detect_change_points(y, cost="negbin")
     estimates (maximum likelihood with a mean per segment, isolated excursions set
     aside), so level changes do not pass for dispersion."""
     return min(detect_change_points(y, cost="negbin").cost_model.size, MAX_SIZE)
+
+
+def dependence_factor(y: np.ndarray, model: str) -> float:
+    """Long-run variance factor of the series about its segments: the one
+    detect_change_points(y, cost=OFFLINE_COSTS[model]) estimates with penalty "auto"
+    (1 unless a test at 1% finds serial dependence in its residuals)."""
+    return max(float(np.ravel(detect_change_points(y, cost=OFFLINE_COSTS[model]).dependence)[0]), 1.0)
 
 
 def negbin_prior(mean: float, size: float, concentration: float) -> np.ndarray:
@@ -62,6 +73,7 @@ def bocpd(
     prior=None,
     prune: float = 1e-10,
     max_runs: int = 1000,
+    dependence="auto",
 ) -> BOCPDResult:
     """Bayesian online change-point detection (Adams & MacKay 2007).
 
@@ -88,6 +100,14 @@ def bocpd(
         at the end: P(a segment starts at t | x_1..x_{t+lag}); 0 at t = 0.
     prior: hyperparameters (negbin: alpha, beta, size; poisson: shape, rate;
         normal: mu0, kappa0, alpha0, beta0); default as above / `default_prior`.
+    dependence: the long-run variance factor f of serially dependent data, or
+        "auto" (the default): the one detect_change_points estimates for the
+        matching offline cost (`dependence_factor`; 1 for independent data).
+        The recursion weighs each observation's likelihood by 1 / f (a power
+        posterior, detection.bocpd): n dependent weeks carry the evidence of
+        n / f independent ones. Without it, a latent AR(1) rate (phi 0.8, sd
+        0.6) with no change gives a mean P(change in the last 52 weeks) of
+        0.68-0.82 against the hazard's 0.41. 1 = the plain recursion.
 
     `BOCPDResult.prob_recent_change(k)` is the posterior probability, given
     the whole series, that the current segment began within the last k
@@ -118,9 +138,17 @@ def bocpd(
         priors = [negbin_prior(float(observed.mean()), size, a) for a in CONCENTRATIONS]
     else:
         priors = [default_prior(model, observed)]
+    factor = (
+        dependence_factor(observed, model)
+        if isinstance(dependence, str) and dependence == "auto"
+        else dependence
+    )
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or not 1 <= factor < math.inf:
+        raise ChangePointError(f"dependence must be 'auto' or a number >= 1, not {dependence!r}")
     first = priors[0]  # the first segment's prior, shared by every concentration (see above)
+    weight = 1.0 / float(factor)
     runs = [
-        bocpd_filter(y, MODELS[model], p, float(hazard), int(lag), float(prune), int(max_runs), first)
+        bocpd_filter(y, MODELS[model], p, float(hazard), int(lag), float(prune), int(max_runs), first, weight)
         for p in priors
     ]
     evidence = np.array([run[3] for run in runs])
@@ -141,6 +169,7 @@ def bocpd(
         model=model,
         hazard=float(hazard),
         lag=int(lag),
+        dependence=float(factor),
     )
 
 

@@ -210,7 +210,8 @@ class BOCPDResult:
     (x_t is its first observation), judged with `lag` more observations.
     run_length_mode[t]: most probable number of observations in the current
     segment after seeing x_t. run_length_posterior: the final step's run-length
-    distribution (index r - 1 for run length r).
+    distribution (index r - 1 for run length r). dependence: the long-run
+    variance factor the likelihood was tempered by (1 = independent).
     """
 
     labels: pd.Index
@@ -220,6 +221,7 @@ class BOCPDResult:
     model: str
     hazard: float
     lag: int
+    dependence: float = 1.0
 
     def prob_recent_change(self, k: int) -> float:
         """Posterior probability, given all the data, that a change happened
@@ -246,6 +248,7 @@ class BOCPDResult:
                 "Bayesian online change-point detection",
                 "=" * 60,
                 f"model: {self.model:<10} hazard: {self.hazard:.4g} (expected run {1 / self.hazard:.0f})  lag: {self.lag}",
+                f"dependence (long-run variance factor, likelihood weighed by its inverse): {self.dependence:.3g}",
                 f"observations: {len(self.change_prob)}  current run length (mode): {int(self.run_length_mode[-1]) if len(self.run_length_mode) else 0}",
                 "-" * 60,
                 "largest change probabilities",

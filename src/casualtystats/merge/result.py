@@ -15,6 +15,10 @@ from .scoring import reasons
 #: Smallest number of incidents recorded by two sources in a stratum for an estimate; with
 #: fewer, the estimate rests on a handful of overlaps and its interval is uninformative.
 MIN_OVERLAP = 5
+#: Sources that record only incidents with at least one death (UCDP GED's inclusion rule). With
+#: one of them present, capture-recapture must count only lethal incidents: a non-lethal attack
+#: another source records is not one such a source missed (it could never record it).
+LETHAL_ONLY_SOURCES = frozenset({"UCDP"})
 
 
 @dataclass
@@ -86,7 +90,12 @@ class MergeResult:
         return frame.groupby([*by, "sources"], observed=True).size().reset_index(name="incidents")
 
     def unrecorded(
-        self, by: Sequence[str] = ("year",), *, alpha: float = 0.05, min_overlap: int = MIN_OVERLAP
+        self,
+        by: Sequence[str] = ("year",),
+        *,
+        alpha: float = 0.05,
+        min_overlap: int = MIN_OVERLAP,
+        lethal_only: bool | None = None,
     ):
         """Capture-recapture estimate of the incidents no source recorded, per stratum.
 
@@ -96,6 +105,12 @@ class MergeResult:
         three or more -> log-linear (see `casualtystats.merge.mse`). A stratum whose sources
         share fewer than `min_overlap` incidents (default 5), or with one source, gets no
         estimate (method says why). The assumptions are in ``.attrs["assumptions"]``.
+
+        Population: every source must be able to record every incident counted. `lethal_only`
+        (default: when a source that records only lethal incidents, `LETHAL_ONLY_SOURCES`, took
+        part) counts only incidents of which some report gives at least one death; a report
+        without a known toll does not make its incident lethal. ``.attrs["population"]`` says
+        which population the table counts.
 
         Matching uncertainty: a missed match looks like two incidents each seen by one source
         and inflates the estimate (on the simulator, 3.5% of matches missed put it 2.7% high and
@@ -108,8 +123,13 @@ class MergeResult:
         would leave fewer incidents recorded.
         """
         by = list(by)
+        if lethal_only is None:
+            lethal_only = bool(LETHAL_ONLY_SOURCES & set(self.source_order))
         frame = self._with_year()
         possible = self._possible_incidents(frame)
+        if lethal_only:
+            frame = frame[self._lethal("merged_id").reindex(frame["merged_id"]).to_numpy()]
+            possible = possible[possible.pop("lethal").to_numpy()]
         rows = []
         groups = frame.groupby(by, observed=True) if by else [((), frame)]
         for key, stratum in groups:
@@ -127,7 +147,18 @@ class MergeResult:
         )
         out.insert(len(by) + 2, "unrecorded", out["estimate"] - out["observed"])
         out.attrs["assumptions"] = mse.ASSUMPTIONS
+        out.attrs["population"] = (
+            "lethal incidents (some report gives at least one death), since "
+            + " and ".join(sorted(LETHAL_ONLY_SOURCES & set(self.source_order)) or ["a source"])
+            + " records no others"
+            if lethal_only
+            else "all incidents"
+        )
         return out
+
+    def _lethal(self, key: str) -> pd.Series:
+        """Per incident (`key`: merged_id or possible_id): does some report give a death?"""
+        return self.links.groupby(key)["fatalities_best"].max().fillna(0).ge(1).astype(bool)
 
     def _estimate(self, stratum: pd.DataFrame, alpha: float, min_overlap: int):
         members = stratum["sources"].str.split("+")
@@ -151,11 +182,13 @@ class MergeResult:
 
     def _possible_incidents(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The incidents under the possible-match matching: each with its `sources` and the
-        stratum columns of its earliest merged incident (so it falls in one stratum)."""
+        stratum columns of its earliest merged incident (so it falls in one stratum), and
+        `lethal` (see `_lethal`)."""
         groups = self.links.groupby("possible_id")
         sources = groups["source"].agg(lambda s: "+".join(sorted(set(s))))
         first = groups["merged_id"].min()
-        return frame.loc[first.to_numpy()].assign(sources=sources.to_numpy())
+        lethal = self._lethal("possible_id").reindex(first.index)
+        return frame.loc[first.to_numpy()].assign(sources=sources.to_numpy(), lethal=lethal.to_numpy())
 
     def _with_year(self) -> pd.DataFrame:
         return self.incidents.assign(year=self.incidents["date_start"].dt.year)

@@ -35,7 +35,7 @@ from ..aggregate import weekly_panel
 from ..assessment import build_assessment
 from ..changepoints import detect_change_points
 from ..errors import CasualtyStatsError
-from ..normalize import involving
+from ..normalize import canonical_actor, involving
 from ..outputs import write_atomic
 from ..trend import fit_trend
 from .sections import ReportPage
@@ -116,6 +116,7 @@ def build_report(
     the path written.
     """
     began = time.perf_counter()
+    actor = canonical_actor(actor)  # the name the data and every output use ("Daesh" -> "ISIS")
     paths = compose.as_paths(sources)
     start, end = compose.parse_date(start, "--from"), compose.parse_date(end, "--to")
     if start is not None and end is not None and start > end:
@@ -127,7 +128,7 @@ def build_report(
         incidents = compose.select_dates(loaded.incidents, start, end)
         mine = involving(incidents, actor)
         if mine.empty:
-            raise CasualtyStatsError(_nothing_for(actor, incidents, paths, start, end))
+            raise CasualtyStatsError(_nothing_for(actor, incidents, loaded.incidents, paths, start, end))
         step.done()
 
         step("assessing: panels, trends, resurgence")
@@ -190,11 +191,20 @@ def build_report(
     return written
 
 
-def _nothing_for(actor, incidents, paths, start, end) -> str:
-    span = f" between {start:%Y-%m-%d} and {end:%Y-%m-%d}" if start is not None and end is not None else ""
+def _nothing_for(actor, incidents, everything, paths, start, end) -> str:
+    """Why there is no report: `incidents` are those in the dates chosen, `everything` all loaded."""
+    span = "".join(
+        f" {word} {date:%Y-%m-%d}" for word, date in (("from", start), ("to", end)) if date is not None
+    )
     names = ", ".join(Path(p).name for p in paths)
     present = incidents["actor"].value_counts().head(5).index.tolist()
-    hint = f" (actors present: {', '.join(present)})" if present else " (no incidents at all)"
+    if present:
+        hint = f" (actors present: {', '.join(present)})"
+    elif len(everything):
+        dates = everything["date_start"]
+        hint = f" (no incidents at all in these dates; the data runs from {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d})"
+    else:
+        hint = " (the files hold no incidents)"
     return f"no incidents involving {actor!r} in {names}{span}{hint}"
 
 

@@ -24,6 +24,7 @@ INJURIES = "#d6791a"
 TREND = "#2166ac"
 SEGMENTS = "#5e3c99"
 CHANGE = "#555555"
+SOURCE_EDGE = "#1b7837"
 #: One colour per series in multi-series charts (colour-blind-safe, Okabe-Ito order).
 SERIES_COLOURS = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000"]
 
@@ -116,12 +117,19 @@ def _values(column: pd.Series) -> np.ndarray:
     return column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
+def reports_injuries(weekly: pd.DataFrame) -> bool:
+    """Whether a weekly panel's sources report injuries: weeks without incidents are zeros, so only
+    weeks with incidents tell."""
+    return bool((weekly["injuries_best"].notna() & (weekly["incidents"] > 0)).any())
+
+
 def series_figure(
     weekly: pd.DataFrame,
     title: str,
     *,
     change_points=None,
     trend=None,
+    source_edges: pd.DataFrame | None = None,
     period: str = "week",
     height: int = 460,
 ) -> go.Figure:
@@ -129,12 +137,13 @@ def series_figure(
     bands, the fitted trend with its interval, and the change points with segment rates.
 
     `weekly` is one series of a tidy panel (`week` plus the measures); `change_points`
-    is a `ChangePoints` and `trend` a `TrendResult` fitted on its `fatalities_best`.
+    is a `ChangePoints` and `trend` a `TrendResult` fitted on its `fatalities_best`;
+    `source_edges` (`Coverage.edges()`: source, edge, date) marks where a source's records
+    start or stop inside the data, so that a change there is read as the source's.
     """
     weekly = weekly.sort_values(period)
     x = weekly[period]
-    # weeks without incidents are zeros, so only weeks with incidents tell whether injuries are reported
-    has_injuries = bool((weekly["injuries_best"].notna() & (weekly["incidents"] > 0)).any())
+    has_injuries = reports_injuries(weekly)
     rows = 2 if has_injuries else 1
     fig = make_subplots(
         rows=rows,
@@ -172,6 +181,15 @@ def series_figure(
         )
     if change_points is not None:
         _mark_change_points(fig, x.reset_index(drop=True), change_points)
+    for edge in [] if source_edges is None else source_edges.itertuples():
+        fig.add_vline(
+            x=pd.Timestamp(edge.date),
+            line=dict(color=SOURCE_EDGE, width=1.5, dash="dot"),
+            annotation=dict(
+                text=f"{plot_text(edge.source)} {edge.edge}", font=dict(size=10, color=SOURCE_EDGE)
+            ),
+            annotation_position="bottom right" if edge.edge == "starts" else "bottom left",
+        )
     if has_injuries:
         _measure(fig, x, weekly, "injuries", INJURIES, "injured", 2)
         fig.update_yaxes(title_text=f"injured / {period}", row=2, col=1, rangemode="tozero")

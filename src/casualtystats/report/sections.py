@@ -29,6 +29,7 @@ from ..assessment import (
     coverage_statement,
     outlook_text,
     region_name,
+    signed_percent,
     source_line,
 )
 from ..resurgence import rules as resurgence_rules
@@ -156,7 +157,9 @@ class ReportPage:
         last_day = latest + length if length is not None else latest + pd.offsets.MonthEnd(0)
         label = f"week of {latest:%d %b %Y}" if key == "week" else f"{latest:%B %Y}"
         if last_day > self.end:
+            # a part of a period against a whole one would read as a fall
             label += f" (partial: to {self.end:%d %b})"
+            return _cards(key, f"Latest {key}: {label}", now, None, absent="partial period: not compared")
         return _cards(key, f"Latest {key}: {label}", now, compose.change(now, before) if before else None)
 
     # --- trends ---------------------------------------------------------------
@@ -168,14 +171,18 @@ class ReportPage:
             f"step where the last {self.assessment.growth_window_weeks} weeks start: the growth is read from "
             "those weeks alone), and "
             "the change points of the weekly fatalities, with the rate of each segment (dotted) and the rate "
-            "ratio of each change (×, hover for its interval).</p>"
+            "ratio of each change (×, hover for its interval); where sources were combined, the dates a source's "
+            "records start or stop inside the data (green, dotted).</p>"
         ]
         for i, model in enumerate(self.models):
             fig = figures.series_figure(
                 model.weekly,
-                f"{self.actor} – {model.name}: killed and injured per week",
+                f"{self.actor} – {model.name}: killed"
+                + (" and injured" if figures.reports_injuries(model.weekly) else "")
+                + " per week",
                 change_points=model.change_points,
                 trend=model.trend,
+                source_edges=self.coverage.edges(),
             )
             caption = _growth_caption(model)
             if i == 1:
@@ -420,6 +427,8 @@ class ReportPage:
                     formats={**{c: str for c in by}, "ci": str},
                 ),
             ]
+            if u.attrs.get("population"):
+                parts.append(f'<p class="note">Counted: {esc(u.attrs["population"])}.</p>')
             if u.attrs.get("assumptions"):
                 parts.append(f'<p class="note">Assumptions: {esc(u.attrs["assumptions"])}</p>')
         return section("overlap", "Sources and their overlap", *parts)
@@ -525,7 +534,7 @@ class ReportPage:
         )
         parts = [
             "<h3>Inputs</h3>",
-            f"<pre>{esc(self.loaded.summary())}</pre>",
+            f"<pre>{esc(_without_folders(self.loaded.summary(), self.loaded.files))}</pre>",
             table(
                 sources,
                 {
@@ -687,8 +696,9 @@ def _num_cell(value) -> str:
     return f'<td class="num" data-value="{esc(data)}">{esc(count(value) if value is not None else "—")}</td>'
 
 
-def _cards(key: str, title: str, values: dict, change: dict | None) -> str:
-    """One row of headline cards (incidents, killed, injured), values in data- attributes for tools and tests."""
+def _cards(key: str, title: str, values: dict, change: dict | None, absent: str = "") -> str:
+    """One row of headline cards (incidents, killed, injured), values in data- attributes for tools and
+    tests; `absent` is said in place of the change when there is none."""
     cells = []
     for name, low, high, label in (
         ("incidents", None, None, "Incidents"),
@@ -705,7 +715,9 @@ def _cards(key: str, title: str, values: dict, change: dict | None) -> str:
         ):
             bounds = count_range(value, values.get(low), values.get(high)).split(" ", 1)[1].strip("()")
             rng = f'<div class="range">range {esc(bounds)}</div>'
-        delta = _delta(change[name]) if change else ""
+        delta = (
+            _delta(change[name]) if change else f'<div class="delta">{esc(absent)}</div>' if absent else ""
+        )
         cells.append(
             f'<div class="card"><h3>{esc(label)}</h3>'
             f'<div class="value" data-headline="{esc(key)}.{name}" data-value="{esc(data)}">{esc(count(value))}</div>'
@@ -723,6 +735,13 @@ def _delta(change: dict) -> str:
     return f'<div class="delta {direction}">{a:+,}{esc(pct)} vs previous</div>'
 
 
+def _without_folders(text: str, files: pd.DataFrame) -> str:
+    """`text` with each input file's path reduced to its name: a shared report shows no local folders."""
+    for path in files["file"] if "file" in files else []:
+        text = text.replace(str(path), Path(str(path)).name)
+    return text
+
+
 def _day(value) -> str:
     return "—" if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
 
@@ -736,10 +755,13 @@ def _growth_caption(model) -> str:
         return model.problem or ""
     g = model.trend.growth_per_month
     n = len(model.change_points.locations) if model.change_points is not None else 0
-    return (
-        f"Trend ({model.trend.model}) now {g['estimate']:+.0%} per month "
-        f"(95% CI {g['ci_low']:+.0%} to {g['ci_high']:+.0%}); {n} change point{'s' * (n != 1)} in the weekly fatalities."
+    growth = (
+        f"now {signed_percent(g['estimate'])} per month (95% CI {signed_percent(g['ci_low'])} to "
+        f"{signed_percent(g['ci_high'])})"
+        if model.trend.growth_estimable
+        else f"growth not estimable (no event in the last {model.trend.growth_window_weeks} weeks)"
     )
+    return f"Trend ({model.trend.model}) {growth}; {n} change point{'s' * (n != 1)} in the weekly fatalities."
 
 
 def _name_list(what: str, names: pd.DataFrame) -> str:
@@ -782,7 +804,9 @@ def _trend_row(model) -> dict:
         "trend": shape,
         "dispersion": t.dispersion,
         "aic": round(t.aic, 1),
-        "growth": f"{g['estimate']:+.1%} ({g['ci_low']:+.1%} to {g['ci_high']:+.1%})",
+        "growth": f"{g['estimate']:+.1%} ({g['ci_low']:+.1%} to {g['ci_high']:+.1%})"
+        if t.growth_estimable
+        else "not estimable (quiet end)",
         "note": model.problem or "",
     }
 

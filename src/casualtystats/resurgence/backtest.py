@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..normalize import actor_names, normalize_actors, normalize_regions
 from .calibrate import DEFAULT_FALSE_ALARM_BUDGET
 from .rules import (
     RULES,
@@ -176,6 +177,7 @@ def backtest(
     flags["week"] = flags["as_of"] - pd.Timedelta(days=6)
 
     group_keys = [s.key for s in series_list]
+    _check_onset_groups(onsets, ctx.by, group_keys)
     detections = _detections(flags, onsets, rules, ctx, group_keys, weeks, window, tolerance)
     false_alarms = _false_alarms(flags, onsets, ctx, weeks, window, tolerance, step)
     years = len(series_list) * len(replay) / WEEKS_PER_YEAR
@@ -201,7 +203,9 @@ def _onsets(truth: pd.DataFrame, actor, by_cols) -> pd.DataFrame:
         raise ResurgenceError("the truth table needs a 'date' column of onset dates")
     onsets = truth.copy()
     if actor is not None and "actor" in onsets.columns and "actor" not in by_cols:
-        onsets = onsets[onsets["actor"] == actor]
+        onsets = onsets[normalize_actors(onsets["actor"]).isin(actor_names(actor))]
+    if "region" in onsets.columns:
+        onsets["region"] = normalize_regions(onsets["region"])  # "Nineveh" is the panel's "Ninawa"
     onsets["date"] = pd.to_datetime(onsets["date"])
     if "direction" not in onsets.columns:
         onsets["direction"] = "up"
@@ -209,6 +213,20 @@ def _onsets(truth: pd.DataFrame, actor, by_cols) -> pd.DataFrame:
     if bad:
         raise ResurgenceError(f"truth directions must be 'up' or 'down', got {sorted(map(str, bad))}")
     return onsets.reset_index(drop=True)
+
+
+def _check_onset_groups(onsets: pd.DataFrame, by_cols: list, group_keys: list) -> None:
+    """An onset naming a group the panel does not have would be scored as missing nothing."""
+    for i, col in enumerate(by_cols):
+        if col not in onsets.columns:
+            continue
+        known = {k[i] for k in group_keys}
+        unknown = sorted(map(str, set(onsets[col].dropna()) - known))
+        if unknown:
+            raise ResurgenceError(
+                f"truth {col} not in the panel: {', '.join(unknown)} (the panel has "
+                f"{', '.join(sorted(map(str, known))[:10])}{', ...' if len(known) > 10 else ''})"
+            )
 
 
 def _onset_week(date: pd.Timestamp, weeks: pd.DatetimeIndex) -> pd.Timestamp:

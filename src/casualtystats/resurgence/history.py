@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..normalize import canonical_actor
 from .calibrate import DEFAULT_FALSE_ALARM_BUDGET, run_starts
 from .rules import (
     RULES,
@@ -80,6 +81,7 @@ def alert_history(
     measures over two years), as `find_resurgence` dates its alert starts."""
     measures = (measure,) if isinstance(measure, str) else tuple(measure)
     rules = check_rules(rules)
+    label = None if actor is None else canonical_actor(actor)  # as the panel names it
     frames = []
     for one in measures:
         ctx = Context.make(panel, actor, by, one, direction, thresholds, false_alarm_budget)
@@ -97,7 +99,7 @@ def alert_history(
                 for d, a, b in _series_alerts(series, rule, last, first, ctx):
                     row = {"rule": rule, **dict(zip(ctx.by, series.key, strict=True)), "measure": one}
                     if "actor" in ctx.columns and "actor" not in ctx.by:
-                        row["actor"] = actor
+                        row["actor"] = label
                     row.update(direction=d, start=series.weeks[a], end=series.weeks[b], ongoing=b == last)
                     rows.append(row)
         columns = [c for c in ctx.columns if c in ("rule", "actor", *ctx.by, "measure")] + HISTORY_COLUMNS

@@ -66,7 +66,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CasualtyStatsError
-from ..normalize import actor_names
+from ..normalize import actor_names, canonical_actor
 from .calibrate import DEFAULT_FALSE_ALARM_BUDGET, WEEKS_PER_YEAR, series_years, threshold_path
 
 RULES = ("changepoint", "surge", "threat", "record")
@@ -517,7 +517,7 @@ def _row(rule, series, ctx, direction, date, alert_start, as_of, numbers, thresh
     }
     row.update(dict(zip(ctx.by, series.key, strict=True)))
     if "actor" in ctx.columns and "actor" not in ctx.by:
-        row["actor"] = ctx.actor
+        row["actor"] = canonical_actor(ctx.actor)  # as the panel names it, whatever the spelling asked
     row["measure"] = ctx.measure
     return row
 
@@ -833,9 +833,20 @@ def find_resurgence(
 
 
 def resolve_as_of(series_list: list[Series], as_of) -> pd.Timestamp | None:
-    """The query date: given, or the end of the panel's last week."""
+    """The query date: given, or the end of the panel's last week. A date before the panel's
+    first week is complete (nothing to judge) or that is not a date is an error."""
     if as_of is not None:
-        return pd.Timestamp(as_of).normalize()
+        try:
+            query = pd.Timestamp(as_of).normalize()
+        except (TypeError, ValueError):
+            raise ResurgenceError(f"as_of must be a date, not {as_of!r}") from None
+        first = min((s.weeks[0] for s in series_list), default=None)
+        if first is not None and query < first + LAST_DAY:
+            raise ResurgenceError(
+                f"as_of {query:%Y-%m-%d} is before the panel's first complete week "
+                f"({first:%Y-%m-%d} to {first + LAST_DAY:%Y-%m-%d}): nothing to judge"
+            )
+        return query
     cutoff = max((s.weeks[-1] for s in series_list), default=None)
     return None if cutoff is None else cutoff + LAST_DAY
 

@@ -2,10 +2,10 @@
 
 The report's header and the briefing's caveats name the sources behind every
 figure. `cite(sources)` maps the `source` values of an incident table (as the
-readers set them: "UCDP", "ACLED", "GTD", or a file's own name) to their
-publisher, license and citation. A source not in the table is reported as
-such ("terms not known to casualtystats: check with its publisher"), never
-given a license it may not have. Simulated records are labelled synthetic.
+readers set them: "UCDP", "ACLED", "GTD", a native table's own `source` values, or
+"native" for a native table without them) to their publisher, license and
+citation. A source not in the table is reported as such ("terms not known to
+casualtystats: check with its publisher"), never given a license it may not have. Simulated records are labelled synthetic.
 """
 
 from __future__ import annotations

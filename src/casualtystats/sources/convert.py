@@ -30,10 +30,13 @@ class Problems:
 
     A problem sends its row to the quarantine. A warning does not: it records
     a repair made under a source's documented convention (see `ucdp`).
+    `decimal_comma`: numbers are written with a decimal comma (36,335 = 36.335), as
+    in a ';'-delimited CSV; otherwise '1,234' is a thousands separator.
     """
 
-    def __init__(self, *, is_warnings: bool = False) -> None:
+    def __init__(self, *, is_warnings: bool = False, decimal_comma: bool = False) -> None:
         self._parts: list[pd.DataFrame] = []
+        self.decimal_comma = decimal_comma
         self.warnings: Problems | None = None if is_warnings else Problems(is_warnings=True)
 
     def add(
@@ -73,10 +76,13 @@ class Problems:
         """Decimal numbers as float64 (NaN = missing)."""
         clean = text.str.strip()
         blank = clean.isna() | clean.str.lower().isin(MISSING_TOKENS)
-        # '1,234' is a thousands separator, not a decimal comma.
-        clean = clean.where(
-            ~clean.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+").fillna(False), clean.str.replace(",", "")
-        )
+        if self.decimal_comma:
+            comma = clean.str.fullmatch(r"[+-]?\d*,\d+").fillna(False)
+            clean = clean.where(~comma, clean.str.replace(",", ".", regex=False))
+        else:
+            # '1,234' is a thousands separator, not a decimal comma.
+            thousands = clean.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+").fillna(False)
+            clean = clean.where(~thousands, clean.str.replace(",", "", regex=False))
         number = pd.to_numeric(clean.where(~blank), errors="coerce").astype("float64")
         bad = ~blank & (number.isna() | ~np.isfinite(number.fillna(0)) | number.abs().gt(2**53))
         self.add(bad, column, "not a number", text)
@@ -131,10 +137,13 @@ class Format:
 
     key: str  # what `load_incidents(source=...)` accepts
     name: str  # for messages and summaries
-    source: str | None  # value of the `source` column; None = per file
+    source: str  # value of the `source` column where the file gives none
     markers: frozenset[str]  # distinctive columns, for detection
     required: tuple[tuple[str, ...], ...]  # each tuple: one of these must be present
     columns: dict[str, tuple[str, ...]]
+    version: str | None = None  # column stamping each row's version (newest wins among one id's rows)
+    # Rows that are not incidents in the package's sense: a reason per row (NA = in scope).
+    out_of_scope: Callable[[pd.DataFrame], pd.Series] | None = None
     derive: Callable[[pd.DataFrame, Problems], dict[str, pd.Series]] = field(default=lambda raw, problems: {})
 
     def missing(self, present: set[str]) -> list[str]:

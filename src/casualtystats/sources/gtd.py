@@ -4,13 +4,16 @@ and extracts with fewer columns.
 Conventions (GTD codebook): the date comes in parts ``iyear``/``imonth``/
 ``iday``; ``iday`` = 0 means the day is unknown (precision 'month', the event
 spans the month) and ``imonth`` = 0 the month (precision 'year').
-``approxdate`` is free text; a range in it ('February 17-24, 2021') sets
-``date_end`` and precision 'range'. Extended incidents (kidnappings) end on
+``approxdate`` is free text; a range in it ('February 17-24, 2021', 'April 29 - May 1,
+2021', 'May 5, 2021 - May 31, 2021') sets both ``date_start`` and ``date_end`` and precision
+'range' (GTD then codes ``iday`` as a day inside the range, not its start). A range that
+does not overlap the iyear/imonth/iday date is ignored with a warning. Extended incidents (kidnappings) end on
 ``resolution``. ``gname`` is the actor ('Unknown' stays 'Unknown'),
 ``targtype1_txt`` the target, ``provstate`` the region, ``city`` the location,
 ``summary`` the notes, ``attacktype1_txt`` the event type. ``nkill`` and
-``nwound`` are the best figures; blank (and the GTD unknown codes -9/-99)
-is NA, never 0.
+``nwound`` count *confirmed* deaths and injuries (codebook), so each is both the best and
+the low figure (as ACLED's conservative count); the high is not known. Blank (and the GTD
+unknown codes -9/-99) is NA, never 0.
 
 Reduced extracts (such as the 18-column Iraq extract of the lgcpSPDE R package) may
 lack ``eventid`` (ids are then generated from the row), ``provstate`` (the region then
@@ -26,10 +29,11 @@ from .convert import Format, Problems, column
 
 UNKNOWN_CODES = (-9, -99)
 
-# 'February 17-24, 2021', 'April 29 - May 1, 2021', 'May 5, 2021 - May 31, 2021'
+# 'February 17-24, 2021', 'April 29 - May 1, 2021', 'May 5, 2021 - May 31, 2021',
+# 'December 30, 2020 - January 2, 2021'
 _RANGE = (
-    r"^\s*(?P<month1>[A-Za-z]+)\.?\s+(?P<day1>\d{1,2})(?:,\s*\d{4})?\s*[-\u2013]\s*"
-    r"(?:(?P<month2>[A-Za-z]+)\.?\s+)?(?P<day2>\d{1,2})[,.]?\s*(?P<year>\d{4})\s*$"
+    r"^\s*(?P<month1>[A-Za-z]+)\.?\s+(?P<day1>\d{1,2})(?:[,.]?\s*(?P<year1>\d{4}))?\s*[-\u2013]\s*"
+    r"(?:(?P<month2>[A-Za-z]+)\.?\s+)?(?P<day2>\d{1,2})[,.]?\s*(?P<year2>\d{4})\s*$"
 )
 
 
@@ -53,9 +57,18 @@ def _derive(raw: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
         pd.Series("day", index=raw.index, dtype="str").where(day_known, "month").where(month_known, "year")
     )
 
-    approx_end = _range_end(column(raw, "approxdate"))
-    widen = approx_end.notna() & approx_end.gt(end)
-    end, precision = end.where(~widen, approx_end), precision.where(~widen, "range")
+    approxdate = column(raw, "approxdate")
+    range_start, range_end = _range(approxdate)
+    parsed = range_start.notna()
+    overlaps = parsed & range_start.le(end) & range_end.ge(start)
+    problems.warnings.add(
+        parsed & ~overlaps & start.notna(),
+        "date_start (approxdate)",
+        "range does not overlap iyear/imonth/iday; ignored",
+        approxdate,
+    )
+    start, end = start.where(~overlaps, range_start), end.where(~overlaps, range_end)
+    precision = precision.where(~overlaps, "range").where(~overlaps | range_start.lt(range_end), "day")
 
     resolution = column(raw, "resolution")
     if resolution.notna().any():
@@ -67,17 +80,32 @@ def _derive(raw: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
         "date_start": start,
         "date_end": end,
         "date_precision": precision,
-        "fatalities_best": problems.integer(column(raw, "nkill"), "fatalities_best (nkill)", UNKNOWN_CODES),
-        "injuries_best": problems.integer(column(raw, "nwound"), "injuries_best (nwound)", UNKNOWN_CODES),
+        **_confirmed(problems, raw, "nkill", "fatalities"),
+        **_confirmed(problems, raw, "nwound", "injuries"),
     }
 
 
-def _range_end(approxdate: pd.Series) -> pd.Series:
-    """Last day of a date range written in ``approxdate``; NaT where it is not a range."""
+def _confirmed(problems: Problems, raw: pd.DataFrame, name: str, measure: str) -> dict:
+    """A confirmed count as the best and the low figure (module docstring)."""
+    count = problems.integer(column(raw, name), f"{measure}_best ({name})", UNKNOWN_CODES)
+    return {f"{measure}_best": count, f"{measure}_low": count}
+
+
+def _range(approxdate: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """First and last day of a date range written in ``approxdate``; NaT where it is not a
+    range (a single date, free text) or its end is before its start."""
     parts = approxdate.str.extract(_RANGE)
-    text = parts["month2"].fillna(parts["month1"]) + " " + parts["day2"] + " " + parts["year"]
-    end = pd.to_datetime(text, format="%B %d %Y", errors="coerce")
-    return end.fillna(pd.to_datetime(text, format="%b %d %Y", errors="coerce"))
+    first = parts["month1"] + " " + parts["day1"] + " " + parts["year1"].fillna(parts["year2"])
+    last = parts["month2"].fillna(parts["month1"]) + " " + parts["day2"] + " " + parts["year2"]
+    first, last = _month_day_year(first), _month_day_year(last)
+    valid = first.notna() & last.notna() & first.le(last)
+    return first.where(valid), last.where(valid)
+
+
+def _month_day_year(text: pd.Series) -> pd.Series:
+    """'January 3 2021' or 'Jan 3 2021' as a date; NaT otherwise."""
+    full = pd.to_datetime(text, format="%B %d %Y", errors="coerce")
+    return full.fillna(pd.to_datetime(text, format="%b %d %Y", errors="coerce"))
 
 
 FORMAT = Format(

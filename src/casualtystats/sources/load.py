@@ -3,10 +3,12 @@
 Per file: read text cells with their lines, detect the format, convert to the
 canonical columns (recording cells that cannot be coerced), normalize actor
 and region names. Then all files together: exact duplicate rows (the same
-incident in two overlapping downloads) keep their first copy, and pandera
+incident in two overlapping downloads) keep their first copy, an incident id
+seen again with other content keeps its latest version, rows a source marks
+as not political violence are excluded (listed with their reason), and pandera
 validates the rest lazily. A row is quarantined with every reason found: its
-coercion problems and its pandera failure cases. Accepted + quarantined =
-input rows, always.
+coercion problems and its pandera failure cases. Accepted + quarantined +
+excluded = input rows, always.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .. import normalize
-from ..errors import CasualtyStatsError
+from ..errors import CasualtyStatsError, LoadError
 from ..normalize import AliasSource
 from ..schema import COUNT_COLUMNS, INCIDENT_COLUMNS, IncidentSchema
 from .convert import Format, Problems
 from .detect import detect_format
-from .read import RawTable, read_table
+from .read import NOT_DATA, RawTable, read_table, table_from_frame
 
 if TYPE_CHECKING:
     from ..merge import MergeResult
@@ -44,7 +46,8 @@ class LoadResult:
 
     incidents: pd.DataFrame
     quarantine: pd.DataFrame  # file, line, reasons, then the raw columns as given
-    files: pd.DataFrame  # per file: file, format, rows, accepted, quarantined, seconds
+    excluded: pd.DataFrame  # out of scope (ACLED protests, ...): file, line, reason, then the raw columns
+    files: pd.DataFrame  # per file: file, format, rows, accepted, quarantined, excluded, seconds
     unmatched_actors: pd.DataFrame  # actor, count: names the alias table does not know
     unmatched_regions: pd.DataFrame  # country, region, count
     problems: pd.DataFrame  # tidy: file, line, column, problem, value (one row per reason)
@@ -55,7 +58,7 @@ class LoadResult:
     @property
     def n_input(self) -> int:
         accepted = len(self.merge.links) if self.merge is not None else len(self.incidents)
-        return accepted + len(self.quarantine)
+        return accepted + len(self.quarantine) + len(self.excluded)
 
     def summary(self) -> str:
         """A plain-text account: per file, counts, date range, top quarantine reasons, unmatched names."""
@@ -63,14 +66,24 @@ class LoadResult:
         for row in self.files.itertuples(index=False):
             lines.append(
                 f"{row.file}  [{row.format}]  rows {row.rows:,}  accepted {row.accepted:,}  "
-                f"quarantined {row.quarantined:,}  ({row.seconds:.2f} s)"
+                f"quarantined {row.quarantined:,}"
+                + (f"  excluded {row.excluded:,}" if row.excluded else "")
+                + f"  ({row.seconds:.2f} s)"
             )
         lines += [
             "-" * 60,
             f"input rows      {self.n_input:>10,}",
-            f"accepted        {self.n_input - len(self.quarantine):>10,}",
+            f"accepted        {self.n_input - len(self.quarantine) - len(self.excluded):>10,}",
             f"quarantined     {len(self.quarantine):>10,}",
         ]
+        if len(self.excluded):
+            lines.append(
+                f"excluded        {len(self.excluded):>10,}  not incidents (all_events=True keeps them), rows:"
+            )
+            counts = self.excluded["reason"].value_counts()
+            lines += [f"  {n:>8,}  {reason}" for reason, n in counts.head(10).items()]
+            if len(counts) > 10:
+                lines.append(f"  ... and {len(counts) - 10} more kinds")
         if self.merge is not None:
             multi = int(self.incidents["sources"].str.contains("+", regex=False).sum())
             lines.append(
@@ -80,7 +93,7 @@ class LoadResult:
         inc = self.incidents
         if len(inc):
             lines.append(
-                f"dates           {inc['date_start'].min():%Y-%m-%d} to {inc['date_end'].max():%Y-%m-%d}"
+                f"dates (start)   {inc['date_start'].min():%Y-%m-%d} to {inc['date_start'].max():%Y-%m-%d}"
             )
             lines.append(f"sources         {', '.join(sorted(inc['source'].unique()))}")
             for measure in ("fatalities_best", "injuries_best"):
@@ -124,15 +137,20 @@ class LoadResult:
 
 
 def load_incidents(
-    path: str | Path | Sequence[str | Path],
+    path: str | Path | pd.DataFrame | Sequence[str | Path | pd.DataFrame],
     source: str | None = None,
     *,
     actor_aliases: AliasSource = None,
     region_aliases: AliasSource = None,
     fold_lineage: bool = False,
     merge: bool | str = "auto",
+    all_events: bool = False,
 ) -> LoadResult:
     """Load one file or several into the canonical incident table.
+
+    ``path``: a file (CSV, XLSX, Parquet), a DataFrame already in memory (read exactly as
+    a file would be, its rows numbered from 1 as lines, named "DataFrame" in the quarantine),
+    or a list of them.
 
     ``source`` forces the format ("native", "ucdp", "gtd", "acled"); by default
     it is detected from the columns. ``actor_aliases``/``region_aliases`` extend
@@ -145,6 +163,15 @@ def load_incidents(
     When merged, ``incidents`` is the merged table (one row per incident, with
     ``merged_id`` and ``sources``) and ``merge`` holds the `MergeResult`.
 
+    An incident is an act of political violence. Rows a source marks as something else
+    (ACLED demonstrations and strategic developments, see `casualtystats.sources.acled`)
+    go to ``excluded`` with their reason, unless ``all_events=True`` (default False).
+    Every input row is accepted, quarantined or excluded.
+
+    An incident id seen more than once within a source keeps its latest version (the
+    source's version stamp, ACLED ``timestamp``, else the last file and line); the older
+    rows are quarantined as superseded. Exact copies keep their first row.
+
     A file without any region column (such as a reduced GTD extract) gets each row's
     admin-1 region from its coordinates and the shipped Natural Earth boundaries (Iraq and
     Syria), noted in the summary.
@@ -153,18 +180,29 @@ def load_incidents(
     """
     if merge not in ("auto", True, False):
         raise CasualtyStatsError(f"merge must be 'auto', True or False, not {merge!r}")
-    paths = [path] if isinstance(path, str | Path) else list(path)
+    paths = [path] if isinstance(path, str | Path | pd.DataFrame) else list(path)
+    wrong = [type(one).__name__ for one in paths if not isinstance(one, str | Path | pd.DataFrame)]
+    if wrong:
+        raise CasualtyStatsError(
+            f"load_incidents takes file paths or DataFrames (or a list of them), not {', '.join(wrong)}"
+        )
     actors = normalize.actor_aliases(actor_aliases, fold_lineage)
     regions = normalize.region_aliases(region_aliases)
     parts, notes, timing = [], [], []
     offset = 0
-    for one in paths:
+    frames = sum(isinstance(one, pd.DataFrame) for one in paths)
+    for number, one in enumerate(paths, start=1):
         started = time.perf_counter()
-        part = _load_file(Path(one), source, offset, actors, regions)
+        if isinstance(one, pd.DataFrame):
+            table = table_from_frame(one, "DataFrame" if frames == 1 else f"DataFrame {number}")
+        else:
+            path = Path(one)
+            table = read_table(path, lambda columns, path=path: _format_problem(path, columns, source))
+        part = _load_file(table, source, offset, actors, regions, all_events)
         timing.append(time.perf_counter() - started)
         offset += len(part.frame)
         parts.append(part)
-        notes += [f"{Path(one).name}: {note}" for note in part.notes]
+        notes += [f"{part.path.name}: {note}" for note in part.notes]
     if not parts:
         raise ValueError("load_incidents needs at least one path")
     result = _validate(parts, timing, notes)
@@ -191,23 +229,40 @@ class _FileRows:
     matched_actor: pd.Series
     matched_region: pd.Series
     notes: list[str]
+    not_data: np.ndarray  # row ids of rows holding no incident (empty, repeated header)
+    version: pd.Series  # float: the source's version stamp of each row (NaN: none)
+    out_of_scope: pd.Series  # str: why a row is not an incident (NA: it is)
+
+
+def _format_problem(path: Path, columns: set[str], source: str | None) -> str | None:
+    """What keeps a table with these columns from being loaded (None: nothing)."""
+    try:
+        detect_format(path, columns, source)
+    except LoadError as err:
+        return err.problem
+    return None
 
 
 def _load_file(
-    path: Path, source: str | None, offset: int, actors: normalize.AliasTable, regions: normalize.AliasTable
+    table: RawTable,
+    source: str | None,
+    offset: int,
+    actors: normalize.AliasTable,
+    regions: normalize.AliasTable,
+    all_events: bool,
 ) -> _FileRows:
-    table: RawTable = read_table(path)
+    path = table.path
     raw = table.frame
     raw.index = pd.RangeIndex(offset, offset + len(raw))
     lowered = raw.rename(columns=lambda c: c.strip().lower())
     lowered = lowered.loc[:, ~lowered.columns.duplicated()]
     fmt = detect_format(path, set(lowered.columns), source)
 
-    problems = Problems()
+    problems = Problems(decimal_comma=table.decimal_comma)
     for position, problem in table.row_problems.items():
         problems.add(pd.Series(True, index=[offset + position]), "", problem)
     frame = _canonical(lowered, fmt, problems)
-    frame = _fill_defaults(frame, raw, table.lines, fmt, path)
+    frame = _fill_defaults(frame, raw, table.lines, fmt)
     # Only a file with no region column at all: a blank region in a file that has one means the
     # source placed the event no closer than the country (its coordinates are then a centroid).
     has_region = any(c in lowered for c in fmt.columns.get("region", ()))
@@ -231,7 +286,20 @@ def _load_file(
         matched_actor,
         matched_region,
         notes,
+        np.array([offset + i for i, p in table.row_problems.items() if p in NOT_DATA], dtype=np.int64),
+        _version_stamp(lowered, fmt),
+        pd.Series(pd.NA, index=raw.index, dtype="str")
+        if all_events or fmt.out_of_scope is None
+        else fmt.out_of_scope(lowered),
     )
+
+
+def _version_stamp(raw: pd.DataFrame, fmt: Format) -> pd.Series:
+    """The source's version stamp of each row (ACLED `timestamp`, Unix seconds of the row's last
+    change) as float; NaN where the format has none or the cell is not a number."""
+    if fmt.version is None or fmt.version not in raw:
+        return pd.Series(np.nan, index=raw.index, dtype="float64")
+    return pd.to_numeric(raw[fmt.version].str.strip(), errors="coerce").astype("float64")
 
 
 def _canonical(raw: pd.DataFrame, fmt: Format, problems: Problems) -> pd.DataFrame:
@@ -268,9 +336,9 @@ def _missing(name: str, index: pd.Index) -> pd.Series:
     return pd.Series(pd.NA, index=index, dtype="str")
 
 
-def _fill_defaults(frame: pd.DataFrame, raw: pd.DataFrame, lines: np.ndarray, fmt: Format, path: Path):
+def _fill_defaults(frame: pd.DataFrame, raw: pd.DataFrame, lines: np.ndarray, fmt: Format):
     """Values a source leaves implicit: one-day events, region unknown, generated ids."""
-    frame["source"] = frame["source"].fillna(fmt.source or path.stem)
+    frame["source"] = frame["source"].fillna(fmt.source)
     frame["date_end"] = frame["date_end"].fillna(frame["date_start"])
     implied = pd.Series("day", index=frame.index, dtype="str").where(
         frame["date_end"].eq(frame["date_start"]), "range"
@@ -317,20 +385,42 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
     for part in parts:
         problems.extend(part.problems)
 
-    repeated = _exact_repeats(frame, origin, problems)
-    validated = _pandera_problems(frame.loc[~repeated], problems, _coerced_cells(problems))
+    # Rows holding no incident (empty, a repeated header) are quarantined with that reason alone.
+    not_data = frame.index.isin(np.concatenate([p.not_data for p in parts]))
+    digest = pd.Series(pd.util.hash_pandas_object(frame[INCIDENT_COLUMNS], index=False), index=frame.index)
+    repeated = _exact_repeats(frame.loc[~not_data], digest.loc[~not_data], origin, problems)
+    repeated = repeated.reindex(frame.index, fill_value=False).to_numpy() | not_data
+    # A kept row stands for its exact copies: it is as recent as the latest of them.
+    copies = pd.DataFrame({"row": frame.index, "version": pd.concat([p.version for p in parts])})
+    copies = copies.groupby(digest.to_numpy()).transform("max")
+    superseded = _superseded(frame.loc[~repeated], copies.loc[~repeated], origin, problems)
+    superseded = superseded.reindex(frame.index, fill_value=False)
+    # The latest version of a row decides whether it is an incident; its cells are then moot.
+    reason = pd.concat([p.out_of_scope for p in parts])
+    out_of_scope = (reason.notna() & ~repeated & ~superseded).to_numpy()
+    in_scope = ~repeated & ~superseded & ~out_of_scope
+    validated = _pandera_problems(frame.loc[in_scope], problems, _coerced_cells(problems))
 
     tidy = _one_date_wording(problems.table(), frame)
+    tidy = tidy.loc[~tidy["row"].isin(frame.index[out_of_scope])]
+    tidy = tidy.loc[~tidy["row"].isin(frame.index[not_data]) | tidy["problem"].isin(NOT_DATA)]
     bad = frame.index.isin(tidy["row"].unique())
     if validated is None:
-        validated = IncidentSchema.validate(frame.loc[~bad])
+        validated = IncidentSchema.validate(frame.loc[~bad & ~out_of_scope])
     # Dropping rows cannot make a valid table invalid, so a subset of a validated table is valid.
     accepted = validated.loc[~validated.index.isin(tidy["row"])].reset_index(drop=True)
 
     quarantine = _quarantine(parts, origin, tidy)
+    excluded = _quarantine(
+        parts,
+        origin,
+        pd.DataFrame(
+            {"row": frame.index[out_of_scope], "column": "", "problem": reason[out_of_scope]}
+        ).assign(value=None),
+    ).rename(columns={"reasons": "reason"})
     matched_actor = pd.concat([p.matched_actor for p in parts])
     matched_region = pd.concat([p.matched_region for p in parts])
-    kept = ~bad
+    kept = ~bad & ~out_of_scope
     unmatched_actors = (
         frame.loc[kept & ~matched_actor, "actor"]
         .value_counts()
@@ -345,15 +435,17 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
             "file": [str(p.path) for p in parts],
             "format": [p.fmt.name for p in parts],
             "rows": [len(p.frame) for p in parts],
-            "accepted": [int((~bad[origin["file"].eq(str(p.path)).to_numpy()]).sum()) for p in parts],
+            "accepted": [int(kept[origin["file"].eq(str(p.path)).to_numpy()].sum()) for p in parts],
+            "excluded": [int(out_of_scope[origin["file"].eq(str(p.path)).to_numpy()].sum()) for p in parts],
             "seconds": timing,
         }
     )
-    files["quarantined"] = files["rows"] - files["accepted"]
+    files["quarantined"] = files["rows"] - files["accepted"] - files["excluded"]
     return LoadResult(
         incidents=accepted,
         quarantine=quarantine,
-        files=files,
+        excluded=excluded,
+        files=files[["file", "format", "rows", "accepted", "quarantined", "excluded", "seconds"]],
         unmatched_actors=unmatched_actors,
         unmatched_regions=unmatched_regions,
         problems=_located(origin, tidy),
@@ -384,9 +476,11 @@ def _located(origin: pd.DataFrame, tidy: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _exact_repeats(frame: pd.DataFrame, origin: pd.DataFrame, problems: Problems) -> pd.Series:
-    """Rows identical to an earlier row (overlapping downloads): the first copy is kept."""
-    digest = pd.util.hash_pandas_object(frame[INCIDENT_COLUMNS], index=False)
+def _exact_repeats(
+    frame: pd.DataFrame, digest: pd.Series, origin: pd.DataFrame, problems: Problems
+) -> pd.Series:
+    """Rows identical to an earlier row (overlapping downloads; `digest` hashes each row's canonical
+    cells): the first copy is kept."""
     repeated = digest.duplicated(keep="first")
     if repeated.any():
         first = (
@@ -399,6 +493,40 @@ def _exact_repeats(frame: pd.DataFrame, origin: pd.DataFrame, problems: Problems
         ]
         problems.add(repeated, "", pd.Series(message, index=first.index, dtype="str").reindex(repeated.index))
     return repeated
+
+
+def _superseded(
+    frame: pd.DataFrame, recency: pd.DataFrame, origin: pd.DataFrame, problems: Problems
+) -> pd.Series:
+    """Rows of an incident id that a later version of the same id replaces (an update of the
+    source's export, a re-coded row): the latest version is kept, by the source's version stamp
+    where it has one (ACLED `timestamp`), else, and on ties, the last row in file order (the
+    later file, then the later line). Rows without a stamp count as older than stamped ones.
+    `recency` holds each row's `version` stamp and `row` position (of its latest exact copy)."""
+    keys = frame[["source", "incident_id"]]
+    shared = keys.duplicated(keep=False)
+    superseded = pd.Series(False, index=frame.index)
+    if not shared.any():
+        return superseded
+    order = keys.loc[shared].assign(
+        _version=recency.loc[shared, "version"].fillna(-np.inf),
+        _position=recency.loc[shared, "row"],
+        _row=keys.index[shared],
+    )
+    order = order.sort_values(["source", "incident_id", "_version", "_position"], kind="stable")
+    latest = order.groupby(["source", "incident_id"], sort=False)["_row"].transform("last")
+    older = latest.index != latest.to_numpy()
+    superseded.loc[latest.index[older]] = True
+    where = origin.loc[latest.to_numpy()[older]]
+    message = pd.Series(
+        [f"{Path(f).name} line {n}" for f, n in zip(where["file"], where["line"], strict=True)],
+        index=latest.index[older],
+        dtype="str",
+    )
+    problems.add(
+        superseded, "", "superseded by a later version of the same incident id", message.reindex(frame.index)
+    )
+    return superseded
 
 
 def _coerced_cells(problems: Problems) -> pd.DataFrame:

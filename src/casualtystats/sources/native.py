@@ -3,6 +3,11 @@
 Only a date, country, region, actor and at least one count are required;
 every other column is optional. Spreadsheet shorthands are accepted: ``date``
 for ``date_start``, ``fatalities``/``injuries`` for the ``_best`` figures.
+
+The ``source`` column names the publisher of each row (SOHR, an in-house log, ...). A file
+without one (or a blank cell) is source ``native``: several such files (a monitor's monthly
+logs) are one source, stacked and never merged with each other; give a ``source`` column to
+have tables of different publishers matched by the merge stage.
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ from __future__ import annotations
 from ..schema import COUNT_COLUMNS, INCIDENT_COLUMNS
 from .convert import Format
 
+#: `source` of a native row whose file gives none.
+NATIVE_SOURCE = "native"
 SHORTHANDS = {"date_start": "date", "fatalities_best": "fatalities", "injuries_best": "injuries"}
 
 FORMAT = Format(
     key="native",
     name="casualtystats table",
-    source=None,
+    source=NATIVE_SOURCE,
     markers=frozenset(
         {
             "incident_id",

@@ -4,8 +4,13 @@ Every cell is kept as text (``str`` dtype, missing = NA) so the loader can
 coerce column by column and report exactly which cell failed and why. The
 line of a row is what a user sees in an editor or spreadsheet: CSV lines are
 physical lines (header, HXL tag row, blank lines and multi-line quoted cells
-all counted), XLSX lines are sheet row numbers, Parquet lines are 1-based row
-positions (Parquet has no header line).
+all counted), XLSX lines are sheet row numbers, Parquet and DataFrame lines are
+1-based row positions (they have no header line).
+
+A blank line is not a row. A row of delimiters only (',,,,', what Excel writes for
+an empty formatted row) and a copy of the header inside the file (files pasted
+together) are rows that hold no incident: they are kept, marked with that one
+reason (`NOT_DATA`), so the loader quarantines them and every row is counted.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import codecs
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +43,11 @@ codecs.register_error("casualtystats-cp1252", _cp1252_fallback)
 
 _DELIMITERS = [",", "\t", ";", "|"]
 
+EMPTY_ROW = "empty row (only delimiters)"
+REPEATED_HEADER = "repeated header row"
+#: Structural problems of rows that hold no incident: the only reason given for them.
+NOT_DATA = frozenset({EMPTY_ROW, REPEATED_HEADER})
+
 # (magic prefix, what it is) for files that are certainly not a table we read as text.
 _NOT_TABLES = [
     (b"\x89PNG", "a PNG image"),
@@ -54,15 +65,22 @@ class RawTable:
     """A table exactly as read: text cells, original header, a line per row."""
 
     path: Path
-    kind: str  # "csv", "xlsx" or "parquet"
+    kind: str  # "csv", "xlsx", "parquet" or "dataframe"
     frame: pd.DataFrame  # str cells, NA for empty; RangeIndex
     lines: np.ndarray  # int64, one per row of `frame`
     row_problems: dict[int, str] = field(default_factory=dict)  # row position -> structural problem
     notes: list[str] = field(default_factory=list)
+    decimal_comma: bool = False  # numbers are written 36,335 (a ';'-delimited CSV)
+    sheet: str | None = None  # the workbook sheet read (XLSX)
 
 
-def read_table(path: str | Path) -> RawTable:
-    """Read a CSV/TSV, XLSX or Parquet file; raise LoadError if it is not a readable table."""
+def read_table(path: str | Path, problem: Callable[[set[str]], str | None] | None = None) -> RawTable:
+    """Read a CSV/TSV, XLSX or Parquet file; raise LoadError if it is not a readable table.
+
+    `problem` (optional) says what is wrong with a table of these (lower-cased) column names,
+    None if nothing: a workbook's first sheet that passes is read (a README sheet in front of
+    the data is skipped, with a note); if none passes, the error names every sheet.
+    """
     path = Path(path)
     if not path.exists():
         raise LoadError(path, "no such file")
@@ -74,7 +92,8 @@ def read_table(path: str | Path) -> RawTable:
     if data.startswith(b"PAR1"):
         return _read_parquet(path)
     if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path)
+        _check_workbook(path, data)
+        return _read_xlsx(path, data, problem)
     for magic, what in _NOT_TABLES:
         if data.startswith(magic):
             raise LoadError(path, f"is {what}, not a table (expected CSV, XLSX or Parquet)")
@@ -101,17 +120,24 @@ def _read_csv(path: Path, text: str, notes: list[str]) -> RawTable:
     header_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = max(_DELIMITERS, key=header_line.count)
     records, lines = _parse_records(path, text, delimiter)
+    while records and not _has_values(records[0]):
+        records, lines = records[1:], lines[1:]
     if not records:
         raise LoadError(path, "empty file (no header, no rows)")
     header, records, lines = records[0], records[1:], lines[1:]
     if records and _is_hxl_tag_row(records[0]):
         notes.append(f"line {lines[0]}: HXL hashtag row skipped")
         records, lines = records[1:], lines[1:]
-    return _from_records(path, "csv", header, records, lines, notes)
+    table = _from_records(path, "csv", header, records, lines, notes)
+    # Excel writes ';'-delimited CSV exactly where the comma is the decimal mark (de, fr, es, ...).
+    table.decimal_comma = delimiter == ";"
+    if table.decimal_comma:
+        notes.append("';'-delimited: a comma between digits is a decimal comma (36,335 = 36.335)")
+    return table
 
 
 def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
-    """Records with the physical line each starts on; blank and all-empty rows dropped."""
+    """Records with the physical line each starts on; blank lines dropped."""
     # strict=True makes an unbalanced quote at the end of the file an error,
     # which is how a truncated file shows itself; a stray quote inside a
     # field is tolerated by re-reading leniently.
@@ -133,11 +159,23 @@ def _records(text: str, delimiter: str, strict: bool) -> tuple[list[list[str]], 
     records, lines = [], []
     previous_end = 0
     for record in reader:
-        if any(cell.strip() for cell in record):
+        if len(record) > 1 or _has_values(record):
             records.append(record)
             lines.append(previous_end + 1)
         previous_end = reader.line_num
     return records, lines
+
+
+def _cells_lowered(cells: list) -> list[str]:
+    """Cells as compared with the header: stripped, lower-cased, trailing blanks dropped."""
+    text = ["" if c is None else str(c).strip().lstrip("\ufeff").lower() for c in cells]
+    while text and not text[-1]:
+        text.pop()
+    return text
+
+
+def _has_values(cells: list) -> bool:
+    return any(c is not None and str(c).strip() for c in cells)
 
 
 def _is_hxl_tag_row(cells: list) -> bool:
@@ -153,15 +191,20 @@ def _from_records(
     width = len(names)
     row_problems: dict[int, str] = {}
     extra: dict[int, str] = {}
+    header_cells = _cells_lowered(header)
     for i, record in enumerate(records):
+        if not _has_values(record):
+            row_problems[i] = EMPTY_ROW
+        elif _cells_lowered(record) == header_cells:
+            row_problems[i] = REPEATED_HEADER
         if len(record) == width:
             continue
         if len(record) < width:
             hint = " (truncated row?)" if i == len(records) - 1 else ""
-            row_problems[i] = f"row has {len(record)} fields, the header has {width}{hint}"
+            row_problems.setdefault(i, f"row has {len(record)} fields, the header has {width}{hint}")
             records[i] = list(record) + [None] * (width - len(record))
         else:
-            row_problems[i] = f"row has {len(record)} fields, the header has {width}"
+            row_problems.setdefault(i, f"row has {len(record)} fields, the header has {width}")
             extra[i] = "|".join("" if c is None else str(c) for c in record[width:])
             records[i] = record[:width]
     frame = pd.DataFrame(records, columns=names, dtype=object)
@@ -201,43 +244,79 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
-def _read_xlsx(path: Path) -> RawTable:
+def _check_workbook(path: Path, data: bytes) -> None:
+    """A zip file is read only if it is an Excel workbook (.xlsx); anything else (an
+    OpenDocument spreadsheet, a zipped export) stops with one message saying what it is."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            mimetype = archive.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise LoadError(path, "is a damaged or truncated zip/XLSX file") from None
+    if "xl/workbook.xml" in names:
+        return
+    if "xl/workbook.bin" in names:
+        raise LoadError(path, "is a binary Excel workbook (.xlsb): save it as .xlsx or .csv")
+    if "opendocument.spreadsheet" in mimetype:
+        raise LoadError(path, "is an OpenDocument spreadsheet (.ods): save it as .xlsx or .csv")
+    if mimetype.startswith("application/vnd.oasis.opendocument"):
+        raise LoadError(path, "is an OpenDocument file, not a table (expected CSV, XLSX or Parquet)")
+    files = [n for n in names if not n.endswith("/")]
+    shown = ", ".join(files[:5]) + (", ..." if len(files) > 5 else "")
+    raise LoadError(
+        path,
+        f"is a zip archive, not a workbook: unzip it and load the table inside (contains: {shown or 'nothing'})",
+    )
+
+
+def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None] | None) -> RawTable:
     import openpyxl
 
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # A file object, not the path: openpyxl refuses a workbook whose name does not end in .xlsx.
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except zipfile.BadZipFile:
         raise LoadError(path, "is a damaged or truncated zip/XLSX file") from None
     except (KeyError, ValueError, OSError) as err:
         raise LoadError(path, f"is a zip archive but not a readable Excel workbook ({err})") from None
+    skipped: list[str] = []
+    chosen = None
     try:
         for sheet in workbook.worksheets:
-            header, records, lines = None, [], []
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-                if all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
-                    continue
-                if header is None:
-                    header = list(row)
-                else:
+            rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+            header = next((list(row) for _, row in rows if _has_values(row)), None)
+            if header is None:
+                continue
+            # Trailing empty header cells are formatting, not columns.
+            while header and header[-1] is None:
+                header.pop()
+            wrong = problem({name.lower() for name in _unique_names(header)}) if problem else None
+            if wrong is not None:
+                skipped.append(f"sheet {sheet.title!r}: {wrong}")
+                continue
+            records, lines = [], []
+            for number, row in rows:
+                if _has_values(row):
                     records.append([_cell_text(c) for c in row])
                     lines.append(number)
-            if header is not None:
-                break
+            chosen = sheet.title
+            break
     except (zipfile.BadZipFile, OSError, EOFError) as err:
         raise LoadError(path, f"is a damaged or truncated XLSX file ({err})") from None
     finally:
         workbook.close()
-    if header is None:
+    if chosen is None and skipped:
+        raise LoadError(path, "no sheet is an incident table: " + "; ".join(skipped))
+    if chosen is None:
         raise LoadError(path, "empty workbook (no header, no rows)")
-    # Trailing empty header cells are formatting, not columns.
-    while header and header[-1] is None:
-        header.pop()
-    notes: list[str] = []
+    notes = [f"sheet {chosen!r} read; skipped {'; '.join(skipped)}"] if skipped else []
     if records and _is_hxl_tag_row(records[0]):
         notes.append(f"line {lines[0]}: HXL hashtag row skipped")
         records, lines = records[1:], lines[1:]
     records = [r[: len(header)] if not any(r[len(header) :]) else r for r in records]
-    return _from_records(path, "xlsx", header, records, lines, notes)
+    table = _from_records(path, "xlsx", header, records, lines, notes)
+    table.sheet = chosen
+    return table
 
 
 def _cell_text(value) -> str | None:
@@ -258,10 +337,20 @@ def _read_parquet(path: Path) -> RawTable:
         frame = pq.read_table(path).to_pandas()
     except (pa.ArrowException, OSError) as err:
         raise LoadError(path, f"is a damaged or truncated Parquet file ({err})") from None
-    frame.columns = _unique_names(list(frame.columns))
+    return _typed_table(path, "parquet", frame)
+
+
+def table_from_frame(frame: pd.DataFrame, label: str) -> RawTable:
+    """A DataFrame given in memory, read as a file would be; `label` stands for its file name."""
+    return _typed_table(Path(label), "dataframe", frame)
+
+
+def _typed_table(path: Path, kind: str, frame: pd.DataFrame) -> RawTable:
+    """A table of typed columns (Parquet, DataFrame) as text cells; a line is a 1-based row position."""
     frame = frame.reset_index(drop=True)
+    frame.columns = _unique_names(list(frame.columns))
     for name, column in frame.items():
         if pd.api.types.is_datetime64_any_dtype(column):
             frame[name] = column.dt.strftime("%Y-%m-%d %H:%M:%S")
     lines = np.arange(1, len(frame) + 1, dtype=np.int64)
-    return RawTable(path, "parquet", _as_text(frame), lines)
+    return RawTable(path, kind, _as_text(frame), lines)

@@ -7,9 +7,11 @@ dyad is ``side_a`` (actor; in one-sided violence the perpetrator) against
 only, so injuries are NA. Older releases spell the estimates ``best_est`` etc.
 
 ``best`` is UCDP's own estimate; in some events of real releases a bound
-contradicts it (low > best or high < best, e.g. best 22, high 21). Such a
-bound is set to NA (unknown) and the row kept with a warning, instead of
-losing the event's best figure to the quarantine.
+contradicts it (low > best or high < best, e.g. best 22, high 21). The bound is
+clamped to best (low = min(low, best), high = max(high, best)): the smallest
+change that makes the triple ordered, keeping the event's range instead of
+erasing it (NA) or losing the event to the quarantine. Each repair is a warning
+(`LoadResult.warnings`, counted in the summary under "repaired, kept").
 """
 
 from __future__ import annotations
@@ -37,18 +39,18 @@ def _derive(raw: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
     problems.warnings.add(
         low_above,
         "fatalities_low (low)",
-        "above best; set to NA",
+        "above best; set to best",
         low.astype("str") + " > " + best.astype("str"),
     )
     problems.warnings.add(
         high_below,
         "fatalities_high (high)",
-        "below best; set to NA",
+        "below best; set to best",
         high.astype("str") + " < " + best.astype("str"),
     )
     derived["fatalities_best"] = best
-    derived["fatalities_low"] = low.mask(low_above)
-    derived["fatalities_high"] = high.mask(high_below)
+    derived["fatalities_low"] = low.mask(low_above, best)
+    derived["fatalities_high"] = high.mask(high_below, best)
     violence = column(raw, "type_of_violence").str.strip()
     derived["event_type"] = violence.map(TYPE_OF_VIOLENCE).fillna(violence).astype("str")
     return derived

@@ -14,6 +14,13 @@ success probability (beta-negative-binomial predictive), Poisson-Gamma
 log space; run lengths whose posterior falls below `prune` are dropped (and
 at most `max_runs` are kept), which keeps each step O(#runs) instead of O(t).
 Missing observations carry no likelihood: the run lengths just grow.
+
+`weight` w tempers the likelihood (a power posterior, generalised Bayes): each
+observation's predictive enters as p(x_t | ...)^w and adds w to the run's
+count and w x_t, w x_t^2 to its sums. With w = 1 / (long-run variance factor)
+of serially dependent data, n dependent observations carry the evidence of
+n w independent ones (the magnitude adjustment of a composite likelihood,
+Ribatet, Cooley & Davison 2012); w = 1 is the usual recursion.
 """
 
 from __future__ import annotations
@@ -74,9 +81,9 @@ def log_predictive(model, x, n, s, ss, prior):
 
 
 @nb.njit(cache=True)
-def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs, first_prior):
+def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs, first_prior, weight=1.0):
     """Run the recursion; `prior` is that of every new segment, `first_prior` that of the segment
-    starting at the first observation. Returns (recent, mode, final, evidence): recent[t, l] =
+    starting at the first observation, `weight` the likelihood's power (module docstring). Returns (recent, mode, final, evidence): recent[t, l] =
     P(r_t = l + 1 | x_1..x_t) for l <= lag, mode[t] = argmax run length, final[r - 1] =
     P(r_T = r | all data) and evidence = log p(x_1..x_n), the model's marginal likelihood."""
     n = y.size
@@ -102,27 +109,29 @@ def bocpd_filter(y, model, prior, hazard, lag, prune, max_runs, first_prior):
         missing = math.isnan(x)
         if m == 0:
             new_length[0] = 1
-            new_logp[0] = 0.0 if missing else log_predictive(model, x, 0.0, 0.0, 0.0, first_prior)
-            new_cnt[0] = 0.0 if missing else 1.0
-            new_s1[0] = 0.0 if missing else x
-            new_s2[0] = 0.0 if missing else x * x
+            new_logp[0] = 0.0 if missing else weight * log_predictive(model, x, 0.0, 0.0, 0.0, first_prior)
+            new_cnt[0] = 0.0 if missing else weight
+            new_s1[0] = 0.0 if missing else weight * x
+            new_s2[0] = 0.0 if missing else weight * x * x
             k = 1
         else:
             # a new run starting at t (its predictive is the prior's; the posterior masses sum to 1)
             new_length[0] = 1
-            new_logp[0] = log_h + (0.0 if missing else log_predictive(model, x, 0.0, 0.0, 0.0, prior))
-            new_cnt[0] = 0.0 if missing else 1.0
-            new_s1[0] = 0.0 if missing else x
-            new_s2[0] = 0.0 if missing else x * x
+            new_logp[0] = log_h + (
+                0.0 if missing else weight * log_predictive(model, x, 0.0, 0.0, 0.0, prior)
+            )
+            new_cnt[0] = 0.0 if missing else weight
+            new_s1[0] = 0.0 if missing else weight * x
+            new_s2[0] = 0.0 if missing else weight * x * x
             k = 1
             for j in range(m):
                 run_prior = first_prior if length[j] == t else prior  # the run from the first observation
-                lp = 0.0 if missing else log_predictive(model, x, cnt[j], s1[j], s2[j], run_prior)
+                lp = 0.0 if missing else weight * log_predictive(model, x, cnt[j], s1[j], s2[j], run_prior)
                 new_length[k] = length[j] + 1
                 new_logp[k] = logp[j] + log_1h + lp
-                new_cnt[k] = cnt[j] + (0.0 if missing else 1.0)
-                new_s1[k] = s1[j] + (0.0 if missing else x)
-                new_s2[k] = s2[j] + (0.0 if missing else x * x)
+                new_cnt[k] = cnt[j] + (0.0 if missing else weight)
+                new_s1[k] = s1[j] + (0.0 if missing else weight * x)
+                new_s2[k] = s2[j] + (0.0 if missing else weight * x * x)
                 k += 1
         # normalise
         top = new_logp[0]
