@@ -29,15 +29,18 @@ OFFLINE_COSTS = {"negbin": "negbin", "poisson": "negbin", "normal": "normal_mean
 def count_size(y: np.ndarray) -> float:
     """Common NB size of a count series: the one detect_change_points(y, cost="negbin")
     estimates (maximum likelihood with a mean per segment, isolated excursions set
-    aside), so level changes do not pass for dispersion."""
-    return min(detect_change_points(y, cost="negbin").cost_model.size, MAX_SIZE)
+    aside), so level changes do not pass for dispersion. BOCPD models no season, so
+    neither does this fit (season=None): a seasonal cycle counts as dispersion and, in
+    `dependence_factor`, as dependence."""
+    return min(detect_change_points(y, cost="negbin", season=None).cost_model.size, MAX_SIZE)
 
 
 def dependence_factor(y: np.ndarray, model: str) -> float:
     """Long-run variance factor of the series about its segments: the one
     detect_change_points(y, cost=OFFLINE_COSTS[model]) estimates with penalty "auto"
     (1 unless a test at 1% finds serial dependence in its residuals)."""
-    return max(float(np.ravel(detect_change_points(y, cost=OFFLINE_COSTS[model]).dependence)[0]), 1.0)
+    fit = detect_change_points(y, cost=OFFLINE_COSTS[model], season=None)
+    return max(float(np.ravel(fit.dependence)[0]), 1.0)
 
 
 def negbin_prior(mean: float, size: float, concentration: float) -> np.ndarray:
