@@ -264,6 +264,12 @@ def test_two_dimensional_input_rejected():
         detect_change_points(np.zeros((5, 2)))
 
 
+def test_a_series_without_any_observed_value_is_a_user_error():
+    for values in (np.full(30, np.nan), np.full(10, np.inf)):
+        with pytest.raises(CasualtyStatsError, match="no observed value"):
+            detect_change_points(values)
+
+
 def test_step_like_series_with_long_runs_of_identical_values_give_few_change_points():
     # A price that moves in ticks of 0.25 on one day in twenty (a sticky random walk) and a
     # count rounded from gentle noise: long runs of identical values, no change in the process.

@@ -452,6 +452,8 @@ def detect_change_points(
         data, labels = as_series(values)
         shown = data
     rows = ~np.isnan(data if data.ndim == 1 else data[:, 0])
+    if not rows.any():
+        raise ChangePointError("no observed value (every value is missing or not finite)")
     model = make_cost(choose_cost(data[rows]) if cost == "auto" else cost)
     check_counts(model, data[rows])
     observed = np.flatnonzero(rows)
