@@ -98,6 +98,7 @@ def normalize_regions(series: pd.Series, aliases: AliasSource = None) -> pd.Seri
     return region_aliases(aliases).apply(pd.Series(series))[0]
 
 
+@functools.lru_cache(maxsize=1024)  # the shipped tables do not change; flags ask once per row
 def canonical_actor(actor: str) -> str:
     """The alias tables' name for `actor` ('Daesh' -> 'ISIS'); a name not in them as given."""
     return str(normalize_actors(pd.Series([actor], dtype="str")).iloc[0])
