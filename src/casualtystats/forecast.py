@@ -390,8 +390,6 @@ def _check_counts(values: np.ndarray, what: str, incidents: np.ndarray | None = 
         raise ForecastError(f"{what} has {len(known)} known weeks; a forecast needs at least {MIN_WEEKS}")
     if not np.all(np.isfinite(known)) or np.any(known < 0):
         raise ForecastError(f"{what} holds negative or infinite counts")
-    if np.any(known != np.round(known)):
-        raise ForecastError(f"{what} holds non-integer values: the forecast is of counts")
     active = missing if incidents is None else np.nan_to_num(incidents) > 0
     if active.any() and not np.any(known) and missing[active].all():
         raise ForecastError(
