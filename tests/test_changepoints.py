@@ -306,3 +306,18 @@ def test_tcpd_default_never_finds_more_than_twice_the_most_generous_annotator(tc
     assert {n: r["n_cp"] for n, r in ours.items() if r["n_cp"] > 2 * r["max_annotated"]} == {}
     names = [n for n in ours if n not in EXCLUDED_FROM_MEANS]
     assert np.mean([ours[n]["f1"] for n in names]) >= 0.80
+
+
+def test_conf_int_gives_each_segments_level_with_its_interval():
+    rng = np.random.default_rng(5)
+    cp = detect_change_points(np.r_[rng.poisson(3, 150), rng.poisson(9, 150)])
+    table = cp.conf_int()
+    assert list(table.columns) == ["start_label", "end_label", "estimate", "lower", "upper"]
+    assert table[["estimate", "lower", "upper"]].equals(
+        cp.segments[["estimate", "ci_low", "ci_high"]].set_axis(["estimate", "lower", "upper"], axis=1)
+    )
+    wider = cp.conf_int(0.01)
+    assert (wider["lower"] <= table["lower"]).all() and (wider["upper"] >= table["upper"]).all()
+    with pytest.raises(CasualtyStatsError, match="alpha"):
+        cp.conf_int(2)
+

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .costs import Cost
+from .errors import ChangePointError
 from .inference import rate_ratio_table
 from .penalties import Penalty
 from .season import Season
@@ -78,13 +79,27 @@ class ChangePoints:
         (incidents per week), `deaths_per_incident`, each with its CI
         (`incident_ci_low`, `incident_ci_high`, `severity_ci_low`,
         `severity_ci_high`)."""
+        return self._segment_table(self.alpha)
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Each segment's level with its (1 - alpha) interval (default the result's alpha):
+        start_label, end_label, estimate, lower, upper. The intervals are given the segments
+        found; for a change itself use `rate_ratios()`, whose intervals allow for its
+        detection."""
+        alpha = self.alpha if alpha is None else float(alpha)
+        if not 0 < alpha < 1:
+            raise ChangePointError(f"alpha must be between 0 and 1, not {alpha!r}")
+        table = self._segment_table(alpha)[["start_label", "end_label", "estimate", "ci_low", "ci_high"]]
+        return table.rename(columns={"ci_low": "lower", "ci_high": "upper"})
+
+    def _segment_table(self, alpha: float) -> pd.DataFrame:
         n_total = len(self.values)
         starts = [0, *self.locations]
         ends = [*self.locations, n_total]
         rows = []
         detail = getattr(self.cost_model, "detail", None)
         for (lo, hi), start, end in zip(self.observed_bounds, starts, ends, strict=True):
-            est, low, high, _ = self.cost_model.estimate(lo, hi, alpha=self.alpha)
+            est, low, high, _ = self.cost_model.estimate(lo, hi, alpha=alpha)
             row = {
                 "start": start,
                 "end": end,
@@ -95,7 +110,7 @@ class ChangePoints:
                 "ci_low": low,
                 "ci_high": high,
             }
-            rows.append(row | (detail(lo, hi, alpha=self.alpha) if detail else {}))
+            rows.append(row | (detail(lo, hi, alpha=alpha) if detail else {}))
         columns = ["start", "end", "start_label", "end_label", "n", "estimate", "ci_low", "ci_high"]
         return pd.DataFrame(rows, columns=columns + [c for c in rows[0] if c not in columns])
 
