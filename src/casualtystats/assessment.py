@@ -311,6 +311,8 @@ def build_assessment(
         merge = merge.within(start, as_of)
     coverage = compose.coverage(loaded, incidents, panels["weekly_all"])
     in_month = compose.select_dates(mine, month.start_time, as_of)
+    beyond_month = imprecisely_dated(in_month, "month")  # in no monthly total
+    this_year = compose.select_dates(mine, pd.Timestamp(month.year, 1, 1), as_of)
     return assess(
         panels["monthly"],
         panels["monthly_total"],
@@ -329,25 +331,16 @@ def build_assessment(
         coverage=coverage,
         files=[Path(f).name for f in loaded.files["file"]] if "file" in loaded.files else [],
         data_end=loaded.incidents["date_start"].max(),
-        month_sources=_source_counts(in_month[~imprecisely_dated(in_month, "month")]),  # as the totals
+        month_sources=_source_counts(in_month[~beyond_month]),  # as the totals count them
         outlook_problem=outlook_problem,
         panels=panels,
-        imprecise=_imprecise(mine, in_month, month, as_of),
+        imprecise={
+            # in the month's totals, not in the weekly models
+            "month": in_month[imprecisely_dated(in_month, "week") & ~beyond_month],
+            # the year's to as_of dated more coarsely than a month: in no monthly or weekly figure
+            "wider": this_year[imprecisely_dated(this_year, "month")],
+        },
     )
-
-
-def _imprecise(mine: pd.DataFrame, in_month: pd.DataFrame, month: pd.Period, as_of) -> dict:
-    """The actor's incidents the briefing's figures treat apart for their dates: "month", those
-    of the month dated only to it (or to more than a week: in the month's totals, not in the
-    weekly models); "wider", those of the month's year to `as_of` dated more coarsely than a
-    month (in no monthly or weekly figure)."""
-    from .aggregate import imprecisely_dated
-
-    year = compose.select_dates(mine, pd.Timestamp(month.year, 1, 1), as_of)
-    return {
-        "month": in_month[imprecisely_dated(in_month, "week") & ~imprecisely_dated(in_month, "month")],
-        "wider": year[imprecisely_dated(year, "month")],
-    }
 
 
 def listed_regions(monthly: pd.DataFrame, flags: pd.DataFrame, month: pd.Period) -> list:
@@ -1064,7 +1057,7 @@ def _caveats(
 
 
 def _imprecise_caveats(imprecise: dict, month: pd.Period, as_of: pd.Timestamp) -> list[str]:
-    """What the figures leave out or treat apart for its dates (see `_imprecise`)."""
+    """What the figures leave out or treat apart for its dates (see `assess`'s `imprecise`)."""
     out = []
     texts = {
         "month": (

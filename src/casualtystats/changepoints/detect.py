@@ -288,7 +288,7 @@ def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: 
             period = periodogram_period(counts, fitted.times, int(labels.size))
             if period is None:
                 return plain, None
-        size = None if model.profiled else count_size(model)
+        size = None if model.profiled else fixed_count_size(model)
         candidate = fit_season(
             counts, fitted.times, bounds, size, period, source, int(labels.size), dependence=rounds > 0
         )
@@ -319,7 +319,7 @@ def season_period(season, labels: pd.Index) -> tuple[float | None, str | None]:
     return float(season), "given"
 
 
-def count_size(model: Cost) -> float:
+def fixed_count_size(model: Cost) -> float:
     """The fixed NB size of a count cost's counts (incidents for a panel slice)."""
     return model.size if model.parts == 1 else model.sizes_fixed[0]
 
