@@ -137,6 +137,7 @@ import pandas as pd
 from scipy import linalg, optimize, special, stats
 
 from .errors import CasualtyStatsError
+from .values import float_values
 
 MODELS = ("negbin", "poisson")
 _REMOVED_MODELS = ("local_level", "local_linear_trend")
@@ -278,14 +279,7 @@ def fit_trend(
 def _as_series(series):
     """Values as float (NaN for missing), the index, days since the first
     observation, and the step in days (7 for a plain array: weekly)."""
-    if isinstance(series, pd.Series):
-        index = series.index
-        y = pd.to_numeric(series, errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    else:
-        y = np.asarray(series, dtype=float)
-        if y.ndim != 1:
-            raise TrendError(f"expected a 1-D series, got shape {y.shape}")
-        index = pd.RangeIndex(len(y))
+    y, index = float_values(series, TrendError, "the series")
     if isinstance(index, pd.DatetimeIndex):
         if not index.is_monotonic_increasing or index.has_duplicates:
             raise TrendError("the series index must be increasing dates without duplicates")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..values import float_values
 from .abrupt import keep_abrupt
 from .costs import COSTS, Cost, FrequencySeverity
 from .detection.pelt import pelt
@@ -36,19 +37,7 @@ EXCURSION_WEEKS = 8
 
 def as_series(values) -> tuple[np.ndarray, pd.Index]:
     """Values as a float array plus the labels to report (the Series index, or 0..n-1)."""
-    if isinstance(values, pd.Series):
-        labels = values.index
-        y = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    else:
-        try:
-            y = np.asarray(values, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ChangePointError(f"values must be numeric: {exc}") from None
-        labels = pd.RangeIndex(y.shape[0] if y.ndim else 0)
-    if y.ndim != 1:
-        raise ChangePointError(f"values must be one-dimensional, got shape {y.shape}")
-    y = np.where(np.isfinite(y), y, np.nan)
-    return y, labels
+    return float_values(values, ChangePointError)
 
 
 def as_casualty_frame(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
