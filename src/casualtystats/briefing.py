@@ -247,20 +247,28 @@ class Briefing:
 
 
 def briefing(
-    sources, month, *, actor: str = "ISIS", merge: bool | str = "auto", outlook=None, outlook_weekly=None
+    sources,
+    month,
+    *,
+    actor: str = "ISIS",
+    merge: bool | str = "auto",
+    outlook=None,
+    outlook_weekly=None,
+    columns=None,
 ) -> Briefing:
     """The briefing for `month` ("YYYY-MM") from one or several incident files.
 
     Only incidents up to the month's last day are used. `merge` is passed to the loader
     ("auto": merge reports of the same incident when several sources are present; False:
-    stack them). `outlook` (a monthly forecast table, see `casualtystats.assessment.assess`)
-    replaces the forecast the assessment makes itself.
+    stack them). `columns` names the columns of an analyst's own table after the canonical
+    ones (see `casualtystats.load_incidents`). `outlook` (a monthly forecast table, see
+    `casualtystats.assessment.assess`) replaces the forecast the assessment makes itself.
     """
     paths = compose.as_paths(sources)
     month = compose.parse_month(month)
     as_of = month.end_time.normalize()
     actor = canonical_actor(actor)  # the name the data and every output use ("Daesh" -> "ISIS")
-    loaded = compose.load(paths, merge)
+    loaded = compose.load(paths, merge, columns)
     incidents = compose.select_dates(loaded.incidents, None, as_of)
     dates = loaded.incidents["date_start"]
     if dates.empty:

@@ -46,7 +46,7 @@ def _validate(args: argparse.Namespace) -> int:
 
     # default: beside where the command runs, never into the (possibly read-only) data folder
     out = writable(args.output or Path(Path(args.file).name).with_suffix(".quarantine.csv"))
-    result = load_incidents(args.file, source=args.source)
+    result = load_incidents(args.file, source=args.source, columns=dict(args.columns or ()))
     print(result.summary())
     if result.quarantine.empty and not args.output:
         print("quarantine: 0 rows, nothing written")
@@ -62,7 +62,13 @@ def _report(args: argparse.Namespace) -> int:
     writable(args.output)
     # build_report shows a progress bar and ends with a summary line naming the file
     build_report(
-        args.files, args.output, actor=args.actor, start=args.date_from, end=args.date_to, merge=args.merge
+        args.files,
+        args.output,
+        actor=args.actor,
+        start=args.date_from,
+        end=args.date_to,
+        merge=args.merge,
+        columns=dict(args.columns or ()),
     )
     return 0
 
@@ -70,7 +76,9 @@ def _report(args: argparse.Namespace) -> int:
 def _brief(args: argparse.Namespace) -> int:
     from .briefing import briefing
 
-    brief = briefing(args.files, args.month, actor=args.actor, merge=args.merge)
+    brief = briefing(
+        args.files, args.month, actor=args.actor, merge=args.merge, columns=dict(args.columns or ())
+    )
     # JSON per the shipped schema (casualtystats/data/briefing.schema.json); arrows kept as characters
     print(json.dumps(brief.to_dict(), indent=2, ensure_ascii=False) if args.json else brief.to_markdown())
     return 0
@@ -87,6 +95,24 @@ def _merge_flag(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _column(text: str) -> tuple[str, str]:
+    name, sep, canonical = text.partition("=")
+    if not sep or not name.strip() or not canonical.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected YOUR_COLUMN=CANONICAL, e.g. Killed=fatalities")
+    return name, canonical
+
+
+def _columns_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--column",
+        dest="columns",
+        type=_column,
+        action="append",
+        metavar="YOURS=CANONICAL",
+        help="name a column of your own table after a canonical one (repeat it), e.g. --column Killed=fatalities",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casualtystats", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -95,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="load a file, print what was accepted and quarantined")
     p.add_argument("file")
     p.add_argument("--source", choices=["native", "ucdp", "gtd", "acled"], help="force the format")
+    _columns_flag(p)
     p.add_argument(
         "-o",
         "--output",
@@ -110,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", help="first date (YYYY-MM-DD)")
     p.add_argument("--to", dest="date_to", help="last date (YYYY-MM-DD)")
     _merge_flag(p)
+    _columns_flag(p)
     p.set_defaults(run=_report)
 
     p = sub.add_parser("brief", help="monthly briefing in markdown (or JSON)")
@@ -118,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--actor", default="ISIS", help=ACTOR_HELP)
     p.add_argument("--json", action="store_true", help="structured output instead of markdown")
     _merge_flag(p)
+    _columns_flag(p)
     p.set_defaults(run=_brief)
     return parser
 

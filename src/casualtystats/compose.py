@@ -54,12 +54,13 @@ def as_paths(sources) -> list[str]:
     return paths
 
 
-def load(paths: list[str], merge: bool | str = "auto"):
-    """`load_incidents(paths, merge=merge)`: several sources of the same incidents are merged
-    ("auto", when more than one source is present) or stacked (False)."""
+def load(paths: list[str], merge: bool | str = "auto", columns=None):
+    """`load_incidents(paths, merge=merge, columns=columns)`: several sources of the same
+    incidents are merged ("auto", when more than one source is present) or stacked (False);
+    `columns` names an analyst's own columns after the canonical ones."""
     from .sources import load_incidents
 
-    return load_incidents(paths, merge=merge)
+    return load_incidents(paths, merge=merge, columns=columns)
 
 
 def parse_date(value, what: str) -> pd.Timestamp | None:

@@ -104,12 +104,15 @@ def build_report(
     merge: bool | str = "auto",
     outlook: pd.DataFrame | None = None,
     outlook_weekly: pd.DataFrame | None = None,
+    columns=None,
 ) -> Path:
     """Build the HTML trend report for `actor` from one or several incident files.
 
     `start`/`end` (dates, inclusive) restrict the incidents by their start date.
     `merge` is passed to the loader ("auto": merge reports of the same incident when
-    several sources are present; False: stack them). `outlook` / `outlook_weekly` (monthly and weekly forecast tables, see
+    several sources are present; False: stack them). `columns` names the columns of an
+    analyst's own table after the canonical ones (see `casualtystats.load_incidents`).
+    `outlook` / `outlook_weekly` (monthly and weekly forecast tables, see
     `casualtystats.assessment.assess`) replace the forecast the assessment makes
     itself. The file is written atomically:
     if anything fails, a previous report at `output` is left as it was. Returns
@@ -124,7 +127,7 @@ def build_report(
 
     with _Steps(progress) as step:
         step(f"loading {len(paths)} file{'s' * (len(paths) > 1)}")
-        loaded = compose.load(paths, merge)
+        loaded = compose.load(paths, merge, columns)
         incidents = compose.select_dates(loaded.incidents, start, end)
         mine = involving(incidents, actor)
         if mine.empty:

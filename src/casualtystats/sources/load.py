@@ -14,7 +14,7 @@ excluded = input rows, always.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ from .. import normalize
 from ..errors import CasualtyStatsError, LoadError
 from ..normalize import AliasSource
 from ..schema import COUNT_COLUMNS, INCIDENT_COLUMNS, IncidentSchema
+from . import native
 from .convert import Format, Problems
 from .detect import detect_format
 from .read import NOT_DATA, RawTable, read_table, table_from_frame
@@ -145,6 +146,7 @@ def load_incidents(
     fold_lineage: bool = False,
     merge: bool | str = "auto",
     all_events: bool = False,
+    columns: Mapping[str, str] | None = None,
 ) -> LoadResult:
     """Load one file or several into the canonical incident table.
 
@@ -176,6 +178,13 @@ def load_incidents(
     admin-1 region from its coordinates and the shipped Natural Earth boundaries (Iraq and
     Syria), noted in the summary.
 
+    ``columns`` names the columns of an analyst's own table after the canonical ones, e.g.
+    ``{"Date of attack": "date_start", "Governorate": "region", "Killed": "fatalities_best"}``
+    (case and surrounding spaces ignored; the targets are the columns of the casualtystats
+    table, see `casualtystats.sources.native`). It applies to every file given; a name found
+    in none of them, or a target the file already has, is an error. The quarantine keeps the
+    file's own column names.
+
     Raises LoadError for a file that cannot be read as a table at all.
     """
     if merge not in ("auto", True, False):
@@ -186,10 +195,10 @@ def load_incidents(
         raise CasualtyStatsError(
             f"load_incidents takes file paths or DataFrames (or a list of them), not {', '.join(wrong)}"
         )
+    rename = _column_mapping(columns)
     actors = normalize.actor_aliases(actor_aliases, fold_lineage)
     regions = normalize.region_aliases(region_aliases)
-    parts, notes, timing = [], [], []
-    offset = 0
+    tables, reading = [], []
     frames = sum(isinstance(one, pd.DataFrame) for one in paths)
     for number, one in enumerate(paths, start=1):
         started = time.perf_counter()
@@ -197,14 +206,30 @@ def load_incidents(
             table = table_from_frame(one, "DataFrame" if frames == 1 else f"DataFrame {number}")
         else:
             path = Path(one)
-            table = read_table(path, lambda columns, path=path: _format_problem(path, columns, source))
-        part = _load_file(table, source, offset, actors, regions, all_events)
-        timing.append(time.perf_counter() - started)
+            table = read_table(
+                path,
+                lambda found, path=path: _format_problem(path, {rename.get(c, c) for c in found}, source),
+            )
+        tables.append(table)
+        reading.append(time.perf_counter() - started)
+    if not tables:
+        raise ValueError("load_incidents needs at least one path")
+    headers = {str(c).strip().lower() for table in tables for c in table.frame.columns}
+    absent = [name for name in rename if name not in headers]
+    if absent:
+        raise CasualtyStatsError(
+            f"columns=: no file has a column {', '.join(map(repr, absent))} "
+            f"(found: {', '.join(sorted(headers)[:12])}{', ...' if len(headers) > 12 else ''})"
+        )
+    parts, notes, timing = [], [], []
+    offset = 0
+    for table, seconds in zip(tables, reading, strict=True):
+        started = time.perf_counter()
+        part = _load_file(table, source, offset, actors, regions, all_events, rename)
+        timing.append(seconds + time.perf_counter() - started)
         offset += len(part.frame)
         parts.append(part)
         notes += [f"{part.path.name}: {note}" for note in part.notes]
-    if not parts:
-        raise ValueError("load_incidents needs at least one path")
     result = _validate(parts, timing, notes)
     if merge is True or (merge == "auto" and result.incidents["source"].nunique() > 1):
         from ..merge import merge_incidents  # the merge stage pulls in DuckDB and scipy
@@ -243,6 +268,30 @@ def _format_problem(path: Path, columns: set[str], source: str | None) -> str | 
     return None
 
 
+def _column_mapping(columns: Mapping[str, str] | None) -> dict[str, str]:
+    """`columns=` as lower-cased file column -> canonical column, checked."""
+    if columns is None:
+        return {}
+    if not isinstance(columns, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
+    ):
+        raise CasualtyStatsError(
+            'columns= maps file column names to canonical ones, e.g. {"Killed": "fatalities"}'
+        )
+    rename = {k.strip().lower(): v.strip().lower() for k, v in columns.items()}
+    targets = {name for names in native.FORMAT.columns.values() for name in names}
+    unknown = sorted(set(rename.values()) - targets)
+    if unknown:
+        raise CasualtyStatsError(
+            f"columns=: {', '.join(map(repr, unknown))} is not a column of the casualtystats table "
+            f"(choose from {', '.join(sorted(targets))})"
+        )
+    twice = sorted({v for v in rename.values() if list(rename.values()).count(v) > 1})
+    if twice:
+        raise CasualtyStatsError(f"columns=: more than one column is named {', '.join(map(repr, twice))}")
+    return rename
+
+
 def _load_file(
     table: RawTable,
     source: str | None,
@@ -250,18 +299,24 @@ def _load_file(
     actors: normalize.AliasTable,
     regions: normalize.AliasTable,
     all_events: bool,
+    rename: dict[str, str],
 ) -> _FileRows:
     path = table.path
     raw = table.frame
     raw.index = pd.RangeIndex(offset, offset + len(raw))
     lowered = raw.rename(columns=lambda c: c.strip().lower())
+    clash = [f"{k!r} -> {v!r}" for k, v in rename.items() if k in lowered and v in lowered and k != v]
+    if clash:
+        raise LoadError(path, f"columns= renames {', '.join(clash)}, but the file already has that column")
+    lowered = lowered.rename(columns=rename)
     lowered = lowered.loc[:, ~lowered.columns.duplicated()]
     fmt = detect_format(path, set(lowered.columns), source)
 
     problems = Problems(decimal_comma=table.decimal_comma)
     for position, problem in table.row_problems.items():
         problems.add(pd.Series(True, index=[offset + position]), "", problem)
-    frame = _canonical(lowered, fmt, problems)
+    own_names = {c.strip().lower(): c.strip() for c in raw.columns}
+    frame = _canonical(lowered, fmt, problems, {v: own_names[k] for k, v in rename.items() if k in own_names})
     frame = _fill_defaults(frame, raw, table.lines, fmt)
     # Only a file with no region column at all: a blank region in a file that has one means the
     # source placed the event no closer than the country (its coordinates are then a centroid).
@@ -302,8 +357,9 @@ def _version_stamp(raw: pd.DataFrame, fmt: Format) -> pd.Series:
     return pd.to_numeric(raw[fmt.version].str.strip(), errors="coerce").astype("float64")
 
 
-def _canonical(raw: pd.DataFrame, fmt: Format, problems: Problems) -> pd.DataFrame:
-    """The canonical columns, typed; cells that fail coercion are NA and recorded."""
+def _canonical(raw: pd.DataFrame, fmt: Format, problems: Problems, renamed: dict[str, str]) -> pd.DataFrame:
+    """The canonical columns, typed; cells that fail coercion are NA and recorded under the
+    file's own column name (`renamed`: canonical -> the name `columns=` renamed)."""
     derived = fmt.derive(raw, problems)
     columns = {}
     for name in INCIDENT_COLUMNS:
@@ -314,7 +370,8 @@ def _canonical(raw: pd.DataFrame, fmt: Format, problems: Problems) -> pd.DataFra
         if given is None:
             columns[name] = _missing(name, raw.index)
             continue
-        text, label = raw[given], name if given == name else f"{name} ({given})"
+        text, own = raw[given], renamed.get(given, given)
+        label = name if own == name else f"{name} ({own})"
         if name in COUNT_COLUMNS:
             columns[name] = problems.integer(text, label)
         elif name in _FLOAT_COLUMNS:
