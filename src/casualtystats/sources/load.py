@@ -231,12 +231,34 @@ def load_incidents(
         parts.append(part)
         notes += [f"{part.path.name}: {note}" for note in part.notes]
     result = _validate(parts, timing, notes)
+    result.incidents, shared = qualify_shared_regions(result.incidents)
+    if shared:
+        shown = ", ".join(shared[:5]) + (f" and {len(shared) - 5} more" if len(shared) > 5 else "")
+        result.notes.append(
+            f"region names used in more than one country carry their country, e.g. 'Central (Uganda)': {shown}"
+        )
     if merge is True or (merge == "auto" and result.incidents["source"].nunique() > 1):
         from ..merge import merge_incidents  # the merge stage pulls in DuckDB and scipy
 
         result.merge = merge_incidents(result.incidents, actor_aliases=actor_aliases)
         result.incidents = result.merge.incidents
     return result
+
+
+def qualify_shared_regions(incidents: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Region names used in more than one country, written "Central (Uganda)", with the names.
+
+    Regions are admin-1 units of a country, but every model and output keys them by name:
+    GTD's "Central" (Israel and Uganda) or the "Unknown" region of ten countries would
+    otherwise be one series. A name used in one country only is left as it is."""
+    countries = incidents.groupby("region", observed=True)["country"].nunique()
+    shared = sorted(countries.index[countries > 1])
+    if not shared:
+        return incidents, shared
+    incidents = incidents.copy()
+    hit = incidents["region"].isin(shared)
+    incidents.loc[hit, "region"] = incidents.loc[hit, "region"] + " (" + incidents.loc[hit, "country"] + ")"
+    return incidents, shared
 
 
 # ---------------------------------------------------------------- per file
