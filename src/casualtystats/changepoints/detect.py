@@ -11,6 +11,7 @@ from scipy import stats
 
 from .abrupt import keep_abrupt
 from .costs import COSTS, Cost, FrequencySeverity
+from .costs.base import noise_scale
 from .detection.pelt import pelt
 from .errors import ChangePointError
 from .penalties import (
@@ -24,9 +25,11 @@ from .penalties import (
 from .results import ChangePoints
 from .season import SEASON_ROUNDS, fit_season, period_from_labels, periodogram_period
 
-#: integer series with a larger median are measured quantities (populations, money,
-#: production), for which the discreteness is immaterial: they get the Gaussian trend cost
-MAX_COUNT_MEDIAN = 1000
+#: a non-negative integer series whose period-to-period noise is below this share of its median
+#: is a level that moves smoothly (population, money, production, passengers at scale), not
+#: counts of events: those have relative noise sqrt(1/mu + 1/r) >= 1/sqrt(mu) (Poisson) and, for
+#: any rate that varies by 10% or more between periods, >= 0.1 at every scale
+MIN_COUNT_NOISE = 0.1
 #: count costs: at most this many passes that set isolated excursions aside
 EXCURSION_PASSES = 3
 #: count costs: under independence, a segment (not the last) of at most this many weeks
@@ -77,11 +80,17 @@ def is_count_series(y: np.ndarray) -> bool:
     return y.size > 0 and bool(np.all(y >= 0) and np.all(y == np.round(y)))
 
 
+def relative_noise(y: np.ndarray) -> float:
+    """Period-to-period noise (robust sd of first differences / sqrt 2) over the median; inf at median 0."""
+    level = float(np.median(y))
+    return noise_scale(y) / level if level > 0 else math.inf
+
+
 def choose_cost(y: np.ndarray) -> str:
     """The cost="auto" rule (documented in detect_change_points)."""
     if y.ndim == 2:
         return "freqsev_log"
-    if is_count_series(y) and np.median(y) <= MAX_COUNT_MEDIAN:
+    if is_count_series(y) and relative_noise(y) >= MIN_COUNT_NOISE:
         return "negbin"
     return "normal_trend"
 
