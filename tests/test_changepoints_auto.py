@@ -57,7 +57,9 @@ def test_small_counts_are_counts_whatever_their_noise():
     rng = np.random.default_rng(5)
     for mean in (0.3, 3.0, 30.0, 90.0):
         assert choose_cost(rng.poisson(mean, 300).astype(float)) == "negbin", mean
-    assert choose_cost(np.zeros(50)) == "negbin"
+    # no noise to judge (a constant series, two values): counts, as they always were
+    for y in (np.zeros(50), np.full(50, 7.0), np.full(20, 50_000.0), np.array([4.0, 9.0])):
+        assert choose_cost(y) == "negbin", y
 
 
 @settings(max_examples=60, deadline=None)

@@ -82,10 +82,12 @@ def is_count_series(y: np.ndarray) -> bool:
 
 def relative_noise(y: np.ndarray) -> float:
     """Period-to-period noise (`costs.base.noise_scale`: robust sd of first differences / sqrt 2,
-    at least the rounding error) over the median; inf at median 0. It has no unit: the same for
-    k y as for y."""
+    at least the rounding error) over the median; inf at median 0, and for fewer than 3 values
+    or a constant series, which show no noise to judge. It has no unit: the same for k y as for y."""
     level = float(np.median(y))
-    return noise_scale(y) / level if level > 0 else math.inf
+    if level <= 0 or y.size < 3 or np.ptp(y) == 0:
+        return math.inf
+    return noise_scale(y) / level
 
 
 def choose_cost(y: np.ndarray) -> str:
