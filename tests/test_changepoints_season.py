@@ -20,7 +20,7 @@ from test_pelt_exact import check_exact, cost_matrix
 from casualtystats.changepoints import detect_change_points
 from casualtystats.changepoints.costs import FrequencyLogSeverity, NegBin
 from casualtystats.changepoints.errors import ChangePointError
-from casualtystats.changepoints.season import Season, period_from_labels
+from casualtystats.changepoints.season import Season, period_from_labels, periodogram_period
 
 WEEKS = pd.date_range("2015-01-05", periods=260, freq="7D")
 YEAR = 365.25 / 7
@@ -63,6 +63,28 @@ def test_a_plain_array_finds_its_period_in_the_periodogram():
     cp = detect_change_points(seasonal_counts(np.random.default_rng(5)))
     assert cp.n_changes == 0
     assert cp.season.source == "periodogram" and abs(cp.season.period - YEAR) < 1.0
+
+
+def test_a_wandering_rate_is_not_a_season_but_a_measles_like_cycle_is():
+    # A latent AR(1) log-rate (phi 0.8, sd 0.3) at a large count raises the low frequencies
+    # smoothly; its largest periodogram ordinate passes Fisher's g test against white noise
+    # in most such series. A season is a line above its neighbours.
+    rng = np.random.default_rng(8)
+    n, wandering = 260, 0
+    for _ in range(20):
+        z = np.zeros(n)
+        for t in range(1, n):
+            z[t] = 0.8 * z[t - 1] + rng.normal(0, 0.3 * math.sqrt(1 - 0.8**2))
+        y = rng.poisson(1300 * np.exp(z)).astype(float)
+        wandering += periodogram_period(y, np.arange(n), n) is not None
+    assert wandering <= 2  # with the g test alone: 19 of these 20
+    # epidemic peaks (far from a sinusoid: harmonics and a biennial line) and a step
+    t = np.arange(1000)
+    lam = 120 * np.exp(1.6 * np.cos(2 * np.pi * t / YEAR) + 0.4 * np.cos(np.pi * t / YEAR))
+    lam[700:] *= 0.3
+    y = rng.negative_binomial(5, 5 / (5 + lam)).astype(float)
+    assert abs(periodogram_period(y, t, 1000) - YEAR) < 0.5
+    assert detect_change_points(y).n_changes == 1
 
 
 def test_a_panel_slice_gets_the_season_on_its_incidents():

@@ -27,7 +27,16 @@ against the first. The period P is:
   MIN_CYCLES = 3 cycles in the series, if Fisher's g test rejects white noise
   at 1% (p-value by the union bound m (1 - g)^(m - 1), m Fourier frequencies,
   accurate in the tail); the peak's frequency is refined between the Fourier
-  frequencies. The series, not the residuals about the seasonless segments, is
+  frequencies. The first period must also stand out of the spectrum around it, at
+  the same level (union bound over the m frequencies): a season is a line, while a
+  wandering rate (serial dependence) raises the low frequencies smoothly, and
+  against white noise its largest ordinate passes the g test in 92-98% of latent
+  AR(1) count series without any season (1-7% with both tests). The background is
+  the mean of the lower BACKGROUND_SHARE of the ordinates 2..BACKGROUND_BAND + 1
+  Fourier frequencies away on either side (the adjacent ones take a non-integer
+  period's leakage; the largest ones left out are the other lines of a season that
+  is not a sinusoid), scaled to the mean of an exponential; the ratio is taken as
+  F(2, 2 x ordinates kept). The series, not the residuals about the seasonless segments, is
   searched: those segments have absorbed the cycle's fundamental and leave its
   harmonics. A change's step also puts power at low frequencies, so a peak
   there is only a candidate: the test given the segments decides.
@@ -58,6 +67,11 @@ MAX_PAIRS = 2
 MIN_CYCLES = 3
 #: ... and this many of a period known from the dates or given
 KNOWN_CYCLES = 2
+#: undated series: a candidate period's spectral background is taken over this many Fourier
+#: frequencies on each side, beyond the adjacent ones ...
+BACKGROUND_BAND = 14
+#: ... from the lower share of those ordinates
+BACKGROUND_SHARE = 0.85
 #: at most this many re-segmentations with a re-estimated season
 SEASON_ROUNDS = 3
 DAYS_PER_YEAR = 365.25
@@ -163,11 +177,28 @@ def periodogram_period(
     if m * (1.0 - g) ** (m - 1) >= SEASON_LEVEL:
         return None
     peak = int(k[allowed][np.argmax(power[allowed])])
+    if besides is None and m * _line_p_value(power, peak, length) >= SEASON_LEVEL:
+        return None
     # refine between Fourier frequencies: a 52.18-week year falls between them
     fine = peak + np.linspace(-0.5, 0.5, 41)
     t = np.arange(length)
     fine_power = np.abs(np.exp(-2j * np.pi * np.outer(fine, t) / length) @ full) ** 2
     return length / float(fine[int(np.argmax(fine_power))])
+
+
+def _line_p_value(power: np.ndarray, peak: int, length: int) -> float:
+    """P-value of periodogram ordinate `peak` against its spectral neighbourhood (module docstring)."""
+    k = np.arange(power.size)
+    distance = np.abs(k - peak)
+    around = np.sort(power[(distance >= 2) & (distance <= BACKGROUND_BAND + 1) & (k >= 1) & (2 * k < length)])
+    kept = int(BACKGROUND_SHARE * around.size)
+    if kept < 2:
+        return 1.0
+    share = kept / around.size
+    # mean of the lower `share` of exponential ordinates, over their mean
+    scale = (1.0 - (1.0 - share) * (1.0 - math.log(1.0 - share))) / share
+    background = around[:kept].mean() / scale
+    return float(st.f.sf(power[peak] / background, 2, 2 * kept)) if background > 0 else 1.0
 
 
 def _segment_index(bounds, n: int) -> np.ndarray:
