@@ -235,7 +235,8 @@ class Forecast:
 
     def monthly(self) -> pd.DataFrame:
         """Calendar-month totals, long: [*by, measure, month, mean, q0.025, ..., q0.975,
-        weeks_observed, weeks_forecast, complete].
+        weeks_observed, weeks_forecast, complete]; `month` is the month's first day (a Timestamp,
+        as ``pd.Grouper(key=..., freq="MS")`` labels a monthly table, so the two merge on it).
 
         A week belongs to the month holding its fourth day (most of its days). A
         month the forecast starts in adds its already observed weeks (their known
@@ -257,7 +258,11 @@ class Forecast:
             known = np.array([np.nansum(p.to_numpy()) for p in past])
             totals = dist.samples @ membership.T + np.round(known).astype(np.int64)
             frame = _summarise(totals, membership @ dist.mean + known, self.quantiles)
-            labels = {**dict(zip(self.by, key, strict=True)), "measure": measure, "month": unique}
+            labels = {
+                **dict(zip(self.by, key, strict=True)),
+                "measure": measure,
+                "month": unique.to_timestamp(),
+            }
             for position, (column, value) in enumerate(labels.items()):
                 frame.insert(position, column, value)
             frame["weeks_observed"] = [len(p) for p in past]
@@ -284,7 +289,7 @@ class Forecast:
             head = monthly[monthly["month"] == month]
             columns = [*self.by, "measure", "mean", "q0.1", "q0.5", "q0.9", "complete"]
             table = head[columns].to_string(index=False, float_format=lambda v: f"{v:,.1f}")
-            lines += ["", f"Month {month} (80% range q0.1-q0.9):", table]
+            lines += ["", f"Month {month:%Y-%m} (80% range q0.1-q0.9):", table]
         lines += ["", "Fitted models:", self.models.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
         return "\n".join(lines)
 
