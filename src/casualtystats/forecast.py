@@ -715,45 +715,59 @@ def _forecast_compound(incidents, casualties, incident_paths, rng) -> tuple[Pred
         runs[half_life] = _log_severity_filter(y, v, weeks, len(incidents) - 1, discount, prior_mean, 1 / s2)
     half_life = min(runs, key=lambda h: runs[h].loss)
     run = runs[half_life]
-    # the body: each path's log-mean from its posterior; the week's sum of N lognormal incidents as a
-    # negative binomial of the same mean and variance, NB(r N, r / (r + m)), 1 / r = e^{s^2} - 1 - 1 / m
-    mu = rng.normal(run.mu, np.sqrt(run.variance), size=incident_paths.shape[0])[:, None]
-    per_incident = np.exp(mu + s2 / 2)
-    r = 1.0 / np.maximum(np.expm1(s2) - 1.0 / per_incident, np.exp(-_MAX_U))
-    # mass-casualty incidents: the weeks far above the body (z > _MASS_CASUALTY_Z), each one incident
-    # whose deaths beyond its week's other incidents are an empirical excess; every future incident
-    # is one with a probability from their share of all incidents (Jeffreys Beta posterior, per path)
     mass = run.z > _MASS_CASUALTY_Z
-    excess = np.maximum(np.round(f[mass] - (n[mass] - 1) * np.exp(run.before[mass] + s2 / 2)), 1).astype(
-        np.int64
-    )
-    share = (mass.sum() + 0.5) / (n.sum() + 1.0)
-    shift = np.zeros(incident_paths.shape, dtype=np.int64)
-    body = incident_paths
-    if mass.any():
-        chance = rng.beta(mass.sum() + 0.5, n.sum() - mass.sum() + 0.5, size=incident_paths.shape[0])
-        count = rng.binomial(incident_paths, chance[:, None])
-        where = np.flatnonzero(count)
-        draws = rng.choice(excess, size=int(count.flat[where].sum()))
-        starts = np.concatenate([[0], np.cumsum(count.flat[where])[:-1]]).astype(np.int64)
-        shift.flat[where] = np.add.reduceat(draws, starts) if len(where) else 0
-        body = incident_paths - count
-    size = r * body
+    # The lognormal's mean per incident, exp(mu + s^2 / 2), rescaled so that over the whole history
+    # the ordinary weeks' deaths are what it predicted for them: corrects the shape where it is not
+    # lognormal (many incidents without deaths; half a death either side keeps a series of zeros
+    # near, not at, 0). The level follows recent weeks, the shape (this factor, the mass-casualty
+    # share) all of them: rare events need the long record.
+    expected = n * np.exp(run.before + s2 / 2)
+    scale = (f[~mass].sum() + ZERO_DEATHS) / (expected[~mass].sum() + ZERO_DEATHS)
+    # the body: each path's log-mean from its posterior; the week's sum of N lognormal incidents as a
+    # negative binomial of the same mean m N and variance (Fenton-Wilkinson), NB(r N, r / (r + m)),
+    # 1 / r = e^{s^2} - 1 - 1 / m
+    mu = rng.normal(run.mu, np.sqrt(run.variance), size=incident_paths.shape[0])[:, None]
+    per_incident = scale * np.exp(mu + s2 / 2)
+    r = 1.0 / np.maximum(np.expm1(s2) - 1.0 / per_incident, np.exp(-_MAX_U))
+    # mass-casualty incidents: one in each week far above the body, killing what the week's other
+    # incidents would not have
+    excess = np.maximum(np.round(f[mass] - scale * (expected[mass] / n[mass]) * (n[mass] - 1)), 1)
+    shift, count = _mass_casualties(excess.astype(np.int64), mass.sum(), n.sum(), incident_paths, rng)
+    size = r * (incident_paths - count)
     prob = np.broadcast_to(r / (r + per_incident), size.shape).copy()
     safe = np.where(size > 0, size, 1.0)
     samples = shift + np.where(size > 0, rng.negative_binomial(safe, prob), 0)
-    body_mean = float(np.exp(run.mu + s2 / 2))
+    share = (mass.sum() + 0.5) / (n.sum() + 1.0) if mass.any() else 0.0
+    body_mean = scale * float(np.exp(run.mu + s2 / 2))
     model = {
         "model": "compound: incidents x lognormal deaths per incident + mass-casualty incidents",
         "weeks": int(known.sum()),
         "severity_half_life": half_life,
-        "median_per_incident": float(np.exp(run.mu)),
+        "median_per_incident": scale * float(np.exp(run.mu)),
         "log_sd_per_incident": float(np.sqrt(s2)),
         "mass_casualty_weeks": int(mass.sum()),
-        "mass_casualty_share": float(share) if mass.any() else 0.0,
+        "mass_casualty_share": share,
         "per_incident_mean": body_mean + (share * (excess.mean() - body_mean) if mass.any() else 0.0),
     }
     return PredictiveDistribution(size, prob, samples, shift), model
+
+
+def _mass_casualties(excess, seen, incidents_seen, incident_paths, rng):
+    """Every future incident is a mass-casualty one with probability pi, drawn per path from its
+    Jeffreys Beta posterior given `seen` of `incidents_seen` incidents (the whole history); each
+    kills as many as one of the observed `excess` deaths, drawn at random. Returns the deaths of
+    the mass-casualty incidents and their number, per path and week (zeros if none was seen)."""
+    shift = np.zeros(incident_paths.shape, dtype=np.int64)
+    if not seen:
+        return shift, shift.copy()
+    chance = rng.beta(seen + 0.5, incidents_seen - seen + 0.5, size=incident_paths.shape[0])
+    count = rng.binomial(incident_paths, chance[:, None])
+    where = np.flatnonzero(count)
+    if len(where):
+        draws = rng.choice(excess, size=int(count.flat[where].sum()))
+        starts = np.concatenate([[0], np.cumsum(count.flat[where])[:-1]])
+        shift.flat[where] = np.add.reduceat(draws, starts)
+    return shift, count
 
 
 class _CallableModule(types.ModuleType):
