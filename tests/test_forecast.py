@@ -113,6 +113,30 @@ def test_any_count_series_gives_ordered_integer_quantiles(values, horizon):
     assert np.isfinite(frame["mean"]).all()
 
 
+@settings(max_examples=15, deadline=None)
+@given(
+    weeks=st.lists(
+        st.tuples(st.integers(0, 6), st.integers(0, 60), st.integers(0, 40)), min_size=8, max_size=60
+    ),
+    massacre=st.sampled_from([0, 1, 5000]),
+)
+def test_any_incidents_and_deaths_give_a_sane_compound_forecast(weeks, massacre):
+    """Deaths only in weeks with incidents, any sizes, a massacre or not: ordered integer quantiles,
+    finite means, a proper distribution, no deaths in a path's week without incidents."""
+    incidents = np.array([n for n, _, _ in weeks], dtype=float)
+    deaths = np.array([f if n else 0 for n, f, _ in weeks], dtype=float)
+    incidents[-1], deaths[-1] = incidents[-1] + 1, deaths[-1] + massacre
+    panel = pd.DataFrame({"week": weekly(incidents).index, "incidents": incidents, "fatalities_best": deaths})
+    fc = cs.forecast(panel, horizon=4, paths=200, seed=weeks[0][2])
+    frame = fc.to_frame()
+    quantiles = frame[QUANTILE_COLUMNS].to_numpy()
+    assert (np.diff(quantiles, axis=1) >= 0).all() and (quantiles >= 0).all()
+    assert np.isfinite(frame["mean"]).all()
+    n, dist = fc.distribution("incidents").samples, fc.distribution("fatalities_best")
+    assert (dist.samples[n == 0] == 0).all()
+    assert np.allclose(dist.cdf(10**9), 1.0) and (dist.mean >= 0).all()
+
+
 def test_calibration_on_simulated_stationary_series():
     """Many short (2-year) NB series with dependence: randomised PIT of the next 13 weeks is
     roughly uniform and the 50/80/95% randomised coverage is within 6 points."""

@@ -29,17 +29,38 @@ from weeks up to its end):
   simulated weeks. A series with no event at all gets the Jeffreys
   Gamma(1/2, n) posterior of its rate, so its forecast is not a certain zero.
 - **Fatalities and other casualty measures** (with the panel's ``incidents``):
-  a compound model, the sum of the week's incidents' deaths. Given ``N``
-  incidents, ``F ~ NB(size r * N, prob p)``: a sum of N independent negative
-  binomial severities with mean ``r (1 - p) / p`` per incident, exactly 0 in a
+  a compound model, the sum of the week's incidents' deaths, exactly 0 in a
   week without incidents (the zero-inflation of casualty counts comes from
-  there). The severity ``p`` is uncertain and drifts: it has a Beta posterior
-  from exponentially discounted past weeks (a prior worth one incident at the
-  series' overall deaths per incident), and each sample path draws its own ``p``.
-  Mixing the NB over a Beta ``p`` gives a beta negative binomial with a power-law
-  tail: mass-casualty weeks keep real probability. ``r`` and the discount
-  (half-life 4 weeks .. no discount) are chosen by the one-step-ahead predictive
-  likelihood over a grid.
+  there). Deaths per incident are heavy-tailed (UCDP: about lognormal(1.3,
+  1.2)), and a sum over incidents lets one massacre set the mean of every
+  future incident; so severity is modelled on the log scale, in two parts:
+
+  * *ordinary incidents*: lognormal(mu, s^2). A week of N incidents and F
+    deaths gives y = log((F + 1/2) / N), whose mean and variance are mu and
+    v(N) = log(1 + (e^{s^2} - 1) / N) after the Fenton-Wilkinson correction
+    (`changepoints.costs.freqsev_log`, which also supplies the robust,
+    trimmed estimate of s^2). mu drifts: it is a discounted weighted mean of
+    the weeks' y, each week standardised against the weeks before it and
+    clipped at +-3 predictive sds (a Huber-type filter), so one week moves it
+    by a bounded amount however many deaths it holds. The discount's
+    half-life (4 weeks .. none) minimises the Huber predictive loss. Every
+    sample path draws its own mu (normal, the filter's variance); a week's sum
+    of N incidents is the negative binomial of the lognormal sum's mean
+    m N and variance (1 / r = e^{s^2} - 1 - 1 / m per incident). The mean
+    m = exp(mu + s^2 / 2) is rescaled once, over the whole history, so the
+    ordinary weeks' deaths are what it predicted for them (half a death added
+    either side): that corrects the shape where deaths are not lognormal
+    (many incidents without deaths; a series of zeros stays near 0).
+  * *mass-casualty incidents*: a week more than 3 predictive sds above the
+    ordinary (about 1 ordinary week in 740 would be) holds one, whose deaths
+    beyond its week's other incidents are an observed excess. Every future
+    incident is one with probability pi, drawn per path from the Jeffreys
+    Beta posterior of their share of all incidents (the whole history: rare
+    events need the long record), killing one of the observed excesses
+    drawn at random. So a massacre last month raises the upper tail (next
+    month's chance of another is about the incidents expected times pi), not
+    the median or the mean deaths of every other incident.
+
 - A series without incidents (a plain Series, or a panel without an
   ``incidents`` column) is forecast with the incidents model directly.
 
@@ -49,7 +70,8 @@ and month totals are sums along paths, not sums of independent weeks.
 Quantiles are those of the simulated counts, i.e. integers: the smallest k with
 P(X <= k) >= q. Central intervals of discrete counts cover at least their
 nominal probability. ``Forecast.distribution`` gives the whole predictive
-distribution (a mixture over paths of negative binomials) for scoring.
+distribution (a mixture over paths of negative binomials, shifted by the path's
+mass-casualty deaths) for scoring.
 
 Assumptions: weeks are regular and complete (as `weekly_panel` makes them);
 the dynamics of the past (including its regime changes) are representative of
@@ -92,7 +114,7 @@ _INIT_WEEKS = 13  # the recursion starts at the first quarter's average
 # Severity: candidate half-lives (weeks) of the discounted deaths-per-incident and sizes r.
 _SEVERITY_HALF_LIVES = (4, 8, 13, 26, 52, 104, 208, np.inf)
 # A week whose log deaths per incident lie this many predictive sds above the typical incident's
-# holds a mass-casualty incident (about 1 in 700 ordinary weeks would, were the log scale normal);
+# holds a mass-casualty incident (about 1 in 740 ordinary weeks would, were the log scale normal);
 # the same bound clips every week's pull on the typical incident's log-mean.
 _MASS_CASUALTY_Z = 3.0
 _ZERO_SERIES_PRIOR = 0.5  # Jeffreys Gamma(0.5, n) rate posterior for a series of zeros
@@ -280,7 +302,8 @@ class Forecast:
             f"Series: {len(self.models) // max(len(self.measures), 1)}   sample paths: "
             f"{next(iter(self.distributions.values())).samples.shape[0]}",
             "Incidents: NB INGARCH(1,1), mean-reverting (parameter uncertainty drawn per path); "
-            "casualties: incidents x beta-NB deaths per incident (discounted severity).",
+            "casualties: incidents x lognormal deaths per incident (robust discounted log-mean) "
+            "plus mass-casualty incidents at their observed share.",
             "Quantiles are integers (smallest k with P(X <= k) >= q).",
         ]
         if isinstance(self.weeks, pd.DatetimeIndex):
