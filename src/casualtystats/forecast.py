@@ -111,7 +111,7 @@ _MAX_U = 12.0  # bound of the unconstrained parameters (size e^12: Poisson for a
 _PRIOR_SD = 3.0  # normal prior of logit(rho / max) and logit(alpha / rho)
 _MIN_DISCOUNT = 0.5 ** (1 / 13)  # the level's discount: half-life 13 weeks at the shortest
 _INIT_WEEKS = 13  # the recursion starts at the first quarter's average
-# Severity: candidate half-lives (weeks) of the discounted deaths-per-incident and sizes r.
+# Severity: candidate half-lives (weeks) of the discounted log-mean deaths per incident.
 _SEVERITY_HALF_LIVES = (4, 8, 13, 26, 52, 104, 208, np.inf)
 # A week whose log deaths per incident lie this many predictive sds above the typical incident's
 # holds a mass-casualty incident (about 1 in 740 ordinary weeks would, were the log scale normal);
@@ -783,7 +783,8 @@ def _mass_casualties(excess, seen, incidents_seen, incident_paths, rng):
     shift = np.zeros(incident_paths.shape, dtype=np.int64)
     if not seen:
         return shift, shift.copy()
-    chance = rng.beta(seen + 0.5, incidents_seen - seen + 0.5, size=incident_paths.shape[0])
+    # (fractional incidents, as spread=True panels hold, can count fewer incidents than such weeks)
+    chance = rng.beta(seen + 0.5, max(incidents_seen - seen, 0) + 0.5, size=incident_paths.shape[0])
     count = rng.binomial(incident_paths, chance[:, None])
     where = np.flatnonzero(count)
     if len(where):
