@@ -27,9 +27,10 @@ forecasts of weeks in 2008-2018 from all data before each origin (from 2004);
 (2) simulated governorates (`simulate_incidents`) with declines and resurgences at
 dates the model is not told. Timing: forecasting every region of the UCDP file and
 of a simulated million-incident table, against building the panel and the report's
-other models on the same input (ratio, one process).
+other models on the same input (ratio, one process). Massacre (issue 11): next month's
+fatalities of a stationary slice with and without one incident of 3,000 deaths.
 
-    .venv/bin/python benchmarks/forecast.py [--quick] [--only timing|ucdp|simulated ...]
+    .venv/bin/python benchmarks/forecast.py [--quick] [--only timing|ucdp|simulated|massacre ...]
 """
 
 from __future__ import annotations
