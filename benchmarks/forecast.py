@@ -27,9 +27,10 @@ forecasts of weeks in 2008-2018 from all data before each origin (from 2004);
 (2) simulated governorates (`simulate_incidents`) with declines and resurgences at
 dates the model is not told. Timing: forecasting every region of the UCDP file and
 of a simulated million-incident table, against building the panel and the report's
-other models on the same input (ratio, one process).
+other models on the same input (ratio, one process). Massacre (issue 11): next month's
+fatalities of a stationary slice with and without one incident of 3,000 deaths.
 
-    .venv/bin/python benchmarks/forecast.py [--quick] [--only timing|ucdp|simulated ...]
+    .venv/bin/python benchmarks/forecast.py [--quick] [--only timing|ucdp|simulated|massacre ...]
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ STEP = 4
 LEVELS = (0.5, 0.8, 0.95)
 MEASURES = ("incidents", "fatalities_best")
 FLOOR = 1e-6
-PARTS = ("timing", "ucdp", "simulated")
+PARTS = ("timing", "ucdp", "simulated", "massacre")
 METHODS = ("model", "zero", "last4 Poisson", "conflictology", "NB no trend")
 
 
@@ -230,7 +231,7 @@ def next_month_rows(fc, by_region: dict, months: pd.Series, rng) -> pd.DataFrame
     monthly = fc.monthly()
     ahead = monthly[(monthly["weeks_observed"] == 0) & monthly["complete"]]
     ahead = ahead[ahead["month"] == ahead["month"].min()]
-    weeks_in = months[months == ahead["month"].min()].index
+    weeks_in = months[months == pd.Period(ahead["month"].min(), freq="M")].index
     if ahead.empty or len(weeks_in) != ahead["weeks_forecast"].iloc[0]:
         return pd.DataFrame()  # the month runs past the scored span
     in_month = np.asarray(fc.weeks.isin(weeks_in))
@@ -422,6 +423,53 @@ def simulated_panel(seed: int = 11) -> pd.DataFrame:
     return cs.weekly_panel(sim.incidents[sim.incidents["actor"] == "ISIS"], by="region")
 
 
+# --- one massacre ------------------------------------------------------------------------------
+
+
+def massacre_slice(seed: int, deaths: int = 0, weeks_before_end: int = 1, weeks: int = 260) -> pd.DataFrame:
+    """A stationary weekly slice: NB incidents (mean 3 a week, size 1), each killing
+    round(lognormal(1.3, 1.2)) (about 7.5 on average, 22 a week); with `deaths`, one more incident
+    killing that many, `weeks_before_end` weeks before the end (1 = the last week)."""
+    rng = np.random.default_rng(seed)
+    incidents = rng.negative_binomial(1, 1 / 4, weeks).astype(float)
+    killed = np.array([np.round(rng.lognormal(1.3, 1.2, int(k))).sum() for k in incidents])
+    if deaths:
+        incidents[-weeks_before_end] += 1
+        killed[-weeks_before_end] += deaths
+    index = pd.date_range("2019-01-07", periods=weeks, freq="7D", name="week")
+    return pd.DataFrame({"incidents": incidents, "fatalities_best": killed}, index=index)
+
+
+def next_month_deaths(fc) -> tuple[pd.Series, np.ndarray]:
+    """The forecast's first calendar month wholly after the origin: its fatalities row of
+    `Forecast.monthly()` and the month totals of the sample paths."""
+    monthly = fc.monthly()
+    row = monthly[(monthly["measure"] == "fatalities_best") & (monthly["weeks_observed"] == 0)]
+    row = row[row["complete"]].iloc[0]
+    in_month = np.asarray(week_month(fc.weeks) == pd.Period(row["month"], freq="M"))
+    return row, fc.distribution("fatalities_best").samples[:, in_month].sum(axis=1)
+
+
+def massacre(seeds=range(5), deaths: int = 3000) -> pd.DataFrame:
+    """Next month's fatalities forecast of `massacre_slice` without and with one incident of
+    `deaths`, 1 to 26 weeks before the end: median over seeds of the month's quantiles, mean and
+    probability of 1,000 or more deaths."""
+    rows = []
+    for lag in (None, 1, 5, 13, 26):
+        for seed in seeds:
+            data = massacre_slice(seed, deaths if lag else 0, lag or 1)
+            row, totals = next_month_deaths(cs.forecast(data, horizon=13, seed=seed))
+            quantiles = {q: row[q] for q in ("q0.1", "q0.5", "q0.9", "q0.975")}
+            case = "without" if lag is None else f"{deaths:,} killed {lag} wk before the end"
+            rows.append(
+                {"case": case, **quantiles, "mean": row["mean"], "P(>=1000)": np.mean(totals >= 1000)}
+            )
+    table = pd.DataFrame(rows).groupby("case", sort=False).median()
+    print(f"\n# One massacre: next month's fatalities (median over {len(seeds)} seeds; ~95 expected without)")
+    print(table.to_string(formatters={"P(>=1000)": "{:.3f}".format}, float_format=lambda v: f"{v:,.0f}"))
+    return table
+
+
 # --- timing -------------------------------------------------------------------------------------
 
 
@@ -478,6 +526,8 @@ def main(argv=None) -> int:
         scores, month_scores = score_rows(ucdp_panel(), *span, rng)
         title = f"UCDP GED Iraq, ISIS, per governorate, {span[0][:4]}-{span[1][:4]}"
         print_scores(scores, month_scores, f"{title} ({time.perf_counter() - began:.0f} s)")
+    if "massacre" in parts:
+        massacre()
     if "simulated" in parts:
         began = time.perf_counter()
         scores, month_scores = score_rows(simulated_panel(), *span, rng)

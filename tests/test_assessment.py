@@ -385,7 +385,7 @@ def outlook_table(region_column: bool = True) -> pd.DataFrame:
         for month, scale in (("2014-06", 1.0), ("2014-07", 1.5), ("2014-08", 2.0)):
             for measure, base in (("incidents", 20.0), ("fatalities_best", 300.0)):
                 m = base * scale * (1 if region is None else 0.5)
-                row = {"measure": measure, "month": pd.Period(month, freq="M"), "mean": m * 1.1}
+                row = {"measure": measure, "month": pd.Timestamp(month), "mean": m * 1.1}
                 for q, f in (
                     ("q0.025", 0.4),
                     ("q0.1", 0.6),

@@ -56,11 +56,23 @@ def test_panel_contract_by_region(sim_panel):
     assert frame["week"].min() == sim_panel["week"].max() + pd.Timedelta(days=7)
     monthly = fc.monthly()
     assert list(monthly.columns[:11]) == ["region", "measure", "month", "mean", *QUANTILE_COLUMNS]
-    assert isinstance(monthly["month"].iloc[0], pd.Period)
+    assert isinstance(monthly["month"].iloc[0], pd.Timestamp)
     # the busy region forecasts more than the quiet one
     means = frame[frame["measure"] == "incidents"].groupby("region")["mean"].mean()
     assert means["Anbar"] > means["Ninawa"] > means["Basra"]
     assert "Month" in fc.summary()
+
+
+def test_months_are_first_days_that_merge_with_a_monthly_table(sim_panel):
+    """`monthly()` labels a month by its first day, as a table grouped with pd.Grouper(freq="MS")."""
+    fc = cs.forecast(sim_panel[sim_panel["week"] < "2018-06-15"], horizon=8, by="region", paths=200)
+    monthly = fc.monthly()
+    assert (monthly["month"] == monthly["month"].dt.to_period("M").dt.start_time).all()
+    actual = sim_panel.groupby(["region", pd.Grouper(key="week", freq="MS")])["incidents"].sum()
+    actual = actual.rename_axis(["region", "month"]).rename("actual").reset_index()
+    merged = monthly[monthly["measure"] == "incidents"].merge(actual, on=["region", "month"])
+    assert sorted(merged["month"].dt.strftime("%Y-%m").unique()) == ["2018-06", "2018-07", "2018-08"]
+    assert len(merged) == 3 * 3
 
 
 def test_by_none_uses_the_group_columns_present(sim_panel):
@@ -84,7 +96,7 @@ def test_quantiles_are_monotone_integers_and_totals_add_up(sim_panel):
     # a month's total mean = its forecast weeks' means + its observed weeks
     row = monthly[(monthly["region"] == "Anbar") & (monthly["measure"] == "incidents")].iloc[1]
     weeks = weekly_frame[(weekly_frame["region"] == "Anbar") & (weekly_frame["measure"] == "incidents")]
-    in_month = (weeks["week"] + pd.Timedelta(days=3)).dt.to_period("M") == row["month"]
+    in_month = (weeks["week"] + pd.Timedelta(days=3)).dt.to_period("M").dt.start_time == row["month"]
     assert row["mean"] == pytest.approx(weeks.loc[in_month, "mean"].sum())
 
 
@@ -99,6 +111,30 @@ def test_any_count_series_gives_ordered_integer_quantiles(values, horizon):
     assert len(frame) == horizon
     assert (np.diff(quantiles, axis=1) >= 0).all() and (quantiles >= 0).all()
     assert np.isfinite(frame["mean"]).all()
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    weeks=st.lists(
+        st.tuples(st.integers(0, 6), st.integers(0, 60), st.integers(0, 40)), min_size=8, max_size=60
+    ),
+    massacre=st.sampled_from([0, 1, 5000]),
+)
+def test_any_incidents_and_deaths_give_a_sane_compound_forecast(weeks, massacre):
+    """Deaths only in weeks with incidents, any sizes, a massacre or not: ordered integer quantiles,
+    finite means, a proper distribution, no deaths in a path's week without incidents."""
+    incidents = np.array([n for n, _, _ in weeks], dtype=float)
+    deaths = np.array([f if n else 0 for n, f, _ in weeks], dtype=float)
+    incidents[-1], deaths[-1] = incidents[-1] + 1, deaths[-1] + massacre
+    panel = pd.DataFrame({"week": weekly(incidents).index, "incidents": incidents, "fatalities_best": deaths})
+    fc = cs.forecast(panel, horizon=4, paths=200, seed=weeks[0][2])
+    frame = fc.to_frame()
+    quantiles = frame[QUANTILE_COLUMNS].to_numpy()
+    assert (np.diff(quantiles, axis=1) >= 0).all() and (quantiles >= 0).all()
+    assert np.isfinite(frame["mean"]).all()
+    n, dist = fc.distribution("incidents").samples, fc.distribution("fatalities_best")
+    assert (dist.samples[n == 0] == 0).all()
+    assert np.allclose(dist.cdf(10**9), 1.0) and (dist.mean >= 0).all()
 
 
 def test_calibration_on_simulated_stationary_series():
@@ -244,17 +280,13 @@ def test_real_ucdp_iraq_governorates(ucdp_iraq_path):
     assert frame["region"].nunique() == panel["region"].nunique()
     assert frame[QUANTILE_COLUMNS].notna().all().all()
     nxt = fc.monthly()
-    assert set(nxt["month"].astype(str)) >= {"2014-06", "2014-07", "2014-08"}
+    assert set(nxt["month"].dt.strftime("%Y-%m")) >= {"2014-06", "2014-07", "2014-08"}
 
 
 def test_benchmark_scores_are_exact_and_agree():
     """benchmarks/forecast.py: the sample CRPS equals the CDF-sum CRPS of the same empirical
     distribution, and a point mass at 0 scores y."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    import forecast as bench
+    bench = _benchmark()
 
     samples = np.random.default_rng(4).negative_binomial(2, 0.3, size=(300, 1))
     for y in (0.0, 3.0, 40.0):
@@ -274,3 +306,44 @@ def test_distribution_takes_one_count_for_every_week_or_one_per_week():
     assert (dist.cdf(-1) == 0).all() and np.allclose(dist.cdf(10_000), 1)
     with pytest.raises(ForecastError, match="one per forecast week"):
         dist.cdf([0, 5, 10])
+
+
+def _benchmark():
+    """benchmarks/forecast.py as a module (its massacre case and scores)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import forecast as bench
+
+    return bench
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_one_massacre_goes_to_the_upper_tail_not_to_the_median(seed):
+    """One incident of 3,000 deaths in the last week of a stationary slice (about 22 deaths a week):
+    next month's median and 80% range stay near those without it, and a month of 1,000 or more
+    deaths (another massacre) keeps real probability. (The discounted mean deaths per incident
+    made the median 20 times larger.)"""
+    bench = _benchmark()
+    without, totals_without = bench.next_month_deaths(cs.forecast(bench.massacre_slice(seed), seed=seed))
+    with_it, totals = bench.next_month_deaths(cs.forecast(bench.massacre_slice(seed, 3000), seed=seed))
+    assert with_it["q0.5"] <= 1.3 * without["q0.5"]
+    assert with_it["q0.9"] <= 1.5 * without["q0.9"] and with_it["q0.1"] <= 1.5 * without["q0.1"] + 1
+    assert np.mean(totals >= 1000) >= 0.01 and np.mean(totals_without >= 1000) < 0.002
+    assert with_it["mean"] > without["mean"]  # the massacre does raise the expected toll
+
+
+def test_mixture_with_mass_casualty_incidents_agrees_with_its_samples():
+    """The predictive distribution (shifted negative binomials per path) is a distribution, and its
+    mean and CDF agree with the sample paths drawn from it."""
+    bench = _benchmark()
+    dist = cs.forecast(bench.massacre_slice(2, 3000), horizon=4, seed=2).distribution("fatalities_best")
+    assert (dist.shift > 0).any()  # some paths hold a mass-casualty incident
+    k = np.arange(20_000)
+    pmf = np.array([dist.pmf(int(v)) for v in k[:400]])
+    assert np.allclose(pmf.cumsum(axis=0)[-1], dist.cdf(399))
+    assert np.allclose(dist.cdf(k[-1]), 1.0)
+    assert dist.mean == pytest.approx(dist.samples.mean(axis=0), rel=0.15)
+    for q in (20, 60, 200, 3000):
+        assert dist.cdf(q) == pytest.approx(np.mean(dist.samples <= q, axis=0), abs=0.03)

@@ -29,17 +29,38 @@ from weeks up to its end):
   simulated weeks. A series with no event at all gets the Jeffreys
   Gamma(1/2, n) posterior of its rate, so its forecast is not a certain zero.
 - **Fatalities and other casualty measures** (with the panel's ``incidents``):
-  a compound model, the sum of the week's incidents' deaths. Given ``N``
-  incidents, ``F ~ NB(size r * N, prob p)``: a sum of N independent negative
-  binomial severities with mean ``r (1 - p) / p`` per incident, exactly 0 in a
+  a compound model, the sum of the week's incidents' deaths, exactly 0 in a
   week without incidents (the zero-inflation of casualty counts comes from
-  there). The severity ``p`` is uncertain and drifts: it has a Beta posterior
-  from exponentially discounted past weeks (a prior worth one incident at the
-  series' overall deaths per incident), and each sample path draws its own ``p``.
-  Mixing the NB over a Beta ``p`` gives a beta negative binomial with a power-law
-  tail: mass-casualty weeks keep real probability. ``r`` and the discount
-  (half-life 4 weeks .. no discount) are chosen by the one-step-ahead predictive
-  likelihood over a grid.
+  there). Deaths per incident are heavy-tailed (UCDP: about lognormal(1.3,
+  1.2)), and a sum over incidents lets one massacre set the mean of every
+  future incident; so severity is modelled on the log scale, in two parts:
+
+  * *ordinary incidents*: lognormal(mu, s^2). A week of N incidents and F
+    deaths gives y = log((F + 1/2) / N), whose mean and variance are mu and
+    v(N) = log(1 + (e^{s^2} - 1) / N) after the Fenton-Wilkinson correction
+    (`changepoints.costs.freqsev_log`, which also supplies the robust,
+    trimmed estimate of s^2). mu drifts: it is a discounted weighted mean of
+    the weeks' y, each week standardised against the weeks before it and
+    clipped at +-3 predictive sds (a Huber-type filter), so one week moves it
+    by a bounded amount however many deaths it holds. The discount's
+    half-life (4 weeks .. none) minimises the Huber predictive loss. Every
+    sample path draws its own mu (normal, the filter's variance); a week's sum
+    of N incidents is the negative binomial of the lognormal sum's mean
+    m N and variance (1 / r = e^{s^2} - 1 - 1 / m per incident). The mean
+    m = exp(mu + s^2 / 2) is rescaled once, over the whole history, so the
+    ordinary weeks' deaths are what it predicted for them (half a death added
+    either side): that corrects the shape where deaths are not lognormal
+    (many incidents without deaths; a series of zeros stays near 0).
+  * *mass-casualty incidents*: a week more than 3 predictive sds above the
+    ordinary (about 1 ordinary week in 740 would be) holds one, whose deaths
+    beyond its week's other incidents are an observed excess. Every future
+    incident is one with probability pi, drawn per path from the Jeffreys
+    Beta posterior of their share of all incidents (the whole history: rare
+    events need the long record), killing one of the observed excesses
+    drawn at random. So a massacre last month raises the upper tail (next
+    month's chance of another is about the incidents expected times pi), not
+    the median or the mean deaths of every other incident.
+
 - A series without incidents (a plain Series, or a panel without an
   ``incidents`` column) is forecast with the incidents model directly.
 
@@ -49,7 +70,8 @@ and month totals are sums along paths, not sums of independent weeks.
 Quantiles are those of the simulated counts, i.e. integers: the smallest k with
 P(X <= k) >= q. Central intervals of discrete counts cover at least their
 nominal probability. ``Forecast.distribution`` gives the whole predictive
-distribution (a mixture over paths of negative binomials) for scoring.
+distribution (a mixture over paths of negative binomials, shifted by the path's
+mass-casualty deaths) for scoring.
 
 Assumptions: weeks are regular and complete (as `weekly_panel` makes them);
 the dynamics of the past (including its regime changes) are representative of
@@ -74,6 +96,7 @@ import pandas as pd
 from scipy import optimize, signal, special
 
 from .aggregate import GROUP_COLUMNS
+from .changepoints.costs.freqsev_log import ZERO_DEATHS, log_severity, log_severity_variance
 from .errors import CasualtyStatsError
 
 QUANTILES = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
@@ -88,10 +111,12 @@ _MAX_U = 12.0  # bound of the unconstrained parameters (size e^12: Poisson for a
 _PRIOR_SD = 3.0  # normal prior of logit(rho / max) and logit(alpha / rho)
 _MIN_DISCOUNT = 0.5 ** (1 / 13)  # the level's discount: half-life 13 weeks at the shortest
 _INIT_WEEKS = 13  # the recursion starts at the first quarter's average
-# Severity: candidate half-lives (weeks) of the discounted deaths-per-incident and sizes r.
+# Severity: candidate half-lives (weeks) of the discounted log-mean deaths per incident.
 _SEVERITY_HALF_LIVES = (4, 8, 13, 26, 52, 104, 208, np.inf)
-_SEVERITY_SIZES = np.geomspace(0.02, 50.0, 16)
-_PRIOR_INCIDENTS = 1.0  # weight of the series' overall severity in the Beta prior
+# A week whose log deaths per incident lie this many predictive sds above the typical incident's
+# holds a mass-casualty incident (about 1 in 740 ordinary weeks would, were the log scale normal);
+# the same bound clips every week's pull on the typical incident's log-mean.
+_MASS_CASUALTY_Z = 3.0
 _ZERO_SERIES_PRIOR = 0.5  # Jeffreys Gamma(0.5, n) rate posterior for a series of zeros
 
 
@@ -107,28 +132,36 @@ class PredictiveDistribution:
     """The forecast distribution of one measure of one series.
 
     Week h's distribution is the equal-weight mixture over sample paths of
-    ``NB(size[:, h], prob[:, h])`` (a size of 0 is a point mass at 0);
+    ``shift[:, h] + NB(size[:, h], prob[:, h])`` (a size of 0 is a point mass at 0; the shift,
+    0 unless given, is the deaths of a path's simulated mass-casualty incidents that week);
     `samples` are one draw from each path's component.
     """
 
     size: np.ndarray  # (paths, horizon)
     prob: np.ndarray  # (paths, horizon)
     samples: np.ndarray  # (paths, horizon) integers
+    shift: np.ndarray | None = None  # (paths, horizon) integers
+
+    def __post_init__(self):
+        if self.shift is None:
+            self.shift = np.zeros(self.size.shape, dtype=np.int64)
 
     @property
     def mean(self) -> np.ndarray:
-        return np.mean(self.size * (1 - self.prob) / self.prob, axis=0)
+        return np.mean(self.shift + self.size * (1 - self.prob) / self.prob, axis=0)
 
     def pmf(self, values) -> np.ndarray:
         """P(X_h = values[h]) for each week h (values: one count per forecast week, or one
         count for every week)."""
-        k = self._per_week(values)
-        return np.mean(np.exp(_nb_logpmf(k, self.size, self.prob)), axis=0)
+        k = self._per_week(values) - self.shift
+        with np.errstate(invalid="ignore"):
+            pmf = np.exp(_nb_logpmf(np.maximum(k, 0), self.size, self.prob))
+        return np.mean(np.where(k >= 0, pmf, 0.0), axis=0)
 
     def cdf(self, values) -> np.ndarray:
         """P(X_h <= values[h]) for each week h (values: one count per forecast week, or one
         count for every week)."""
-        k = np.floor(self._per_week(values))
+        k = np.floor(self._per_week(values)) - self.shift
         with np.errstate(invalid="ignore"):
             inner = special.betainc(np.where(self.size > 0, self.size, 1.0), k + 1, self.prob)
         inner = np.where(self.size > 0, inner, 1.0)
@@ -224,7 +257,8 @@ class Forecast:
 
     def monthly(self) -> pd.DataFrame:
         """Calendar-month totals, long: [*by, measure, month, mean, q0.025, ..., q0.975,
-        weeks_observed, weeks_forecast, complete].
+        weeks_observed, weeks_forecast, complete]; `month` is the month's first day (a Timestamp,
+        as ``pd.Grouper(key=..., freq="MS")`` labels a monthly table, so the two merge on it).
 
         A week belongs to the month holding its fourth day (most of its days). A
         month the forecast starts in adds its already observed weeks (their known
@@ -246,7 +280,11 @@ class Forecast:
             known = np.array([np.nansum(p.to_numpy()) for p in past])
             totals = dist.samples @ membership.T + np.round(known).astype(np.int64)
             frame = _summarise(totals, membership @ dist.mean + known, self.quantiles)
-            labels = {**dict(zip(self.by, key, strict=True)), "measure": measure, "month": unique}
+            labels = {
+                **dict(zip(self.by, key, strict=True)),
+                "measure": measure,
+                "month": unique.to_timestamp(),
+            }
             for position, (column, value) in enumerate(labels.items()):
                 frame.insert(position, column, value)
             frame["weeks_observed"] = [len(p) for p in past]
@@ -264,7 +302,8 @@ class Forecast:
             f"Series: {len(self.models) // max(len(self.measures), 1)}   sample paths: "
             f"{next(iter(self.distributions.values())).samples.shape[0]}",
             "Incidents: NB INGARCH(1,1), mean-reverting (parameter uncertainty drawn per path); "
-            "casualties: incidents x beta-NB deaths per incident (discounted severity).",
+            "casualties: incidents x lognormal deaths per incident (robust discounted log-mean) "
+            "plus mass-casualty incidents at their observed share.",
             "Quantiles are integers (smallest k with P(X <= k) >= q).",
         ]
         if isinstance(self.weeks, pd.DatetimeIndex):
@@ -273,7 +312,7 @@ class Forecast:
             head = monthly[monthly["month"] == month]
             columns = [*self.by, "measure", "mean", "q0.1", "q0.5", "q0.9", "complete"]
             table = head[columns].to_string(index=False, float_format=lambda v: f"{v:,.1f}")
-            lines += ["", f"Month {month} (80% range q0.1-q0.9):", table]
+            lines += ["", f"Month {month:%Y-%m} (80% range q0.1-q0.9):", table]
         lines += ["", "Fitted models:", self.models.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
         return "\n".join(lines)
 
@@ -645,55 +684,114 @@ def _forecast_counts(y: np.ndarray, horizon: int, paths: int, rng) -> tuple[Pred
     return PredictiveDistribution(sizes, probs, samples), model
 
 
-# --- casualties: incidents x beta-NB deaths per incident ------------------------------------------
+# --- casualties: incidents x lognormal deaths per incident, mass-casualty incidents apart --------
 
 
-def _fit_severity(n, f, prior_mean):
-    """Choose the size r and the discount half-life by the one-step-ahead predictive
-    log-likelihood of F_t | N_t (weeks with N_t > 0), p having the Beta posterior from the
-    discounted earlier weeks. Returns (half_life, r, A, B): A, B the discounted incidents and
-    casualties at the end."""
-    used = n > 0
-    rn = _SEVERITY_SIZES[None, :] * n[used][:, None]
-    fu = f[used][:, None]
-    count_terms = special.gammaln(rn + fu) - special.gammaln(rn) - special.gammaln(fu + 1)
-    best = None
-    for half_life in _SEVERITY_HALF_LIVES:
-        discount = 1.0 if np.isinf(half_life) else 0.5 ** (1.0 / half_life)
-        a_sum = signal.lfilter([1.0], [1.0, -discount], n)
-        b_sum = signal.lfilter([1.0], [1.0, -discount], f)
-        before_a = np.concatenate([[0.0], a_sum[:-1]])[used][:, None]
-        before_b = np.concatenate([[0.0], b_sum[:-1]])[used][:, None]
-        a = _SEVERITY_SIZES[None, :] * (_PRIOR_INCIDENTS + before_a) + 1.0
-        b = prior_mean * _PRIOR_INCIDENTS + before_b
-        ll = (count_terms + special.betaln(a + rn, b + fu) - special.betaln(a, b)).sum(axis=0)
-        i = int(np.argmax(ll))
-        if best is None or ll[i] > best[0]:
-            best = (ll[i], half_life, _SEVERITY_SIZES[i], a_sum[-1], b_sum[-1])
-    return best[1:]
+@dataclass
+class _LogSeverityFilter:
+    """A robust, discounted mean of the weekly log deaths per incident (one run of the filter)."""
+
+    before: np.ndarray  # each active week's predictive log-mean, from the weeks before it
+    z: np.ndarray  # each active week's standardised predictive residual
+    mu: float  # the log-mean at the end of the series
+    variance: float  # its sampling variance
+    loss: float  # the Huber predictive loss of the active weeks (selects the discount)
+
+
+def _log_severity_filter(y, v, weeks, end, discount, prior_mean, prior_weight) -> _LogSeverityFilter:
+    """Discounted weighted mean of the log severities y (variances v) of the active weeks at
+    positions `weeks` (weights discount^age / v), each week first standardised against the mean of
+    the weeks before it and clipped at +-_MASS_CASUALTY_Z: a Huber-type robust filter, so one
+    week moves the mean by a bounded amount however many deaths it holds. A prior of weight
+    `prior_weight` at `prior_mean` starts it."""
+    total, weight, square = prior_weight * prior_mean, prior_weight, prior_weight
+    before, z = np.empty(len(y)), np.empty(len(y))
+    loss, last = 0.0, weeks[0] if len(weeks) else end
+    c = _MASS_CASUALTY_Z
+    for i, (yi, vi, week) in enumerate(zip(y, v, weeks, strict=True)):
+        decay = discount ** (week - last)
+        total, weight, square, last = total * decay, weight * decay, square * decay**2, week
+        mean = total / weight
+        sd = np.sqrt(vi + square / weight**2)
+        z[i], before[i] = (yi - mean) / sd, mean
+        clipped = min(max(z[i], -c), c)
+        # negative log-density of Huber's least favourable distribution (up to a constant)
+        loss += np.log(sd) + (0.5 * clipped**2 if abs(z[i]) <= c else c * abs(z[i]) - 0.5 * c**2)
+        total, weight, square = total + (mean + sd * clipped) / vi, weight + 1 / vi, square + 1 / vi
+    decay = discount ** (end - last)
+    total, weight, square = total * decay, weight * decay, square * decay**2
+    return _LogSeverityFilter(before, z, total / weight, square / weight**2, loss)
 
 
 def _forecast_compound(incidents, casualties, incident_paths, rng) -> tuple[PredictiveDistribution, dict]:
     known = ~(np.isnan(incidents) | np.isnan(casualties))
-    n, f = incidents[known], casualties[known]
-    prior_mean = (f.sum() + 0.5) / (n.sum() + 1.0)  # deaths per incident over the whole series
-    half_life, r, a_sum, b_sum = _fit_severity(n, f, prior_mean)
-    a = r * (_PRIOR_INCIDENTS + a_sum) + 1.0
-    b = prior_mean * _PRIOR_INCIDENTS + b_sum
-    paths = incident_paths.shape[0]
-    p = rng.beta(a, b, size=paths)[:, None]
-    size = r * incident_paths
-    prob = np.broadcast_to(p, size.shape).copy()
+    active = known & (incidents > 0)
+    weeks = np.flatnonzero(active)
+    n, f = incidents[active], casualties[active]
+    s2 = log_severity_variance(n, f)
+    y, v = log_severity(n, f, s2)
+    # prior: one incident at the series' median log severity (no incident yet: a week of 1 and 0)
+    prior_mean = float(np.median(y)) if len(y) else float(np.log(ZERO_DEATHS))
+    runs = {}
+    for half_life in _SEVERITY_HALF_LIVES:
+        discount = 1.0 if np.isinf(half_life) else 0.5 ** (1.0 / half_life)
+        runs[half_life] = _log_severity_filter(y, v, weeks, len(incidents) - 1, discount, prior_mean, 1 / s2)
+    half_life = min(runs, key=lambda h: runs[h].loss)
+    run = runs[half_life]
+    mass = run.z > _MASS_CASUALTY_Z
+    # The lognormal's mean per incident, exp(mu + s^2 / 2), rescaled so that over the whole history
+    # the ordinary weeks' deaths are what it predicted for them: corrects the shape where it is not
+    # lognormal (many incidents without deaths; half a death either side keeps a series of zeros
+    # near, not at, 0). The level follows recent weeks, the shape (this factor, the mass-casualty
+    # share) all of them: rare events need the long record.
+    expected = n * np.exp(run.before + s2 / 2)
+    scale = (f[~mass].sum() + ZERO_DEATHS) / (expected[~mass].sum() + ZERO_DEATHS)
+    # the body: each path's log-mean from its posterior; the week's sum of N lognormal incidents as a
+    # negative binomial of the same mean m N and variance (Fenton-Wilkinson), NB(r N, r / (r + m)),
+    # 1 / r = e^{s^2} - 1 - 1 / m
+    mu = rng.normal(run.mu, np.sqrt(run.variance), size=incident_paths.shape[0])[:, None]
+    per_incident = scale * np.exp(mu + s2 / 2)
+    r = 1.0 / np.maximum(np.expm1(s2) - 1.0 / per_incident, np.exp(-_MAX_U))
+    # mass-casualty incidents: one in each week far above the body, killing what the week's other
+    # incidents would not have
+    excess = np.maximum(np.round(f[mass] - scale * (expected[mass] / n[mass]) * (n[mass] - 1)), 1)
+    shift, count = _mass_casualties(excess.astype(np.int64), mass.sum(), n.sum(), incident_paths, rng)
+    size = r * (incident_paths - count)
+    prob = np.broadcast_to(r / (r + per_incident), size.shape).copy()
     safe = np.where(size > 0, size, 1.0)
-    samples = np.where(size > 0, rng.negative_binomial(safe, prob), 0)
+    samples = shift + np.where(size > 0, rng.negative_binomial(safe, prob), 0)
+    share = (mass.sum() + 0.5) / (n.sum() + 1.0) if mass.any() else 0.0
+    body_mean = scale * float(np.exp(run.mu + s2 / 2))
     model = {
-        "model": "compound: incidents x beta-NB per incident",
+        "model": "compound: incidents x lognormal deaths per incident + mass-casualty incidents",
         "weeks": int(known.sum()),
         "severity_half_life": half_life,
-        "severity_size": r,
-        "per_incident_mean": r * b / (a - 1),
+        "median_per_incident": scale * float(np.exp(run.mu)),
+        "log_sd_per_incident": float(np.sqrt(s2)),
+        "mass_casualty_weeks": int(mass.sum()),
+        "mass_casualty_share": share,
+        "per_incident_mean": body_mean + (share * (excess.mean() - body_mean) if mass.any() else 0.0),
     }
-    return PredictiveDistribution(size, prob, samples), model
+    return PredictiveDistribution(size, prob, samples, shift), model
+
+
+def _mass_casualties(excess, seen, incidents_seen, incident_paths, rng):
+    """Every future incident is a mass-casualty one with probability pi, drawn per path from its
+    Jeffreys Beta posterior given `seen` of `incidents_seen` incidents (the whole history); each
+    kills as many as one of the observed `excess` deaths, drawn at random. Returns the deaths of
+    the mass-casualty incidents and their number, per path and week (zeros if none was seen)."""
+    shift = np.zeros(incident_paths.shape, dtype=np.int64)
+    if not seen:
+        return shift, shift.copy()
+    # (fractional incidents, as spread=True panels hold, can count fewer incidents than such weeks)
+    chance = rng.beta(seen + 0.5, max(incidents_seen - seen, 0) + 0.5, size=incident_paths.shape[0])
+    count = rng.binomial(incident_paths, chance[:, None])
+    where = np.flatnonzero(count)
+    if len(where):
+        draws = rng.choice(excess, size=int(count.flat[where].sum()))
+        starts = np.concatenate([[0], np.cumsum(count.flat[where])[:-1]])
+        shift.flat[where] = np.add.reduceat(draws, starts)
+    return shift, count
 
 
 class _CallableModule(types.ModuleType):
