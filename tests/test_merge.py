@@ -680,3 +680,13 @@ def test_large_independent_tables_stay_estimable(seed):
     )
     table = merge_of([(2020, "X", combo, n) for combo, n in combos.value_counts().items()]).unrecorded(by=())
     assert table["not_estimable"].iat[0] is None and np.isfinite(table["estimate"].iat[0])
+
+
+def test_a_country_a_source_covers_stays_in_scope_in_a_year_it_missed_it():
+    # B recorded W in 2020: W's one 2021 incident that only A recorded is one B missed, not out of scope
+    result = merge_of(
+        [(y, "X", combo, n) for y in (2020, 2021) for combo, n in (("A", 30), ("B", 20), ("A+B", 20))]
+        + [(2020, "W", "A+B", 10), (2021, "W", "A", 1)]
+    )
+    table = result.unrecorded(by=("year",))
+    assert table["observed"].tolist() == [80, 71] and table.attrs["left_out"].empty

@@ -109,8 +109,9 @@ class MergeResult:
         its figures are missing, `not_estimable` says why (None when estimated) and `method`
         starts with that reason. The assumptions are in ``.attrs["assumptions"]``.
 
-        Scope: only the countries every source recorded in a year are counted that year (a
-        source that records one country has not missed the incidents of the others); the
+        Scope: each year, only the countries that every source of that year covers (recorded an
+        incident in, in any year of the table) are counted (a source that records one country
+        has not missed the incidents of the others); the
         country-years left out are ``.attrs["left_out"]`` [year, country, sources, incidents],
         and ``.attrs["population"]`` names them. Stratify by ("year", "country") for an
         estimate per country.
@@ -283,18 +284,23 @@ def _history_words(cell: tuple, sources: list[str]) -> str:
 
 def _covered_by_every_source(frame: pd.DataFrame):
     """(a function telling which rows of a table with `year`, `country`, `sources` are in scope,
-    the country-years left out [year, country, sources, incidents]): a country-year is in scope
-    when every source with an incident in that year recorded one there."""
+    the country-years left out [year, country, sources, incidents]). A source covers a country
+    when it recorded an incident there in any year of the table (one year's miss of a few
+    incidents is what capture-recapture counts, not a gap in coverage); a country-year is in
+    scope when every source with an incident in that year covers the country."""
     country = frame["country"].astype(object).where(frame["country"].notna(), "no country recorded")
     parts = frame.assign(country=country, source=frame["sources"].str.split("+")).explode("source")
-    per_year = parts.groupby("year")["source"].agg(lambda s: frozenset(s))
-    per_cell = parts.groupby(["year", "country"])["source"].agg(lambda s: frozenset(s))
-    covered = per_cell[[per_cell[k] == per_year[k[0]] for k in per_cell.index]]
-    keys = set(covered.index)
+    per_year = parts.groupby("year")["source"].agg(frozenset)
+    per_country = parts.groupby("country")["source"].agg(frozenset)
+    cells = parts[["year", "country"]].drop_duplicates().itertuples(index=False)
+    keys = {(y, c) for y, c in cells if per_year[y] <= per_country[c]}
     counts = frame.assign(country=country).groupby(["year", "country"]).size()
-    missing = [k for k in per_cell.index if k not in keys]
     left_out = pd.DataFrame(
-        [(y, c, "+".join(sorted(per_cell[(y, c)])), int(counts[(y, c)])) for y, c in missing],
+        [
+            (y, c, "+".join(sorted(per_country[c] & per_year[y])), int(n))
+            for (y, c), n in counts.items()
+            if (y, c) not in keys
+        ],
         columns=["year", "country", "sources", "incidents"],
     )
 
@@ -317,7 +323,8 @@ def _left_out_words(left_out: pd.DataFrame) -> str:
     named = ", ".join(f"{c} ({n:,})" for c, n in by_country.head(NAMED_LEFT_OUT).items())
     rest = len(by_country) - NAMED_LEFT_OUT
     return (
-        f", in the countries every source recorded that year: {int(left_out['incidents'].sum()):,} incidents "
-        f"in {len(left_out):,} country-year{'s' * (len(left_out) != 1)} some source did not cover are left "
-        f"out (most in {named}" + (f" and {rest:,} other countries" if rest > 0 else "") + ")"
+        f", in the countries every source of the year records: {int(left_out['incidents'].sum()):,} "
+        f"incident{'s' * (int(left_out['incidents'].sum()) != 1)} in {len(left_out):,} "
+        f"country-year{'s' * (len(left_out) != 1)} some source does not cover are left out (most in "
+        f"{named}" + (f" and {rest:,} other countries" if rest > 0 else "") + ")"
     )
