@@ -575,7 +575,7 @@ def test_forecast_merge_and_alert_history_are_rendered_when_present(tmp_path, mo
 
 def test_growth_with_an_absurd_interval_is_not_estimable():
     wide = compose.growth_text({"estimate": 7.67, "ci_low": -0.94, "ci_high": 1274.41})
-    assert wide.startswith("not estimable") and "127441" not in wide.replace(",", "")[:20]
+    assert wide.startswith("not estimable") and "127441" not in wide.replace(",", "")
     assert compose.growth_text({"estimate": -1.0, "ci_low": -1.0, "ci_high": 85.42}).startswith(
         "not estimable"
     )

@@ -172,9 +172,10 @@ def growth_text(growth: dict | None, level: float = 0.95) -> str:
     if growth is None:
         return "not estimable"
     low, high = float(growth["ci_low"]), float(growth["ci_high"])
-    interval = f"{signed_percent(low)} to {signed_percent(high)}"
     if not (1 + low > 0 and 1 + high <= MAX_GROWTH_RATIO * (1 + low)):
-        return f"not estimable (its {level:.0%} interval, {interval} a month, spans more than {MAX_GROWTH_RATIO:g}-fold)"
+        # its bounds are left out: percentages such as +127,441% would still read as a finding
+        return f"not estimable (its {level:.0%} interval spans more than {MAX_GROWTH_RATIO:g}-fold)"
+    interval = f"{signed_percent(low)} to {signed_percent(high)}"
     return f"{signed_percent(float(growth['estimate']))} a month ({level:.0%} CI {interval})"
 
 
