@@ -6,6 +6,7 @@ and markdown carry the same content."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -220,6 +221,8 @@ def test_outlook_from_a_forecast_table(sample):
     ]
     text = brief.to_markdown()
     assert "median 12 (80% range 6–20)" in text
+    # the coverage figure was measured on another data set: the brief says it was not checked on this one
+    assert "UCDP GED Iraq" in text and "not checked on sample.csv" in text
     assert_same_content(data, text)
 
 
@@ -409,3 +412,28 @@ def test_partial_month_is_named_as_such(sample, incidents):
 def test_synthetic_data_is_named_plainly(sample):
     text = briefing(sample, "2024-06").to_markdown()
     assert "SYNTHETIC (simulated) records" in text and "none needed" not in text
+
+
+def test_markdown_escapes_only_what_would_read_as_html():
+    assert _md("Armed Conflict Location & Event Data") == "Armed Conflict Location & Event Data"
+    assert _md("a < b > c") == "a < b > c"
+    assert _md("<script>alert(1)</script>") == "&lt;script>alert(1)&lt;/script>"
+    assert _md("&amp; &#38;") == "&amp;amp; &amp;#38;"
+    assert _md("a|b\nc") == "a\\|b c"
+
+
+def test_open_ranges_and_single_counts_read_as_words(sample):
+    from casualtystats.briefing import _range
+
+    assert _range({"killed": 35, "killed_low": 35, "killed_high": None}, "killed") == (
+        "at least 35: no upper bound reported"
+    )
+    text = briefing(sample, "2024-10").to_markdown()
+    assert not re.search(r"\b1 incidents\b", text)
+
+
+def test_regions_tested_one_by_one_carry_a_multiple_testing_note(sample):
+    brief = briefing(sample, "2024-10")
+    tested = sum(r.growth is not None for r in brief.assessment.regions)
+    assert tested > 1
+    assert f"{tested} regions tested without a correction for their number" in brief.to_markdown()

@@ -571,3 +571,122 @@ def test_an_aggregate_report_keeps_its_dates_when_its_toll_is_the_incidents():
     counted = attack.assign(fatalities_low=106, fatalities_best=106, fatalities_high=106)
     kept = cs.merge_incidents(pd.concat([aggregate, counted], ignore_index=True)).incidents.iloc[0]
     assert (kept["date_start"], kept["date_precision"]) == (pd.Timestamp("2014-01-26"), "day")
+
+
+# --- capture-recapture: scope and estimability (audit s6 items 3 and 4) ---------------------------
+
+
+def merge_of(histories: list[tuple[int, str, str, int]]) -> cs.MergeResult:
+    """A merge result from counts of incidents per (year, country, sources recorded, count): one
+    report per source of each incident, the matching taken as given."""
+    from casualtystats.merge.result import MergeResult
+
+    incidents, links = [], []
+    for year, country, combo, n in histories:
+        for _ in range(n):
+            i = len(incidents)
+            incidents.append(
+                {"merged_id": i, "date_start": pd.Timestamp(year, 6, 1), "country": country, "sources": combo}
+            )
+            links += [
+                {"merged_id": i, "possible_id": i, "source": s, "fatalities_best": 1}
+                for s in combo.split("+")
+            ]
+    frame = pd.DataFrame(incidents).set_index("merged_id", drop=False)
+    frame.index.name = None
+    order = sorted({s for _, _, combo, _ in histories for s in combo.split("+")})
+    return MergeResult(frame, pd.DataFrame(links), pd.DataFrame(), order)
+
+
+def test_unrecorded_counts_only_the_countries_every_source_covers():
+    # B records only country X; A records X and Y. Y's 500 incidents are not incidents B missed.
+    result = merge_of(
+        [(2020, "X", "A", 60), (2020, "X", "B", 50), (2020, "X", "A+B", 40), (2020, "Y", "A", 500)]
+    )
+    table = result.unrecorded(by=("year",))
+    row = table.iloc[0]
+    assert row["observed"] == 150
+    assert row["estimate"] == pytest.approx(chapman(100, 90, 40)[0])
+    left = table.attrs["left_out"]
+    assert left[["country", "incidents"]].values.tolist() == [["Y", 500]]
+    assert "Y (500)" in table.attrs["population"] and "left out" in table.attrs["population"]
+    by_country = result.unrecorded(by=("year", "country"))
+    assert by_country["country"].tolist() == ["X"]
+
+
+def test_unrecorded_scope_changes_nothing_when_every_source_covers_every_country():
+    result = merge_of(
+        [(2020, c, combo, n) for c in ("X", "Y") for combo, n in (("A", 60), ("B", 50), ("A+B", 40))]
+    )
+    table = result.unrecorded(by=())
+    assert table["observed"].iat[0] == 300 and table.attrs["left_out"].empty
+    assert table.attrs["population"] == "all incidents"
+
+
+#: A three-source table whose chosen model (1x2, 1x3) divides by the 3 incidents in B and C but not A.
+SMALL_KEY_CELL = {
+    (0, 0, 1): 400,
+    (0, 1, 0): 300,
+    (0, 1, 1): 3,
+    (1, 0, 0): 500,
+    (1, 0, 1): 40,
+    (1, 1, 0): 60,
+    (1, 1, 1): 20,
+}
+
+
+def test_loglinear_names_the_cell_it_divides_by():
+    from casualtystats.merge import mse
+
+    fit = mse.loglinear_fit(pd.Series(SMALL_KEY_CELL))
+    assert (fit.key_cell, fit.key_count) == ((0, 1, 1), 3)
+    # Chapman-like closed form: the estimate is inversely proportional to the key cell
+    more = mse.loglinear_fit(pd.Series({**SMALL_KEY_CELL, (0, 1, 1): 6}))
+    assert (more.estimate - 1323) == pytest.approx((fit.estimate - 1320) / 2, rel=0.05)
+
+
+def test_not_estimable_rules():
+    from casualtystats.merge import mse
+
+    assert "divides by" in mse.not_estimable(100, 120, 3)
+    assert mse.not_estimable(100, 120, 5) is None
+    assert "spans more than 10" in mse.not_estimable(100, 1001, None)
+    assert "no upper bound" in mse.not_estimable(100, np.inf, None)
+    assert mse.not_estimable(100, 1000, None) is None
+
+
+def test_an_estimate_resting_on_a_few_incidents_is_not_estimable():
+    rows = [
+        (2016, "X", "+".join(s for s, c in zip("ABC", cell, strict=True) if c), n)
+        for cell, n in SMALL_KEY_CELL.items()
+    ]
+    table = merge_of(rows).unrecorded(by=("year",))
+    row = table.iloc[0]
+    assert np.isnan(row["estimate"]) and np.isnan(row["ci_high"]) and np.isnan(row["unrecorded"])
+    assert row["not_estimable"].startswith(
+        "not estimable: the estimate divides by the incidents B and C recorded but not A, 3"
+    )
+    assert row["method"].startswith(row["not_estimable"])
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_large_independent_tables_stay_estimable(seed):
+    # hundreds of incidents recorded independently: neither rule may withhold the estimate
+    rng = np.random.default_rng(seed)
+    seen = rng.random((600, 3)) < [0.5, 0.4, 0.3]
+    combos = pd.Series(
+        ["+".join(s for s, c in zip("ABC", r, strict=True) if c) for r in seen[seen.any(axis=1)]]
+    )
+    table = merge_of([(2020, "X", combo, n) for combo, n in combos.value_counts().items()]).unrecorded(by=())
+    assert table["not_estimable"].iat[0] is None and np.isfinite(table["estimate"].iat[0])
+
+
+def test_a_country_a_source_covers_stays_in_scope_in_a_year_it_missed_it():
+    # B recorded W in 2020: W's one 2021 incident that only A recorded is one B missed, not out of scope
+    result = merge_of(
+        [(y, "X", combo, n) for y in (2020, 2021) for combo, n in (("A", 30), ("B", 20), ("A+B", 20))]
+        + [(2020, "W", "A+B", 10), (2021, "W", "A", 1)]
+    )
+    table = result.unrecorded(by=("year",))
+    assert table["observed"].tolist() == [80, 71] and table.attrs["left_out"].empty

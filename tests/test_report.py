@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from casualtystats import compose, involving, load_incidents, merge_incidents
 from casualtystats.cli import main
@@ -536,8 +538,8 @@ def install_other_stages(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(resurgence, "alert_history", history, raising=False)
     real_load = compose.load
 
-    def merged_load(paths, merge="auto"):
-        loaded = real_load(paths, merge)
+    def merged_load(paths, merge="auto", columns=None):
+        loaded = real_load(paths, merge, columns)
         loaded.incidents = loaded.incidents.assign(sources="UCDP")
         loaded.merge = FakeMerge(merge_incidents(loaded.incidents))
         return loaded
@@ -566,3 +568,125 @@ def test_forecast_merge_and_alert_history_are_rendered_when_present(tmp_path, mo
     raqqa = dict(re.findall(r'<tr data-region="([^"]+)">(.*?)</tr>', regions))["Raqqa"]
     assert "2023-05-01" in raqqa  # its previous alert
     assert "not computed" not in regions
+
+
+# --- charts and wording on files nobody tuned for (audit s6 items 12, 13, 17-19) -------------------
+
+
+def test_growth_with_an_absurd_interval_is_not_estimable():
+    wide = compose.growth_text({"estimate": 7.67, "ci_low": -0.94, "ci_high": 1274.41})
+    assert wide.startswith("not estimable") and "127441" not in wide.replace(",", "")
+    assert compose.growth_text({"estimate": -1.0, "ci_low": -1.0, "ci_high": 85.42}).startswith(
+        "not estimable"
+    )
+    assert (
+        compose.growth_text({"estimate": 0.05, "ci_low": -0.03, "ci_high": 0.12})
+        == "+5% a month (95% CI -3% to +12%)"
+    )
+    # the boundary: a 100-fold span is still printed, a wider one is not
+    assert not compose.growth_text({"estimate": 0, "ci_low": -0.5, "ci_high": 49.0}).startswith("not")
+    assert compose.growth_text({"estimate": 0, "ci_low": -0.5, "ci_high": 49.5}).startswith("not")
+
+
+def test_chart_axis_follows_the_data_not_the_trend_interval():
+    from types import SimpleNamespace
+
+    from casualtystats.report import figures
+
+    weeks = pd.date_range("2021-01-04", periods=30, freq="W-MON")
+    killed = np.arange(30) % 4
+    weekly = pd.DataFrame(
+        {
+            "week": weeks,
+            "incidents": killed,
+            "fatalities_best": killed,
+            "fatalities_low": killed,
+            "fatalities_high": killed + 1,
+            "injuries_best": np.nan,
+            "injuries_low": np.nan,
+            "injuries_high": np.nan,
+        }
+    )
+    fitted = pd.DataFrame({"fitted": 1.5, "ci_low": 0.0, "ci_high": np.linspace(2, 9e5, 30)}, index=weeks)
+    fig = figures.series_figure(weekly, "t", trend=SimpleNamespace(fitted=fitted))
+    assert fig.layout.yaxis.range[1] == pytest.approx(4 * figures.HEADROOM)
+    assert any("cut" in (t.name or "") for t in fig.data)
+
+
+@given(
+    first=st.dates(min_value=pd.Timestamp("2000-01-01").date(), max_value=pd.Timestamp("2030-01-01").date()),
+    days=st.integers(0, 400),
+)
+def test_week_days_add_up_to_the_days_of_the_data(first, days):
+    first = pd.Timestamp(first)
+    last = first + pd.Timedelta(days=days)
+    weeks = pd.Series(pd.date_range(first - pd.Timedelta(days=first.weekday()), last, freq="W-MON"))
+    covered = compose.week_days(weeks, first, last)
+    assert covered.sum() == days + 1
+    assert covered.between(1, 7).all() and (covered.iloc[1:-1] == 7).all()
+
+
+def test_part_weeks_are_left_out_of_weekly_charts_and_named():
+    from types import SimpleNamespace
+
+    # GTD's half year: Friday 1 January to Wednesday 30 June 2021
+    weeks = pd.date_range("2020-12-28", "2021-06-28", freq="W-MON")
+    panel = pd.DataFrame({"week": weeks, "incidents": 1})
+    page = SimpleNamespace(
+        start=pd.Timestamp("2021-01-01"), end=pd.Timestamp("2021-06-30"), panels={"weekly_total": panel}
+    )
+    whole = sections.ReportPage._whole_weeks(page, panel)
+    assert whole["week"].min() == pd.Timestamp("2021-01-04") and whole["week"].max() == pd.Timestamp(
+        "2021-06-21"
+    )
+    note = sections.ReportPage._part_weeks(page)
+    assert "28 Dec 2020 (3 of 7 days in the data)" in note and "28 Jun 2021 (3 of 7 days in the data)" in note
+
+
+def test_report_names_its_part_weeks(report, sample):
+    dates = pd.to_datetime(pd.read_csv(sample)["date_start"])
+    part = dates.max().weekday() != 6 or dates.min().weekday() != 0
+    assert ("Left out of the weekly charts" in report[1]) == part
+
+
+def test_small_panels_and_actor_chart_say_what_they_show():
+    from casualtystats.report import figures
+
+    weeks = pd.date_range("2021-01-04", periods=26, freq="W-MON")
+    panel = pd.DataFrame(
+        {"week": weeks, "region": "A", "incidents": 1, "actor": "UCDP side", "fatalities_best": 1}
+    )
+    title = figures.small_multiples(panel, [("A", "A", "steady")]).layout.title.text
+    assert "all 26 weeks" in title and "104" not in title
+    assert "recorded actor" in figures.actors_figure(panel, ["UCDP side"]).layout.title.text
+    assert "perpetrator" not in figures.actors_figure(panel, ["UCDP side"]).layout.title.text
+
+
+def test_aggregates_show_their_span_and_tiny_numbers_are_not_scientific():
+    from casualtystats.report.html import number
+
+    assert sections._when(pd.Timestamp("2006-01-01"), pd.Timestamp("2006-12-31")) == "2006 (year total)"
+    assert sections._when(pd.Timestamp("2016-03-01"), pd.Timestamp("2016-03-31")) == "Mar 2016 (month total)"
+    assert sections._when(pd.Timestamp("2016-03-02"), pd.Timestamp("2016-03-02")) == "2016-03-02"
+    assert sections._when(pd.Timestamp("2016-03-02"), pd.NaT) == "2016-03-02"
+    assert number(8.52e-07) == "≈0" and number(0.0) == "0" and number(0.25) == "0.25"
+    assert (
+        compose.counted(1, "incident") == "1 incident"
+        and compose.counted(2345, "incident") == "2,345 incidents"
+    )
+
+
+def test_no_injuries_are_unknown_injuries_even_in_a_quiet_month():
+    # UCDP records no injuries: the panel's zeros in a month without incidents are not "0 injured"
+    monthly = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2018-11-01", "2018-12-01"]),
+            "incidents": [3, 0],
+            **{f"fatalities_{b}": [5, 0] for b in ("best", "low", "high")},
+            **{f"injuries_{b}": [np.nan, 0] for b in ("best", "low", "high")},
+        }
+    )
+    quiet = compose.totals(monthly, "month", pd.Timestamp("2018-12-01"))
+    assert quiet["injured"] is None and quiet["injured_high"] is None and quiet["killed"] == 0
+    known = compose.totals(monthly.fillna(1), "month", pd.Timestamp("2018-12-01"))
+    assert known["injured"] == 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -208,7 +209,7 @@ class Briefing:
         t = self.totals
         lines += [
             "",
-            f"All regions, {name}: **{_n(t['incidents'])} incidents** involving {_md(self.actor)}, "
+            f"All regions, {name}: **{compose.counted(t['incidents'], 'incident')}** involving {_md(self.actor)}, "
             f"**{_n(t['killed'])} killed** ({_range(t, 'killed')}) and **{_n(t['injured'])} injured** "
             f"({_range(t, 'injured')}).",
             "",
@@ -219,6 +220,11 @@ class Briefing:
             "alert (for a change point, no earlier than the change its evidence cites). Versus columns: that "
             f"month's incidents (change). {ORDER_RULE}",
             "",
+        ]
+        levels = [r.growth["level"] for r in a.regions if r.growth is not None]
+        if len(levels) > 1:
+            lines += [compose.multiple_testing_note(len(levels), levels[0]), ""]
+        lines += [
             "## Outlook",
             "",
         ]
@@ -231,7 +237,7 @@ class Briefing:
             for region, o in rows:
                 label = f"**{ALL_REGIONS.capitalize()}**" if region == ALL_REGIONS else _md(region)
                 lines.append(f"| {label} | {o['measure']} | {outlook_text(o)} | {o['mean']:,.1f} |")
-            lines += ["", coverage_statement()]
+            lines += ["", coverage_statement() + " " + compose.outlook_coverage_note(self.files)]
         else:
             lines.append("No forecast is available for this briefing.")
         lines += ["", "## Caveats", ""]
@@ -314,7 +320,9 @@ def _range(totals: dict, measure: str) -> str:
         return "not reported"
     if low is None and high is None:
         return "no range reported"
-    return f"range {_n(low) if low is not None else '?'}–{_n(high) if high is not None else '?'}"
+    if high is None:
+        return f"at least {_n(low)}: no upper bound reported"
+    return f"range {_n(low) if low is not None else '?'}–{_n(high)}"
 
 
 def _delta(change: dict, measure: str) -> str:
@@ -324,10 +332,16 @@ def _delta(change: dict, measure: str) -> str:
     return f"{c['absolute']:+,}" + ("" if c["relative"] is None else f", {c['relative']:+.0%}")
 
 
+#: Text markdown would read as HTML: a tag's opening `<` (`<b`, `</`, `<!`, `<?`) or an entity
+#: (`&amp;`, `&#38;`). Only these are escaped: a plain "&" or "a < b" reads as itself, in the
+#: raw text as in the rendered page ("Armed Conflict Location & Event Data", not "&amp;").
+_MARKUP = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)")
+
+
 def _md(text) -> str:
-    """Data text safe in markdown: markdown passes HTML through, so `<`, `>` and `&` become
-    entities (shown as themselves); no pipe or line break may break a table or list."""
-    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Data text safe in markdown: markup markdown would pass through as HTML is escaped
+    (`_MARKUP`); no pipe or line break may break a table or list."""
+    text = _MARKUP.sub(lambda m: "&lt;" if m.group() == "<" else "&amp;", str(text))
     return text.replace("|", "\\|").replace("\n", " ")
 
 

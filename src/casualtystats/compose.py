@@ -39,6 +39,12 @@ FLAG_MEASURES = ("incidents", "fatalities_best")
 #: busy source cannot have by chance, while a sparse source's quiet months are not called an end.
 SOURCE_GAP_PROBABILITY = 0.001
 
+#: A growth per month is printed as "not estimable" when the upper end of its interval, as a growth
+#: factor (1 + growth), is more than this many times the lower end: such an interval cannot tell a
+#: halving every month from a fiftyfold rise, and its percentages (e.g. -94% to +127,441%) read as
+#: findings. A quiet end (the trend's `growth_estimable`) is the other case with no growth to print.
+MAX_GROWTH_RATIO = 100.0
+
 _SYNTHETIC = re.compile(r"synth|simulat", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_MONTH = re.compile(r"^\d{4}-\d{2}$")
@@ -100,13 +106,77 @@ def select_dates(
 def totals(panel: pd.DataFrame, period_column: str, period) -> dict:
     """The measures of one period of a one-series panel, named as the outputs say them.
 
-    Missing counts stay missing (a source without injuries reports `None`, not 0).
+    Missing counts stay missing (a source without injuries reports `None`, not 0), and so do
+    the injuries of a period without incidents when no period with incidents knows any: the
+    panel's zeros then stand for a source that records no injuries (UCDP), not for none.
     """
     row = panel.loc[panel[period_column] == period]
     if row.empty:
         return {name: None for name in MEASURES.values()}
     row = row.iloc[0]
-    return {name: (None if pd.isna(row[col]) else int(row[col])) for col, name in MEASURES.items()}
+    out = {name: (None if pd.isna(row[col]) else int(row[col])) for col, name in MEASURES.items()}
+    if not (panel["injuries_best"].notna() & (panel["incidents"] > 0)).any():
+        out.update(injured=None, injured_low=None, injured_high=None)
+    return out
+
+
+def counted(value, noun: str) -> str:
+    """A count with its noun in the right number: "1 incident", "2,345 incidents", "an unknown
+    number of incidents" (nouns whose plural adds an s)."""
+    if value is None or pd.isna(value):
+        return f"an unknown number of {noun}s"
+    return f"{int(value):,} {noun}{'' if int(value) == 1 else 's'}"
+
+
+def multiple_testing_note(tested: int, level: float = 0.95) -> str:
+    """What a list of per-region 95% intervals is worth together: with `tested` regions each
+    tested on its own (no correction for the family), about (1 - level) x tested of them show a
+    rise or fall by chance alone where nothing changed. '' for fewer than two."""
+    if tested < 2:
+        return ""
+    chance = (1 - level) * tested
+    return (
+        f"Each region's direction is its own {level:.0%} interval, {tested:,} regions tested without a "
+        f"correction for their number: where nothing changed, about {chance:.1f} of them would show a rise "
+        "or fall by chance alone, so read one region's direction with its numbers, and weigh the "
+        "all-regions series (one test) first."
+    )
+
+
+def outlook_coverage_note(files) -> str:
+    """The outlook's measured coverage (`assessment.coverage_statement`) was measured on one
+    series set: this says it was not checked on the files at hand."""
+    names = ", ".join(os.path.basename(str(f)) for f in files) or "these data"
+    return (
+        f"That coverage was not checked on {names}: on other countries, sources or actors the "
+        "ranges may hold less often."
+    )
+
+
+def week_days(weeks: pd.Series, first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:
+    """Days of each week (its first day, as in a weekly panel) that fall within the data's dates
+    [first, last]: 7 inside the data, fewer for a boundary week the data cover only in part (GTD's
+    half-year ending on a Wednesday leaves 3 days of its last week). A part week's count drawn or
+    modelled as a week's reads as a fall."""
+    start = pd.to_datetime(weeks)
+    begin = start.where(start > first, first)
+    end = (start + pd.Timedelta(days=6)).where(start + pd.Timedelta(days=6) < last, last)
+    return ((end - begin).dt.days + 1).clip(lower=0)
+
+
+def growth_text(growth: dict | None, level: float = 0.95) -> str:
+    """A growth per month ({estimate, ci_low, ci_high}, fractions) as "+5% a month (95% CI -3% to
+    +12%)", or "not estimable (...)" when its interval spans more than `MAX_GROWTH_RATIO`."""
+    from .assessment import signed_percent
+
+    if growth is None:
+        return "not estimable"
+    low, high = float(growth["ci_low"]), float(growth["ci_high"])
+    if not (1 + low > 0 and 1 + high <= MAX_GROWTH_RATIO * (1 + low)):
+        # its bounds are left out: percentages such as +127,441% would still read as a finding
+        return f"not estimable (its {level:.0%} interval spans more than {MAX_GROWTH_RATIO:g}-fold)"
+    interval = f"{signed_percent(low)} to {signed_percent(high)}"
+    return f"{signed_percent(float(growth['estimate']))} a month ({level:.0%} CI {interval})"
 
 
 def combined_totals(panel: pd.DataFrame) -> dict:

@@ -23,6 +23,17 @@ counts of incidents per combination of sources:
   every model within 2 BIC of the best (models the data hardly tell apart); the
   uncertainty of a clearer model choice is not in it.
 
+Not estimable (`not_estimable`): an estimate is withheld, with the reason, when it rests on
+a handful of incidents or its interval says nothing. Chapman's estimate divides by the
+overlap m; a log-linear model's divides by its *key cells*, the cells whose growth shrinks
+the unseen count at least half as fast (elasticity of exp(intercept) to the cell <= -0.5;
+with interactions 1x2 and 2x3, the cell "in 1 and 3, not in 2" alone). A key cell (or
+overlap) below `MIN_KEY_CELL` incidents, the minimum the overlap of two sources already
+needs, or a 95% interval whose upper end exceeds `MAX_INTERVAL_RATIO` times its lower end
+(the data cannot tell a total from one ten times larger) makes the stratum "not
+estimable". On the simulator's tables of hundreds of incidents neither rule fires
+(benchmarks/merge.py --quick reports the same coverage before and after them).
+
 Assumptions (returned with every estimate): a closed population of incidents in the
 stratum (the year, region); every incident of the stratum had a chance to be recorded
 by each source; matching across sources is right; for two sources, independent
@@ -38,6 +49,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -74,6 +86,54 @@ def _lognormal_interval(observed: int, estimate: float, variance: float, alpha: 
     return observed + unseen / c, observed + unseen * c
 
 
+#: Fewest incidents in a cell the estimate divides by (Chapman's overlap, a log-linear model's
+#: key cells); the same minimum as the overlap of two sources (`merge.result.MIN_OVERLAP`).
+MIN_KEY_CELL = 5
+#: An interval whose upper end is more than this many times its lower end is not an estimate.
+MAX_INTERVAL_RATIO = 10.0
+#: A cell is a key cell when the unseen count's elasticity to it is at most this (it divides by it).
+KEY_CELL_ELASTICITY = -0.5
+
+
+class LoglinearFit(NamedTuple):
+    """The chosen log-linear model's estimate of the total, its interval, its description and the
+    smallest of its key cells (the capture history as a tuple of 0/1, and its count)."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    method: str
+    key_cell: tuple | None
+    key_count: int | None
+
+
+def not_estimable(
+    low: float,
+    high: float,
+    key_count: int | None,
+    key_label: str = "the key cell",
+    *,
+    min_cell: int = MIN_KEY_CELL,
+    max_ratio: float = MAX_INTERVAL_RATIO,
+) -> str | None:
+    """Why an estimate must not be printed as one, or None when it may (see the module docstring).
+
+    `low`, `high`: its interval of the total; `key_count`: the smallest cell it divides by
+    (`key_label` names that cell in the reason)."""
+    if key_count is not None and key_count < min_cell:
+        return (
+            f"not estimable: the estimate divides by {key_label}, {key_count} incident"
+            f"{'s' * (key_count != 1)}, fewer than {min_cell}"
+        )
+    if np.isfinite(low) and low > 0 and not high <= max_ratio * low:
+        upper = "no upper bound" if not np.isfinite(high) else f"{high:,.0f}"
+        return (
+            f"not estimable: its 95% interval ({low:,.0f} to {upper}) spans more than {max_ratio:g} times "
+            "its lower end"
+        )
+    return None
+
+
 #: An upper interval bound beyond this many times the observed count is reported as infinite.
 UNBOUNDED_FACTOR = 1e6
 
@@ -85,8 +145,13 @@ SUPPORTED_BIC = 2.0
 def loglinear(histories: pd.Series, alpha: float = 0.05) -> tuple[float, float, float, str]:
     """Log-linear MSE from counts per capture history (index: tuples of 0/1, one per source, no all-zero).
 
-    Returns (estimate, ci_low, ci_high, model description).
+    Returns (estimate, ci_low, ci_high, model description); `loglinear_fit` adds the key cell.
     """
+    return tuple(loglinear_fit(histories, alpha)[:4])
+
+
+def loglinear_fit(histories: pd.Series, alpha: float = 0.05) -> LoglinearFit:
+    """`loglinear` with the chosen model's smallest key cell (see the module docstring)."""
     k = len(histories.index[0])
     cells = np.array(list(itertools.product((0, 1), repeat=k))[1:])
     counts = histories.reindex([tuple(c) for c in cells], fill_value=0).to_numpy(dtype=float)
@@ -105,7 +170,7 @@ def loglinear(histories: pd.Series, alpha: float = 0.05) -> tuple[float, float, 
             bic = -2 * fit.llf + design.shape[1] * math.log(counts.sum())
             fitted.append((bic, fit, design, interactions))
     if not fitted:
-        return math.nan, math.nan, math.nan, "log-linear: no model could be fitted"
+        return LoglinearFit(math.nan, math.nan, math.nan, "log-linear: no model could be fitted", None, None)
     fitted.sort(key=lambda f: f[0])
     _, fit, design, interactions = fitted[0]
     observed = counts.sum()
@@ -119,7 +184,28 @@ def loglinear(histories: pd.Series, alpha: float = 0.05) -> tuple[float, float, 
     ]
     low, high = min(i[0] for i in intervals), max(i[1] for i in intervals)
     names = ", ".join(f"{a + 1}x{b + 1}" for a, b in interactions) or "none"
-    return observed + unseen, low, high, f"log-linear (BIC), interactions: {names}"
+    keys = _key_cells(counts, design, fit)
+    smallest = min(keys, key=lambda i: counts[i], default=None)
+    return LoglinearFit(
+        observed + unseen,
+        low,
+        high,
+        f"log-linear (BIC), interactions: {names}",
+        None if smallest is None else tuple(int(v) for v in cells[smallest]),
+        None if smallest is None else int(counts[smallest]),
+    )
+
+
+def _key_cells(counts: np.ndarray, design: np.ndarray, fit) -> list[int]:
+    """Cells the unseen count divides by: elasticity of exp(intercept) to the cell's count at most
+    `KEY_CELL_ELASTICITY`. At the Poisson MLE d(params)/d(counts) = (X'WX)^-1 X' (W = fitted
+    means), so the elasticity to cell i is count_i times row 0 of (X'WX)^-1 x_i."""
+    information = design.T @ (design * fit.mu[:, None])
+    try:
+        slope = np.linalg.solve(information, design.T)[0]
+    except np.linalg.LinAlgError:
+        return []
+    return [i for i in np.flatnonzero(counts * slope <= KEY_CELL_ELASTICITY)]
 
 
 def _design(cells: np.ndarray, interactions: list[tuple[int, int]]) -> np.ndarray:

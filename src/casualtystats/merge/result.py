@@ -100,11 +100,21 @@ class MergeResult:
         """Capture-recapture estimate of the incidents no source recorded, per stratum.
 
         Columns [by..., observed, estimate, unrecorded, ci_low, ci_high, estimate_possible,
-        method]; estimate and interval are of the total number of incidents (recorded or not).
-        Per stratum, the sources with at least one incident there are used: two -> Chapman,
-        three or more -> log-linear (see `casualtystats.merge.mse`). A stratum whose sources
-        share fewer than `min_overlap` incidents (default 5), or with one source, gets no
-        estimate (method says why). The assumptions are in ``.attrs["assumptions"]``.
+        method, not_estimable]; estimate and interval are of the total number of incidents
+        (recorded or not). Per stratum, the sources with at least one incident there are used:
+        two -> Chapman, three or more -> log-linear (see `casualtystats.merge.mse`). A stratum
+        whose sources share fewer than `min_overlap` incidents (default 5), with one source, or
+        whose estimate divides by a cell of fewer than `min_overlap` incidents or has an interval
+        spanning more than `mse.MAX_INTERVAL_RATIO` times (`mse.not_estimable`) gets no estimate:
+        its figures are missing, `not_estimable` says why (None when estimated) and `method`
+        starts with that reason. The assumptions are in ``.attrs["assumptions"]``.
+
+        Scope: each year, only the countries that every source of that year covers (recorded an
+        incident in, in any year of the table) are counted (a source that records one country
+        has not missed the incidents of the others); the
+        country-years left out are ``.attrs["left_out"]`` [year, country, sources, incidents],
+        and ``.attrs["population"]`` names them. Stratify by ("year", "country") for an
+        estimate per country.
 
         Population: every source must be able to record every incident counted. `lethal_only`
         (default: when a source that records only lethal incidents, `LETHAL_ONLY_SOURCES`, took
@@ -130,22 +140,47 @@ class MergeResult:
         if lethal_only:
             frame = frame[self._lethal("merged_id").reindex(frame["merged_id"]).to_numpy()]
             possible = possible[possible.pop("lethal").to_numpy()]
+        else:
+            possible = possible.drop(columns="lethal")
+        in_scope, left_out = _covered_by_every_source(frame)
+        frame = frame[in_scope(frame)]
+        possible = possible[in_scope(possible)]
         rows = []
         groups = frame.groupby(by, observed=True) if by else [((), frame)]
         for key, stratum in groups:
             key = key if isinstance(key, tuple) else (key,)
-            estimate, low, high, method = self._estimate(stratum, alpha, min_overlap)
+            estimate, low, high, method, cell = self._estimate(stratum, alpha, min_overlap)
             mask = np.ones(len(possible), bool)
             for column, value in zip(by, key, strict=True):
                 mask &= (possible[column] == value).to_numpy()
-            other, other_low, other_high, _ = self._estimate(possible[mask], alpha, min_overlap)
+            other, other_low, other_high, _, _ = self._estimate(possible[mask], alpha, min_overlap)
             if np.isfinite(estimate) and np.isfinite(other):
                 low, high = min(low, other_low), max(high, other_high)
-            rows.append((*key, len(stratum), estimate, low, high, other, method))
+            reason = (
+                method
+                if not np.isfinite(estimate)
+                else mse.not_estimable(low, high, *cell, min_cell=min_overlap)
+            )
+            if np.isfinite(estimate) and reason is not None:
+                estimate = low = high = other = np.nan
+                method = f"{reason}; {method}"
+            rows.append((*key, len(stratum), estimate, low, high, other, method, reason))
         out = pd.DataFrame(
-            rows, columns=[*by, "observed", "estimate", "ci_low", "ci_high", "estimate_possible", "method"]
+            rows,
+            columns=[
+                *by,
+                "observed",
+                "estimate",
+                "ci_low",
+                "ci_high",
+                "estimate_possible",
+                "method",
+                "not_estimable",
+            ],
         )
         out.insert(len(by) + 2, "unrecorded", out["estimate"] - out["observed"])
+        out["not_estimable"] = out["not_estimable"].astype(object).where(out["not_estimable"].notna(), None)
+        out.attrs["left_out"] = left_out
         out.attrs["assumptions"] = mse.ASSUMPTIONS
         out.attrs["population"] = (
             "lethal incidents (some report gives at least one death), since "
@@ -153,7 +188,9 @@ class MergeResult:
             + " records no others"
             if lethal_only
             else "all incidents"
-        )
+            if left_out.empty
+            else "incidents"
+        ) + _left_out_words(left_out)
         return out
 
     def _lethal(self, key: str) -> pd.Series:
@@ -161,24 +198,28 @@ class MergeResult:
         return self.links.groupby(key)["fatalities_best"].max().fillna(0).ge(1).astype(bool)
 
     def _estimate(self, stratum: pd.DataFrame, alpha: float, min_overlap: int):
+        """(estimate, low, high, method, (key cell count, its description)) of one stratum."""
         members = stratum["sources"].str.split("+")
         recorded = {s: members.map(lambda m, s=s: s in m).to_numpy(bool) for s in self.source_order}
         present = [s for s in self.source_order if recorded[s].any()]
+        none = (None, "")
         if len(present) < 2:
-            return np.nan, np.nan, np.nan, "one source: no estimate"
+            return np.nan, np.nan, np.nan, "one source: no estimate", none
         history = np.column_stack([recorded[s] for s in present])
         pairwise = max(
             int((history[:, i] & history[:, j]).sum()) for i in range(len(present)) for j in range(i)
         )
         if pairwise < min_overlap:
-            return np.nan, np.nan, np.nan, f"too few incidents in two sources (< {min_overlap})"
+            return np.nan, np.nan, np.nan, f"too few incidents in two sources (< {min_overlap})", none
         if len(present) == 2:
             n1, n2 = int(history[:, 0].sum()), int(history[:, 1].sum())
             m = int((history[:, 0] & history[:, 1]).sum())
-            return (*mse.chapman(n1, n2, m, alpha), f"Chapman ({present[0]}, {present[1]})")
+            cell = (m, f"the incidents both {present[0]} and {present[1]} recorded")
+            return (*mse.chapman(n1, n2, m, alpha), f"Chapman ({present[0]}, {present[1]})", cell)
         counts = pd.Series([tuple(h) for h in history.astype(int)]).value_counts()
-        estimate, low, high, model = mse.loglinear(counts, alpha)
-        return estimate, low, high, f"{model} ({', '.join(present)})"
+        fit = mse.loglinear_fit(counts, alpha)
+        cell = none if fit.key_cell is None else (fit.key_count, _history_words(fit.key_cell, present))
+        return fit.estimate, fit.ci_low, fit.ci_high, f"{fit.method} ({', '.join(present)})", cell
 
     def _possible_incidents(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The incidents under the possible-match matching: each with its `sources` and the
@@ -230,3 +271,60 @@ class MergeResult:
 
     def __repr__(self) -> str:
         return f"<MergeResult: {len(self.links):,} reports -> {len(self.incidents):,} incidents>"
+
+
+def _history_words(cell: tuple, sources: list[str]) -> str:
+    """A capture history in words: 'the incidents ACLED and GTD recorded but not UCDP'."""
+    seen = [s for s, c in zip(sources, cell, strict=True) if c]
+    missed = [s for s, c in zip(sources, cell, strict=True) if not c]
+    return f"the incidents {' and '.join(seen)} recorded" + (
+        f" but not {' or '.join(missed)}" if missed else ""
+    )
+
+
+def _covered_by_every_source(frame: pd.DataFrame):
+    """(a function telling which rows of a table with `year`, `country`, `sources` are in scope,
+    the country-years left out [year, country, sources, incidents]). A source covers a country
+    when it recorded an incident there in any year of the table (one year's miss of a few
+    incidents is what capture-recapture counts, not a gap in coverage); a country-year is in
+    scope when every source with an incident in that year covers the country."""
+    country = frame["country"].astype(object).where(frame["country"].notna(), "no country recorded")
+    parts = frame.assign(country=country, source=frame["sources"].str.split("+")).explode("source")
+    per_year = parts.groupby("year")["source"].agg(frozenset)
+    per_country = parts.groupby("country")["source"].agg(frozenset)
+    cells = parts[["year", "country"]].drop_duplicates().itertuples(index=False)
+    keys = {(y, c) for y, c in cells if per_year[y] <= per_country[c]}
+    counts = frame.assign(country=country).groupby(["year", "country"]).size()
+    left_out = pd.DataFrame(
+        [
+            (y, c, "+".join(sorted(per_country[c] & per_year[y])), int(n))
+            for (y, c), n in counts.items()
+            if (y, c) not in keys
+        ],
+        columns=["year", "country", "sources", "incidents"],
+    )
+
+    def in_scope(table: pd.DataFrame) -> np.ndarray:
+        names = table["country"].astype(object).where(table["country"].notna(), "no country recorded")
+        return np.array([(y, c) in keys for y, c in zip(table["year"], names, strict=True)], dtype=bool)
+
+    return in_scope, left_out
+
+
+#: Countries named in the population sentence when country-years are left out (the rest counted).
+NAMED_LEFT_OUT = 3
+
+
+def _left_out_words(left_out: pd.DataFrame) -> str:
+    """'' when nothing was left out, else the clause the population sentence ends with."""
+    if left_out.empty:
+        return ""
+    by_country = left_out.groupby("country")["incidents"].sum().sort_values(ascending=False)
+    named = ", ".join(f"{c} ({n:,})" for c, n in by_country.head(NAMED_LEFT_OUT).items())
+    rest = len(by_country) - NAMED_LEFT_OUT
+    return (
+        f", in the countries every source of the year records: {int(left_out['incidents'].sum()):,} "
+        f"incident{'s' * (int(left_out['incidents'].sum()) != 1)} in {len(left_out):,} "
+        f"country-year{'s' * (len(left_out) != 1)} some source does not cover are left out (most in "
+        f"{named}" + (f" and {rest:,} other countries" if rest > 0 else "") + ")"
+    )

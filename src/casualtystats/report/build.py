@@ -163,7 +163,9 @@ def build_report(
             (region, panels["weekly"][panels["weekly"]["region"] == region]) for region in regions
         ]:
             step(f"fitting: {name}"[:40])
-            models.append(_model(name, rows))
+            # a boundary week the data cover in part is not a week: its count would read as a fall
+            whole = compose.week_days(rows["week"], first, last).to_numpy() == 7
+            models.append(_model(name, rows[whole]))
             step.done()
 
         step("rendering")
@@ -187,8 +189,9 @@ def build_report(
         seconds = time.perf_counter() - began
         size = written.stat().st_size / 2**20
         print(
-            f"{written}: {len(mine):,} incidents involving {actor}, {report.figure_count} charts, "
-            f"{sum(bool(r.rules) for r in assessed.regions)} regions with resurgence flags "
+            f"{written}: {compose.counted(len(mine), 'incident')} involving {actor}, "
+            f"{compose.counted(report.figure_count, 'chart')}, "
+            f"{compose.counted(sum(bool(r.rules) for r in assessed.regions), 'region')} with resurgence flags "
             f"({size:.1f} MiB in {seconds:.1f} s)"
         )
     return written

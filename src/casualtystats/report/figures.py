@@ -154,15 +154,18 @@ def series_figure(
     )
 
     _measure(fig, x, weekly, "fatalities", FATALITIES, "killed", 1)
+    top = data_top(weekly, "fatalities")
     if trend is not None:
         fitted = trend.fitted
+        high = fitted["ci_high"].to_numpy(dtype=float)
+        clipped = bool(np.nanmax(high, initial=0) > top)
         _band(
             fig,
             fitted.index,
             fitted["ci_low"].to_numpy(dtype=float),
-            fitted["ci_high"].to_numpy(dtype=float),
+            high,
             TREND,
-            "trend interval",
+            "trend interval" + (" (cut at the data's range)" if clipped else ""),
             1,
             "trend",
             opacity=0.15,
@@ -192,9 +195,24 @@ def series_figure(
         )
     if has_injuries:
         _measure(fig, x, weekly, "injuries", INJURIES, "injured", 2)
-        fig.update_yaxes(title_text=f"injured / {period}", row=2, col=1, rangemode="tozero")
-    fig.update_yaxes(title_text=f"killed / {period}", row=1, col=1, rangemode="tozero")
+        fig.update_yaxes(
+            title_text=f"injured / {period}", row=2, col=1, range=[0, data_top(weekly, "injuries")]
+        )
+    # the axis follows the data: a trend interval of a quiet series can reach millions
+    fig.update_yaxes(title_text=f"killed / {period}", row=1, col=1, range=[0, top])
     return _layout(fig, title, height)
+
+
+#: Head room above the largest value a chart's y axis shows.
+HEADROOM = 1.08
+
+
+def data_top(weekly: pd.DataFrame, measure: str) -> float:
+    """The top of a y axis drawn from the data: the largest best or high count of `measure`
+    (the sources' own range) with some head room; 1 for a series of zeros. Model bands beyond
+    it are cut, and their legend entries say so."""
+    values = np.concatenate([_values(weekly[f"{measure}_{b}"]) for b in ("best", "high")])
+    return HEADROOM * max(float(np.nanmax(values, initial=0)), 1.0)
 
 
 def _mark_change_points(fig: go.Figure, periods: pd.Series, change_points) -> None:
@@ -288,7 +306,7 @@ def actors_figure(
             )
         )
     fig.update_yaxes(title_text=f"killed / {period}", rangemode="tozero")
-    return _layout(fig, f"Killed per {period} by perpetrator (top {len(actors)} in the data)", height)
+    return _layout(fig, f"Killed per {period} by recorded actor (top {len(actors)} in the data)", height)
 
 
 def incident_map(
@@ -379,6 +397,7 @@ def small_multiples(
     )
     last = weekly["week"].max()
     recent = weekly[weekly["week"] > last - pd.Timedelta(weeks=SPARK_WEEKS)]
+    shown = recent["week"].nunique()
     colours = {"rising": FATALITIES, "falling": TREND}
     for i, (region, title, direction) in enumerate(panels):
         rows_of = recent[recent["region"] == region].sort_values("week")
@@ -400,7 +419,11 @@ def small_multiples(
     fig.update_yaxes(rangemode="tozero", showgrid=False, nticks=3)
     fig.update_annotations(font_size=12)
     _layout(
-        fig, f"Weekly {measure}, last {SPARK_WEEKS} weeks, by region (arrow: direction)", 150 + 120 * rows
+        fig,
+        f"Weekly {measure}, "
+        + (f"last {SPARK_WEEKS} weeks" if shown >= SPARK_WEEKS else f"all {shown} weeks")
+        + ", by region (arrow: direction)",
+        150 + 120 * rows,
     )
     fig.update_layout(hovermode="closest", margin=dict(l=40, r=20, t=90, b=20))
     return fig
@@ -423,6 +446,9 @@ def fan_chart(
         colour = TREND if measure == "incidents" else FATALITIES
         fc = forecast[forecast["measure"] == measure].sort_values("week")
         _line(fig, seen["week"], _values(seen[measure]), f"{label} (observed)", colour, label, row)
+        # the axis shows the observed weeks and the 80% range; a wider band is cut (its legend says so)
+        shown = [_values(seen[measure])] + [fc[q].to_numpy(dtype=float) for q in ("q0.5", "q0.9") if q in fc]
+        top = HEADROOM * max(float(np.nanmax(np.concatenate(shown), initial=0)), 1.0)
         for low, high, opacity, band in (
             ("q0.025", "q0.975", 0.12, "95%"),
             ("q0.1", "q0.9", 0.2, "80%"),
@@ -435,7 +461,8 @@ def fan_chart(
                     fc[low].to_numpy(dtype=float),
                     fc[high].to_numpy(dtype=float),
                     colour,
-                    f"{label}: {band} forecast range",
+                    f"{label}: {band} forecast range"
+                    + (" (cut)" if np.nanmax(fc[high].to_numpy(dtype=float), initial=0) > top else ""),
                     row,
                     label,
                     opacity=opacity,
@@ -452,5 +479,5 @@ def fan_chart(
             row=row,
             col=1,
         )
-        fig.update_yaxes(title_text=f"{label} / week", row=row, col=1, rangemode="tozero")
+        fig.update_yaxes(title_text=f"{label} / week", row=row, col=1, range=[0, top])
     return _layout(fig, title, 260 + 200 * len(measures))

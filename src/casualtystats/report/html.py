@@ -119,6 +119,8 @@ def number(value: object, digits: int = 3) -> str:
         return "∞" if float(value) > 0 else "−∞"  # a rate ratio after a zero rate
     if isinstance(value, numbers.Integral) or abs(float(value)) >= 10**digits - 0.5:
         return f"{round(float(value)):,}"  # large figures in full, never as 7.22e+03
+    if abs(float(value)) < 0.5 * 10**-digits:
+        return "0" if float(value) == 0 else "≈0"  # never as 8.52e-07
     return f"{float(value):.{digits}g}"
 
 

@@ -29,7 +29,6 @@ from ..assessment import (
     coverage_statement,
     outlook_text,
     region_name,
-    signed_percent,
     source_line,
 )
 from ..resurgence import rules as resurgence_rules
@@ -172,8 +171,12 @@ class ReportPage:
             "those weeks alone), and "
             "the change points of the weekly fatalities, with the rate of each segment (dotted) and the rate "
             "ratio of each change (×, hover for its interval); where sources were combined, the dates a source's "
-            "records start or stop inside the data (green, dotted).</p>"
+            "records start or stop inside the data (green, dotted). Each y axis follows the data: a model "
+            "band reaching beyond it is cut (its legend says so).</p>"
         ]
+        partial = self._part_weeks()
+        if partial:
+            parts.append(f'<p class="note">{esc(partial)}</p>')
         for i, model in enumerate(self.models):
             fig = figures.series_figure(
                 model.weekly,
@@ -188,7 +191,7 @@ class ReportPage:
             if i == 1:
                 parts.append("<h3>By region</h3>")
             parts.append(self._figure(fig, caption, name=f"series:{model.name}"))
-        actors_panel = self.panels["weekly_actors"]
+        actors_panel = self._whole_weeks(self.panels["weekly_actors"])
         top = (
             actors_panel.groupby("actor", observed=True)["fatalities_best"]
             .sum()
@@ -201,12 +204,43 @@ class ReportPage:
             parts.append(
                 self._figure(
                     figures.actors_figure(actors_panel, top),
-                    "All incidents in the data, each under the actor recorded as its perpetrator (a merged "
-                    "incident counts once, under the perpetrator the merge chose).",
+                    "All incidents in the data, each under the actor its source records first (a merged "
+                    "incident counts once, under the actor the merge chose)." + self._side_a_note(),
                     name="actors",
                 )
             )
         return section("trends", f"Weekly fatalities and injuries: {self.actor}", *parts)
+
+    def _whole_weeks(self, weekly: pd.DataFrame) -> pd.DataFrame:
+        """The weeks of a weekly panel that the data cover whole (`compose.week_days`)."""
+        return weekly[compose.week_days(weekly["week"], self.start, self.end).to_numpy() == 7]
+
+    def _part_weeks(self) -> str:
+        """The sentence naming the boundary weeks the data cover in part, '' when none."""
+        weeks = pd.Series(sorted(self.panels["weekly_total"]["week"].unique()))
+        days = compose.week_days(weeks, self.start, self.end)
+        part = [
+            f"{week:%d %b %Y} ({n} of 7 days in the data)"
+            for week, n in zip(weeks, days, strict=True)
+            if 0 < n < 7
+        ]
+        if not part:
+            return ""
+        return (
+            f"Left out of the weekly charts and their models: the week{'s' * (len(part) > 1)} of "
+            f"{' and of '.join(part)}, which the data cover only in part; drawn as a whole week, a "
+            "part week's count would read as a fall."
+        )
+
+    def _side_a_note(self) -> str:
+        """What the "actor" of UCDP's events is, when UCDP is among the sources."""
+        if not self.coverage.sources["source"].astype(str).str.contains("UCDP").any():
+            return ""
+        return (
+            " UCDP records the two sides of a fight, not a perpetrator: its events are under side A, "
+            "often a government, so a government's line holds the deaths of battles it fought, not "
+            "only killings it carried out."
+        )
 
     # --- key judgments and regions (the assessment) -------------------------------
 
@@ -233,7 +267,7 @@ class ReportPage:
         ]
         if not shown:
             return section("glance", "Regions at a glance", "<p>No region to show.</p>")
-        fig = figures.small_multiples(weekly, shown)
+        fig = figures.small_multiples(self._whole_weeks(weekly), shown)
         caption = (
             f"Weekly {self.actor} incidents per region, in the order of the Regions table. Arrow: the trend "
             f"of weekly incidents over the last {a.growth_window_weeks} weeks, {DIRECTION_RULE} Each panel "
@@ -268,12 +302,12 @@ class ReportPage:
                 + "".join(f"<p>{esc(e)}</p>" for e in r.evidence)
                 + "</details>"
                 if r.evidence
-                else esc(r.direction_note)
+                else esc(_direction_note(r))
             )
             previous = _day(r.previous_alert) if a.history_available else "not computed"
             cells = [
                 f"<td>{esc(r.region)}</td>",
-                f'<td class="dir {esc(r.direction.replace(" ", "-"))}" title="{esc(r.direction_note)}">'
+                f'<td class="dir {esc(r.direction.replace(" ", "-"))}" title="{esc(_direction_note(r))}">'
                 f"{esc(r.arrow)} {esc(r.direction)}</td>",
                 f"<td>{esc(r.rules_text or '—')}</td>",
                 f"<td>{esc(_day(r.since) if r.since is not None else '—')}</td>",
@@ -298,8 +332,8 @@ class ReportPage:
                 f"rules fired: {o.rules_text}, alert since {_day(o.since)}" if o.rules else "no rule fired"
             )
         overall = (
-            f"<p><strong>All regions</strong>: {esc(o.arrow)} {esc(o.direction)} ({esc(o.direction_note)}); "
-            f"{esc(fired)}; {esc(count(o.month['incidents']))} incidents in {esc(month)}.</p>"
+            f"<p><strong>All regions</strong>: {esc(o.arrow)} {esc(o.direction)} ({esc(_direction_note(o))}); "
+            f"{esc(fired)}; {esc(compose.counted(o.month['incidents'], 'incident'))} in {esc(month)}.</p>"
             + "".join(f'<p class="note">{esc(e)}</p>' for e in o.evidence)
         )
         note = (
@@ -311,6 +345,9 @@ class ReportPage:
             "sort (Strength: standard errors from no change, see Methods); the evidence sentences open with a "
             "click.</p>"
         )
+        levels = [r.growth["level"] for r in a.regions if r.growth is not None]
+        if len(levels) > 1:
+            note += f'<p class="note">{esc(compose.multiple_testing_note(len(levels), levels[0]))}</p>'
         return section(
             "resurgence", f"Regions: direction and resurgence flags ({self.actor})", overall, body, note
         )
@@ -322,8 +359,8 @@ class ReportPage:
         parts = []
         weekly_fc = a.outlook_weekly
         if weekly_fc is not None and len(weekly_fc):
-            series = [(ALL_REGIONS, None, self.panels["weekly_total"])]
-            weekly = self.panels["weekly"]
+            series = [(ALL_REGIONS, None, self._whole_weeks(self.panels["weekly_total"]))]
+            weekly = self._whole_weeks(self.panels["weekly"])
             for model in self.models[1:]:
                 series.append((model.name, model.name, weekly[weekly["region"] == model.name]))
             for name, key, observed in series:
@@ -378,7 +415,9 @@ class ReportPage:
                     formats={"range": str},
                 )
             )
-        parts.append(f'<p class="note">{esc(coverage_statement())}</p>')
+        parts.append(
+            f'<p class="note">{esc(coverage_statement())} {esc(compose.outlook_coverage_note(self.paths))}</p>'
+        )
         return section("outlook", f"Outlook: {self.actor}", *parts)
 
     def overlap(self) -> str:
@@ -407,6 +446,7 @@ class ReportPage:
                     "ci_high",
                     "estimate_possible",
                     "method",
+                    "not_estimable",
                 )
             ]
             shown = u.assign(ci=[_interval(lo, hi) for lo, hi in zip(u["ci_low"], u["ci_high"], strict=True)])
@@ -453,7 +493,10 @@ class ReportPage:
         located = located.assign(region=located["region"].map(region_name))
         status = {r.region: _status(r) for r in self.assessment.regions}
         if missing:
-            notes.append(f"{missing:,} incidents without coordinates are not on the map.")
+            notes.append(
+                f"{missing:,} incident{'s' * (missing != 1)} without coordinates "
+                f"{'are' if missing != 1 else 'is'} not on the map."
+            )
         notes.append(
             "Colour: the alert status of the incident's region (red: a rule flags a rise; blue: only falls "
             "flagged; grey: no flag). Marker size grows with the number killed. No base map: the page loads "
@@ -480,6 +523,7 @@ class ReportPage:
             ],
             note=top["notes"].map(lambda n: n if not isinstance(n, str) or len(n) <= 240 else n[:240] + "…"),
             region=top["region"].map(region_name),  # never a place called "Unknown"
+            date_start=[_when(a, b) for a, b in zip(top["date_start"], top["date_end"], strict=True)],
         )
         columns = {
             "date_start": "Date",
@@ -496,9 +540,13 @@ class ReportPage:
             top,
             columns,
             numeric=["killed", "injured"],
-            formats={"date_start": _day, "killed": str, "injured": str},
+            formats={"date_start": str, "killed": str, "injured": str},
         )
-        return section("largest", f"Largest incidents involving {self.actor}", body)
+        note = (
+            '<p class="note">A row dated over a span (a year total, a month total) is a source\'s '
+            "aggregate of several incidents, not one incident.</p>"
+        )
+        return section("largest", f"Largest incidents involving {self.actor}", body, note)
 
     # --- data quality ---------------------------------------------------------
 
@@ -753,15 +801,35 @@ def _interval(low, high) -> str:
 def _growth_caption(model) -> str:
     if model.trend is None:
         return model.problem or ""
-    g = model.trend.growth_per_month
     n = len(model.change_points.locations) if model.change_points is not None else 0
     growth = (
-        f"now {signed_percent(g['estimate'])} per month (95% CI {signed_percent(g['ci_low'])} to "
-        f"{signed_percent(g['ci_high'])})"
+        f"now {compose.growth_text(model.trend.growth_per_month, 1 - model.trend.alpha)}"
         if model.trend.growth_estimable
         else f"growth not estimable (no event in the last {model.trend.growth_window_weeks} weeks)"
     )
     return f"Trend ({model.trend.model}) {growth}; {n} change point{'s' * (n != 1)} in the weekly fatalities."
+
+
+def _direction_note(r) -> str:
+    """A region's direction note with its growth as `compose.growth_text` prints it (an interval
+    too wide to read is "not estimable", not percentages)."""
+    if r.growth is None:
+        return r.direction_note
+    g = r.growth
+    return f"weekly incidents {compose.growth_text(g, g['level'])} over the last {g['window_weeks']} weeks"
+
+
+def _when(start, end) -> str:
+    """An incident's date; a source's aggregate over a span shows the span ("2006, year total")."""
+    start = pd.Timestamp(start)
+    end = start if pd.isna(end) else pd.Timestamp(end)
+    if end <= start:
+        return _day(start)
+    if start == start.replace(month=1, day=1) and end == start.replace(month=12, day=31):
+        return f"{start.year} (year total)"
+    if start.day == 1 and end == start + pd.offsets.MonthEnd(0):
+        return f"{start:%b %Y} (month total)"
+    return f"{_day(start)} – {_day(end)} (total over the span)"
 
 
 def _name_list(what: str, names: pd.DataFrame) -> str:
@@ -797,14 +865,13 @@ def _trend_row(model) -> dict:
         shape = "log-linear" if t.df == 1 else f"natural spline, df {t.df}"
     else:
         shape = "state space"
-    g = t.growth_per_month
     return {
         "series": model.name,
         "model": t.model,
         "trend": shape,
         "dispersion": t.dispersion,
         "aic": round(t.aic, 1),
-        "growth": f"{g['estimate']:+.1%} ({g['ci_low']:+.1%} to {g['ci_high']:+.1%})"
+        "growth": compose.growth_text(t.growth_per_month, 1 - t.alpha)
         if t.growth_estimable
         else "not estimable (quiet end)",
         "note": model.problem or "",
