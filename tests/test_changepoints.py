@@ -321,4 +321,3 @@ def test_conf_int_gives_each_segments_level_with_its_interval():
     assert (wider["lower"] <= table["lower"]).all() and (wider["upper"] >= table["upper"]).all()
     with pytest.raises(CasualtyStatsError, match="alpha"):
         cp.conf_int(2)
-
