@@ -140,6 +140,9 @@ class AliasTable:
                 if scope in self.scoped:
                     return self.scoped[scope]
         found = self.canonical.get(key)
+        acronym = _ACRONYM.search(name) if found is None and self.scoped else None
+        if acronym:  # GTD's "People's Protection Units (YPG)": the name without its acronym
+            found = self.canonical.get(self.key(name[: acronym.start()]))
         if found is None and self.rule is not None:
             ruled = self.rule(name)
             if ruled is not None:
@@ -248,15 +251,20 @@ def actor_matches(names: pd.Series, actor: str) -> pd.Series:
 
 
 def close_actor_names(incidents: pd.DataFrame, actor: str, n: int = 3) -> list[str]:
-    """Up to `n` actor or target names in `incidents` closest to `actor` (difflib ratio of the
-    matching keys >= 0.6, acronyms and words contained counted as close), most incidents first
-    among equals: what to suggest when `involving` finds nothing."""
+    """Up to `n` actor or target names in `incidents` closest to `actor`: difflib ratio >= 0.6
+    between the matching keys of `actor` and of a name, its acronym or any alias the table gives
+    it ('houthi extremists' is close to 'Houthis' through GTD's "Houthi extremists (Ansar
+    Allah)"), a key containing the asked one counted as 0.8; most incidents first among equals.
+    What to suggest when `involving` finds nothing."""
     incidents = getattr(incidents, "incidents", incidents)
     counts = pd.concat([incidents["actor"], incidents["target"]]).dropna().value_counts()
     asked = actor_key(actor)
+    aliases: dict[str, set[str]] = {}  # canonical name -> its aliases' keys ('Houthis': 'ansarallah', ...)
+    for key, name in actor_aliases().canonical.items():
+        aliases.setdefault(name, set()).add(key)
     scored = []
     for name, count in counts.items():
-        keys = _name_keys(str(name))
+        keys = _name_keys(str(name)) | aliases.get(name, set())
         ratio = max(difflib.SequenceMatcher(None, asked, key).ratio() for key in keys)
         inside = any(asked in key.split() or (len(asked) > 3 and asked in key) for key in keys)
         if ratio >= 0.6 or inside:

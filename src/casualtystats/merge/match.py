@@ -176,7 +176,9 @@ def _prepared(incidents: pd.DataFrame, src: np.ndarray, actor_aliases: AliasSour
             "lon": incidents["longitude"].to_numpy(dtype=float, na_value=np.nan),
             "region_code": region_code,
             "admin2_code": _codes(incidents["country"], region, incidents["admin2"]),
-            "actor": _codes(incidents["actor"]),
+            "actor": _codes(
+                normalize.actor_aliases(actor_aliases).apply(incidents["actor"], incidents["country"])[0]
+            ),
             "actor_unknown": unknown.to_numpy(),
             "actor_listed": folded.knows(incidents["actor"]).to_numpy(),
             "family": family_codes[: len(incidents)],
