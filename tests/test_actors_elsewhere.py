@@ -207,6 +207,11 @@ def test_gtd_further_and_suspected_attributions_are_kept_in_the_notes(gtd_incide
     )
     # the first perpetrator stays the actor: per-actor counts still add up to the total
     assert gtd_incidents["actor"].value_counts().sum() == len(gtd_incidents)
+    # a further perpetrator is found on request only (the audit: the Taliban in 8 incidents)
+    first = cs.involving(gtd_incidents, "Taliban")
+    more = cs.involving(gtd_incidents, "taliban", further=True)
+    assert len(more) - len(first) == 8 and more["role"].value_counts()["further"] == 8
+    assert more["actor"].eq("Taliban").all()
 
 
 @pytest.mark.parametrize(

@@ -272,7 +272,21 @@ def close_actor_names(incidents: pd.DataFrame, actor: str, n: int = 3) -> list[s
     return [name for *_, name in sorted(scored)[:n]]
 
 
-def involving(incidents: pd.DataFrame, actor: str) -> pd.DataFrame:
+#: How the GTD reader writes further perpetrators into the notes (`casualtystats.sources.gtd`).
+FURTHER_PERPETRATORS = "Further perpetrators (GTD gname2/gname3): "
+_FURTHER = re.compile(re.escape(FURTHER_PERPETRATORS) + r"(.*?)\.(?:\s|$)")
+
+
+def _further_named(notes: pd.Series, actor: str) -> np.ndarray:
+    """Whether each note names `actor` among GTD's further perpetrators."""
+    listed = notes.astype("str").str.extract(_FURTHER, expand=False).str.split("; ").explode().dropna()
+    listed = listed.str.replace(r" \(suspected\)$", "", regex=True)
+    named = np.zeros(len(notes), bool)
+    named[np.unique(listed.index[actor_matches(listed, actor).to_numpy()].to_numpy(int))] = True
+    return named
+
+
+def involving(incidents: pd.DataFrame, actor: str, further: bool = False) -> pd.DataFrame:
     """Incidents in which `actor` took part, seen from its side.
 
     Rows where `actor` is the perpetrator (``role`` 'actor') or the target
@@ -282,7 +296,10 @@ def involving(incidents: pd.DataFrame, actor: str) -> pd.DataFrame:
     its reports names it (its ``actors`` column, parties separated by
     `ACTORS_SEPARATOR`) although the merged actor and target are others (another
     source's name for the perpetrator, such as GTD's "Al-Qaida in Iraq" for UCDP's
-    IS): ``role`` 'party', ``target`` kept. Names are compared as `actor_matches` does
+    IS): ``role`` 'party', ``target`` kept. With ``further=True`` (default False: an
+    incident counts for its first perpetrator only, so actors' counts add up) GTD incidents
+    whose notes list `actor` among further perpetrators (``gname2``/``gname3``) are added,
+    ``role`` 'further'. Names are compared as `actor_matches` does
     (case-insensitive, through the alias table, a bracketed acronym counting: 'taliban',
     'JNIM' and 'Islamic State' find 'Taliban', "...(JNIM)" and 'ISIS'); the rows' ``actor``
     is the asked name in its canonical form (`canonical_actor`), as panels and flags name it.
@@ -292,6 +309,9 @@ def involving(incidents: pd.DataFrame, actor: str) -> pd.DataFrame:
     as_actor = actor_matches(incidents["actor"], actor).to_numpy()
     as_target = actor_matches(incidents["target"], actor).to_numpy() & ~as_actor
     as_party = np.zeros(len(incidents), bool)
+    as_further = np.zeros(len(incidents), bool)
+    if further and "notes" in incidents:
+        as_further = _further_named(incidents["notes"].reset_index(drop=True), actor) & ~as_actor & ~as_target
     if "actors" in incidents:
         listed = (
             incidents["actors"].reset_index(drop=True).astype("str").str.split(ACTORS_SEPARATOR).explode()
@@ -299,12 +319,13 @@ def involving(incidents: pd.DataFrame, actor: str) -> pd.DataFrame:
         named = listed[actor_matches(listed, actor).to_numpy()].index.unique()
         as_party[named] = True
         as_party &= ~as_actor & ~as_target
-    keep = as_actor | as_target | as_party
+    as_further &= ~as_party
+    keep = as_actor | as_target | as_party | as_further
     rows = incidents.loc[keep].copy()
     swap, joined = as_target[keep], as_party[keep]
     rows.loc[swap, ["actor", "target"]] = rows.loc[swap, ["target", "actor"]].to_numpy()
     rows["actor"] = pd.Series(canonical_actor(actor), index=rows.index, dtype="str")
-    role = np.where(swap, "target", np.where(joined, "party", "actor"))
+    role = np.where(swap, "target", np.where(joined, "party", np.where(as_further[keep], "further", "actor")))
     rows["role"] = pd.Series(role, index=rows.index, dtype="str")
     return rows
 

@@ -15,9 +15,10 @@ NA, so that it never answers a search for the actor 'Unknown'), ``provstate`` th
 
 Attribution: an incident has one actor, GTD's first perpetrator ``gname``, so per-actor counts
 add up to the total. What GTD says beyond it is kept in the notes, after the summary: further
-perpetrators (``gname2``, ``gname3``: "Further perpetrators (GTD gname2/gname3): X; Y.") and
-suspected attributions (``guncertain1``/2/3 = 1: "Attribution suspected, not confirmed (GTD
-guncertain1)." and "(suspected)" after a further name). ``nkill`` and
+perpetrators (``gname2``, ``gname3``: "Further perpetrators (GTD gname2/gname3): X; Y.", which
+``involving(..., further=True)`` reads) and suspected attributions (``guncertain1``/2/3 = 1:
+"Attribution suspected, not confirmed (GTD guncertain1)." and "(suspected)" after a further
+name). ``nkill`` and
 ``nwound`` count *confirmed* deaths and injuries (codebook), so each is both the best and
 the low figure (as ACLED's conservative count); the high is not known. Blank (and the GTD
 unknown codes -9/-99) is NA, never 0.
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..normalize import FURTHER_PERPETRATORS
 from .convert import Format, Problems, column
 
 UNKNOWN_CODES = (-9, -99)
@@ -118,7 +120,7 @@ def _notes(raw: pd.DataFrame) -> pd.Series:
         further = further.where(name.eq(""), further.where(further.eq(""), further + "; ") + name)
     parts = [
         _text(raw, "summary"),
-        ("Further perpetrators (GTD gname2/gname3): " + further + ".").where(further.ne("")),
+        (FURTHER_PERPETRATORS + further + ".").where(further.ne("")),
         pd.Series("Attribution suspected, not confirmed (GTD guncertain1).", index=raw.index).where(
             suspected(1)
         ),
