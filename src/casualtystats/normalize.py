@@ -121,7 +121,8 @@ class AliasTable:
     region key, key) -> name for rows that name a country (region key '' for the whole
     country); ``rule``: a name -> another name to look up when no row matches (ACLED's
     state forces); ``unmatched``: how a name no row knows is shown (regions drop an
-    admin suffix).
+    admin suffix); ``acronyms``: a name closing with a bracketed acronym is also looked up
+    without it (GTD's "People's Protection Units (YPG)").
     """
 
     canonical: dict[str, str]
@@ -129,6 +130,7 @@ class AliasTable:
     scoped: dict[tuple[str, str, str], str] = field(default_factory=dict)
     rule: Callable[[str], str | None] | None = None
     unmatched: Callable[[str], str] = _identity
+    acronyms: bool = False
 
     def lookup(self, name: str, country: str | None = None, region: str | None = None) -> str | None:
         """The canonical name of `name` as reported in `country`/`region`; None if no row knows it."""
@@ -140,8 +142,8 @@ class AliasTable:
                 if scope in self.scoped:
                     return self.scoped[scope]
         found = self.canonical.get(key)
-        acronym = _ACRONYM.search(name) if found is None and self.scoped else None
-        if acronym:  # GTD's "People's Protection Units (YPG)": the name without its acronym
+        acronym = _ACRONYM.search(name) if found is None and self.acronyms else None
+        if acronym:
             found = self.canonical.get(self.key(name[: acronym.start()]))
         if found is None and self.rule is not None:
             ruled = self.rule(name)
@@ -158,9 +160,10 @@ class AliasTable:
         if countries is None or not self.scoped:
             places = pd.DataFrame({"name": names})
         else:
-            places = pd.DataFrame({"name": names, "country": pd.Series(countries, index=names.index)})
+            # aligned by position, whatever the index of `countries` / `regions`
+            places = pd.DataFrame({"name": names, "country": pd.Series(countries).to_numpy()})
             if regions is not None:
-                places["region"] = pd.Series(regions, index=names.index)
+                places["region"] = pd.Series(regions).to_numpy()
         combos = places.dropna(subset=["name"]).drop_duplicates()
         found = [self.lookup(*row) for row in combos.itertuples(index=False, name=None)]
         combos = combos.assign(found=pd.Series(found, index=combos.index, dtype=object))
@@ -182,7 +185,7 @@ def actor_aliases(aliases: AliasSource = None, fold_lineage: bool = False) -> Al
     if fold_lineage and "lineage" in table:
         lineage = table["lineage"].fillna("").str.strip()
         table["actor"] = table["actor"].where(lineage.eq(""), lineage)
-    return _alias_table(table, "actor", actor_key, scoped=True, rule=state_forces)
+    return _alias_table(table, "actor", actor_key, actors=True, rule=state_forces)
 
 
 def region_aliases(aliases: AliasSource = None) -> AliasTable:
@@ -371,12 +374,14 @@ def _alias_table(
     table: pd.DataFrame,
     canonical: str,
     key,
-    scoped: bool = False,
+    actors: bool = False,
     rule=None,
     unmatched: Callable[[str], str] = _identity,
 ) -> AliasTable:
+    """The table's lookups; `actors`: read its country/region columns and bracketed acronyms (the
+    region table's country column only documents a row: regions are matched by name)."""
     table = table.dropna(subset=["alias", canonical])
-    places = scoped and "country" in table
+    places = actors and "country" in table
     nowhere = pd.Series("", index=table.index)
     country = table["country"].fillna("").str.strip() if places else nowhere
     region = table["region"].fillna("").str.strip() if places and "region" in table else nowhere
@@ -390,4 +395,4 @@ def _alias_table(
             by_place[(actor_key(where), region_key(within) if within else "", key(alias))] = name
         else:
             mapping[key(alias)] = name
-    return AliasTable(mapping, key, by_place, rule, unmatched)
+    return AliasTable(mapping, key, by_place, rule, unmatched, acronyms=actors)
