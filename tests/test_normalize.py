@@ -62,9 +62,9 @@ def test_lineage_separate_unless_folded():
 
 
 def test_unmatched_and_missing_kept_as_given():
-    names = pd.Series(["Taliban", None, "  Saraya Awliya al-Dam"])
+    names = pd.Series(["Jaish al-Adl", None, "  Saraya Awliya al-Dam"])
     out, matched = actor_aliases().apply(names)
-    assert out.iloc[0] == "Taliban" and pd.isna(out.iloc[1]) and out.iloc[2] == "  Saraya Awliya al-Dam"
+    assert out.iloc[0] == "Jaish al-Adl" and pd.isna(out.iloc[1]) and out.iloc[2] == "  Saraya Awliya al-Dam"
     assert matched.tolist() == [False, False, False]
 
 

@@ -22,6 +22,7 @@ _API = {
     "LoadResult": "sources",
     "LoadError": "sources",
     "involving": "normalize",
+    "close_actor_names": "normalize",
     "normalize_actors": "normalize",
     "normalize_regions": "normalize",
     "weekly_panel": "aggregate",
@@ -76,7 +77,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs only; __all__ above lists them a
     from .changepoints import BOCPDResult, ChangePoints, bocpd, detect_change_points
     from .forecast import Forecast, forecast
     from .merge import MergeResult, merge_incidents
-    from .normalize import involving, normalize_actors, normalize_regions
+    from .normalize import close_actor_names, involving, normalize_actors, normalize_regions
     from .report import build_report
     from .resurgence import alert_history, backtest, find_resurgence
     from .schema import IncidentSchema

@@ -154,8 +154,8 @@ def _prepared(incidents: pd.DataFrame, src: np.ndarray, actor_aliases: AliasSour
     widen = incidents["date_precision"].map(PRECISION_WIDEN_DAYS).fillna(0).to_numpy(np.int64)
     widen = np.where(end == start, widen, 0)
     folded = normalize.actor_aliases(actor_aliases, fold_lineage=True)
-    family, _ = folded.apply(incidents["actor"])
-    target_family, _ = folded.apply(incidents["target"])
+    family, _ = folded.apply(incidents["actor"], incidents["country"])
+    target_family, _ = folded.apply(incidents["target"], incidents["country"])
     family_codes = _codes(pd.concat([family, target_family], ignore_index=True))
     unknown = incidents["actor"].isna() | incidents["actor"].eq("Unknown")
     region = incidents["region"].where(incidents["region"].ne("Unknown"))
@@ -176,8 +176,11 @@ def _prepared(incidents: pd.DataFrame, src: np.ndarray, actor_aliases: AliasSour
             "lon": incidents["longitude"].to_numpy(dtype=float, na_value=np.nan),
             "region_code": region_code,
             "admin2_code": _codes(incidents["country"], region, incidents["admin2"]),
-            "actor": _codes(incidents["actor"]),
+            "actor": _codes(
+                normalize.actor_aliases(actor_aliases).apply(incidents["actor"], incidents["country"])[0]
+            ),
             "actor_unknown": unknown.to_numpy(),
+            "actor_listed": folded.knows(incidents["actor"]).to_numpy(),
             "family": family_codes[: len(incidents)],
             "target_family": family_codes[len(incidents) :],
             "fat_low": low.to_numpy(dtype=float, na_value=np.nan),

@@ -21,7 +21,10 @@ each in units a user can read (the defaults of `MatchWeights`):
   predecessor or successor (alias table lineage: Al-Qaida in Iraq and ISIS, which UCDP
   codes as one actor) 0.3; the perpetrator of one is the other party of the other's
   dyad (UCDP's "Government of Iraq - IS" and GTD's "ISIS") 0.3; one or both unknown 0.7;
-  two different known actors 2.5;
+  two different actors both in the alias table (two entities it knows apart) 2.5; two
+  different names of which the table lacks one ('unlisted': possibly one actor under two
+  spellings, such as UCDP's "Taleban" and GTD's "Taliban" before the table knew them) 0.7,
+  as uncertain as an unknown actor: the table's silence is no evidence of a difference;
 - casualties: 1.0 per unit of log(1 + deaths) between the two sources' [low, high]
   ranges (10 against 20 deaths: 0.65; ranges that overlap: 0; unknown: 0), plus 0.5 per
   unit of log(1 + deaths) between the figures both state, bound by bound (low with low,
@@ -48,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-ACTOR_RELATIONS = ("same", "lineage", "party", "unknown", "different")
+ACTOR_RELATIONS = ("same", "lineage", "party", "unknown", "unlisted", "different")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class MatchWeights:
     lineage: float = 0.3
     party: float = 0.3
     unknown_actor: float = 0.7
+    unlisted_actor: float = 0.7
     different_actor: float = 2.5
     per_log_casualty: float = 1.0
     per_log_best: float = 0.5
@@ -80,7 +84,8 @@ def score_sql(w: MatchWeights) -> str:
         WHEN ra.actor = rb.actor THEN 'same'
         WHEN ra.family = rb.family THEN 'lineage'
         WHEN ra.family = rb.target_family OR rb.family = ra.target_family THEN 'party'
-        ELSE 'different' END"""
+        WHEN ra.actor_listed AND rb.actor_listed THEN 'different'
+        ELSE 'unlisted' END"""
     casualty_gap = """greatest(0.0,
         ln(1 + coalesce(ra.fat_low, 0)) - ln(1 + coalesce(rb.fat_high, 1e12)),
         ln(1 + coalesce(rb.fat_low, 0)) - ln(1 + coalesce(ra.fat_high, 1e12)))"""
@@ -90,7 +95,8 @@ def score_sql(w: MatchWeights) -> str:
 
     actor_penalty = f"""CASE relation
         WHEN 'same' THEN 0 WHEN 'lineage' THEN {w.lineage} WHEN 'party' THEN {w.party}
-        WHEN 'unknown' THEN {w.unknown_actor} ELSE {w.different_actor} END"""
+        WHEN 'unknown' THEN {w.unknown_actor} WHEN 'unlisted' THEN {w.unlisted_actor}
+        ELSE {w.different_actor} END"""
     # Without coordinates, a lone candidate is half as likely a chance partner as the weights
     # assume (they hold with rivals).
     place_penalty = f"""CASE WHEN km IS NOT NULL THEN km / {w.km_scale}

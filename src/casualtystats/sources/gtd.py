@@ -9,8 +9,16 @@ spans the month) and ``imonth`` = 0 the month (precision 'year').
 'range' (GTD then codes ``iday`` as a day inside the range, not its start). A range that
 does not overlap the iyear/imonth/iday date is ignored with a warning. Extended incidents (kidnappings) end on
 ``resolution``. ``gname`` is the actor ('Unknown' stays 'Unknown'),
-``targtype1_txt`` the target, ``provstate`` the region, ``city`` the location,
-``summary`` the notes, ``attacktype1_txt`` the event type. ``nkill`` and
+``targtype1_txt`` the target (the victim's type; GTD's type 'Unknown' names no party and is
+NA, so that it never answers a search for the actor 'Unknown'), ``provstate`` the region,
+``city`` the location, ``summary`` the notes, ``attacktype1_txt`` the event type.
+
+Attribution: an incident has one actor, GTD's first perpetrator ``gname``, so per-actor counts
+add up to the total. What GTD says beyond it is kept in the notes, after the summary: further
+perpetrators (``gname2``, ``gname3``: "Further perpetrators (GTD gname2/gname3): X; Y.", which
+``involving(..., further=True)`` reads) and suspected attributions (``guncertain1``/2/3 = 1:
+"Attribution suspected, not confirmed (GTD guncertain1)." and "(suspected)" after a further
+name). ``nkill`` and
 ``nwound`` count *confirmed* deaths and injuries (codebook), so each is both the best and
 the low figure (as ACLED's conservative count); the high is not known. Blank (and the GTD
 unknown codes -9/-99) is NA, never 0.
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..normalize import FURTHER_PERPETRATORS
 from .convert import Format, Problems, column
 
 UNKNOWN_CODES = (-9, -99)
@@ -77,12 +86,47 @@ def _derive(raw: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
         end = end.where(~later, resolved)
     return {
         "source": pd.Series("GTD", index=raw.index, dtype="str"),
+        "target": _target(raw),
+        "notes": _notes(raw),
         "date_start": start,
         "date_end": end,
         "date_precision": precision,
         **_confirmed(problems, raw, "nkill", "fatalities"),
         **_confirmed(problems, raw, "nwound", "injuries"),
     }
+
+
+def _text(raw: pd.DataFrame, name: str) -> pd.Series:
+    """A text column stripped, blank as NA."""
+    return column(raw, name).str.strip().replace("", pd.NA).astype("str")
+
+
+def _target(raw: pd.DataFrame) -> pd.Series:
+    """``targtype1_txt``, NA where GTD codes the type 'Unknown' (module docstring)."""
+    kind = _text(raw, "targtype1_txt")
+    return kind.mask(kind.str.casefold().eq("unknown").fillna(False).astype(bool))
+
+
+def _notes(raw: pd.DataFrame) -> pd.Series:
+    """The summary, then the further and suspected attributions (module docstring)."""
+
+    def suspected(k: int) -> pd.Series:
+        return pd.to_numeric(column(raw, f"guncertain{k}"), errors="coerce").eq(1).to_numpy()
+
+    further = pd.Series("", index=raw.index, dtype=object)
+    for k in (2, 3):
+        name = _text(raw, f"gname{k}").fillna("")
+        name = name.where(~suspected(k) | name.eq(""), name + " (suspected)")
+        further = further.where(name.eq(""), further.where(further.eq(""), further + "; ") + name)
+    parts = [
+        _text(raw, "summary"),
+        (FURTHER_PERPETRATORS + further + ".").where(further.ne("")),
+        pd.Series("Attribution suspected, not confirmed (GTD guncertain1).", index=raw.index).where(
+            suspected(1)
+        ),
+    ]
+    joined = pd.concat(parts, axis=1).apply(lambda row: " ".join(row.dropna()), axis=1)
+    return joined.replace("", pd.NA).astype("str")
 
 
 def _confirmed(problems: Problems, raw: pd.DataFrame, name: str, measure: str) -> dict:

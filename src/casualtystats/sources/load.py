@@ -349,8 +349,9 @@ def _load_file(
     if located:
         notes.append(f"region from coordinates (Natural Earth admin-1) for {located:,} rows without one")
     frame["actor_raw"] = frame["actor_raw"].fillna(frame["actor"])
-    frame["actor"], matched_actor = actors.apply(frame["actor"])
-    frame["target"] = actors.apply(frame["target"])[0]
+    # Country (and region) rows of the actor table: UCDP's "IS" in Nigeria is ISWAP.
+    frame["actor"], matched_actor = actors.apply(frame["actor"], frame["country"], frame["region"])
+    frame["target"] = actors.apply(frame["target"], frame["country"], frame["region"])[0]
     frame["region"], matched_region = regions.apply(frame["region"])
     return _FileRows(
         path,
