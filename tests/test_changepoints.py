@@ -28,13 +28,16 @@ def l2_objective(y, cuts, pen):
 
 
 def compare_with_ruptures(y, pen, min_size) -> str:
-    """'same' where ruptures' answer is optimal (then the change points must be identical),
-    'better' where ruptures pruned away the optimum (then ours must be strictly better)."""
+    """'same' where ruptures' answer is optimal (then the change points must be identical, or
+    an exact tie of the objective that rounding broke the other way: [0, -1, 3, 4, 0, -2, 4]
+    with min_size 3 costs 35.667 cut at 3 or at 4), 'better' where ruptures pruned away the
+    optimum (then ours must be strictly better)."""
     ours = detect_change_points(y, cost="l2", penalty=pen, min_size=min_size).locations
     theirs = ruptures_l2(y, pen, min_size)
     ours_obj, theirs_obj = l2_objective(y, ours, pen), l2_objective(y, theirs, pen)
-    if theirs_obj <= ours_obj + 1e-9 * (abs(ours_obj) + pen):
-        assert ours == theirs, (ours, theirs)
+    tolerance = 1e-9 * (abs(ours_obj) + pen)
+    if theirs_obj <= ours_obj + tolerance:
+        assert ours == theirs or abs(ours_obj - theirs_obj) <= tolerance, (ours, theirs)
         return "same"
     assert ours_obj < theirs_obj
     return "better"
