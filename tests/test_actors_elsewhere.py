@@ -258,3 +258,15 @@ def test_a_suffix_never_makes_two_regions(name, suffix):
     if name.split()[-1].lower() in {"province", "state", "region", "governorate", "county", "gov", "wilayah"}:
         return
     assert strip_admin_suffix(f"{name} {suffix}") == strip_admin_suffix(name) == name
+
+
+def test_no_incidents_error_suggests_the_closest_names(capsys):
+    from pathlib import Path
+
+    from casualtystats.cli import main
+
+    shipped = str(Path(__file__).resolve().parents[1] / "datasets" / "ucdp_ged_iraq_isis.csv")
+    assert main(["brief", shipped, "--month", "2014-06", "--actor", "Daesh al-Iraq"]) == 2
+    assert "(did you mean 'ISIS'?)" in capsys.readouterr().err
+    assert main(["brief", shipped, "--month", "2014-06", "--actor", "Hezbollah"]) == 2
+    assert "(actors present: Government of Iraq, ISIS" in capsys.readouterr().err

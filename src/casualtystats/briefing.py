@@ -287,6 +287,7 @@ def briefing(
     if involving(incidents, actor).empty:
         raise CasualtyStatsError(
             f"no incidents involving {actor!r} up to {as_of:%Y-%m-%d} in {', '.join(Path(p).name for p in paths)}"
+            + compose.actor_hint(incidents, actor)
         )
     assessed = build_assessment(
         loaded,

@@ -352,3 +352,15 @@ def quarantine_reasons(problems: pd.DataFrame, quarantine: pd.DataFrame) -> pd.S
         {"file": rejected["file"], "line": rejected["line"], "reason": reason}
     ).drop_duplicates()
     return per_row["reason"].value_counts().rename("rows")
+
+
+def actor_hint(incidents: pd.DataFrame, actor: str) -> str:
+    """What to add to "no incidents involving X": the data's names closest to `actor`
+    (`normalize.close_actor_names`), else its most frequent actors."""
+    from .normalize import close_actor_names
+
+    close = close_actor_names(incidents, actor)
+    if close:
+        return f" (did you mean {' or '.join(map(repr, close))}?)"
+    present = incidents["actor"].value_counts().head(5).index.tolist()
+    return f" (actors present: {', '.join(present)})" if present else ""

@@ -203,9 +203,8 @@ def _nothing_for(actor, incidents, everything, paths, start, end) -> str:
         f" {word} {date:%Y-%m-%d}" for word, date in (("from", start), ("to", end)) if date is not None
     )
     names = ", ".join(Path(p).name for p in paths)
-    present = incidents["actor"].value_counts().head(5).index.tolist()
-    if present:
-        hint = f" (actors present: {', '.join(present)})"
+    if len(incidents):
+        hint = compose.actor_hint(incidents, actor)
     elif len(everything):
         dates = everything["date_start"]
         hint = f" (no incidents at all in these dates; the data runs from {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d})"
