@@ -525,7 +525,12 @@ def assess(
     rows.sort(key=_rank)
     through = as_of if data_end is None else min(as_of, pd.Timestamp(data_end))
     edges = coverage.edges() if coverage is not None else None
-    unjudged = {rule: flags.attrs["weeks_needed"][rule] for rule in flags.attrs.get("not_evaluated", {})}
+    # rule -> weeks of history it needs, for the rules find_resurgence could not evaluate
+    unjudged = {
+        rule: weeks
+        for rule, weeks in flags.attrs.get("weeks_needed", {}).items()
+        if rule in flags.attrs.get("not_evaluated", {})
+    }
     weeks = flags.attrs.get("history_weeks")
     silence = rules_silence(unjudged, weeks, flags.attrs.get("rules", RULES))
     judgments = key_judgments(
