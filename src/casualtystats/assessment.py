@@ -46,7 +46,14 @@ Definitions (the defaults are module constants):
 - rules: `find_resurgence` by region and on the all-regions series.
   "Alert since" is, per rule, the first week of its current run of flagged
   weeks; for the changepoint rule no earlier than the change its evidence
-  cites (a continuous alert can outlive the change that began it).
+  cites (a continuous alert can outlive the change that began it). Rules
+  the history was too short for (`find_resurgence`'s ``not_evaluated``) are
+  said to be "not evaluated: N weeks of history, the rules need M" (a
+  judgment and a caveat), never "no rule fired".
+- outlook: `forecast` of the all-regions series and each listed region; a
+  series whose forecast fails (`ForecastError`, e.g. deaths unknown in every
+  week with incidents) is left out and named in a caveat, the others keep
+  theirs.
 - sources: when a source's records stop (or start) inside the data's span
   (`compose.SOURCE_GAP_PROBABILITY`), the caveats say so, and every judgment
   whose compared period or alert spans that date says the change may be the
