@@ -536,8 +536,8 @@ def install_other_stages(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(resurgence, "alert_history", history, raising=False)
     real_load = compose.load
 
-    def merged_load(paths, merge="auto"):
-        loaded = real_load(paths, merge)
+    def merged_load(paths, merge="auto", columns=None):
+        loaded = real_load(paths, merge, columns)
         loaded.incidents = loaded.incidents.assign(sources="UCDP")
         loaded.merge = FakeMerge(merge_incidents(loaded.incidents))
         return loaded

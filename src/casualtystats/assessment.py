@@ -409,7 +409,8 @@ def _forecast(panels: dict, regions: list, as_of: pd.Timestamp):
     not be made (`ForecastError`, e.g. deaths unknown in every week with incidents): those are
     left out, the others keep their outlook. The tables are None when no series could be
     forecast. Only complete weeks are given to the forecast."""
-    from .forecast import ForecastError, forecast
+    from .errors import CasualtyStatsError  # ForecastError and the like: expected, one series at a time
+    from .forecast import forecast
 
     weekly = _complete_weeks(panels["weekly"], as_of)
     listed = weekly[weekly["region"].isin(regions)]
@@ -418,7 +419,7 @@ def _forecast(panels: dict, regions: list, as_of: pd.Timestamp):
     def attempt(name: str, panel: pd.DataFrame, by: list) -> bool:
         try:
             made.append(forecast(panel, horizon=13, measures=OUTLOOK_MEASURES, by=by))
-        except ForecastError as err:
+        except CasualtyStatsError as err:
             failed[name] = str(err)
             return False
         return True
