@@ -416,3 +416,41 @@ def test_an_unvalidated_table_gets_one_sentence_naming_rows_and_rule():
     ):
         weekly_panel(incidents.drop(columns="injuries_best"), by=None)
     assert "Check" not in message and "validator" not in message
+
+
+# --- the days the data cover of the boundary periods ----------------------------------
+
+
+@PROPERTY
+@given(incident_tables(), st.sampled_from(list(PANELS)), st.sampled_from(WEEKDAYS))
+def test_boundary_periods_record_the_days_the_data_cover(incidents, period, week_start):
+    kwargs = {"week_start": week_start} if period == "week" else {}
+    panel = PANELS[period](incidents, by=None, **kwargs)
+    if incidents.empty:
+        return
+    dates = incidents["date_start"].dt.normalize()
+    days = pd.date_range(dates.min(), dates.max(), freq="D")
+    starts = period_start(pd.Series(days), period, week_start)
+    assert panel.attrs["data_start"] == days[0] and panel.attrs["data_end"] == days[-1]
+    for side, week in (("first", panel[period].min()), ("last", panel[period].max())):
+        assert panel.attrs[f"{side}_{period}"] == week
+        # the days of the covered span that fall in that period, counted one by one
+        assert panel.attrs[f"{side}_{period}_days"] == int((starts == week).sum())
+    assert panel_totals(panel)["incidents"] == len(incidents)  # recorded, nothing scaled
+
+
+def test_a_partial_last_week_is_recorded_and_start_end_state_the_span():
+    # GTD 2021 H1: Friday 1 January to Wednesday 30 June, ISO weeks
+    incidents = pd.DataFrame({"date_start": pd.to_datetime(["2021-01-01", "2021-03-10", "2021-06-30"])})
+    panel = weekly_panel(incidents, by=None)
+    assert panel.attrs["first_week"] == pd.Timestamp("2020-12-28") and panel.attrs["first_week_days"] == 3
+    assert panel.attrs["last_week"] == pd.Timestamp("2021-06-28") and panel.attrs["last_week_days"] == 3
+    assert int(panel["incidents"].sum()) == 3
+    # the caller states the data's span (an actor's incidents inside a longer table)
+    wider = weekly_panel(incidents, by=None, start="2020-12-28", end="2021-07-04")
+    assert (wider.attrs["first_week_days"], wider.attrs["last_week_days"]) == (7, 7)
+    # pandas keeps the record through a filter: the dates say which weeks it is about
+    cut = panel[panel["week"] < panel.attrs["last_week"]]
+    assert cut.attrs["last_week_days"] == 3 and cut["week"].max() < cut.attrs["last_week"]
+    month = monthly_panel(incidents, by=None)
+    assert (month.attrs["first_month_days"], month.attrs["last_month_days"]) == (31, 30)

@@ -20,11 +20,14 @@ from casualtystats.assessment import (
     MIN_JUDGMENTS,
     NO_REGION,
     STEADY_BAND,
+    _forecast,
     assess,
     direction_of,
     region_name,
+    rules_silence,
     signalled,
 )
+from casualtystats.resurgence.rules import RULES
 
 MONTH = pd.Period("2014-06", freq="M")
 AS_OF = pd.Timestamp("2014-06-30")
@@ -551,3 +554,72 @@ def test_a_growth_that_is_not_estimable_gives_no_direction():
     a = assess(panel, total(panel), flags_frame([]), {"Anbar": quiet}, actor="ISIS", month=MONTH, as_of=AS_OF)
     row = a.region("Anbar")
     assert row.direction == "not estimated" and "growth not estimable" in row.direction_note
+
+
+# --- rules a short history cannot judge (audit item 9) -------------------------------------------
+
+
+def test_rules_too_short_of_history_are_not_said_to_have_fired():
+    panel = monthly({"Anbar": [2, 2, 2], "Basra": [1, 0, 1]})
+    trends = {ALL_REGIONS: trend(0.0, -0.1, 0.1), "Anbar": trend(0.0, -0.1, 0.1)}
+    flags = flags_frame([])
+    needed = {"changepoint": 53, "surge": 53, "threat": 56, "record": 56}
+    flags.attrs |= {"history_weeks": 26, "weeks_needed": needed, "rules": RULES}
+    flags.attrs["not_evaluated"] = {
+        rule: f"26 weeks of history, the rule needs {w}" for rule, w in needed.items()
+    }
+    a = assess(panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    text = " ".join(k.sentence for k in a.key_judgments)
+    assert "no resurgence rule fired" not in text
+    assert "the resurgence rules were not evaluated: 26 weeks of history, the rules need 53-56" in text
+    assert any("not evaluated" in c and "silence is no evidence" in c for c in a.caveats)
+    assert a.rules_not_evaluated == needed and a.history_weeks == 26
+    # some rules judged, some not: both said
+    assert rules_silence({"threat": 56, "record": 56}, 40) == (
+        "no resurgence rule fired (threat and record not evaluated: 40 weeks of history, they need 56)"
+    )
+    assert rules_silence({}, 600) == "no resurgence rule fired"
+
+
+# --- one series that cannot be forecast (audit item 11) -------------------------------------------
+
+
+def test_a_region_that_cannot_be_forecast_is_skipped_and_named_the_others_keep_their_outlook():
+    from casualtystats import involving, simulate_incidents, weekly_panel
+
+    sim = simulate_incidents(
+        regions=["Anbar", "Basra"], actors={"ISIS": 2.0}, start="2013-01-07", end="2014-06-29", seed=3
+    )
+    incidents = involving(sim.incidents, "ISIS").copy()  # one actor, as build_assessment forecasts
+    incidents["region"] = incidents["region"].replace({"Basra": "Al Jawf"})
+    jawf = incidents["region"] == "Al Jawf"
+    for col in ("fatalities_best", "fatalities_low", "fatalities_high"):
+        incidents[col] = (
+            incidents[col].astype("Float64").mask(jawf)
+        )  # deaths unknown in every Al Jawf incident
+    panels = {
+        "weekly": weekly_panel(incidents, by=["actor", "region"]),
+        "weekly_total": weekly_panel(incidents, by=None),
+    }
+    outlook, weekly, failed = _forecast(panels, ["Anbar", "Al Jawf"], AS_OF)
+    assert list(failed) == ["Al Jawf"] and "unknown in every week" in failed["Al Jawf"]
+    assert outlook is not None and set(outlook["region"].dropna()) == {"Anbar"}
+    assert outlook["region"].isna().any() and set(weekly["region"].dropna()) == {"Anbar"}
+    panel = monthly({"Anbar": [2, 2, 2], "Al Jawf": [1, 1, 1]})
+    a = assess(
+        panel,
+        total(panel),
+        flags_frame([]),
+        {},
+        actor="ISIS",
+        month=MONTH,
+        as_of=AS_OF,
+        outlook=outlook,
+        outlook_problem=failed,
+    )
+    caveat = [c for c in a.caveats if c.startswith("No outlook")]
+    assert caveat == [
+        f"No outlook for 1 series (Al Jawf): the forecast could not be made ({failed['Al Jawf']}); "
+        "the other series keep theirs."
+    ]
+    assert a.region("Anbar").outlook and a.overall.outlook

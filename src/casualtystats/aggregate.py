@@ -52,6 +52,23 @@ Rules, the same for every period length:
   equal their sums over the incidents in range, and ``*_high`` does wherever it
   is known.
 
+Boundary periods. The first and last period may be covered only in part by the
+data (GTD's first half of 2021 starts on Friday 1 January and ends on Wednesday
+30 June: its first and last weeks hold 3 days each). The panel records, in
+``panel.attrs``, the days the data cover: ``data_start`` and ``data_end`` (the
+`start` / `end` given, else the first / last incident's day: its `date_start`,
+or `date_end` with ``spread=True``), and for the boundary periods, named by the
+period column (``week``, ``month`` or ``year``): ``first_week`` and
+``last_week`` (their first days) with ``first_week_days`` and
+``last_week_days``, the days of each the data cover (7 for a complete week;
+a month's or year's own length for those). A week short of 7 days is not a low
+week: models should leave it out or scale it. When the incidents are a subset
+of a larger table (one actor), pass that table's span as `start` / `end`, or
+the boundary is read from the subset's own first and last incidents. The
+totals are those of the incidents, whatever the days: nothing is scaled.
+(pandas keeps ``attrs`` through filtering and sorting; check the dates
+before using the days of a frame cut from the panel.)
+
 Only the columns a call uses are needed: `date_start` (and `date_end` with
 ``spread=True``), the `by` columns, and whichever of the six measures are
 present (absent measures are absent from the panel).
@@ -219,7 +236,10 @@ def weekly_panel(
     -------
     DataFrame validated by `PanelSchema`: `week` (first day), the `by` columns,
     `incidents` and the measures present in the input (with their ``_imprecise``
-    twins when the rule applies), sorted by group then week.
+    twins when the rule applies), sorted by group then week. ``attrs`` record the
+    days the data cover of the first and last weeks (``first_week_days``,
+    ``last_week_days``, with ``first_week``, ``last_week``, ``data_start``,
+    ``data_end``; see the module docstring).
     """
     return _panel(incidents, "week", by, start, end, week_start, spread, imprecise)
 
@@ -493,7 +513,17 @@ def _panel(incidents, period, by, start, end, week_start, spread, imprecise="asi
         panel[c] = _scatter(cells[c][in_range], cell, size, integer=not spread, masked=False)
     for m in [*measures, *twins[1:]]:
         panel[m] = _scatter(cells[m][in_range], cell, size, integer=integer, masked=True)
-    return PanelSchema.validate(pd.DataFrame(panel))
+    out = PanelSchema.validate(pd.DataFrame(panel))
+    day = "date_end" if spread else "date_start"
+    data_start = pd.Timestamp(start if start is not None else frame["date_start"].min()).normalize()
+    data_end = pd.Timestamp(end if end is not None else frame[day].max()).normalize()
+    out.attrs.update(data_start=data_start, data_end=data_end)
+    for side, key in (("first", first), ("last", last)):
+        begin, after = (pd.Timestamp(d) for d in periods.first_days(np.array([key, key + 1])))
+        days = (min(after - pd.Timedelta(days=1), data_end) - max(begin, data_start)).days + 1
+        out.attrs[f"{side}_{period}"] = begin
+        out.attrs[f"{side}_{period}_days"] = max(int(days), 0)
+    return out
 
 
 def _scatter(values: pd.Series, cell: np.ndarray, size: int, *, integer: bool, masked: bool):

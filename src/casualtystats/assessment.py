@@ -46,7 +46,14 @@ Definitions (the defaults are module constants):
 - rules: `find_resurgence` by region and on the all-regions series.
   "Alert since" is, per rule, the first week of its current run of flagged
   weeks; for the changepoint rule no earlier than the change its evidence
-  cites (a continuous alert can outlive the change that began it).
+  cites (a continuous alert can outlive the change that began it). Rules
+  the history was too short for (`find_resurgence`'s ``not_evaluated``) are
+  said to be "not evaluated: N weeks of history, the rules need M" (a
+  judgment and a caveat), never "no rule fired".
+- outlook: `forecast` of the all-regions series and each listed region; a
+  series whose forecast fails (`ForecastError`, e.g. deaths unknown in every
+  week with incidents) is left out and named in a caveat, the others keep
+  theirs.
 - sources: when a source's records stop (or start) inside the data's span
   (`compose.SOURCE_GAP_PROBABILITY`), the caveats say so, and every judgment
   whose compared period or alert spans that date says the change may be the
@@ -213,6 +220,9 @@ class Assessment:
     coverage: compose.Coverage | None = None
     data_end: pd.Timestamp | None = None
     overall_rules_run: bool = False  # whether the rules were run on the all-regions series
+    #: rule -> weeks of history it needs, for the rules the data were too short for (never "fired")
+    rules_not_evaluated: dict = field(default_factory=dict)
+    history_weeks: int | None = None  # complete weeks the rules read
     panels: dict = field(default_factory=dict, repr=False)
     trends: dict = field(default_factory=dict, repr=False)
 
@@ -395,23 +405,36 @@ def _alert_history(weekly: pd.DataFrame, actor: str, as_of: pd.Timestamp) -> pd.
 
 def _forecast(panels: dict, regions: list, as_of: pd.Timestamp):
     """Monthly and weekly forecast tables of the all-regions series and each listed region
-    (`casualtystats.forecast`), or (None, None, reason) when the forecast cannot be made.
-    Only complete weeks are given to the forecast."""
-    from .errors import CasualtyStatsError
+    (`casualtystats.forecast`), and {series name: reason} for the series whose forecast could
+    not be made (`ForecastError`, e.g. deaths unknown in every week with incidents): those are
+    left out, the others keep their outlook. The tables are None when no series could be
+    forecast. Only complete weeks are given to the forecast."""
+    from .errors import CasualtyStatsError  # ForecastError and the like: expected, one series at a time
     from .forecast import forecast
 
     weekly = _complete_weeks(panels["weekly"], as_of)
-    total = _complete_weeks(panels["weekly_total"], as_of)
-    try:
-        overall = forecast(total, horizon=13, measures=OUTLOOK_MEASURES)
-        by_region = forecast(
-            weekly[weekly["region"].isin(regions)], horizon=13, measures=OUTLOOK_MEASURES, by=["region"]
-        )
-    except CasualtyStatsError as err:
-        return None, None, str(err)
-    monthly = pd.concat([overall.monthly(), by_region.monthly()], ignore_index=True)
-    weekly_table = pd.concat([_long(overall.to_frame()), _long(by_region.to_frame())], ignore_index=True)
-    return monthly, weekly_table, None
+    listed = weekly[weekly["region"].isin(regions)]
+    made, failed = [], {}
+
+    def attempt(name: str, panel: pd.DataFrame, by: list) -> bool:
+        try:
+            made.append(forecast(panel, horizon=13, measures=OUTLOOK_MEASURES, by=by))
+        except CasualtyStatsError as err:
+            failed[name] = str(err)
+            return False
+        return True
+
+    attempt(ALL_REGIONS, _complete_weeks(panels["weekly_total"], as_of), [])
+    if not listed.empty and not attempt("regions", listed, ["region"]):
+        # one series that cannot be forecast must not cancel the others: forecast them one by one
+        del failed["regions"]
+        for region, rows in listed.groupby("region", observed=True, sort=True):
+            attempt(region_name(region), rows, ["region"])
+    if not made:
+        return None, None, failed
+    monthly = pd.concat([f.monthly() for f in made], ignore_index=True)
+    weekly_table = pd.concat([_long(f.to_frame()) for f in made], ignore_index=True)
+    return monthly, weekly_table, failed
 
 
 def _long(frame: pd.DataFrame) -> pd.DataFrame:
@@ -447,7 +470,7 @@ def assess(
     files: list[str] | None = None,
     data_end=None,
     month_sources: pd.Series | None = None,
-    outlook_problem: str | None = None,
+    outlook_problem: str | dict | None = None,
     panels: dict | None = None,
     overall_flags: pd.DataFrame | None = None,
     stacked: bool = False,
@@ -471,7 +494,7 @@ def assess(
       unrecorded, ci_low, ci_high, estimate_possible, method] from a merge result; `month_sources` the
       month's incidents per source combination.
     - `coverage`, `files`, `data_end`: for the caveats; `outlook_problem` why a forecast
-      could not be made (a caveat); `stacked`: several sources were stacked, not merged (a
+      could not be made, or {series: reason} for the series left out of it (caveats); `stacked`: several sources were stacked, not merged (a
       caveat: shared incidents count once per source); `imprecise`: {"month": the month's
       incidents dated only to the month, "wider": the year's dated more coarsely} (caveats).
     - `overall_flags`: `find_resurgence(..., by=None)` on the all-regions series; None when
@@ -510,7 +533,17 @@ def assess(
     rows.sort(key=_rank)
     through = as_of if data_end is None else min(as_of, pd.Timestamp(data_end))
     edges = coverage.edges() if coverage is not None else None
-    judgments = key_judgments(overall, rows, actor, month, window, through=through, edges=edges)
+    # rule -> weeks of history it needs, for the rules find_resurgence could not evaluate
+    unjudged = {
+        rule: weeks
+        for rule, weeks in flags.attrs.get("weeks_needed", {}).items()
+        if rule in flags.attrs.get("not_evaluated", {})
+    }
+    weeks = flags.attrs.get("history_weeks")
+    silence = rules_silence(unjudged, weeks, flags.attrs.get("rules", RULES))
+    judgments = key_judgments(
+        overall, rows, actor, month, window, through=through, edges=edges, silence=silence
+    )
     caveats = _caveats(
         actor,
         month,
@@ -525,8 +558,13 @@ def assess(
         stacked=stacked,
     )
     caveats += _imprecise_caveats(imprecise or {}, month, as_of)
-    if outlook_problem:
-        caveats.append(f"No outlook: the forecast could not be made ({outlook_problem}).")
+    if unjudged:
+        caveats.append(
+            f"Resurgence rules not evaluated ({', '.join(unjudged)}): {weeks} weeks of history, "
+            f"fewer than they need ({', '.join(f'{r} {w}' for r, w in unjudged.items())}); "
+            "their silence is no evidence."
+        )
+    caveats += _outlook_caveats(outlook_problem, outlook is not None)
     return Assessment(
         actor=actor,
         month=month,
@@ -546,6 +584,8 @@ def assess(
         coverage=coverage,
         data_end=None if data_end is None else pd.Timestamp(data_end),
         overall_rules_run=overall_flags is not None,
+        rules_not_evaluated=unjudged,
+        history_weeks=weeks,
         panels=panels or {},
         trends=trends,
     )
@@ -810,6 +850,7 @@ def key_judgments(
     *,
     through: pd.Timestamp | None = None,
     edges: pd.DataFrame | None = None,
+    silence: str = "no resurgence rule fired",
 ) -> list[KeyJudgment]:
     """3-5 sentences ranked by strength of evidence: the regions (and the whole) whose
     trend is rising or falling or on which a rule fired, strongest first; when fewer than
@@ -817,7 +858,8 @@ def key_judgments(
 
     `through`: the last day with data (a month that ends later is named "to <day>");
     `edges`: `Coverage.edges()`, the dates a source's records stop or start: a judgment
-    whose compared months, trend window or alert span one says so."""
+    whose compared months, trend window or alert span one says so; `silence`: what the
+    rules said when none fired (`rules_silence`)."""
     signals = [r for r in [overall, *regions] if r.rules or _material_trend(r)]
     signals.sort(key=lambda r: (-r.strength, -len(r.rules), r.region != ALL_REGIONS))
 
@@ -833,7 +875,7 @@ def key_judgments(
         fillers.append(
             KeyJudgment(
                 f"No region shows a rise or fall of {actor} incidents over the last {window} weeks that "
-                "its trend interval can tell from no change, and no resurgence rule fired.",
+                f"its trend interval can tell from no change, and {silence}.",
                 0.0,
                 None,
             )
@@ -848,6 +890,19 @@ def key_judgments(
             break
         out.append(filler)
     return out
+
+
+def rules_silence(not_evaluated: dict, weeks: int | None, rules=RULES) -> str:
+    """What the resurgence rules (`rules` run) said when none fired: "no resurgence rule fired",
+    or which could not be evaluated for lack of history (`not_evaluated`: rule -> weeks needed)."""
+    if not not_evaluated:
+        return "no resurgence rule fired"
+    needs = sorted(set(not_evaluated.values()))
+    need = f"{needs[0]}" if len(needs) == 1 else f"{needs[0]}-{needs[-1]}"
+    if set(not_evaluated) >= set(rules):
+        return f"the resurgence rules were not evaluated: {weeks} weeks of history, the rules need {need}"
+    names = " and ".join(r for r in RULES if r in not_evaluated)
+    return f"no resurgence rule fired ({names} not evaluated: {weeks} weeks of history, they need {need})"
 
 
 def _material_trend(r: RegionAssessment) -> bool:
@@ -1054,6 +1109,27 @@ def _caveats(
     if has_outlook:
         out.append("Outlook: " + coverage_statement())
     return out
+
+
+#: Series whose failed forecast a caveat names with its reason; more are only counted.
+MAX_NAMED_FAILURES = 5
+
+
+def _outlook_caveats(problem: str | dict | None, any_outlook: bool) -> list[str]:
+    """Why the outlook, or part of it, is missing: `problem` is a reason or {series: reason}."""
+    if not problem:
+        return []
+    if isinstance(problem, str) or not any_outlook:
+        reason = problem if isinstance(problem, str) else next(iter(problem.values()))
+        return [f"No outlook: the forecast could not be made ({reason})."]
+    names = list(problem)
+    shown = ", ".join(names[:MAX_NAMED_FAILURES]) + (
+        f" and {len(names) - MAX_NAMED_FAILURES} more" if len(names) > MAX_NAMED_FAILURES else ""
+    )
+    return [
+        f"No outlook for {len(names)} series ({shown}): the forecast could not be made "
+        f"({'e.g. ' if len(names) > 1 else ''}{problem[names[0]]}); the other series keep theirs."
+    ]
 
 
 def _imprecise_caveats(imprecise: dict, month: pd.Period, as_of: pd.Timestamp) -> list[str]:

@@ -33,6 +33,7 @@ from .assessment import (
     build_assessment,
     coverage_statement,
     outlook_text,
+    rules_silence,
     source_line,
 )
 from .errors import CasualtyStatsError
@@ -245,7 +246,8 @@ class Briefing:
         lines += ["", "## Evidence by region", ""]
         evidenced = [r for r in [a.overall, *a.regions] if r.evidence]
         if not evidenced:
-            lines.append(f"No resurgence rule fired for {_md(self.actor)} in any region.")
+            silence = rules_silence(a.rules_not_evaluated, a.history_weeks)
+            lines.append(f"For {_md(self.actor)} in any region, {silence}.")
         for r in evidenced:
             label = ALL_REGIONS.capitalize() if r.region == ALL_REGIONS else r.region
             lines += [f"**{_md(label)}**", ""] + [f"- {_md(e)}" for e in r.evidence] + [""]

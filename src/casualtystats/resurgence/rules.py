@@ -19,6 +19,16 @@ Rules (thresholds are keyword arguments with these defaults):
   .prob_recent_change(k)`) that a change happened in the k weeks from the
   earliest date the change could have started (the first week of its date's
   95% confidence set, `ChangePoints.location_intervals`) to ``as_of``.
+  A change is flagged only while it is still in force at ``as_of`` (an alert
+  says what is happening now, not what once changed): no later change of the
+  fit goes significantly the other way (at the same interval level), and the
+  weeks since the change, at most the last ``changepoint_current_weeks`` (13),
+  averaged above the level before it ("down": below). An "up" change also
+  needs the measure above zero in at least `MIN_ACTIVE_WEEKS` (2) weeks
+  since it: a single week of violence after a quiet stretch (one massacre) is
+  an event, not a new rate, the threat rule's principle. So an alert ends at
+  the first reading where one of these fails, e.g. once a later fall is
+  found, or when the quarter after a rise is back at the old level.
 - ``surge`` (ACLED Subnational Surge Tracker): the last week is at least
   ``surge_ratio`` (2) times the mean of the ``surge_weeks`` (4) weeks before it,
   and that mean is at least ``surge_min_baseline`` (1). Down: at most half.
@@ -48,6 +58,15 @@ defaults.
 Alerts: consecutive flagged weeks are one alert; ``alert_start`` is the first
 week of the current run, each week judged on the data and threshold known then.
 
+History needed. A rule judges nothing before its windows are full: surge
+``surge_weeks`` + 1 (5) weeks, threat ``threat_weeks`` + ``threat_baseline_weeks``
+(56), record ``record_weeks`` + the shortest of ``record_years`` (56),
+changepoint ``changepoint_min_weeks`` (12); under a false-alarm budget `b` every
+rule also needs 1/b years (53 weeks at 1 a year: before that the budget admits
+no alarm at all, see `calibrate`). `rule_history` gives these; `find_resurgence`
+lists the rules a series was too short for in ``flags.attrs["not_evaluated"]``,
+so that "no rule fired" is never said of rules that could not fire.
+
 The tracker rules are computed for every week at once from backward-looking
 windows, so the value at week t uses weeks up to t only; `backtest` relies on
 this and `find_resurgence` takes the last week. The changepoint rule's past
@@ -58,6 +77,7 @@ weeks back from the week judged.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -74,6 +94,8 @@ UP_ONLY = frozenset({"record"})
 DIRECTIONS = ("up", "down")
 #: Evidence levels (alpha of the rate-ratio interval) the budget may raise the changepoint rule to.
 CHANGEPOINT_ALPHAS = (0.05, 0.01, 0.001, 0.0001)
+#: Weeks with the measure above zero an "up" change needs since it (one week is an event, not a rate).
+MIN_ACTIVE_WEEKS = 2
 WEEK = pd.Timedelta(days=7)
 LAST_DAY = pd.Timedelta(days=6)
 
@@ -96,6 +118,7 @@ class Thresholds:
     record_years: tuple = (1, 3)
     record_min: float = 100.0
     changepoint_recent_weeks: int = 52
+    changepoint_current_weeks: int = 13
     changepoint_min_weeks: int = 12
     changepoint_step: int = 4
     alpha: float = 0.05
@@ -121,6 +144,7 @@ class Thresholds:
             "threat_baseline_weeks",
             "record_weeks",
             "changepoint_min_weeks",
+            "changepoint_current_weeks",
             "changepoint_step",
         ):
             if int(getattr(t, name)) < 1:
@@ -621,15 +645,44 @@ def read_changepoints(series: Series, end: int, ctx: Context) -> ChangepointRead
         if alpha is None:
             continue
         hits = qualifies & significant(alpha, direction) & np.isin(locations, list(recent))
+        # a later change the other way at the same level ends the alert (the fit says it reversed)
+        reversed_later = significant(alpha, "down" if direction == "up" else "up")
         ratio_rows = ratios[alpha]
-        reading.flagged[direction] = [
-            (ratio_rows.iloc[i], regimes[i][direction], alpha) for i in np.flatnonzero(hits)
-        ]
+        found = []
+        for i in np.flatnonzero(hits):
+            change = ratio_rows.iloc[i]
+            current = current_level(y, int(change.location), t.changepoint_current_weeks)
+            if reversed_later[i + 1 :].any() or not in_force(y, change, current, direction):
+                continue
+            found.append((change, regimes[i][direction], alpha, current))
+        if found:
+            reading.flagged[direction] = found
     if reading.flagged:
         # the BOCPD window starts where the change could have started (its date's 95% set), not at
         # the date found: a change dated late would otherwise lose the weeks BOCPD puts it in
         reading.earliest.update(cps.location_intervals().set_index("location")["earliest"].to_dict())
     return reading
+
+
+def current_level(y: np.ndarray, location: int, weeks: int) -> tuple[float, int]:
+    """Mean of the weeks since the change at `location`, at most the last `weeks` (unknown
+    weeks left out), and the number of weeks it spans."""
+    window = y[max(location, len(y) - int(weeks)) :]
+    known = window[~np.isnan(window)]
+    return (float(known.mean()) if len(known) else np.nan), len(window)
+
+
+def in_force(y: np.ndarray, change, current: tuple[float, int], direction: str) -> bool:
+    """Whether a change still holds at the end of `y`: the current level (`current_level`)
+    beyond the level before the change, and for a rise the measure above zero in at least
+    `MIN_ACTIVE_WEEKS` weeks since it (see the module docstring)."""
+    level = current[0]
+    if not np.isfinite(level):
+        return False
+    if direction == "down":
+        return level < float(change.before)
+    active = int(np.count_nonzero(np.nan_to_num(y[int(change.location) :]) > 0))
+    return level > float(change.before) and active >= MIN_ACTIVE_WEEKS
 
 
 class ChangepointReplay:
@@ -667,7 +720,7 @@ class ChangepointReplay:
         rows = []
         for direction, changes in reading.flagged.items():
             alert_start = series.weeks[self.alert_start(end, direction)]
-            for change, regime, alpha in changes:
+            for change, regime, alpha, (current, span) in changes:
                 loc = int(change.location)
                 start = int(reading.earliest[loc])
                 k = n - start
@@ -678,7 +731,9 @@ class ChangepointReplay:
                     f"{_num(change.after)} per week from the week of {_day(series.weeks[loc])} (rate ratio "
                     f"{_num(change.ratio) if np.isfinite(change.ratio) else 'not finite: none before'}, "
                     f"{_level(alpha)} CI {_num(change.ci_low)} to {_num(change.ci_high)}) "
-                    f"after {regime}; BOCPD probability of a change in the last {k} weeks (since "
+                    f"after {regime}; the last {span} weeks averaged {_num(current)} per week, still "
+                    f"{'above' if direction == 'up' else 'below'} the {_num(change.before)} before it; "
+                    f"BOCPD probability of a change in the last {k} weeks (since "
                     f"{_day(series.weeks[start])}, the earliest start its date allows at 95%): {prob:.2f}; "
                     f"data to {_day(as_of)}."
                 )
@@ -814,7 +869,11 @@ def find_resurgence(
     "fatalities_best")``): each is judged on its own and the flags stacked, the
     `measure` column telling them apart. The thresholds used, the budget and the
     as-of date are kept in ``flags.attrs`` (``"thresholds"``,
-    ``"false_alarm_budget"``, ``"as_of"``, ``"measures"``)."""
+    ``"false_alarm_budget"``, ``"as_of"``, ``"measures"``), and what the
+    history allowed: ``"history_weeks"`` (complete weeks by `as_of`),
+    ``"weeks_needed"`` (rule -> weeks, `rule_history`) and ``"not_evaluated"``
+    (rule -> reason, e.g. ``"26 weeks of history, the rule needs 53"``, for the
+    rules the series is too short for: their silence is no evidence)."""
     measures = (measure,) if isinstance(measure, str) else tuple(measure)
     rules = check_rules(rules)
     frames = [
@@ -825,7 +884,7 @@ def find_resurgence(
     flags.attrs = {
         "thresholds": dataclasses.asdict(Thresholds.from_kwargs(thresholds)),
         "false_alarm_budget": check_budget(false_alarm_budget),
-        "as_of": flags.attrs.get("as_of"),
+        **{key: frames[0].attrs[key] for key in ("as_of", "history_weeks", "weeks_needed", "not_evaluated")},
         "measures": measures,
         "rules": rules,
     }
@@ -851,6 +910,32 @@ def resolve_as_of(series_list: list[Series], as_of) -> pd.Timestamp | None:
     return None if cutoff is None else cutoff + LAST_DAY
 
 
+def rule_history(rules, thresholds: Thresholds, budget: float | None) -> dict[str, int]:
+    """Weeks of history each rule needs before it can flag anything (see the module
+    docstring): its own windows, and under a budget `b` > 0 at least 1/b years."""
+    t = thresholds
+    own = {
+        "changepoint": int(t.changepoint_min_weeks),
+        "surge": int(t.surge_weeks) + 1,
+        "threat": int(t.threat_weeks) + int(t.threat_baseline_weeks),
+        "record": int(t.record_weeks) + int(round(min(t.record_years) * WEEKS_PER_YEAR)),
+    }
+    if budget:
+        # the first alarm is admitted once budget x series-years reaches 1
+        year = math.ceil(WEEKS_PER_YEAR / budget - 1e-9)
+        own = {rule: max(weeks, year) for rule, weeks in own.items()}
+    return {rule: own[rule] for rule in rules}
+
+
+def not_evaluated(needed: dict[str, int], weeks: int) -> dict[str, str]:
+    """rule -> why it was not evaluated, for the rules `weeks` of history are too few for."""
+    return {
+        rule: f"{weeks} weeks of history, the rule needs {need}"
+        for rule, need in needed.items()
+        if need > weeks
+    }
+
+
 def last_complete_week(series: Series, as_of: pd.Timestamp) -> np.ndarray:
     """Position of the series' last week complete by `as_of` (empty when none is)."""
     complete = np.flatnonzero(series.weeks + LAST_DAY <= as_of)
@@ -862,5 +947,11 @@ def _find_one(panel, actor, by, measure: str, as_of, rules, direction, threshold
     series_list = weekly_series(panel, actor, ctx.by, measure)
     as_of = resolve_as_of(series_list, as_of)
     flags = evaluate(series_list, rules, ctx, lambda s: last_complete_week(s, as_of), as_of)
-    flags.attrs["as_of"] = as_of
+    weeks = max(
+        (int(last[0]) + 1 for s in series_list if len(last := last_complete_week(s, as_of))), default=0
+    )
+    needed = rule_history(rules, ctx.thresholds, ctx.budget)
+    flags.attrs.update(
+        as_of=as_of, history_weeks=weeks, weeks_needed=needed, not_evaluated=not_evaluated(needed, weeks)
+    )
     return flags
