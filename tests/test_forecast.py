@@ -347,3 +347,20 @@ def test_mixture_with_mass_casualty_incidents_agrees_with_its_samples():
     assert dist.mean == pytest.approx(dist.samples.mean(axis=0), rel=0.15)
     for q in (20, 60, 200, 3000):
         assert dist.cdf(q) == pytest.approx(np.mean(dist.samples <= q, axis=0), abs=0.03)
+
+
+def test_a_partly_covered_last_week_is_left_out_not_read_as_a_quiet_week():
+    # three incidents a day for 30 weeks and 3 days: the data end on a Wednesday (GTD's
+    # first half of 2021 ends on Wednesday 30 June), so the last week holds 3 days of 7
+    days = pd.date_range("2021-01-04", "2021-08-04", freq="D")
+    incidents = pd.DataFrame(
+        {"date_start": days.repeat(3), "date_end": days.repeat(3), "fatalities_best": 1, "actor": "ISIS", "region": "Anbar"}
+    )
+    panel = cs.weekly_panel(incidents)
+    assert panel.attrs["last_week_days"] == 3
+    series = panel.set_index("week")["incidents"]  # a Series cut from the panel keeps its attrs
+    result = cs.forecast(series, horizon=4)
+    assert result.origin == panel["week"].iloc[-2]
+    assert result.to_frame()["q0.5"].iloc[0] == pytest.approx(21, abs=4)  # a whole week's 21, not 9
+    series.attrs = {}
+    assert cs.forecast(series, horizon=4).origin == panel["week"].iloc[-1]  # without the attrs, as given

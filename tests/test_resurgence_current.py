@@ -164,3 +164,18 @@ def test_under_a_budget_every_rule_needs_a_year_over_the_budget():
     assert rule_history(RULES, t, 1.0) == {"changepoint": 53, "surge": 53, "threat": 56, "record": 56}
     assert rule_history(RULES, t, 2.0) == {"changepoint": 27, "surge": 27, "threat": 56, "record": 56}
     assert rule_history(RULES, t, None) == {"changepoint": 12, "surge": 5, "threat": 56, "record": 56}
+
+
+def test_a_partly_covered_last_week_is_not_judged_as_a_complete_one():
+    # two incidents a day for 60 weeks, then 3 days (the data end on a Wednesday) of 30 a day:
+    # without as_of the rules judge the last week the data cover in full
+    days = pd.date_range("2020-01-06", periods=60 * 7 + 3, freq="D")
+    per_day = np.r_[np.full(60 * 7, 2), np.full(3, 30)]
+    frame = pd.DataFrame({"date_start": days.repeat(per_day), "actor": "ISIS", "region": "Anbar"})
+    frame["date_end"], frame["fatalities_best"] = frame["date_start"], 1
+    panel = weekly_panel(frame, by="region")
+    assert panel.attrs["last_week_days"] == 3
+    judged = find_resurgence(panel, actor="ISIS", by="region", false_alarm_budget=None)
+    assert judged.empty, judged[["rule", "as_of"]]
+    panel.attrs = {}  # the same counts read as a complete week: a surge
+    assert not find_resurgence(panel, actor="ISIS", by="region", false_alarm_budget=None).empty

@@ -371,10 +371,15 @@ def forecast(
     -------
     `Forecast` (`to_frame()`, `monthly()`, `summary()`, `distribution()`).
     Only the data given are used: the forecast starts the week after the last one.
+    A boundary week that `weekly_panel` records as covered only in part (its
+    ``attrs`` ``first_week_days`` / ``last_week_days`` < 7, kept by pandas on the
+    slices and Series cut from the panel) is left out: three days of data are not a
+    quiet week. The forecast then starts at that last week, as a whole week.
     """
     horizon = _check_int("horizon", horizon, 1, MAX_HORIZON)
     paths = _check_int("paths", paths, 100, 10**6)
     rng = np.random.default_rng(seed)
+    series_or_panel = _complete_weeks(series_or_panel)
     if isinstance(series_or_panel, pd.DataFrame):
         measures = (measures,) if isinstance(measures, str) else tuple(measures)
         return _forecast_panel(series_or_panel, horizon, measures, by, paths, rng)
@@ -393,6 +398,21 @@ def forecast(
         observed={((), measure): series},
         single_series=True,
     )
+
+
+def _complete_weeks(data):
+    """`data` without the boundary weeks its panel's attrs say the data cover only in part."""
+    attrs = getattr(data, "attrs", None) or {}
+    partial = [attrs[f"{side}_week"] for side in ("first", "last") if attrs.get(f"{side}_week_days", 7) < 7]
+    if not partial:
+        return data
+    if isinstance(data, pd.DataFrame) and "week" in data.columns:
+        weeks = pd.DatetimeIndex(pd.to_datetime(data["week"]))
+    elif isinstance(data.index, pd.DatetimeIndex):
+        weeks = data.index
+    else:
+        return data  # weeks without dates: nothing to match the attrs to
+    return data[~weeks.isin(pd.DatetimeIndex(partial))]
 
 
 def _check_int(name: str, value, low: int, high: int) -> int:

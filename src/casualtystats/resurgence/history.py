@@ -86,7 +86,7 @@ def alert_history(
     for one in measures:
         ctx = Context.make(panel, actor, by, one, direction, thresholds, false_alarm_budget)
         series_list = weekly_series(panel, actor, ctx.by, one)
-        query = resolve_as_of(series_list, as_of)
+        query = resolve_as_of(series_list, as_of, panel.attrs.get("data_end"))
         rows = []
         for series in series_list:
             last = last_complete_week(series, query)

@@ -891,9 +891,11 @@ def find_resurgence(
     return flags
 
 
-def resolve_as_of(series_list: list[Series], as_of) -> pd.Timestamp | None:
-    """The query date: given, or the end of the panel's last week. A date before the panel's
-    first week is complete (nothing to judge) or that is not a date is an error."""
+def resolve_as_of(series_list: list[Series], as_of, data_end=None) -> pd.Timestamp | None:
+    """The query date: given, or the end of the panel's last week, or the last day the data
+    cover (`data_end`, the panel's attrs) if that is earlier: a last week the data cover only
+    in part is not judged as a complete one. A date before the panel's first week is
+    complete (nothing to judge) or that is not a date is an error."""
     if as_of is not None:
         try:
             query = pd.Timestamp(as_of).normalize()
@@ -907,7 +909,9 @@ def resolve_as_of(series_list: list[Series], as_of) -> pd.Timestamp | None:
             )
         return query
     cutoff = max((s.weeks[-1] for s in series_list), default=None)
-    return None if cutoff is None else cutoff + LAST_DAY
+    if cutoff is None:
+        return None
+    return cutoff + LAST_DAY if data_end is None else min(cutoff + LAST_DAY, pd.Timestamp(data_end))
 
 
 def rule_history(rules, thresholds: Thresholds, budget: float | None) -> dict[str, int]:
@@ -945,7 +949,7 @@ def last_complete_week(series: Series, as_of: pd.Timestamp) -> np.ndarray:
 def _find_one(panel, actor, by, measure: str, as_of, rules, direction, thresholds, budget) -> pd.DataFrame:
     ctx = Context.make(panel, actor, by, measure, direction, thresholds, budget)
     series_list = weekly_series(panel, actor, ctx.by, measure)
-    as_of = resolve_as_of(series_list, as_of)
+    as_of = resolve_as_of(series_list, as_of, panel.attrs.get("data_end"))
     flags = evaluate(series_list, rules, ctx, lambda s: last_complete_week(s, as_of), as_of)
     weeks = max(
         (int(last[0]) + 1 for s in series_list if len(last := last_complete_week(s, as_of))), default=0
