@@ -314,10 +314,13 @@ def test_key_judgments_ranked_with_their_numbers(scene):
     panel, flags, trends = scene
     a = assess(panel, total(panel), flags, trends, actor="ISIS", month=MONTH, as_of=AS_OF)
     assert MIN_JUDGMENTS <= len(a.key_judgments) <= MAX_JUDGMENTS
-    strengths = [k.strength for k in a.key_judgments]
-    signals = [k for k in a.key_judgments if k.strength > 0]
+    lead, *rest = a.key_judgments
+    # the national picture leads when it is news (here a rule fired or the month moved a lot)
+    assert lead.region == ALL_REGIONS and lead.sentence.startswith("Across all regions")
+    strengths = [k.strength for k in rest]
+    signals = [k for k in rest if k.strength > 0]
     assert [k.strength for k in signals] == sorted((k.strength for k in signals), reverse=True)
-    first = a.key_judgments[0]
+    first = rest[0]
     assert first.region == "Ninawa" and first.strength == max(strengths)
     for piece in ("+30% a month", "95% CI +10% to +55%", "20 incidents in June 2014", "against 6 in May"):
         assert piece in first.sentence
@@ -623,3 +626,38 @@ def test_a_region_that_cannot_be_forecast_is_skipped_and_named_the_others_keep_t
         "the other series keep theirs."
     ]
     assert a.region("Anbar").outlook and a.overall.outlook
+
+
+def test_a_national_jump_leads_and_a_part_month_is_not_compared():
+    # every region's trend is stronger news than the whole's, but the whole tripled on May
+    panel = monthly({"Anbar": [4, 4, 12], "Ninawa": [4, 4, 12], "Kirkuk": [2, 2, 6]})
+    trends = {ALL_REGIONS: trend(0.05, -0.1, 0.2)} | {
+        r: trend(0.3, 0.1, 0.5) for r in ("Anbar", "Ninawa", "Kirkuk")
+    }
+    a = assess(panel, total(panel), flags_frame([]), trends, actor="ISIS", month=MONTH, as_of=AS_OF)
+    assert a.key_judgments[0].sentence.startswith("Across all regions")
+    assert "30 incidents in June 2014 against 10 in May" in a.key_judgments[0].sentence
+    # data ending on 19 June: a part month, named and not compared; three quiet days are not
+    cut = assess(
+        panel,
+        total(panel),
+        flags_frame([]),
+        trends,
+        actor="ISIS",
+        month=MONTH,
+        as_of=AS_OF,
+        data_end="2014-06-19",
+    )
+    assert "in June 2014 (to 19 Jun; part month, not compared)" in cut.key_judgments[0].sentence
+    assert "against" not in cut.key_judgments[0].sentence
+    late = assess(
+        panel,
+        total(panel),
+        flags_frame([]),
+        trends,
+        actor="ISIS",
+        month=MONTH,
+        as_of=AS_OF,
+        data_end="2014-06-27",
+    )
+    assert "in June 2014 (to 27 Jun) against 10 in May" in late.key_judgments[0].sentence

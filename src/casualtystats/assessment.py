@@ -103,6 +103,13 @@ ACTIVE_MONTHS = 12
 MIN_WEEKLY_INCIDENTS = 1.0
 #: A key judgment on the share of the month's incidents in its top regions needs at least this many.
 MIN_CONCENTRATION_INCIDENTS = 10
+#: The all-regions judgment leads the list when it has a signal, or when the month's incidents
+#: changed on the previous month by at least this share of the larger month ...
+LEAD_CHANGE = 0.5
+#: ... with at least this many incidents in one of the two months.
+LEAD_MIN_INCIDENTS = 10
+#: A month the data end this many days or more before its end is a part month: not compared.
+PART_MONTH_DAYS = 7
 #: Key judgments: at least / at most.
 MIN_JUDGMENTS, MAX_JUDGMENTS = 3, 5
 #: Growth window assumed when a trend result does not state its own (the trend stage's default).
@@ -862,6 +869,10 @@ def key_judgments(
     rules said when none fired (`rules_silence`)."""
     signals = [r for r in [overall, *regions] if r.rules or _material_trend(r)]
     signals.sort(key=lambda r: (-r.strength, -len(r.rules), r.region != ALL_REGIONS))
+    # the national picture leads when it is news: a rule fired, a material trend, or a large
+    # change on the previous month (June 2014: 99 incidents against 32, below five regions)
+    if overall in signals or _large_month_change(overall):
+        signals = [overall, *(r for r in signals if r is not overall)]
 
     def sentence(r):
         return _signal_sentence(r, actor, month, through=through, edges=edges)
@@ -905,6 +916,16 @@ def rules_silence(not_evaluated: dict, weeks: int | None, rules=RULES) -> str:
     return f"no resurgence rule fired ({names} not evaluated: {weeks} weeks of history, they need {need})"
 
 
+def _large_month_change(r: RegionAssessment) -> bool:
+    """The month's incidents differ from the previous month's by at least LEAD_CHANGE (as a
+    share of the larger) with at least LEAD_MIN_INCIDENTS in one of them."""
+    if r.previous_month is None:
+        return False
+    now, before = r.month["incidents"], r.previous_month["incidents"]
+    larger = max(now, before)
+    return larger >= LEAD_MIN_INCIDENTS and abs(now - before) >= LEAD_CHANGE * larger
+
+
 def _material_trend(r: RegionAssessment) -> bool:
     """A rise or fall worth a judgment on its own: the interval excludes 0 and the series averaged
     at least one incident a week over the growth window (ACLED's trackers likewise show only
@@ -926,8 +947,12 @@ def _signal_sentence(
         r.region, f"In {r.region}"
     )
     name = f"{month:%B %Y}"
-    if through is not None and through < month.end_time.normalize():
-        name += f" (to {through:%d %b})"  # a partial month, compared with full ones
+    missing = 0 if through is None else (month.end_time.normalize() - through).days
+    # the data's last day is a last incident's: a few quiet days at the end are not a part month,
+    # but a month the data miss a week or more of is not compared with whole ones
+    partial = missing >= PART_MONTH_DAYS
+    if missing > 0:
+        name += f" (to {through:%d %b}{'; part month, not compared' if partial else ''})"
     now = r.month["incidents"]
     parts = []
     if r.growth is not None:
@@ -939,9 +964,9 @@ def _signal_sentence(
     else:
         parts.append(f"{actor} incidents have no trend estimate ({r.direction_note})")
     compare = f"{_count(now)} incident{'' if now == 1 else 's'} in {name}"
-    if r.previous_month is not None:
+    if r.previous_month is not None and not partial:
         compare += f" against {_count(r.previous_month['incidents'])} in {month - 1:%B}"
-    if r.same_month_last_year is not None:
+    if r.same_month_last_year is not None and not partial:
         compare += f" and {_count(r.same_month_last_year['incidents'])} a year earlier"
     killed = r.month.get("killed")
     if killed is not None:
