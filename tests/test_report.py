@@ -690,3 +690,19 @@ def test_no_injuries_are_unknown_injuries_even_in_a_quiet_month():
     assert quiet["injured"] is None and quiet["injured_high"] is None and quiet["killed"] == 0
     known = compose.totals(monthly.fillna(1), "month", pd.Timestamp("2018-12-01"))
     assert known["injured"] == 0
+
+
+def test_short_history_says_the_rules_were_not_evaluated(tmp_path):
+    # 30 weeks with a tenfold rise at the end: no rule can be judged on less than a year
+    rng = np.random.default_rng(1)
+    days = pd.date_range("2021-01-04", periods=30 * 7, freq="D")
+    n = rng.poisson(0.5, len(days))
+    n[-14:] *= 10
+    dates = days.repeat(n)
+    path = tmp_path / "short.csv"
+    pd.DataFrame(
+        {"date": dates, "country": "Iraq", "region": "Anbar", "actor": "ISIS", "fatalities": 1}
+    ).to_csv(path, index=False)
+    html = build_report([path], tmp_path / "r.html", progress=False).read_text(encoding="utf-8")
+    assert "the resurgence rules were not evaluated: 29 weeks of history, the rules need 53-56" in html
+    assert "no rule fired;" not in html

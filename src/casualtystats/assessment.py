@@ -1030,7 +1030,9 @@ def _concentration_sentence(regions, overall, actor, month) -> str | None:
         return f"{share:.0%} of the {total:,} {actor} incidents of {month:%B %Y} were in {listing}."
     if total == 1:
         return f"The only {actor} incident of {month:%B %Y} was in {top[0].region}."
-    rest = "" if len(active) == len(top) else f" and {len(active) - len(top)} other regions"
+    rest = (
+        "" if len(active) == len(top) else f" and {compose.counted(len(active) - len(top), 'other region')}"
+    )
     return f"The {total:,} {actor} incidents of {month:%B %Y} were in {listing}{rest}."
 
 
@@ -1106,7 +1108,7 @@ def _caveats(
             if s.injuries_unknown:
                 out.append(
                     f"Injuries unknown for {s.injuries_unknown:,} of {s.incidents:,} {s.source} incidents "
-                    "(counted as unknown, not zero)."
+                    "of all actors (counted as unknown, not zero)."
                 )
         if len(cov.unmatched_actors) or len(cov.unmatched_regions):
             out.append(
@@ -1132,7 +1134,7 @@ def _caveats(
     if unrecorded is not None and len(unrecorded):
         out.append(_unrecorded_caveat(unrecorded, actor, month, as_of))
     if has_outlook:
-        out.append("Outlook: " + coverage_statement())
+        out.append("Outlook: " + coverage_statement() + " " + compose.outlook_coverage_note(files))
     return out
 
 

@@ -29,6 +29,7 @@ from ..assessment import (
     coverage_statement,
     outlook_text,
     region_name,
+    rules_silence,
     source_line,
 )
 from ..resurgence import rules as resurgence_rules
@@ -329,7 +330,9 @@ class ReportPage:
             fired = "rules run per region only"
         else:
             fired = (
-                f"rules fired: {o.rules_text}, alert since {_day(o.since)}" if o.rules else "no rule fired"
+                f"rules fired: {o.rules_text}, alert since {_day(o.since)}"
+                if o.rules
+                else rules_silence(a.rules_not_evaluated, a.history_weeks)
             )
         overall = (
             f"<p><strong>All regions</strong>: {esc(o.arrow)} {esc(o.direction)} ({esc(_direction_note(o))}); "
