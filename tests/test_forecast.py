@@ -354,7 +354,13 @@ def test_a_partly_covered_last_week_is_left_out_not_read_as_a_quiet_week():
     # first half of 2021 ends on Wednesday 30 June), so the last week holds 3 days of 7
     days = pd.date_range("2021-01-04", "2021-08-04", freq="D")
     incidents = pd.DataFrame(
-        {"date_start": days.repeat(3), "date_end": days.repeat(3), "fatalities_best": 1, "actor": "ISIS", "region": "Anbar"}
+        {
+            "date_start": days.repeat(3),
+            "date_end": days.repeat(3),
+            "fatalities_best": 1,
+            "actor": "ISIS",
+            "region": "Anbar",
+        }
     )
     panel = cs.weekly_panel(incidents)
     assert panel.attrs["last_week_days"] == 3
