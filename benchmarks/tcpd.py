@@ -7,7 +7,7 @@ series except the simulated quality_control_* ones is scored; uk_coal_employ
 (missing values) is shown but left out of the means, as in the paper.
 
     .venv/bin/python benchmarks/tcpd.py            # the default, per series
-    .venv/bin/python benchmarks/tcpd.py --loso     # + overfitting check (seconds)
+    .venv/bin/python benchmarks/tcpd.py --loso     # + overfitting check (about 7 min)
 
 --loso: the default is one member of a family of variants of its rule
 (constants of AutoPenalty x a minimum segment length). Choosing the family
