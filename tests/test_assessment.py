@@ -634,30 +634,24 @@ def test_a_national_jump_leads_and_a_part_month_is_not_compared():
     trends = {ALL_REGIONS: trend(0.05, -0.1, 0.2)} | {
         r: trend(0.3, 0.1, 0.5) for r in ("Anbar", "Ninawa", "Kirkuk")
     }
-    a = assess(panel, total(panel), flags_frame([]), trends, actor="ISIS", month=MONTH, as_of=AS_OF)
-    assert a.key_judgments[0].sentence.startswith("Across all regions")
-    assert "30 incidents in June 2014 against 10 in May" in a.key_judgments[0].sentence
+
+    def lead(data_end=None) -> str:
+        a = assess(
+            panel,
+            total(panel),
+            flags_frame([]),
+            trends,
+            actor="ISIS",
+            month=MONTH,
+            as_of=AS_OF,
+            data_end=data_end,
+        )
+        return a.key_judgments[0].sentence
+
+    assert lead().startswith("Across all regions")
+    assert "30 incidents in June 2014 against 10 in May" in lead()
     # data ending on 19 June: a part month, named and not compared; three quiet days are not
-    cut = assess(
-        panel,
-        total(panel),
-        flags_frame([]),
-        trends,
-        actor="ISIS",
-        month=MONTH,
-        as_of=AS_OF,
-        data_end="2014-06-19",
-    )
-    assert "in June 2014 (to 19 Jun; part month, not compared)" in cut.key_judgments[0].sentence
-    assert "against" not in cut.key_judgments[0].sentence
-    late = assess(
-        panel,
-        total(panel),
-        flags_frame([]),
-        trends,
-        actor="ISIS",
-        month=MONTH,
-        as_of=AS_OF,
-        data_end="2014-06-27",
-    )
-    assert "in June 2014 (to 27 Jun) against 10 in May" in late.key_judgments[0].sentence
+    cut = lead("2014-06-19")
+    assert "in June 2014 (to 19 Jun; part month, not compared)" in cut
+    assert "against" not in cut
+    assert "in June 2014 (to 27 Jun) against 10 in May" in lead("2014-06-27")
