@@ -98,6 +98,7 @@ from scipy import optimize, signal, special
 from .aggregate import GROUP_COLUMNS
 from .changepoints.costs.freqsev_log import ZERO_DEATHS, log_severity, log_severity_variance
 from .errors import CasualtyStatsError
+from .values import float_values
 
 QUANTILES = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
 DEFAULT_MEASURES = ("incidents", "fatalities_best")
@@ -422,20 +423,9 @@ def _check_int(name: str, value, low: int, high: int) -> int:
 
 
 def _as_series(values) -> pd.Series:
-    if isinstance(values, pd.Series):
-        series = values
-    else:
-        array = np.asarray(values)
-        if array.ndim != 1:
-            raise ForecastError(
-                f"expected a one-dimensional series of weekly counts, got shape {array.shape}"
-            )
-        series = pd.Series(array)
-    try:
-        series = series.astype(float)
-    except (TypeError, ValueError):
-        raise ForecastError("weekly counts must be numbers") from None
-    _check_counts(series.to_numpy(), "the series")
+    y, index = float_values(values, ForecastError, "the series")
+    series = pd.Series(y, index=index, name=getattr(values, "name", None))
+    _check_counts(y, "the series")
     return series
 
 

@@ -32,7 +32,7 @@ def float_values(values, error: type[Exception], what: str = "values") -> tuple[
         try:
             y = np.asarray(values, dtype=float)
         except (TypeError, ValueError) as exc:
-            raise error(f"{what} must be numeric: {exc}") from None
+            raise error(f"{what} must be numbers or missing: {exc}") from None
         labels = pd.RangeIndex(y.shape[0] if y.ndim else 0)
     if y.ndim != 1:
         raise error(f"{what} must be one-dimensional, got shape {y.shape}")
