@@ -518,12 +518,24 @@ def _panel(incidents, period, by, start, end, week_start, spread, imprecise="asi
     data_start = pd.Timestamp(start if start is not None else frame["date_start"].min()).normalize()
     data_end = pd.Timestamp(end if end is not None else frame[day].max()).normalize()
     out.attrs.update(data_start=data_start, data_end=data_end)
-    for side, key in (("first", first), ("last", last)):
-        begin, after = (pd.Timestamp(d) for d in periods.first_days(np.array([key, key + 1])))
-        days = (min(after - pd.Timedelta(days=1), data_end) - max(begin, data_start)).days + 1
+    bounds = pd.Series(periods.first_days(np.array([first, last, first + 1, last + 1])))
+    begins, ends = bounds[:2], bounds[2:].reset_index(drop=True) - pd.Timedelta(days=1)
+    days = covered_days(begins, ends, data_start, data_end)
+    for side, begin, covered in zip(("first", "last"), begins, days, strict=True):
         out.attrs[f"{side}_{period}"] = begin
-        out.attrs[f"{side}_{period}_days"] = max(int(days), 0)
+        out.attrs[f"{side}_{period}_days"] = int(covered)
     return out
+
+
+def covered_days(begins: pd.Series, ends: pd.Series, first, last) -> pd.Series:
+    """Days of each period (its first and last day) that fall within the data's dates
+    [first, last]: the whole period inside the data, fewer for a boundary period the data
+    cover only in part, 0 outside them."""
+    begins, ends = pd.to_datetime(begins), pd.to_datetime(ends)
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    lo = begins.where(begins > first, first)
+    hi = ends.where(ends < last, last)
+    return ((hi - lo).dt.days + 1).clip(lower=0)
 
 
 def _scatter(values: pd.Series, cell: np.ndarray, size: int, *, integer: bool, masked: bool):

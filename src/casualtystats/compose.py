@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .aggregate import IMPRECISE_SUFFIX
+from .aggregate import IMPRECISE_SUFFIX, covered_days
 from .errors import CasualtyStatsError
 
 #: Panel measure -> the word the outputs use.
@@ -159,9 +159,7 @@ def week_days(weeks: pd.Series, first: pd.Timestamp, last: pd.Timestamp) -> pd.S
     half-year ending on a Wednesday leaves 3 days of its last week). A part week's count drawn or
     modelled as a week's reads as a fall."""
     start = pd.to_datetime(weeks)
-    begin = start.where(start > first, first)
-    end = (start + pd.Timedelta(days=6)).where(start + pd.Timedelta(days=6) < last, last)
-    return ((end - begin).dt.days + 1).clip(lower=0)
+    return covered_days(start, start + pd.Timedelta(days=6), first, last)
 
 
 def growth_text(growth: dict | None, level: float = 0.95) -> str:
