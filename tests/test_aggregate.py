@@ -13,6 +13,7 @@ from casualtystats.aggregate import (
     WEEKDAYS,
     PanelError,
     PanelSchema,
+    complete_weeks,
     imprecisely_dated,
     monthly_panel,
     weekly_panel,
@@ -454,3 +455,20 @@ def test_a_partial_last_week_is_recorded_and_start_end_state_the_span():
     assert cut.attrs["last_week_days"] == 3 and cut["week"].max() < cut.attrs["last_week"]
     month = monthly_panel(incidents, by=None)
     assert (month.attrs["first_month_days"], month.attrs["last_month_days"]) == (31, 30)
+
+
+def test_complete_weeks_leaves_out_partly_covered_and_unfinished_weeks():
+    incidents = pd.DataFrame({"date_start": pd.to_datetime(["2021-01-01", "2021-03-10", "2021-06-30"])})
+    panel = weekly_panel(incidents, by=None)
+    full = complete_weeks(panel)
+    assert full["week"].min() == pd.Timestamp("2021-01-04") and full["week"].max() == pd.Timestamp(
+        "2021-06-21"
+    )
+    assert len(full) == len(panel) - 2
+    series = panel.set_index("week")["incidents"]  # a Series cut from the panel keeps the record
+    assert complete_weeks(series).index.equals(pd.DatetimeIndex(full["week"]))
+    # as of a Sunday, the week it ends is complete; as of the Saturday before, it is not
+    assert complete_weeks(panel, as_of="2021-03-14")["week"].max() == pd.Timestamp("2021-03-08")
+    assert complete_weeks(panel, as_of="2021-03-13")["week"].max() == pd.Timestamp("2021-03-01")
+    wider = weekly_panel(incidents, by=None, start="2020-12-28", end="2021-07-04")
+    assert complete_weeks(wider) is wider

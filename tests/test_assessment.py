@@ -278,6 +278,11 @@ def test_no_direction_from_a_short_series_or_a_window_without_incidents():
     assert quiet == "no trend: no incidents in the last 13 weeks"
     active = _direction_trend(weekly(rng.poisson(3, MIN_DIRECTION_WEEKS)), AS_OF)
     assert not isinstance(active, str) and len(active.fitted) == MIN_DIRECTION_WEEKS
+    # a first week the data cover for 3 days is not a quiet week: the trend starts after it
+    counts = weekly(rng.poisson(3, MIN_DIRECTION_WEEKS + 1))
+    counts.attrs.update(first_week=counts["week"].iloc[0], first_week_days=3)
+    fitted = _direction_trend(counts, AS_OF).fitted
+    assert len(fitted) == MIN_DIRECTION_WEEKS and fitted.index[0] == counts["week"].iloc[1]
 
 
 @settings(max_examples=30, deadline=None)

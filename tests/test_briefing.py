@@ -437,3 +437,20 @@ def test_regions_tested_one_by_one_carry_a_multiple_testing_note(sample):
     tested = sum(r.growth is not None for r in brief.assessment.regions)
     assert tested > 1
     assert f"{tested} regions tested without a correction for their number" in brief.to_markdown()
+
+
+def test_an_actor_first_seen_mid_week_has_a_whole_first_week_when_the_data_cover_it(sample, tmp_path):
+    table = pd.read_csv(sample, parse_dates=["date_start"])
+    first = table["date_start"].min()  # a Monday
+    isis = table["actor"].eq("ISIS")
+    # ISIS's first incident is on the Thursday; the data (other actors) began on the Monday
+    early = isis & (table["date_start"] < first + pd.Timedelta(days=3))
+    table.loc[early, "actor"] = "Government of Iraq"
+    table.loc[table.index[~isis][0], "date_start"] = first
+    path = tmp_path / "mid_week.csv"
+    table.to_csv(path, index=False)
+    loaded = load_incidents(path)
+    assert involving(loaded.incidents, "ISIS")["date_start"].min().day_name() != "Monday"
+    panels = briefing(path, "2024-06").assessment.panels
+    for name in ("weekly", "weekly_total"):
+        assert panels[name].attrs["first_week"] == first and panels[name].attrs["first_week_days"] == 7

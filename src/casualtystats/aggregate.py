@@ -527,6 +527,26 @@ def _panel(incidents, period, by, start, end, week_start, spread, imprecise="asi
     return out
 
 
+def complete_weeks(data, as_of=None):
+    """`data` (a weekly panel, a slice of it, or a Series indexed by week) without the weeks
+    the data do not cover in full: the boundary weeks its ``attrs`` (as `weekly_panel` sets
+    them, kept by pandas on slices and Series cut from the panel) record as covered only in
+    part, and, given `as_of`, the weeks that end after it (still being reported). Three days
+    of data are not a quiet week. Weeks without dates are returned as they are."""
+    attrs = getattr(data, "attrs", None) or {}
+    partial = [attrs[f"{side}_week"] for side in ("first", "last") if attrs.get(f"{side}_week_days", 7) < 7]
+    if isinstance(data, pd.DataFrame) and "week" in data.columns:
+        weeks = pd.DatetimeIndex(pd.to_datetime(data["week"]))
+    elif isinstance(getattr(data, "index", None), pd.DatetimeIndex):
+        weeks = data.index
+    else:
+        return data  # an array, or weeks without dates: nothing to match the dates to
+    keep = ~weeks.isin(pd.DatetimeIndex(partial))
+    if as_of is not None:
+        keep &= weeks + pd.Timedelta(days=6) <= pd.Timestamp(as_of)
+    return data if keep.all() else data[keep]
+
+
 def covered_days(begins: pd.Series, ends: pd.Series, first, last) -> pd.Series:
     """Days of each period (its first and last day) that fall within the data's dates
     [first, last]: the whole period inside the data, fewer for a boundary period the data

@@ -75,6 +75,7 @@ import pandas as pd
 from scipy import stats
 
 from . import compose
+from .aggregate import complete_weeks
 from .resurgence.rules import RULES
 from .sources.citation import SourceTerms, cite
 from .sources.load import UNKNOWN_REGION
@@ -300,6 +301,12 @@ def build_assessment(
     mine = involving(incidents, actor)
     first = incidents["date_start"].min() if start is None else start
     actor_start = mine["date_start"].min() if start is None else start
+    if start is None and pd.notna(actor_start):
+        # the actor's series begin with the week of its first incident, which the data cover from
+        # their own start on: a week the data cover in full is not a partial week
+        actor_start = max(
+            pd.Timestamp(first), actor_start.normalize() - pd.Timedelta(days=actor_start.day_of_week)
+        )
     # monthly panels start with the data: a month before it is "not covered", not a month of zeros
     panels = {
         "weekly": weekly_panel(mine, by=["actor", "region"], start=actor_start, end=as_of),
@@ -374,17 +381,12 @@ def listed_regions(monthly: pd.DataFrame, flags: pd.DataFrame, month: pd.Period)
     return sorted(names, key=str)
 
 
-def _complete_weeks(weekly: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Weeks whose last day is on or before `as_of` (a week still being reported is not a low week)."""
-    return weekly[weekly["week"] + pd.Timedelta(days=6) <= as_of]
-
-
 def _direction_trend(weekly: pd.DataFrame, as_of: pd.Timestamp):
     """`fit_trend` of a series' weekly incidents, or the reason it has none (a string)."""
     from .errors import CasualtyStatsError
     from .trend import fit_trend
 
-    rows = _complete_weeks(weekly.sort_values("week"), as_of).tail(DIRECTION_HISTORY_WEEKS)
+    rows = complete_weeks(weekly.sort_values("week"), as_of).tail(DIRECTION_HISTORY_WEEKS)
     series = rows.set_index("week")[DIRECTION_MEASURE].astype(float)
     if len(series) < MIN_DIRECTION_WEEKS:
         return f"no trend: {len(series)} complete weeks of data, fewer than {MIN_DIRECTION_WEEKS}"
@@ -419,7 +421,7 @@ def _forecast(panels: dict, regions: list, as_of: pd.Timestamp):
     from .errors import CasualtyStatsError  # ForecastError and the like: expected, one series at a time
     from .forecast import forecast
 
-    weekly = _complete_weeks(panels["weekly"], as_of)
+    weekly = complete_weeks(panels["weekly"], as_of)
     listed = weekly[weekly["region"].isin(regions)]
     made, failed = [], {}
 
@@ -431,7 +433,7 @@ def _forecast(panels: dict, regions: list, as_of: pd.Timestamp):
             return False
         return True
 
-    attempt(ALL_REGIONS, _complete_weeks(panels["weekly_total"], as_of), [])
+    attempt(ALL_REGIONS, complete_weeks(panels["weekly_total"], as_of), [])
     if not listed.empty and not attempt("regions", listed, ["region"]):
         # one series that cannot be forecast must not cancel the others: forecast them one by one
         del failed["regions"]

@@ -95,7 +95,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, signal, special
 
-from .aggregate import GROUP_COLUMNS
+from .aggregate import GROUP_COLUMNS, complete_weeks
 from .changepoints.costs.freqsev_log import ZERO_DEATHS, log_severity, log_severity_variance
 from .errors import CasualtyStatsError
 from .values import float_values
@@ -380,7 +380,7 @@ def forecast(
     horizon = _check_int("horizon", horizon, 1, MAX_HORIZON)
     paths = _check_int("paths", paths, 100, 10**6)
     rng = np.random.default_rng(seed)
-    series_or_panel = _complete_weeks(series_or_panel)
+    series_or_panel = complete_weeks(series_or_panel)
     if isinstance(series_or_panel, pd.DataFrame):
         measures = (measures,) if isinstance(measures, str) else tuple(measures)
         return _forecast_panel(series_or_panel, horizon, measures, by, paths, rng)
@@ -399,21 +399,6 @@ def forecast(
         observed={((), measure): series},
         single_series=True,
     )
-
-
-def _complete_weeks(data):
-    """`data` without the boundary weeks its panel's attrs say the data cover only in part."""
-    attrs = getattr(data, "attrs", None) or {}
-    partial = [attrs[f"{side}_week"] for side in ("first", "last") if attrs.get(f"{side}_week_days", 7) < 7]
-    if not partial:
-        return data
-    if isinstance(data, pd.DataFrame) and "week" in data.columns:
-        weeks = pd.DatetimeIndex(pd.to_datetime(data["week"]))
-    elif isinstance(data.index, pd.DatetimeIndex):
-        weeks = data.index
-    else:
-        return data  # weeks without dates: nothing to match the attrs to
-    return data[~weeks.isin(pd.DatetimeIndex(partial))]
 
 
 def _check_int(name: str, value, low: int, high: int) -> int:
