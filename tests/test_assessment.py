@@ -640,7 +640,7 @@ def test_a_national_jump_leads_and_a_part_month_is_not_compared():
         r: trend(0.3, 0.1, 0.5) for r in ("Anbar", "Ninawa", "Kirkuk")
     }
 
-    def lead(data_end=None) -> str:
+    def judgments(data_end=None):
         a = assess(
             panel,
             total(panel),
@@ -651,7 +651,10 @@ def test_a_national_jump_leads_and_a_part_month_is_not_compared():
             as_of=AS_OF,
             data_end=data_end,
         )
-        return a.key_judgments[0].sentence
+        return a.key_judgments
+
+    def lead(data_end=None) -> str:
+        return judgments(data_end)[0].sentence
 
     assert lead().startswith("Across all regions")
     assert "30 incidents in June 2014 against 10 in May" in lead()
@@ -659,4 +662,6 @@ def test_a_national_jump_leads_and_a_part_month_is_not_compared():
     cut = lead("2014-06-19")
     assert "in June 2014 (to 19 Jun; part month, not compared)" in cut
     assert "against" not in cut
+    # ... and a change it does not compare does not put the whole first: the regions' trends lead
+    assert judgments("2014-06-19")[0].region != ALL_REGIONS
     assert "in June 2014 (to 27 Jun) against 10 in May" in lead("2014-06-27")

@@ -873,7 +873,7 @@ def key_judgments(
     signals.sort(key=lambda r: (-r.strength, -len(r.rules), r.region != ALL_REGIONS))
     # the national picture leads when it is news: a rule fired, a material trend, or a large
     # change on the previous month (June 2014: 99 incidents against 32, below five regions)
-    if overall in signals or _large_month_change(overall):
+    if overall in signals or (not _part_month(month, through) and _large_month_change(overall)):
         signals = [overall, *(r for r in signals if r is not overall)]
 
     def sentence(r):
@@ -928,6 +928,17 @@ def _large_month_change(r: RegionAssessment) -> bool:
     return larger >= LEAD_MIN_INCIDENTS and abs(now - before) >= LEAD_CHANGE * larger
 
 
+def _missing_days(month: pd.Period, through: pd.Timestamp | None) -> int:
+    """Days of `month` after the data's last day `through`."""
+    return 0 if through is None else max((month.end_time.normalize() - through).days, 0)
+
+
+def _part_month(month: pd.Period, through: pd.Timestamp | None) -> bool:
+    """The data miss a week or more of `month`: it is not compared with whole months. The data's
+    last day is a last incident's, so a few quiet days at the end are not a part month."""
+    return _missing_days(month, through) >= PART_MONTH_DAYS
+
+
 def _material_trend(r: RegionAssessment) -> bool:
     """A rise or fall worth a judgment on its own: the interval excludes 0 and the series averaged
     at least one incident a week over the growth window (ACLED's trackers likewise show only
@@ -949,10 +960,8 @@ def _signal_sentence(
         r.region, f"In {r.region}"
     )
     name = f"{month:%B %Y}"
-    missing = 0 if through is None else (month.end_time.normalize() - through).days
-    # the data's last day is a last incident's: a few quiet days at the end are not a part month,
-    # but a month the data miss a week or more of is not compared with whole ones
-    partial = missing >= PART_MONTH_DAYS
+    missing = _missing_days(month, through)
+    partial = _part_month(month, through)
     if missing > 0:
         name += f" (to {through:%d %b}{'; part month, not compared' if partial else ''})"
     now = r.month["incidents"]
