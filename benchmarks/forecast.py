@@ -25,19 +25,17 @@ dispersion by maximum likelihood).
 Data: (1) UCDP GED Iraq (../shared), ISIS-involved events, weekly per governorate,
 forecasts of weeks in 2008-2018 from all data before each origin (from 2004);
 (2) simulated governorates (`simulate_incidents`) with declines and resurgences at
-dates the model is not told. Timing: forecasting every region of the UCDP file and
-of a simulated million-incident table, against building the panel and the report's
-other models on the same input (ratio, one process). Massacre (issue 11): next month's
+dates the model is not told. (What the outlook adds to the report's time is measured in
+benchmarks/report.py.) Massacre (issue 11): next month's
 fatalities of a stationary slice with and without one incident of 3,000 deaths.
 
-    .venv/bin/python benchmarks/forecast.py [--quick] [--only timing|ucdp|simulated|massacre ...]
+    .venv/bin/python benchmarks/forecast.py [--quick] [--only ucdp|simulated|massacre ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -55,7 +53,7 @@ STEP = 4
 LEVELS = (0.5, 0.8, 0.95)
 MEASURES = ("incidents", "fatalities_best")
 FLOOR = 1e-6
-PARTS = ("timing", "ucdp", "simulated", "massacre")
+PARTS = ("ucdp", "simulated", "massacre")
 METHODS = ("model", "zero", "last4 Poisson", "conflictology", "NB no trend")
 
 
@@ -470,33 +468,6 @@ def massacre(seeds=range(5), deaths: int = 3000) -> pd.DataFrame:
     return table
 
 
-# --- timing -------------------------------------------------------------------------------------
-
-
-def timing(path: Path, label: str) -> None:
-    """Forecasting every region and the all-regions series (as the report's outlook would) against
-    one whole `build_report` on the same file, in this process (after a warm-up build)."""
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "report.html"
-        cs.build_report([path], out, progress=False)  # warm-up: imports, compilation
-        wall, cpu = time.perf_counter(), time.process_time()
-        cs.build_report([path], out, progress=False)
-        report_wall, report_cpu = time.perf_counter() - wall, time.process_time() - cpu
-    involved = cs.involving(cs.load_incidents(path).incidents, "ISIS")
-    panel = cs.weekly_panel(involved, by=["actor", "region"], start=involved["date_start"].min())
-    total = cs.weekly_panel(involved, by=None, start=involved["date_start"].min())
-    wall, cpu = time.perf_counter(), time.process_time()
-    fc = cs.forecast(panel, by="region")
-    cs.forecast(total)
-    spent_wall, spent_cpu = time.perf_counter() - wall, time.process_time() - cpu
-    series = len(fc.models) // 2 + 1
-    print(
-        f"{label}: forecasts of {series} series (2 measures each) {spent_cpu:.2f} CPU s = "
-        f"{spent_cpu / report_cpu:.1%} of the report's {report_cpu:.1f} CPU s (wall: {spent_wall:.2f} s = "
-        f"{spent_wall / report_wall:.1%} of {report_wall:.1f} s); {1000 * spent_cpu / series:.0f} CPU ms a series"
-    )
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer origins (every 12th week, 2012-2016)")
@@ -511,16 +482,6 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(7)
     if not UCDP_IRAQ.exists():
         print(f"UCDP GED Iraq skipped: {UCDP_IRAQ} absent")
-    if "timing" in parts and UCDP_IRAQ.exists():
-        print("# Timing")
-        timing(UCDP_IRAQ, "UCDP GED Iraq")
-        if not args.quick:
-            from report import simulated_table  # benchmarks/report.py's million-incident table
-
-            with tempfile.TemporaryDirectory() as folder:
-                table = Path(folder) / "million.parquet"
-                simulated_table(table, 1_000_000)
-                timing(table, "simulated, 1,000,000 incidents")
     if "ucdp" in parts and UCDP_IRAQ.exists():
         began = time.perf_counter()
         scores, month_scores = score_rows(ucdp_panel(), *span, rng)

@@ -170,7 +170,10 @@ class AliasTable:
         mapped = places.merge(combos, how="left", on=list(places.columns))["found"].to_numpy()
         found = pd.Series(mapped, index=names.index, dtype=object)
         matched = found.notna()
-        shown = names.map(self.unmatched, na_action="ignore") if self.unmatched is not _identity else names
+        shown = names
+        if self.unmatched is not _identity:  # once per distinct name: a million rows hold a few hundred
+            distinct = names.dropna().unique()
+            shown = names.map(dict(zip(distinct, map(self.unmatched, distinct), strict=True)))
         return found.where(matched, shown).astype("str"), matched
 
     def knows(self, names: pd.Series) -> pd.Series:
