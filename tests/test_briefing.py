@@ -91,6 +91,17 @@ def test_caveats_and_uncovered_comparison(sample):
     assert "Injuries unknown for" in text  # some synthetic incidents have no injury figure
 
 
+def test_unknown_injuries_are_counted_over_the_actors_own_incidents(sample, incidents):
+    as_of = pd.Timestamp("2023-03-31")
+    mine = involving(incidents[incidents["date_start"] <= as_of], "ISIS")
+    unknown, total = int(mine["injuries_best"].isna().sum()), len(mine)
+    everyone = incidents[incidents["date_start"] <= as_of]
+    assert total < len(everyone)  # the sample has another actor: the two counts differ
+    text = briefing(sample, "2023-03").to_markdown()
+    source = mine["source"].iloc[0]
+    assert f"Injuries unknown for {unknown:,} of the {total:,} {source} incidents involving ISIS" in text
+
+
 def test_any_spelling_of_the_actor_is_briefed_under_its_canonical_name(sample):
     brief = briefing(sample, "2024-10", actor="Daesh")
     assert brief.to_markdown().startswith("# ISIS: briefing for October 2024")

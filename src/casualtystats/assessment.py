@@ -333,7 +333,7 @@ def build_assessment(
     merge = getattr(loaded, "merge", None)  # set by load_incidents when it merged several sources
     if merge is not None:
         merge = merge.within(start, as_of)
-    coverage = compose.coverage(loaded, incidents, panels["weekly_all"])
+    coverage = compose.coverage(loaded, incidents, panels["weekly_all"], involved=mine)
     in_month = compose.select_dates(mine, month.start_time, as_of)
     beyond_month = imprecisely_dated(in_month, "month")  # in no monthly total
     this_year = compose.select_dates(mine, pd.Timestamp(month.year, 1, 1), as_of)
@@ -1118,8 +1118,8 @@ def _caveats(
         for s in cov.unknown_injuries.itertuples():
             if s.injuries_unknown:
                 out.append(
-                    f"Injuries unknown for {s.injuries_unknown:,} of {s.incidents:,} {s.source} incidents "
-                    "of all actors (counted as unknown, not zero)."
+                    f"Injuries unknown for {s.injuries_unknown:,} of the {s.incidents:,} {s.source} incidents "
+                    f"involving {actor} (counted as unknown, not zero)."
                 )
         if len(cov.unmatched_actors) or len(cov.unmatched_regions):
             out.append(

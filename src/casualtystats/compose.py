@@ -288,21 +288,31 @@ class Coverage:
         }
 
 
-def coverage(loaded, incidents: pd.DataFrame, weekly_all: pd.DataFrame) -> Coverage:
+def coverage(
+    loaded, incidents: pd.DataFrame, weekly_all: pd.DataFrame, involved: pd.DataFrame | None = None
+) -> Coverage:
     """Coverage caveats of `incidents` (already date-selected) from the load result and
     the all-actor weekly panel over the same range: a week without any record is a
-    week nobody reported, not necessarily a quiet one."""
+    week nobody reported, not necessarily a quiet one. Unknown injuries are counted over
+    `involved` (the actor's incidents, whose injuries the outputs report) when given, else
+    over `incidents`."""
     quiet = weekly_all.loc[weekly_all["incidents"] == 0, "week"]
     by_source = incidents.groupby("source", observed=True)
-    unknown = pd.DataFrame(
+    per_source = pd.DataFrame(
         {
             "incidents": by_source.size(),
-            "injuries_unknown": by_source["injuries_best"].agg(lambda s: int(s.isna().sum())),
             "first_date": by_source["date_start"].min(),
             "last_date": by_source["date_start"].max(),
         }
     ).reset_index()
-    unknown["kind"] = unknown["source"].map(source_kind)
+    per_source["kind"] = per_source["source"].map(source_kind)
+    counted = (incidents if involved is None else involved).groupby("source", observed=True)
+    unknown_injuries = pd.DataFrame(
+        {
+            "incidents": counted.size(),
+            "injuries_unknown": counted["injuries_best"].agg(lambda s: int(s.isna().sum())),
+        }
+    ).reset_index()
     return Coverage(
         first_date=weekly_all["week"].min() if incidents.empty else incidents["date_start"].min(),
         last_date=weekly_all["week"].max() if incidents.empty else incidents["date_start"].max(),
@@ -311,12 +321,12 @@ def coverage(loaded, incidents: pd.DataFrame, weekly_all: pd.DataFrame) -> Cover
         quarantined=len(loaded.quarantine),
         accepted=len(loaded.incidents),
         input_rows=int(getattr(loaded, "n_input", len(loaded.incidents) + len(loaded.quarantine))),
-        spans=source_spans(unknown),
+        spans=source_spans(per_source),
         quarantine_reasons=quarantine_reasons(loaded.problems, loaded.quarantine),
-        unknown_injuries=unknown[["source", "incidents", "injuries_unknown"]],
+        unknown_injuries=unknown_injuries,
         unmatched_actors=loaded.unmatched_actors,
         unmatched_regions=loaded.unmatched_regions,
-        sources=unknown[["source", "kind", "incidents", "first_date", "last_date"]],
+        sources=per_source[["source", "kind", "incidents", "first_date", "last_date"]],
         excluded_reasons=loaded.excluded["reason"].value_counts()
         if len(getattr(loaded, "excluded", ()))
         else pd.Series(dtype="int64"),

@@ -647,7 +647,7 @@ class ReportPage:
                     formats={"first": _day, "last": _day},
                 )
             )
-        parts.append("<h3>Unknown injuries by source</h3>")
+        parts.append(f"<h3>Unknown injuries by source ({esc(self.actor)} incidents)</h3>")
         unknown = cov.unknown_injuries.assign(
             share=lambda d: (d["injuries_unknown"] / d["incidents"]).map(lambda v: f"{v:.0%}")
         )
