@@ -75,15 +75,28 @@ class Problems:
     def number(self, text: pd.Series, column: str) -> pd.Series:
         """Decimal numbers as float64 (NaN = missing)."""
         clean = text.str.strip()
-        blank = clean.isna() | clean.str.lower().isin(MISSING_TOKENS)
-        if self.decimal_comma:
-            comma = clean.str.fullmatch(r"[+-]?\d*,\d+").fillna(False)
-            clean = clean.where(~comma, clean.str.replace(",", ".", regex=False))
-        else:
-            # '1,234' is a thousands separator, not a decimal comma.
-            thousands = clean.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+").fillna(False)
-            clean = clean.where(~thousands, clean.str.replace(",", "", regex=False))
-        number = pd.to_numeric(clean.where(~blank), errors="coerce").astype("float64")
+        try:  # a column of plain numbers is read at once (float() would also take '1_000' and '١٢')
+            if clean.str.contains(r"[^\x00-\x7f]|_", regex=True).any():
+                raise ValueError
+            number = clean.astype("float64")
+        except (ValueError, TypeError):
+            number = pd.to_numeric(clean, errors="coerce").astype("float64")
+        blank = clean.isna()
+        # only the cells that are not plain numbers (a few of a million) are looked at for
+        # missing-value tokens and separators
+        rest = clean[~blank & number.isna()]
+        if len(rest):
+            token = rest.str.lower().isin(MISSING_TOKENS)
+            blank[token.index[token]] = True
+            rest = rest[~token]
+            if self.decimal_comma:
+                comma = rest.str.fullmatch(r"[+-]?\d*,\d+").fillna(False)
+                rest = rest.where(~comma, rest.str.replace(",", ".", regex=False))
+            else:
+                # '1,234' is a thousands separator, not a decimal comma.
+                thousands = rest.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+").fillna(False)
+                rest = rest.where(~thousands, rest.str.replace(",", "", regex=False))
+            number[rest.index] = pd.to_numeric(rest, errors="coerce").astype("float64")
         bad = ~blank & (number.isna() | ~np.isfinite(number.fillna(0)) | number.abs().gt(2**53))
         self.add(bad, column, "not a number", text)
         return number.where(~bad)
