@@ -15,6 +15,14 @@ weeks of the onset). The tables are the detection-power curves: detection rate
 and delay against r, beside the false alarms per series-year (alarms starting
 outside every onset window).
 
+Part 1b, seasonal (`--seasonal` runs it alone): the same replay in a world with
+a fighting season, which `detect_change_points` models (season="auto"): 12
+governorates, 2019-2022, NB (size 10) weekly incidents at 4 a week times an
+annual cycle exp(0.7 cos(2 pi (t - phase) / 52.18)) (peak / trough 4; each
+governorate its own phase), deaths per incident round(lognormal(1.3, 1.2)); in 8
+the rate steps up by r (2 or 3) at onsets 10 weeks apart through 2021-2022, so
+at every phase of the cycle, 4 never change. The rules are not told the cycle.
+
 Part 2, real: the UCDP GED Iraq file in ../shared. Weekly ISIS-involved
 fatalities and incidents for Iraq as a whole and per governorate, replayed
 2010-2018, against three documented turning points: the rise of 2013
@@ -30,7 +38,7 @@ Part 3 (`--speed`, alone): seconds for the report's flag step on UCDP Iraq
 (`find_resurgence`, all rules, 19 governorates x 2 measures), fixed vs budget.
 
 Run: .venv/bin/python benchmarks/backtest.py [--step N] [--national-step N] [--regional-step N]
-     [--plot reports/backtest_power.html] [--speed]
+     [--plot reports/backtest_power.html] [--speed] [--seasonal] [--rules changepoint ...]
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import casualtystats as cs
@@ -59,9 +68,13 @@ IRAQ_TRUTH = pd.DataFrame(
     }
 )
 MODES = {"fixed": None, "budget": DEFAULT_FALSE_ALARM_BUDGET}
+SEASONAL_SIZES = (2.0, 3.0)
+SEASONAL_REGIONS = [f"G{i:02d}" for i in range(12)]
+SEASONAL_ONSETS = pd.date_range("2021-01-04", periods=8, freq="70D")  # 10 weeks apart
+WEEKS_PER_YEAR = 365.25 / 7
 
 
-def simulated(step: int) -> pd.DataFrame:
+def simulated(step: int, rules=RULES) -> pd.DataFrame:
     rows = []
     for seed, size in enumerate(SIZES, start=1):
         sim = cs.simulate_incidents(
@@ -81,6 +94,7 @@ def simulated(step: int) -> pd.DataFrame:
                 result = cs.backtest(
                     panel,
                     sim.truth,
+                    rules=rules,
                     measure=measure,
                     start="2020-01-06",
                     step=step,
@@ -94,6 +108,68 @@ def simulated(step: int) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def seasonal_panel(size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The seasonal world's weekly panel (incidents, fatalities_best) and its onsets."""
+    rng = np.random.default_rng(seed)
+    weeks = pd.date_range("2019-01-07", "2022-12-26", freq="7D")
+    t = np.arange(len(weeks))
+    frames = []
+    for i, region in enumerate(SEASONAL_REGIONS):
+        cycle = np.exp(0.7 * np.cos(2 * np.pi * (t - rng.uniform(0, WEEKS_PER_YEAR)) / WEEKS_PER_YEAR))
+        rate = 4.0 * cycle / cycle.mean()
+        if i < len(SEASONAL_ONSETS):
+            rate = np.where(weeks >= SEASONAL_ONSETS[i], size * rate, rate)
+        incidents = rng.negative_binomial(10, 10 / (10 + rate))
+        deaths = [np.round(rng.lognormal(1.3, 1.2, k)).sum() for k in incidents]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "week": weeks,
+                    "actor": "ISIS",
+                    "region": region,
+                    "incidents": incidents,
+                    "fatalities_best": deaths,
+                }
+            )
+        )
+    truth = pd.DataFrame({"date": SEASONAL_ONSETS, "region": SEASONAL_REGIONS[: len(SEASONAL_ONSETS)]})
+    return pd.concat(frames, ignore_index=True), truth
+
+
+def seasonal(step: int, rules=RULES) -> pd.DataFrame:
+    """Part 1b: the rules replayed on the seasonal world, fixed vs budget."""
+    rows = []
+    for seed, size in enumerate(SEASONAL_SIZES, start=1):
+        panel, truth = seasonal_panel(size, 2000 + seed)
+        for measure in ("fatalities_best", "incidents"):
+            for mode, budget in MODES.items():
+                result = cs.backtest(
+                    panel,
+                    truth,
+                    rules=rules,
+                    measure=measure,
+                    start="2020-01-06",
+                    step=step,
+                    false_alarm_budget=budget,
+                )
+                table = result.summary_frame()
+                table.insert(0, "thresholds", mode)
+                table.insert(0, "rate_ratio", size)
+                table.insert(0, "measure", measure)
+                rows.append(table)
+    return pd.concat(rows, ignore_index=True)
+
+
+def print_power(power: pd.DataFrame, onsets: int) -> None:
+    for measure, table in power[power["direction"] == "up"].groupby("measure", sort=False):
+        print(
+            f"\nWeekly {measure}: share of the {onsets} onsets flagged within 26 weeks (power), median delay "
+            "(weeks), false alarms per series-year; fixed thresholds vs a budget of "
+            f"{DEFAULT_FALSE_ALARM_BUDGET:g} alarm a year:"
+        )
+        print(power_curve(table).to_string(float_format=lambda v: f"{v:.2f}", na_rep="-"))
+
+
 def power_curve(table: pd.DataFrame) -> pd.DataFrame:
     """One row per rule and increase: power / median delay / false alarms a year, fixed vs budget."""
     names = {"detection_rate": "power", "median_delay_weeks": "delay", "false_alarms_per_year": "FA/yr"}
@@ -104,7 +180,7 @@ def power_curve(table: pd.DataFrame) -> pd.DataFrame:
     return wide.sort_index(level=0, key=lambda idx: idx.map(order) if idx.name == "rule" else idx)
 
 
-def real(step: int, regional_step: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def real(step: int, regional_step: int, rules=RULES) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Delays to the three onsets and false alarms a year, per rule, fixed vs budget."""
     incidents = cs.involving(cs.load_incidents(UCDP_IRAQ).incidents, "ISIS")
     span = {"start": "2004-03-15", "end": "2018-12-31"}
@@ -120,6 +196,7 @@ def real(step: int, regional_step: int) -> tuple[pd.DataFrame, pd.DataFrame]:
                 res = cs.backtest(
                     panel,
                     IRAQ_TRUTH,
+                    rules=rules,
                     by=by,
                     measure=measure,
                     start="2010-01-04",
@@ -211,6 +288,10 @@ def main(argv=None) -> int:
     parser.add_argument("--regional-step", type=int, default=8, help="the same for the Iraqi governorates")
     parser.add_argument("--plot", type=Path, help="also write the power curve as an HTML chart")
     parser.add_argument("--speed", action="store_true", help="only time the report's flag step on UCDP Iraq")
+    parser.add_argument("--seasonal", action="store_true", help="only part 1b, the seasonal world")
+    parser.add_argument(
+        "--rules", nargs="+", default=list(RULES), choices=RULES, help="replay only these rules"
+    )
     args = parser.parse_args(argv)
     pd.set_option("display.width", 200)
     fmt = {"float_format": lambda v: f"{v:.2f}", "na_rep": "-", "index": False}
@@ -220,21 +301,26 @@ def main(argv=None) -> int:
         print(flag_step_speed().to_string(index=False, float_format=lambda v: f"{v:.2f}"))
         return 0
     t0 = time.perf_counter()
-    power = simulated(args.step)
-    print(
-        "Simulated: 8 governorates x 4 years, 3 incidents (about 6 fatalities) a week, 6 onsets per rate ratio "
-        f"(2 governorates never change); replay 2020-2022 every week (changepoint every {args.step})"
-    )
-    for measure, table in power[power["direction"] == "up"].groupby("measure", sort=False):
+    if not args.seasonal:
+        power = simulated(args.step, args.rules)
         print(
-            f"\nWeekly {measure}: share of the 6 onsets flagged within 26 weeks (power), median delay (weeks), "
-            "false alarms per series-year; fixed thresholds vs a budget of "
-            f"{DEFAULT_FALSE_ALARM_BUDGET:g} alarm a year:"
+            "Simulated: 8 governorates x 4 years, 3 incidents (about 6 fatalities) a week, 6 onsets per rate "
+            f"ratio (2 governorates never change); replay 2020-2022 every week (changepoint every {args.step})"
         )
-        print(power_curve(table).to_string(float_format=lambda v: f"{v:.2f}", na_rep="-"))
-    print(f"(simulated part: {time.perf_counter() - t0:.1f} s)")
-    if args.plot:
-        plot(power, args.plot)
+        print_power(power, 6)
+        print(f"(simulated part: {time.perf_counter() - t0:.1f} s)")
+        if args.plot:
+            plot(power, args.plot)
+    t0 = time.perf_counter()
+    print(
+        "\nSeasonal: 12 governorates x 4 years, 4 incidents a week times an annual cycle (peak / trough 4), "
+        f"8 onsets per rate ratio at every phase (4 governorates never change); replay 2020-2022 every week "
+        f"(changepoint every {args.step})"
+    )
+    print_power(seasonal(args.step, args.rules), len(SEASONAL_ONSETS))
+    print(f"(seasonal part: {time.perf_counter() - t0:.1f} s)")
+    if args.seasonal:
+        return 0
 
     if not UCDP_IRAQ.exists():
         print(
@@ -242,7 +328,7 @@ def main(argv=None) -> int:
         )
         return 0
     t1 = time.perf_counter()
-    onsets, costs = real(args.national_step, args.regional_step)
+    onsets, costs = real(args.national_step, args.regional_step, args.rules)
     print(
         "\nUCDP GED Iraq, ISIS-involved events, replay 2010-01-04 .. 2018-12-31, weeks from each onset to the "
         f"first flag (changepoint refitted every {args.national_step} week(s) for Iraq, every "

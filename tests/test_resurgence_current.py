@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casualtystats import find_resurgence, involving, load_incidents, weekly_panel
+from casualtystats import detect_change_points, find_resurgence, involving, load_incidents, weekly_panel
 from casualtystats.resurgence.rules import (
     MIN_ACTIVE_WEEKS,
     RULES,
@@ -25,6 +25,7 @@ from casualtystats.resurgence.rules import (
     rule_history,
     surge_arrays,
     threat_arrays,
+    weekly_level,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,13 +113,64 @@ def test_a_flagged_rise_is_in_force_at_the_date_judged(seed, low, high, weeks_hi
     values = np.r_[rng.poisson(low, 100), rng.poisson(max(high, 0.01), weeks_high), rng.poisson(low, 8)]
     flags = changepoints(panel(values), measure="incidents", direction="both")
     assert flags["direction"].nunique() <= 1  # never a rise and a fall of one series at once
+    # the levels are the fit's: de-seasonalised if it found a season (rare here, none is drawn)
+    season = detect_change_points(pd.Series(values, index=panel(values)["week"])).season
+    exposure = np.ones(len(values)) if season is None else season.factors(np.arange(len(values)))
     for row in flags.itertuples():
         location = int((row.date - START).days // 7)
-        recent = values[max(location, len(values) - 13) :]
+        first = max(location, len(values) - 13)
+        recent = weekly_level(values[first:].astype(float), exposure[first:])
         if row.direction == "up":
-            assert recent.mean() > row.baseline and np.count_nonzero(values[location:]) >= MIN_ACTIVE_WEEKS
+            assert recent > row.baseline and np.count_nonzero(values[location:]) >= MIN_ACTIVE_WEEKS
         else:
-            assert recent.mean() < row.baseline
+            assert recent < row.baseline
+
+
+# --- a season: the weeks since a change are read de-seasonalised, as the fit's levels ----------
+
+YEAR = 365.25 / 7
+
+
+def seasonal_rise(seed: int, phase: int, weeks: int = 200, onset: int = 170) -> pd.DataFrame:
+    """NB(size 10) weekly incidents around 4 a week with an annual cycle (peak / trough about 5),
+    doubling at week `onset`; the cycle peaks at week `phase` of each year."""
+    t = np.arange(weeks)
+    season = np.exp(0.8 * np.cos(2 * np.pi * (t - phase) / YEAR))
+    mean = np.where(t < onset, 4.0, 8.0) * season / season.mean()
+    return panel(np.random.default_rng(seed).negative_binomial(10, 10 / (10 + mean)))
+
+
+@pytest.mark.parametrize("phase", [13, 26, 39])
+def test_a_rise_in_a_seasonal_series_stands_in_the_low_season(phase):
+    # the fit finds the cycle and the doubling (de-seasonalised levels about 4 -> 8); before the
+    # fix the rule set raw weekly means against those levels: in the trough the last 13 weeks
+    # averaged 3.6 against 3.9 before the change (phase 13: "the rise is over"), and the raw
+    # average before the change missed the level's "at or below the average" test (26, 39)
+    flags = changepoints(seasonal_rise(0, phase), measure="incidents")
+    assert list(flags["direction"]) == ["up"]
+    row = flags.iloc[0]
+    assert row["date"] >= START + pd.Timedelta(weeks=160) and row["ci_low"] > 1
+    assert "de-seasonalised (the fit found an annual cycle)" in row["evidence"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.one_of(st.floats(0, 50), st.just(np.nan)), min_size=1, max_size=30),
+    st.floats(0.2, 5.0),
+    st.floats(0.1, 10.0),
+)
+def test_weekly_level_is_the_de_seasonalised_mean(values, scale, level):
+    y = np.asarray(values, dtype=float)
+    known = ~np.isnan(y)
+    exposure = np.linspace(0.3, 2.0, len(y))
+    if not known.any():
+        assert np.isnan(weekly_level(y, exposure))
+        return
+    # no season: the mean of the known weeks; counts that follow the season exactly: their level
+    assert weekly_level(y, np.ones(len(y))) == pytest.approx(np.nanmean(y))
+    assert weekly_level(np.where(known, level * exposure, np.nan), exposure) == pytest.approx(level)
+    # a season scaled up by `scale` (more exposure) reads the same counts as a lower level
+    assert weekly_level(y, scale * exposure) == pytest.approx(weekly_level(y, exposure) / scale)
 
 
 # --- item 9: rules a short history cannot judge are named --------------------------------------

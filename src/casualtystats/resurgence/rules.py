@@ -23,7 +23,12 @@ Rules (thresholds are keyword arguments with these defaults):
   says what is happening now, not what once changed): no later change of the
   fit goes significantly the other way (at the same interval level), and the
   weeks since the change, at most the last ``changepoint_current_weeks`` (13),
-  averaged above the level before it ("down": below). An "up" change also
+  averaged above the level before it ("down": below). When the fit carries a
+  seasonal factor (`detect_change_points`' season="auto") its levels are
+  de-seasonalised, and so are the averages the rule sets against them (the
+  weeks since the change, the series' average before it: total over the weeks'
+  seasonal factors), else a rise would be over whenever the low season came
+  and a fall whenever the high one did. An "up" change also
   needs the measure above zero in at least `MIN_ACTIVE_WEEKS` (2) weeks
   since it: a single week of violence after a quiet stretch (one massacre) is
   an event, not a new rate, the threat rule's principle. So an alert ends at
@@ -563,6 +568,8 @@ class ChangepointReading:
     flagged: dict = dataclasses.field(default_factory=dict)
     alpha: dict = dataclasses.field(default_factory=dict)
     alarms: dict = dataclasses.field(default_factory=dict)
+    #: whether the fit carries a seasonal factor (its levels, and the rule's, are de-seasonalised)
+    seasonal: bool = False
 
     def flags(self, direction: str) -> bool:
         return bool(self.flagged.get(direction))
@@ -593,6 +600,9 @@ def read_changepoints(series: Series, end: int, ctx: Context) -> ChangepointRead
     if not recent:
         return ChangepointReading(end)
     ratios = {t.alpha: cps.rate_ratios(alpha=t.alpha)}
+    # with a seasonal factor the fit's levels are de-seasonalised: every level the rule sets
+    # against them (the average before a change, the weeks since it) is read the same way
+    exposure = np.ones(n) if cps.season is None else cps.season.factors(np.arange(n))
     segments = cps.segments.reset_index(drop=True)
     regimes = []  # per change: the regime sentence per direction it qualifies for
     for change in ratios[t.alpha].itertuples(index=False):
@@ -600,7 +610,7 @@ def read_changepoints(series: Series, end: int, ctx: Context) -> ChangepointRead
         before_seg = segments.index[segments["end"] == loc]
         has_earlier = len(before_seg) > 0 and before_seg[0] > 0
         earlier = segments.loc[before_seg[0] - 1, "estimate"] if has_earlier else np.nan
-        history = float(np.nanmean(y[:loc]))
+        history = weekly_level(y[:loc], exposure[:loc])
         before = float(change.before)
         regime = {}
         for direction, lower in (("up", before < earlier), ("down", before > earlier)):
@@ -625,7 +635,7 @@ def read_changepoints(series: Series, end: int, ctx: Context) -> ChangepointRead
         return (r["ci_low"] > 1).to_numpy() if direction == "up" else (r["ci_high"] < 1).to_numpy()
 
     locations = ratios[t.alpha]["location"].astype(int).to_numpy()
-    reading = ChangepointReading(end, known)
+    reading = ChangepointReading(end, known, seasonal=cps.season is not None)
     for direction in ctx.directions:
         qualifies = np.array([direction in regime for regime in regimes], dtype=bool)
         if not (qualifies & np.isin(locations, list(recent))).any():
@@ -651,7 +661,7 @@ def read_changepoints(series: Series, end: int, ctx: Context) -> ChangepointRead
         found = []
         for i in np.flatnonzero(hits):
             change = ratio_rows.iloc[i]
-            current = current_level(y, int(change.location), t.changepoint_current_weeks)
+            current = current_level(y, int(change.location), t.changepoint_current_weeks, exposure)
             if reversed_later[i + 1 :].any() or not in_force(y, change, current, direction):
                 continue
             found.append((change, regimes[i][direction], alpha, current))
@@ -664,12 +674,23 @@ def read_changepoints(series: Series, end: int, ctx: Context) -> ChangepointRead
     return reading
 
 
-def current_level(y: np.ndarray, location: int, weeks: int) -> tuple[float, int]:
-    """Mean of the weeks since the change at `location`, at most the last `weeks` (unknown
-    weeks left out), and the number of weeks it spans."""
-    window = y[max(location, len(y) - int(weeks)) :]
-    known = window[~np.isnan(window)]
-    return (float(known.mean()) if len(known) else np.nan), len(window)
+def weekly_level(y: np.ndarray, exposure: np.ndarray) -> float:
+    """Level per week of `y`: its known total over those weeks' exposure (the fit's seasonal
+    factors, mean 1 over a year), i.e. the de-seasonalised level the segments report; the
+    plain mean of the known weeks when every exposure is 1. NaN when no week is known."""
+    known = ~np.isnan(y)
+    weeks = float(np.sum(exposure[known]))
+    return float(np.sum(y[known]) / weeks) if weeks > 0 else np.nan
+
+
+def current_level(y: np.ndarray, location: int, weeks: int, exposure: np.ndarray | None = None):
+    """Level of the weeks since the change at `location`, at most the last `weeks` (unknown
+    weeks left out), and the number of weeks it spans: (level, span). `exposure` (default 1
+    a week) is the fit's seasonal factor per week (`weekly_level`), so that the weeks of a
+    low season are not read as a return to the level before the change."""
+    first = max(location, len(y) - int(weeks))
+    share = np.ones(len(y) - first) if exposure is None else exposure[first:]
+    return weekly_level(y[first:], share), len(y) - first
 
 
 def in_force(y: np.ndarray, change, current: tuple[float, int], direction: str) -> bool:
@@ -731,7 +752,8 @@ class ChangepointReplay:
                     f"{_num(change.after)} per week from the week of {_day(series.weeks[loc])} (rate ratio "
                     f"{_num(change.ratio) if np.isfinite(change.ratio) else 'not finite: none before'}, "
                     f"{_level(alpha)} CI {_num(change.ci_low)} to {_num(change.ci_high)}) "
-                    f"after {regime}; the last {span} weeks averaged {_num(current)} per week, still "
+                    f"after {regime}; the last {span} weeks averaged {_num(current)} per week"
+                    f"{' de-seasonalised (the fit found an annual cycle)' if reading.seasonal else ''}, still "
                     f"{'above' if direction == 'up' else 'below'} the {_num(change.before)} before it; "
                     f"BOCPD probability of a change in the last {k} weeks (since "
                     f"{_day(series.weeks[start])}, the earliest start its date allows at 95%): {prob:.2f}; "
