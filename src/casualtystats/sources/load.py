@@ -114,7 +114,7 @@ class LoadResult:
             if len(counts) > 10:
                 lines.append(f"  ... and {len(counts) - 10} more kinds")
         if len(self.warnings):
-            lines.append("repaired, kept (rows):")
+            lines.append("read by a convention or repaired, kept (rows):")
             counts = (
                 self.warnings.groupby(["column", "problem"], sort=False).size().sort_values(ascending=False)
             )
