@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from casualtystats import load_incidents
+from casualtystats import LoadError, load_incidents
 
 HEADER = "date,country,region,actor,fatalities\n"
 
@@ -68,3 +68,27 @@ def test_acled_excel_resave_loads_every_row(tmp_path):
     assert len(again.incidents) == len(original.incidents)
     assert len(again.quarantine) == len(original.quarantine)
     pd.testing.assert_series_equal(again.incidents["date_start"], original.incidents["date_start"])
+
+
+@pytest.mark.parametrize("second", ["fatalities", "FATALITIES "])
+def test_two_columns_of_one_name_are_an_error_not_a_silent_choice(tmp_path, second):
+    path = _write(
+        tmp_path,
+        "log.csv",
+        f"date,country,region,actor,fatalities,{second}\n2024-01-01,Iraq,Anbar,ISIS,1,9\n",
+    )
+    with pytest.raises(
+        LoadError, match=r"2 columns named 'fatalities' \(columns 5, 6\) with different cells"
+    ):
+        load_incidents(path)
+    frame = pd.DataFrame(
+        [["2024-01-01", "Iraq", "Anbar", "ISIS", 1, 9]], columns=[*HEADER.strip().split(","), "Fatalities"]
+    )
+    with pytest.raises(LoadError, match="with different cells"):
+        load_incidents(frame)
+
+
+def test_two_columns_of_one_name_that_agree_or_are_not_read_load(tmp_path):
+    text = "date,country,region,actor,fatalities,Fatalities,note,Note\n2024-01-01,Iraq,Anbar,ISIS,1,1,a,b\n"
+    result = load_incidents(_write(tmp_path, "log.csv", text))
+    assert result.incidents["fatalities_best"].tolist() == [1]

@@ -221,6 +221,13 @@ class Format:
     # Rows that are not incidents in the package's sense: a reason per row (NA = in scope).
     out_of_scope: Callable[[pd.DataFrame], pd.Series] | None = None
     derive: Callable[[pd.DataFrame, Problems], dict[str, pd.Series]] = field(default=lambda raw, problems: {})
+    derive_reads: frozenset[str] = frozenset()  # columns `derive` or `out_of_scope` read beyond the above
+
+    def reads(self) -> set[str]:
+        """Every column of the source this format reads."""
+        named = {name for names in self.columns.values() for name in names}
+        named |= {name for options in self.required for name in options}
+        return named | self.markers | self.derive_reads | ({self.version} if self.version else set())
 
     def missing(self, present: set[str]) -> list[str]:
         """Required columns absent from `present`, as 'a' or 'a or b'."""

@@ -331,8 +331,9 @@ def _load_file(
     if clash:
         raise LoadError(path, f"columns= renames {', '.join(clash)}, but the file already has that column")
     lowered = lowered.rename(columns=rename)
-    lowered = lowered.loc[:, ~lowered.columns.duplicated()]
     fmt = detect_format(path, set(lowered.columns), source)
+    _check_same_names(table, fmt, rename)
+    lowered = lowered.loc[:, ~lowered.columns.duplicated()]
 
     problems = Problems(decimal_comma=table.decimal_comma)
     for position, problem in table.row_problems.items():
@@ -370,6 +371,24 @@ def _load_file(
         if all_events or fmt.out_of_scope is None
         else fmt.out_of_scope(lowered),
     )
+
+
+def _check_same_names(table: RawTable, fmt: Format, rename: dict[str, str]) -> None:
+    """Two columns of one name (but for case) that the format reads must hold the same cells:
+    otherwise which one is meant cannot be known, and reading the first would lose the other."""
+    reads = fmt.reads()
+    for group in table.duplicates:
+        name = group[0].strip().lower()
+        if rename.get(name, name) not in reads:
+            continue
+        cells = table.frame[group].fillna("")
+        if not cells.eq(cells.iloc[:, 0], axis=0).all().all():
+            where = ", ".join(str(table.frame.columns.get_loc(one) + 1) for one in group)
+            raise LoadError(
+                table.path,
+                f"has {len(group)} columns named {group[0]!r} (columns {where}) with different cells: "
+                "delete or rename all but one",
+            )
 
 
 def _version_stamp(raw: pd.DataFrame, fmt: Format) -> pd.Series:

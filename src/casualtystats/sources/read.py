@@ -72,6 +72,8 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
     decimal_comma: bool = False  # numbers are written 36,335 (a ';'-delimited CSV)
     sheet: str | None = None  # the workbook sheet read (XLSX)
+    # Columns whose names are the same but for case (`frame` has them as 'fatalities', 'fatalities.1').
+    duplicates: list[list[str]] = field(default_factory=list)
 
 
 def read_table(path: str | Path, problem: Callable[[set[str]], str | None] | None = None) -> RawTable:
@@ -212,7 +214,19 @@ def _from_records(
         # Keep cells beyond the header so nothing is lost from the quarantine.
         frame["extra_fields"] = pd.Series(extra, dtype=object)
     frame = _as_text(frame)
-    return RawTable(path, kind, frame, np.asarray(lines, dtype=np.int64), row_problems, notes)
+    table = RawTable(path, kind, frame, np.asarray(lines, dtype=np.int64), row_problems, notes)
+    table.duplicates = _same_names(header, names)
+    return table
+
+
+def _same_names(header: list, names: list[str]) -> list[list[str]]:
+    """Groups of `names` (the unique names given to `header`) whose header cells are one name but for
+    case and surrounding spaces."""
+    groups: dict[str, list[str]] = {}
+    for cell, name in zip(header, names, strict=False):
+        if cell is not None and str(cell).strip():
+            groups.setdefault(str(cell).strip().lstrip("\ufeff").lower(), []).append(name)
+    return [group for group in groups.values() if len(group) > 1]
 
 
 def _unique_names(header: list) -> list[str]:
@@ -348,9 +362,12 @@ def table_from_frame(frame: pd.DataFrame, label: str) -> RawTable:
 def _typed_table(path: Path, kind: str, frame: pd.DataFrame) -> RawTable:
     """A table of typed columns (Parquet, DataFrame) as text cells; a line is a 1-based row position."""
     frame = frame.reset_index(drop=True)
-    frame.columns = _unique_names(list(frame.columns))
+    header = list(frame.columns)
+    frame.columns = _unique_names(header)
     for name, column in frame.items():
         if pd.api.types.is_datetime64_any_dtype(column):
             frame[name] = column.dt.strftime("%Y-%m-%d %H:%M:%S")
     lines = np.arange(1, len(frame) + 1, dtype=np.int64)
-    return RawTable(path, kind, _as_text(frame), lines)
+    table = RawTable(path, kind, _as_text(frame), lines)
+    table.duplicates = _same_names(header, list(frame.columns))
+    return table
