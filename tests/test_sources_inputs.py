@@ -92,3 +92,92 @@ def test_two_columns_of_one_name_that_agree_or_are_not_read_load(tmp_path):
     text = "date,country,region,actor,fatalities,Fatalities,note,Note\n2024-01-01,Iraq,Anbar,ISIS,1,1,a,b\n"
     result = load_incidents(_write(tmp_path, "log.csv", text))
     assert result.incidents["fatalities_best"].tolist() == [1]
+
+
+def test_compressed_downloads_are_read_as_the_table_inside(tmp_path):
+    import gzip
+    import zipfile
+
+    fixture = Path(__file__).parent / "fixtures" / "acled_export_2024.csv"
+    plain = load_incidents(fixture)
+    gz = tmp_path / "acled.csv.gz"
+    gz.write_bytes(gzip.compress(fixture.read_bytes()))
+    zipped = tmp_path / "ged.zip"  # as UCDP ships GED: one table, here beside macOS metadata
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.write(fixture, "acled_export_2024.csv")
+        archive.writestr("__MACOSX/._acled_export_2024.csv", b"\x00\x05")
+    for path, note in ((gz, "decompressed (gzip)"), (zipped, "read acled_export_2024.csv from the zip")):
+        result = load_incidents(path)
+        assert result.n_input == plain.n_input
+        pd.testing.assert_frame_equal(result.incidents, plain.incidents)
+        assert any(note in n for n in result.notes)
+    broken = tmp_path / "cut.csv.gz"
+    broken.write_bytes(gz.read_bytes()[:40])
+    with pytest.raises(LoadError, match="damaged or truncated gzip"):
+        load_incidents(broken)
+
+
+def test_stray_nul_bytes_are_removed_and_utf16_without_bom_is_text(tmp_path):
+    text = HEADER + "2024-01-01,Iraq,Ninawá,ISIS,1\n2024-01-02,Iraq,Anbar,ISIS,2\n"
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(text.encode().replace(b"ISIS,2", b"IS\x00IS,2"))
+    result = load_incidents(nul)
+    assert result.incidents["actor"].tolist() == ["ISIS", "ISIS"]
+    assert any("1 NUL byte(s) removed" in n for n in result.notes)
+    for encoding in ("utf-16-le", "utf-16-be"):
+        bare = load_incidents(_write(tmp_path, f"{encoding}.csv", text, encoding))
+        assert bare.incidents["region"].tolist() == ["Ninawa", "Anbar"]
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(HEADER.encode() + bytes(range(256)) * 40)
+    with pytest.raises(LoadError, match="binary file"):
+        load_incidents(binary)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("<!DOCTYPE html>\n<html><body>403 Forbidden, please log in</body></html>\n", "is an HTML web page"),
+        (
+            '<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
+            "Excel 2003 XML",
+        ),
+        ("<?xml version='1.0'?><events><event/></events>", "XML or markup file"),
+    ],
+)
+def test_a_web_page_or_xml_saved_as_csv_is_named(tmp_path, text, problem):
+    with pytest.raises(LoadError, match=problem):
+        load_incidents(_write(tmp_path, "download.csv", text))
+
+
+def test_excel_sep_line_and_title_rows_above_the_header(tmp_path):
+    sep = load_incidents(
+        _write(
+            tmp_path, "sep.csv", "sep=;\r\n" + HEADER.replace(",", ";") + "2024-01-01;Iraq;Anbar;ISIS;1,0\n"
+        )
+    )
+    assert sep.incidents["fatalities_best"].tolist() == [1] and sep.problems.empty
+    assert sep.files["rows"].tolist() == [1]
+    title = (
+        "Incident log 2024;;\n\n"
+        + HEADER.replace(",", ";")
+        + "2024-01-01;Iraq;Anbar;ISIS;1\n2024-01-02;Iraq;Anbar;ISIS;x\n"
+    )
+    titled = load_incidents(_write(tmp_path, "titled.csv", title))
+    assert titled.n_input == 2 and len(titled.incidents) == 1
+    assert titled.quarantine["line"].tolist() == [5]  # lines as the editor shows them
+    assert any("1 row(s) above the header skipped" in n for n in titled.notes)
+    frame = pd.DataFrame([["Incident log", *[None] * 4], *[r.split(";") for r in title.splitlines()[2:]]])
+    frame.to_excel(tmp_path / "titled.xlsx", index=False, header=False)
+    sheet = load_incidents(tmp_path / "titled.xlsx")
+    assert sheet.n_input == 2 and sheet.quarantine["line"].tolist() == [4]
+
+
+def test_a_file_that_cannot_be_read_is_one_clear_error(tmp_path, monkeypatch):
+    path = _write(tmp_path, "log.csv", HEADER)
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(LoadError, match=r"log.csv: cannot be read \(Permission denied\)"):
+        load_incidents(path)

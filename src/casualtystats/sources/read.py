@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,10 +57,15 @@ _NOT_TABLES = [
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
     (b"%PDF", "a PDF document"),
-    (b"\x1f\x8b", "a gzip archive (decompress it first)"),
     (b"\xd0\xcf\x11\xe0", "an old binary Excel (.xls) or Office file (save it as .xlsx or .csv)"),
     (b"SQLite format 3", "an SQLite database"),
 ]
+
+
+# Members of a zip archive that can be the table it carries.
+_TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".xlsx", ".parquet")
+# A header may sit under a few title or blank rows ("Incident log 2024"); it is looked for this far.
+_HEADER_SEARCH = 10
 
 
 @dataclass
@@ -85,48 +93,127 @@ def read_table(path: str | Path, problem: Callable[[set[str]], str | None] | Non
     """
     path = Path(path)
     if not path.exists():
-        raise LoadError(path, "no such file")
+        raise LoadError(
+            path,
+            "no such file" + (" (a pattern is not expanded: give the files)" if "*" in str(path) else ""),
+        )
     if path.is_dir():
-        raise LoadError(path, "is a directory, not a file")
-    data = path.read_bytes()
+        raise LoadError(path, "is a directory, not a file (give the files in it)")
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise LoadError(path, f"cannot be read ({err.strerror or err})") from None
+    notes: list[str] = []
+    data = _unpacked(path, data, notes)
     if not data.strip():
         raise LoadError(path, "empty file (no header, no rows)")
     if data.startswith(b"PAR1"):
-        return _read_parquet(path)
-    if data.startswith(b"PK\x03\x04"):
+        table = _read_parquet(path, data)
+    elif data.startswith(b"PK\x03\x04"):
         _check_workbook(path, data)
-        return _read_xlsx(path, data, problem)
-    for magic, what in _NOT_TABLES:
-        if data.startswith(magic):
-            raise LoadError(path, f"is {what}, not a table (expected CSV, XLSX or Parquet)")
-    notes: list[str] = []
-    return _read_csv(path, _decode(path, data, notes), notes)
+        table = _read_xlsx(path, data, problem)
+    else:
+        for magic, what in _NOT_TABLES:
+            if data.startswith(magic):
+                raise LoadError(path, f"is {what}, not a table (expected CSV, XLSX or Parquet)")
+        return _read_csv(path, _decode(path, data, notes), notes, problem)
+    table.notes[:0] = notes
+    return table
+
+
+def _unpacked(path: Path, data: bytes, notes: list[str]) -> bytes:
+    """The bytes of the table inside a gzip file (.csv.gz) or a zip archive of one table (as UCDP
+    and others distribute them); other bytes as they are."""
+    if data.startswith(b"\x1f\x8b"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            raise LoadError(path, "is a damaged or truncated gzip file") from None
+        notes.append("decompressed (gzip)")
+        return data
+    if not data.startswith(b"PK\x03\x04"):
+        return data
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if "xl/workbook.xml" in names or "mimetype" in names or "xl/workbook.bin" in names:
+                return data  # a workbook (or an OpenDocument file, named by _check_workbook)
+            tables = [
+                n
+                for n in names
+                if n.lower().endswith(_TABLE_SUFFIXES)
+                and not n.startswith("__MACOSX/")
+                and not Path(n).name.startswith(".")
+            ]
+            if len(tables) != 1:
+                return data  # _check_workbook lists what the archive holds
+            member = archive.read(tables[0])
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        return data  # _check_workbook names it as damaged
+    notes.append(f"read {tables[0]} from the zip archive (lines are its lines)")
+    return _unpacked(path, member, notes) if member.startswith(b"\x1f\x8b") else member
 
 
 def _decode(path: Path, data: bytes, notes: list[str]) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    if b"\x00" in data[:65536]:
-        raise LoadError(path, "binary file, not a table (expected CSV, XLSX or Parquet)")
+        return _utf16(path, data, "utf-16")
+    sample = data[:65536]
+    if b"\x00" in sample:
+        # UTF-16 without a byte-order mark: every other byte of ASCII text is NUL.
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if odd > 0.4 * len(sample) / 2 > 10 * even:
+            notes.append("read as UTF-16 (little-endian, no byte-order mark)")
+            return _utf16(path, data, "utf-16-le")
+        if even > 0.4 * len(sample) / 2 > 10 * odd:
+            notes.append("read as UTF-16 (big-endian, no byte-order mark)")
+            return _utf16(path, data, "utf-16-be")
+        # A text file with a few stray NUL bytes (a damaged export) is still text; many are binary.
+        if sample.count(0) > max(16, len(sample) / 1000):
+            raise LoadError(path, "binary file, not a table (expected CSV, XLSX or Parquet)")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         notes.append("not all UTF-8: the other bytes were read as Windows-1252")
-        return data.decode("utf-8-sig", errors="casualtystats-cp1252")
+        text = data.decode("utf-8-sig", errors="casualtystats-cp1252")
+    if "\x00" in text:
+        notes.append(f"{text.count(chr(0)):,} NUL byte(s) removed (they are no text)")
+        text = text.replace("\x00", "")
+    return text
 
 
-def _read_csv(path: Path, text: str, notes: list[str]) -> RawTable:
-    first = text.lstrip()[:1]
-    if first in "{[":
-        raise LoadError(path, "looks like JSON, not a table (export it as CSV, XLSX or Parquet)")
-    header_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = max(_DELIMITERS, key=header_line.count)
+def _utf16(path: Path, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise LoadError(
+            path, "is damaged UTF-16 text (an odd number of bytes or a broken character)"
+        ) from None
+
+
+def _read_csv(
+    path: Path, text: str, notes: list[str], problem: Callable[[set[str]], str | None] | None = None
+) -> RawTable:
+    _not_text_table(path, text)
+    first_lines = [line for line in text.split("\n", _HEADER_SEARCH + 1)[:_HEADER_SEARCH] if line.strip()]
+    header_line = first_lines[0] if first_lines else ""
+    # The first line with a delimiter (a title line above the header has none).
+    delimiting = next((line for line in first_lines if any(d in line for d in _DELIMITERS)), header_line)
+    delimiter = max(_DELIMITERS, key=delimiting.count)
+    # Excel's "sep=;" first line names the delimiter; it is blanked so that line numbers hold.
+    hint = re.fullmatch(r"\s*sep=(.)\s*", header_line)
+    if hint:
+        delimiter = hint.group(1)
+        text = text[text.index("\n") :] if "\n" in text else ""
+        notes.append(f"line 1: Excel's delimiter line (sep={delimiter}) skipped")
     records, lines = _parse_records(path, text, delimiter)
     while records and not _has_values(records[0]):
         records, lines = records[1:], lines[1:]
     if not records:
         raise LoadError(path, "empty file (no header, no rows)")
-    header, records, lines = records[0], records[1:], lines[1:]
+    at = _header_position(records, problem)
+    if at:
+        notes.append(f"{at} row(s) above the header skipped (title or notes, from line {lines[0]})")
+    header, records, lines = records[at], records[at + 1 :], lines[at + 1 :]
     if records and _is_hxl_tag_row(records[0]):
         notes.append(f"line {lines[0]}: HXL hashtag row skipped")
         records, lines = records[1:], lines[1:]
@@ -136,6 +223,36 @@ def _read_csv(path: Path, text: str, notes: list[str]) -> RawTable:
     if table.decimal_comma:
         notes.append("';'-delimited: a comma between digits is a decimal comma (36,335 = 36.335)")
     return table
+
+
+def _not_text_table(path: Path, text: str) -> None:
+    """Stop with what a text file is when it is certainly no table (JSON, an HTML page, XML)."""
+    head = text.lstrip()[:2000].lower()
+    if head[:1] in ("{", "["):
+        raise LoadError(path, "looks like JSON, not a table (export it as CSV, XLSX or Parquet)")
+    if head.startswith(("<!doctype html", "<html", "<head", "<body")):
+        raise LoadError(
+            path,
+            "is an HTML web page, not a table (an error or login page saved in place of the download?)",
+        )
+    if "urn:schemas-microsoft-com:office:spreadsheet" in head:
+        raise LoadError(path, "is an Excel 2003 XML spreadsheet: save it as .xlsx or .csv")
+    if head.startswith("<?xml") or head.startswith("<"):
+        raise LoadError(path, "is an XML or markup file, not a table (expected CSV, XLSX or Parquet)")
+
+
+def _header_position(rows: list[list], problem: Callable[[set[str]], str | None] | None) -> int:
+    """Which of the first rows is the header: the first whose names make a loadable table, else the
+    first row (whose problem is then reported)."""
+    if problem is None:
+        return 0
+    for at, row in enumerate(rows[:_HEADER_SEARCH]):
+        cells = list(row)
+        while cells and (cells[-1] is None or not str(cells[-1]).strip()):
+            cells.pop()
+        if problem({name.lower() for name in _unique_names(cells)}) is None:
+            return at
+    return 0
 
 
 def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
@@ -294,13 +411,21 @@ def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None
     except (KeyError, ValueError, OSError) as err:
         raise LoadError(path, f"is a zip archive but not a readable Excel workbook ({err})") from None
     skipped: list[str] = []
+    title_rows: list[str] = []
     chosen = None
     try:
         for sheet in workbook.worksheets:
             rows = enumerate(sheet.iter_rows(values_only=True), start=1)
-            header = next((list(row) for _, row in rows if _has_values(row)), None)
-            if header is None:
+            first = []  # the first non-empty rows, where the header is looked for
+            for number, row in rows:
+                if _has_values(row):
+                    first.append((number, list(row)))
+                    if len(first) == _HEADER_SEARCH:
+                        break
+            if not first:
                 continue
+            at = _header_position([row for _, row in first], problem)
+            header = first[at][1]
             # Trailing empty header cells are formatting, not columns.
             while header and header[-1] is None:
                 header.pop()
@@ -308,7 +433,12 @@ def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None
             if wrong is not None:
                 skipped.append(f"sheet {sheet.title!r}: {wrong}")
                 continue
-            records, lines = [], []
+            if at:
+                title_rows.append(
+                    f"{at} row(s) above the header skipped (title or notes, from row {first[0][0]})"
+                )
+            records = [[_cell_text(c) for c in row] for _, row in first[at + 1 :]]
+            lines = [number for number, _ in first[at + 1 :]]
             for number, row in rows:
                 if _has_values(row):
                     records.append([_cell_text(c) for c in row])
@@ -324,6 +454,7 @@ def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None
     if chosen is None:
         raise LoadError(path, "empty workbook (no header, no rows)")
     notes = [f"sheet {chosen!r} read; skipped {'; '.join(skipped)}"] if skipped else []
+    notes += title_rows
     if records and _is_hxl_tag_row(records[0]):
         notes.append(f"line {lines[0]}: HXL hashtag row skipped")
         records, lines = records[1:], lines[1:]
@@ -343,12 +474,12 @@ def _cell_text(value) -> str | None:
     return str(value)
 
 
-def _read_parquet(path: Path) -> RawTable:
+def _read_parquet(path: Path, data: bytes) -> RawTable:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        frame = pq.read_table(path).to_pandas()
+        frame = pq.read_table(pa.BufferReader(data)).to_pandas()
     except (pa.ArrowException, OSError) as err:
         raise LoadError(path, f"is a damaged or truncated Parquet file ({err})") from None
     return _typed_table(path, "parquet", frame)
