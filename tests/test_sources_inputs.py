@@ -181,3 +181,15 @@ def test_a_file_that_cannot_be_read_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "read_bytes", denied)
     with pytest.raises(LoadError, match=r"log.csv: cannot be read \(Permission denied\)"):
         load_incidents(path)
+
+
+def test_ids_excel_rounded_to_scientific_notation_do_not_supersede_each_other(tmp_path):
+    gtd = pd.read_csv(Path(__file__).parent / "fixtures" / "gtd_extract.csv", dtype=str)
+    original = load_incidents(Path(__file__).parent / "fixtures" / "gtd_extract.csv")
+    gtd["eventid"] = gtd["eventid"].map(lambda v: f"{float(v):.5E}".replace(".00000", ""))
+    assert gtd["eventid"].nunique() < len(gtd)  # what Excel does to 12-digit GTD ids
+    gtd.to_csv(tmp_path / "gtd.csv", index=False)
+    resaved = load_incidents(tmp_path / "gtd.csv")
+    assert len(resaved.incidents) == len(original.incidents)
+    assert resaved.incidents["incident_id"].str.startswith("row-").all()
+    assert resaved.warnings["problem"].str.contains("scientific notation").sum() == len(gtd)

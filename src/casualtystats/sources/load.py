@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 _DATE_COLUMNS = ("date_start", "date_end")
 _FLOAT_COLUMNS = ("latitude", "longitude")
+_SCIENTIFIC = r"[+-]?\d(?:[.,]\d+)?E[+-]?\d+"
 #: Region of an incident the source places no closer than the country.
 UNKNOWN_REGION = "Unknown"
 
@@ -422,7 +423,20 @@ def _canonical(raw: pd.DataFrame, fmt: Format, problems: Problems, renamed: dict
             columns[name] = problems.date(text, label)
         else:
             columns[name] = text.str.strip().replace("", pd.NA).astype("str")
+        if name == "incident_id":
+            columns[name] = _excel_rounded_ids(columns[name], label, problems)
     return pd.DataFrame(columns, index=raw.index)
+
+
+def _excel_rounded_ids(ids: pd.Series, label: str, problems: Problems) -> pd.Series:
+    """Ids that Excel rewrote in scientific notation (GTD's 202101010001 saved as 2.02101E+11) have
+    lost their digits: many events share one, and each would supersede the others. They are
+    dropped, so each row gets a generated id, with a warning."""
+    rounded = ids.str.fullmatch(_SCIENTIFIC, case=False).fillna(False).astype(bool)
+    problems.warnings_add(
+        rounded, label, "in scientific notation, digits lost (Excel?); row id generated", ids
+    )
+    return ids.mask(rounded)
 
 
 def _missing(name: str, index: pd.Index) -> pd.Series:
