@@ -193,3 +193,9 @@ def test_ids_excel_rounded_to_scientific_notation_do_not_supersede_each_other(tm
     assert len(resaved.incidents) == len(original.incidents)
     assert resaved.incidents["incident_id"].str.startswith("row-").all()
     assert resaved.warnings["problem"].str.contains("scientific notation").sum() == len(gtd)
+
+
+def test_date_precision_typed_in_capitals_is_the_precision(tmp_path):
+    text = "date,country,region,actor,fatalities,date_precision\n2024-01-01,Iraq,Anbar,ISIS,1,Day \n2024-01-02,Iraq,Anbar,ISIS,1,MONTH\n"
+    result = load_incidents(_write(tmp_path, "log.csv", text))
+    assert result.incidents["date_precision"].tolist() == ["day", "month"]

@@ -423,6 +423,8 @@ def _canonical(raw: pd.DataFrame, fmt: Format, problems: Problems, renamed: dict
             columns[name] = problems.date(text, label)
         else:
             columns[name] = text.str.strip().replace("", pd.NA).astype("str")
+        if name == "date_precision":  # 'Day' as typed in a spreadsheet is the precision 'day'
+            columns[name] = columns[name].str.lower()
         if name == "incident_id":
             columns[name] = _excel_rounded_ids(columns[name], label, problems)
     return pd.DataFrame(columns, index=raw.index)
