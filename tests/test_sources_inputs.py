@@ -199,3 +199,24 @@ def test_date_precision_typed_in_capitals_is_the_precision(tmp_path):
     text = "date,country,region,actor,fatalities,date_precision\n2024-01-01,Iraq,Anbar,ISIS,1,Day \n2024-01-02,Iraq,Anbar,ISIS,1,MONTH\n"
     result = load_incidents(_write(tmp_path, "log.csv", text))
     assert result.incidents["date_precision"].tolist() == ["day", "month"]
+
+
+def test_every_sheet_that_is_an_incident_table_is_read(tmp_path):
+    columns = HEADER.strip().split(",")
+    with pd.ExcelWriter(tmp_path / "log.xlsx") as workbook:
+        pd.DataFrame([["About this log"]]).to_excel(workbook, sheet_name="README", index=False, header=False)
+        pd.DataFrame(
+            [["2023-01-01", "Iraq", "Anbar", "ISIS", 1], ["2023-02-01", "Iraq", "Anbar", "ISIS", "x"]],
+            columns=columns,
+        ).to_excel(workbook, sheet_name="2023", index=False)
+        pd.DataFrame([["2024-01-01", "Iraq", "Anbar", "ISIS", 5]], columns=columns).to_excel(
+            workbook, sheet_name="2024", index=False
+        )
+    result = load_incidents(tmp_path / "log.xlsx")
+    assert result.n_input == 3 and result.incidents["fatalities_best"].tolist() == [1, 5]
+    assert result.files["file"].tolist() == [
+        f"{tmp_path / 'log.xlsx'} [sheet {year}]" for year in (2023, 2024)
+    ]
+    assert result.quarantine[["file", "line"]].values.tolist() == [
+        [f"{tmp_path / 'log.xlsx'} [sheet 2023]", 3]
+    ]

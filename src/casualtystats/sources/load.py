@@ -30,7 +30,7 @@ from ..schema import COUNT_COLUMNS, INCIDENT_COLUMNS, IncidentSchema
 from . import native
 from .convert import Format, Problems
 from .detect import detect_format
-from .read import NOT_DATA, RawTable, read_table, table_from_frame
+from .read import NOT_DATA, RawTable, read_tables, table_from_frame
 
 if TYPE_CHECKING:
     from ..merge import MergeResult
@@ -204,15 +204,16 @@ def load_incidents(
     for number, one in enumerate(paths, start=1):
         started = time.perf_counter()
         if isinstance(one, pd.DataFrame):
-            table = table_from_frame(one, "DataFrame" if frames == 1 else f"DataFrame {number}")
+            read = [table_from_frame(one, "DataFrame" if frames == 1 else f"DataFrame {number}")]
         else:
             path = Path(one)
-            table = read_table(
+            read = read_tables(
                 path,
                 lambda found, path=path: _format_problem(path, {rename.get(c, c) for c in found}, source),
             )
-        tables.append(table)
-        reading.append(time.perf_counter() - started)
+        tables += read
+        # a workbook's sheets share its reading time
+        reading += [(time.perf_counter() - started) / len(read)] * len(read)
     if not tables:
         raise ValueError("load_incidents needs at least one path")
     headers = {str(c).strip().lower() for table in tables for c in table.frame.columns}

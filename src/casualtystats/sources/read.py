@@ -85,11 +85,18 @@ class RawTable:
 
 
 def read_table(path: str | Path, problem: Callable[[set[str]], str | None] | None = None) -> RawTable:
-    """Read a CSV/TSV, XLSX or Parquet file; raise LoadError if it is not a readable table.
+    """The first table of `read_tables`."""
+    return read_tables(path, problem)[0]
+
+
+def read_tables(path: str | Path, problem: Callable[[set[str]], str | None] | None = None) -> list[RawTable]:
+    """Read a CSV/TSV, XLSX or Parquet file (also gzip-compressed, or the one table in a zip);
+    raise LoadError if it is not a readable table.
 
     `problem` (optional) says what is wrong with a table of these (lower-cased) column names,
-    None if nothing: a workbook's first sheet that passes is read (a README sheet in front of
-    the data is skipped, with a note); if none passes, the error names every sheet.
+    None if nothing: it finds the header under title rows, and picks a workbook's sheets: every
+    sheet that passes is a table (a README sheet is skipped, with a note); if none passes, the
+    error names every sheet. A CSV or Parquet file is one table.
     """
     path = Path(path)
     if not path.exists():
@@ -108,17 +115,18 @@ def read_table(path: str | Path, problem: Callable[[set[str]], str | None] | Non
     if not data.strip():
         raise LoadError(path, "empty file (no header, no rows)")
     if data.startswith(b"PAR1"):
-        table = _read_parquet(path, data)
+        tables = [_read_parquet(path, data)]
     elif data.startswith(b"PK\x03\x04"):
         _check_workbook(path, data)
-        table = _read_xlsx(path, data, problem)
+        tables = _read_xlsx(path, data, problem)
     else:
         for magic, what in _NOT_TABLES:
             if data.startswith(magic):
                 raise LoadError(path, f"is {what}, not a table (expected CSV, XLSX or Parquet)")
-        return _read_csv(path, _decode(path, data, notes), notes, problem)
-    table.notes[:0] = notes
-    return table
+        return [_read_csv(path, _decode(path, data, notes), notes, problem)]
+    for table in tables:
+        table.notes[:0] = notes
+    return tables
 
 
 def _unpacked(path: Path, data: bytes, notes: list[str]) -> bytes:
@@ -400,7 +408,9 @@ def _check_workbook(path: Path, data: bytes) -> None:
     )
 
 
-def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None] | None) -> RawTable:
+def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None] | None) -> list[RawTable]:
+    """Every sheet of the workbook that is an incident table (yearly or per-country sheets are all
+    read); when there are several, each is labelled 'FILE [sheet NAME]'."""
     import openpyxl
 
     try:
@@ -411,8 +421,7 @@ def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None
     except (KeyError, ValueError, OSError) as err:
         raise LoadError(path, f"is a zip archive but not a readable Excel workbook ({err})") from None
     skipped: list[str] = []
-    title_rows: list[str] = []
-    chosen = None
+    sheets: list[tuple[str, list, list[list], list[int], list[str]]] = []
     try:
         for sheet in workbook.worksheets:
             rows = enumerate(sheet.iter_rows(values_only=True), start=1)
@@ -433,35 +442,39 @@ def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None
             if wrong is not None:
                 skipped.append(f"sheet {sheet.title!r}: {wrong}")
                 continue
-            if at:
-                title_rows.append(
-                    f"{at} row(s) above the header skipped (title or notes, from row {first[0][0]})"
-                )
+            notes = (
+                [f"{at} row(s) above the header skipped (title or notes, from row {first[0][0]})"]
+                if at
+                else []
+            )
             records = [[_cell_text(c) for c in row] for _, row in first[at + 1 :]]
             lines = [number for number, _ in first[at + 1 :]]
             for number, row in rows:
                 if _has_values(row):
                     records.append([_cell_text(c) for c in row])
                     lines.append(number)
-            chosen = sheet.title
-            break
+            sheets.append((sheet.title, header, records, lines, notes))
     except (zipfile.BadZipFile, OSError, EOFError) as err:
         raise LoadError(path, f"is a damaged or truncated XLSX file ({err})") from None
     finally:
         workbook.close()
-    if chosen is None and skipped:
+    if not sheets and skipped:
         raise LoadError(path, "no sheet is an incident table: " + "; ".join(skipped))
-    if chosen is None:
+    if not sheets:
         raise LoadError(path, "empty workbook (no header, no rows)")
-    notes = [f"sheet {chosen!r} read; skipped {'; '.join(skipped)}"] if skipped else []
-    notes += title_rows
-    if records and _is_hxl_tag_row(records[0]):
-        notes.append(f"line {lines[0]}: HXL hashtag row skipped")
-        records, lines = records[1:], lines[1:]
-    records = [r[: len(header)] if not any(r[len(header) :]) else r for r in records]
-    table = _from_records(path, "xlsx", header, records, lines, notes)
-    table.sheet = chosen
-    return table
+    tables = []
+    for title, header, records, lines, notes in sheets:
+        if skipped:
+            notes.insert(0, f"sheet {title!r} read; skipped {'; '.join(skipped)}")
+        if records and _is_hxl_tag_row(records[0]):
+            notes.append(f"line {lines[0]}: HXL hashtag row skipped")
+            records, lines = records[1:], lines[1:]
+        records = [r[: len(header)] if not any(r[len(header) :]) else r for r in records]
+        label = path if len(sheets) == 1 else Path(f"{path} [sheet {title}]")
+        table = _from_records(label, "xlsx", header, records, lines, notes)
+        table.sheet = title
+        tables.append(table)
+    return tables
 
 
 def _cell_text(value) -> str | None:
