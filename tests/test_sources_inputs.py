@@ -220,3 +220,15 @@ def test_every_sheet_that_is_an_incident_table_is_read(tmp_path):
     assert result.quarantine[["file", "line"]].values.tolist() == [
         [f"{tmp_path / 'log.xlsx'} [sheet 2023]", 3]
     ]
+
+
+def test_a_table_built_in_chunks_is_the_table_built_at_once(monkeypatch):
+    from casualtystats.sources import read
+
+    values = Path(__file__).parent / "fixtures" / "bad" / "values.csv"  # short, long and empty rows
+    whole, problems = load_incidents(values), read.read_table(values).row_problems
+    monkeypatch.setattr(read, "_CHUNK_ROWS", 3)
+    chunked = load_incidents(values)
+    pd.testing.assert_frame_equal(chunked.incidents, whole.incidents)
+    pd.testing.assert_frame_equal(chunked.quarantine, whole.quarantine)
+    assert read.read_table(values).row_problems == problems

@@ -19,10 +19,11 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import re
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +67,8 @@ _NOT_TABLES = [
 _TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".xlsx", ".parquet")
 # A header may sit under a few title or blank rows ("Incident log 2024"); it is looked for this far.
 _HEADER_SEARCH = 10
+# Rows turned into text columns at a time (memory: Python lists of cells are ~10x the text).
+_CHUNK_ROWS = 50_000
 
 
 @dataclass
@@ -112,7 +115,7 @@ def read_tables(path: str | Path, problem: Callable[[set[str]], str | None] | No
         raise LoadError(path, f"cannot be read ({err.strerror or err})") from None
     notes: list[str] = []
     data = _unpacked(path, data, notes)
-    if not data.strip():
+    if not data or data.isspace():
         raise LoadError(path, "empty file (no header, no rows)")
     if data.startswith(b"PAR1"):
         tables = [_read_parquet(path, data)]
@@ -123,7 +126,9 @@ def read_tables(path: str | Path, problem: Callable[[set[str]], str | None] | No
         for magic, what in _NOT_TABLES:
             if data.startswith(magic):
                 raise LoadError(path, f"is {what}, not a table (expected CSV, XLSX or Parquet)")
-        return [_read_csv(path, _decode(path, data, notes), notes, problem)]
+        text = _decode(path, data, notes)
+        del data  # the bytes are not needed once decoded (a large file is held once, as text)
+        return [_read_csv(path, text, notes, problem)]
     for table in tables:
         table.notes[:0] = notes
     return tables
@@ -202,7 +207,8 @@ def _read_csv(
     path: Path, text: str, notes: list[str], problem: Callable[[set[str]], str | None] | None = None
 ) -> RawTable:
     _not_text_table(path, text)
-    first_lines = [line for line in text.split("\n", _HEADER_SEARCH + 1)[:_HEADER_SEARCH] if line.strip()]
+    # (from the start of the text only: splitting all of a large file would copy it)
+    first_lines = [line for line in text[:1_000_000].split("\n")[:_HEADER_SEARCH] if line.strip()]
     header_line = first_lines[0] if first_lines else ""
     # The first line with a delimiter (a title line above the header has none).
     delimiting = next((line for line in first_lines if any(d in line for d in _DELIMITERS)), header_line)
@@ -213,29 +219,60 @@ def _read_csv(
         delimiter = hint.group(1)
         text = text[text.index("\n") :] if "\n" in text else ""
         notes.append(f"line 1: Excel's delimiter line (sep={delimiter}) skipped")
-    records, lines = _parse_records(path, text, delimiter)
-    while records and not _has_values(records[0]):
-        records, lines = records[1:], lines[1:]
-    if not records:
-        raise LoadError(path, "empty file (no header, no rows)")
-    at = _header_position(records, problem)
-    if at:
-        notes.append(f"{at} row(s) above the header skipped (title or notes, from line {lines[0]})")
-    header, records, lines = records[at], records[at + 1 :], lines[at + 1 :]
-    if records and _is_hxl_tag_row(records[0]):
-        notes.append(f"line {lines[0]}: HXL hashtag row skipped")
-        records, lines = records[1:], lines[1:]
-    table = _from_records(path, "csv", header, records, lines, notes)
+    # strict=True makes an unbalanced quote at the end of the file an error, which is how a
+    # truncated file shows itself; a stray quote inside a field is tolerated by re-reading leniently.
+    try:
+        table = _csv_table(path, text, delimiter, list(notes), problem, strict=True)
+    except csv.Error as err:
+        if "unexpected end of data" in str(err):
+            raise LoadError(
+                path, "ends inside a quoted field: the file is truncated or a quote is unbalanced"
+            ) from None
+        try:
+            table = _csv_table(path, text, delimiter, list(notes), problem, strict=False)
+        except csv.Error as err:
+            raise LoadError(path, f"not a readable CSV file ({err})") from None
     # Excel writes ';'-delimited CSV exactly where the comma is the decimal mark (de, fr, es, ...).
     table.decimal_comma = delimiter == ";"
     if table.decimal_comma:
-        notes.append("';'-delimited: a comma between digits is a decimal comma (36,335 = 36.335)")
+        table.notes.append("';'-delimited: a comma between digits is a decimal comma (36,335 = 36.335)")
     return table
+
+
+def _csv_table(
+    path: Path,
+    text: str,
+    delimiter: str,
+    notes: list[str],
+    problem: Callable[[set[str]], str | None] | None,
+    strict: bool,
+) -> RawTable:
+    """The table of a CSV text: header (under any title rows), HXL tag row skipped, rows streamed."""
+    rows = _records(text, delimiter, strict)
+    first: list[tuple[list[str], int]] = []  # the first rows with values, where the header is looked for
+    for record, line in rows:
+        if first or _has_values(record):
+            first.append((record, line))
+            if len(first) == _HEADER_SEARCH:
+                break
+    if not first:
+        raise LoadError(path, "empty file (no header, no rows)")
+    at = _header_position([record for record, _ in first], problem)
+    if at:
+        notes.append(f"{at} row(s) above the header skipped (title or notes, from line {first[0][1]})")
+    header = first[at][0]
+    body = itertools.chain(first[at + 1 :], rows)
+    following = next(body, None)
+    if following is not None and _is_hxl_tag_row(following[0]):
+        notes.append(f"line {following[1]}: HXL hashtag row skipped")
+    elif following is not None:
+        body = itertools.chain([following], body)
+    return _from_records(path, "csv", header, body, notes)
 
 
 def _not_text_table(path: Path, text: str) -> None:
     """Stop with what a text file is when it is certainly no table (JSON, an HTML page, XML)."""
-    head = text.lstrip()[:2000].lower()
+    head = text[:10_000].lstrip()[:2000].lower()
     if head[:1] in ("{", "["):
         raise LoadError(path, "looks like JSON, not a table (export it as CSV, XLSX or Parquet)")
     if head.startswith(("<!doctype html", "<html", "<head", "<body")):
@@ -263,34 +300,14 @@ def _header_position(rows: list[list], problem: Callable[[set[str]], str | None]
     return 0
 
 
-def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+def _records(text: str, delimiter: str, strict: bool) -> Iterator[tuple[list[str], int]]:
     """Records with the physical line each starts on; blank lines dropped."""
-    # strict=True makes an unbalanced quote at the end of the file an error,
-    # which is how a truncated file shows itself; a stray quote inside a
-    # field is tolerated by re-reading leniently.
-    try:
-        return _records(text, delimiter, strict=True)
-    except csv.Error as err:
-        if "unexpected end of data" in str(err):
-            raise LoadError(
-                path, "ends inside a quoted field: the file is truncated or a quote is unbalanced"
-            ) from None
-    try:
-        return _records(text, delimiter, strict=False)
-    except csv.Error as err:
-        raise LoadError(path, f"not a readable CSV file ({err})") from None
-
-
-def _records(text: str, delimiter: str, strict: bool) -> tuple[list[list[str]], list[int]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
-    records, lines = [], []
     previous_end = 0
     for record in reader:
         if len(record) > 1 or _has_values(record):
-            records.append(record)
-            lines.append(previous_end + 1)
+            yield record, previous_end + 1
         previous_end = reader.line_num
-    return records, lines
 
 
 def _cells_lowered(cells: list) -> list[str]:
@@ -312,33 +329,44 @@ def _is_hxl_tag_row(cells: list) -> bool:
 
 
 def _from_records(
-    path: Path, kind: str, header: list, records: list[list], lines: list[int], notes: list[str]
+    path: Path, kind: str, header: list, rows: Iterable[tuple[list, int]], notes: list[str]
 ) -> RawTable:
+    """The table of `rows` (record, line) under `header`, built in chunks: a million-row file is
+    never held as Python lists all at once."""
     names = _unique_names(header)
     width = len(names)
     row_problems: dict[int, str] = {}
     extra: dict[int, str] = {}
     header_cells = _cells_lowered(header)
-    for i, record in enumerate(records):
+    lines: list[int] = []
+    frames: list[pd.DataFrame] = []
+    chunk: list[list] = []
+    i, short = -1, False
+    for i, (record, line) in enumerate(rows):
+        lines.append(line)
         if not _has_values(record):
             row_problems[i] = EMPTY_ROW
         elif _cells_lowered(record) == header_cells:
             row_problems[i] = REPEATED_HEADER
-        if len(record) == width:
-            continue
-        if len(record) < width:
-            hint = " (truncated row?)" if i == len(records) - 1 else ""
-            row_problems.setdefault(i, f"row has {len(record)} fields, the header has {width}{hint}")
-            records[i] = list(record) + [None] * (width - len(record))
-        else:
+        short = len(record) < width
+        if short:
+            row_problems.setdefault(i, f"row has {len(record)} fields, the header has {width}")
+            record = list(record) + [None] * (width - len(record))
+        elif len(record) > width:
             row_problems.setdefault(i, f"row has {len(record)} fields, the header has {width}")
             extra[i] = "|".join("" if c is None else str(c) for c in record[width:])
-            records[i] = record[:width]
-    frame = pd.DataFrame(records, columns=names, dtype=object)
+            record = record[:width]
+        chunk.append(record)
+        if len(chunk) == _CHUNK_ROWS:
+            frames.append(_as_text(pd.DataFrame(chunk, columns=names, dtype=object)))
+            chunk = []
+    if short and row_problems[i].startswith("row has"):
+        row_problems[i] += " (truncated row?)"
+    frames.append(_as_text(pd.DataFrame(chunk, columns=names, dtype=object)))
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if extra:
         # Keep cells beyond the header so nothing is lost from the quarantine.
-        frame["extra_fields"] = pd.Series(extra, dtype=object)
-    frame = _as_text(frame)
+        frame["extra_fields"] = pd.Series(extra, index=frame.index, dtype="str")
     table = RawTable(path, kind, frame, np.asarray(lines, dtype=np.int64), row_problems, notes)
     table.duplicates = _same_names(header, names)
     return table
@@ -471,7 +499,7 @@ def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None
             records, lines = records[1:], lines[1:]
         records = [r[: len(header)] if not any(r[len(header) :]) else r for r in records]
         label = path if len(sheets) == 1 else Path(f"{path} [sheet {title}]")
-        table = _from_records(label, "xlsx", header, records, lines, notes)
+        table = _from_records(label, "xlsx", header, zip(records, lines, strict=True), notes)
         table.sheet = title
         tables.append(table)
     return tables
