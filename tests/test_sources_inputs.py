@@ -3,12 +3,16 @@ row is loaded or quarantined, and a file that is not a table is one clear error.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from casualtystats import LoadError, load_incidents
+from casualtystats.sources.convert import Problems
 
 HEADER = "date,country,region,actor,fatalities\n"
 
@@ -232,3 +236,24 @@ def test_a_table_built_in_chunks_is_the_table_built_at_once(monkeypatch):
     pd.testing.assert_frame_equal(chunked.incidents, whole.incidents)
     pd.testing.assert_frame_equal(chunked.quarantine, whole.quarantine)
     assert read.read_table(values).row_problems == problems
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    days=st.lists(
+        st.dates(min_value=date(1990, 1, 1), max_value=date(2030, 12, 31)), min_size=1, max_size=15
+    ),
+    written=st.sampled_from(["%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y"]),
+)
+def test_a_date_in_a_locale_order_is_read_right_or_quarantined_never_wrong(days, written):
+    problems = Problems()
+    text = pd.Series([d.strftime(written) for d in days], dtype="str")
+    read = problems.date(text, "date_start")
+    flagged = set(problems.table()["row"])
+    for row, (day, got) in enumerate(zip(days, read, strict=True)):
+        if pd.isna(got):
+            assert row in flagged
+        else:
+            assert got == pd.Timestamp(day), (text[row], got)
+    if any(d.day > 12 and d.day != d.month for d in days):  # the column tells the order
+        assert read.notna().all()
