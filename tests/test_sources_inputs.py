@@ -257,3 +257,13 @@ def test_a_date_in_a_locale_order_is_read_right_or_quarantined_never_wrong(days,
             assert got == pd.Timestamp(day), (text[row], got)
     if any(d.day > 12 and d.day != d.month for d in days):  # the column tells the order
         assert read.notna().all()
+
+
+def test_a_file_saved_without_its_header_row_is_named_as_such(tmp_path):
+    with pytest.raises(LoadError, match="The first row looks like data: is the header row missing"):
+        load_incidents(
+            _write(tmp_path, "log.csv", "2024-01-01,Iraq,Anbar,ISIS,1\n2024-01-02,Iraq,Anbar,ISIS,2\n")
+        )
+    with pytest.raises(LoadError) as info:
+        load_incidents(_write(tmp_path, "other.csv", "name,colour\nx,red\n"))
+    assert "header row missing" not in str(info.value)
