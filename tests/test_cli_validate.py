@@ -130,3 +130,12 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"casualtystats {__version__}"
+
+
+def test_validate_takes_several_files_as_a_shell_glob_gives_them(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    files = [str(FIXTURES / "acled_export_2019.csv"), str(FIXTURES / "acled_export_2024.csv")]
+    assert main(["validate", *files]) == 0
+    printed = capsys.readouterr().out
+    assert all(f"{name}  [" in printed for name in files)
+    assert "input rows              12" in printed  # 8 + 4

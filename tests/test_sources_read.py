@@ -123,9 +123,10 @@ def test_zip_ods_and_xlsb_are_named_not_tracebacks(tmp_path, capsys):
 
     from casualtystats.cli import main
 
-    zipped = tmp_path / "acled.zip"
+    zipped = tmp_path / "acled.zip"  # two tables: which one is meant is not known (one is read)
     with zipfile.ZipFile(zipped, "w") as archive:
         archive.write(FIXTURES / "acled_export_2024.csv", "acled_export_2024.csv")
+        archive.write(FIXTURES / "acled_export_2019.csv", "acled_export_2019.csv")
     ods = tmp_path / "incidents.ods"
     with zipfile.ZipFile(ods, "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")

@@ -45,8 +45,9 @@ def _validate(args: argparse.Namespace) -> int:
     from .sources import load_incidents
 
     # default: beside where the command runs, never into the (possibly read-only) data folder
-    out = writable(args.output or Path(Path(args.file).name).with_suffix(".quarantine.csv"))
-    result = load_incidents(args.file, source=args.source, columns=dict(args.columns or ()))
+    named = Path(Path(args.files[0]).name).with_suffix(".quarantine.csv") if len(args.files) == 1 else None
+    out = writable(args.output or named or "quarantine.csv")
+    result = load_incidents(args.files, source=args.source, columns=dict(args.columns or ()))
     print(result.summary())
     if result.quarantine.empty and not args.output:
         print("quarantine: 0 rows, nothing written")
@@ -118,15 +119,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("validate", help="load a file, print what was accepted and quarantined")
-    p.add_argument("file")
+    p = sub.add_parser("validate", help="load files, print what was accepted and quarantined")
+    p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--source", choices=["native", "ucdp", "gtd", "acled"], help="force the format")
     _columns_flag(p)
     p.add_argument(
         "-o",
         "--output",
-        help="quarantine CSV (default: NAME.quarantine.csv in the current folder, written only if rows were "
-        "quarantined); formula-like cells neutralised, raw cells in .parquet beside it",
+        help="quarantine CSV (default: NAME.quarantine.csv in the current folder, quarantine.csv for several "
+        "files, written only if rows were quarantined); formula-like cells neutralised, raw cells in .parquet beside it",
     )
     p.set_defaults(run=_validate)
 

@@ -103,4 +103,5 @@ FORMAT = Format(
     version="timestamp",
     out_of_scope=_out_of_scope,
     derive=_derive,
+    derive_reads=frozenset({"event_type"}),
 )

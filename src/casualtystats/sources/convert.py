@@ -21,8 +21,22 @@ MISSING_TOKENS = {"", "na", "n/a", "nan", "null", "none", "unknown", "-", "--", 
 # Row-level dates must fit pandas' nanosecond timestamps.
 _EARLIEST, _LATEST = pd.Timestamp("1678-01-01"), pd.Timestamp("2262-01-01")
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}(?:[ T].*)?$"
-# Day-first and month-name spellings (ACLED's '15 March 2024', GTD's 'March 3, 2021').
-_OTHER_DATE_FORMATS = ["%d %B %Y", "%d %b %Y", "%d-%B-%Y", "%d-%b-%Y", "%B %d, %Y", "%b %d, %Y"]
+# Day-first and month-name spellings (ACLED's '15 March 2024', GTD's 'March 3, 2021', Excel's
+# '15-Mar-24'); a two-digit year is 1969-2068.
+_OTHER_DATE_FORMATS = [
+    "%d %B %Y", "%d %b %Y", "%d-%B-%Y", "%d-%b-%Y", "%B %d, %Y", "%b %d, %Y", "%d-%b-%y", "%d-%B-%y",
+]  # fmt: skip
+# Numeric dates as spreadsheets write them, an optional time of day after them: year first
+# (2024/03/15, 2024.03.15) is unambiguous; day and month before the year (15/03/2024, 3/15/2024,
+# 15.03.2024, 15-03-2024) are in the order of the locale that wrote the file.
+_YEAR_FIRST = r"^(?P<year>\d{4})([/.-])(?P<month>\d{1,2})\2(?P<day>\d{1,2})(?:[ T].*)?$"
+_YEAR_LAST = r"^(?P<first>\d{1,2})(?P<sep>[/.-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4})(?:[ T].*)?$"
+# Excel's day numbers (1900 date system: day 1 = 1900-01-01, with its phantom 1900-02-29, so
+# the epoch of the days since is 1899-12-30), as a cell formatted as a number shows a date.
+# Only 1950-01-01 (18264) to 2099-12-31 (73050): a small number in a date column is no date.
+_EXCEL_SERIAL = r"^(?P<serial>\d{5})(?:\.\d+)?$"
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_EXCEL_SERIALS = (18264, 73050)
 
 
 class Problems:
@@ -113,11 +127,67 @@ class Problems:
             if not todo.any():
                 break
             parsed = parsed.fillna(pd.to_datetime(clean.where(todo), format=fmt, errors="coerce"))
+        unread = ~blank & ~iso & parsed.isna()
+        ambiguous = pd.Series(False, index=clean.index)
+        if unread.any():
+            numeric, ambiguous = self._numeric_dates(clean.where(unread), column)
+            parsed = parsed.fillna(numeric)
         parsed = parsed.dt.normalize()
-        self.add(~blank & parsed.isna(), column, "not a valid date", text)
+        self.add(~blank & parsed.isna() & ~ambiguous, column, "not a valid date", text)
         out_of_range = parsed.notna() & ((parsed < _EARLIEST) | (parsed >= _LATEST))
         self.add(out_of_range, column, "date outside 1678..2261", text)
         return parsed.where(~out_of_range)
+
+    def _numeric_dates(self, text: pd.Series, column: str) -> tuple[pd.Series, pd.Series]:
+        """Dates written as numbers (see `_YEAR_FIRST`, `_YEAR_LAST`, `_EXCEL_SERIAL`), and which
+        rows are left unread because their day and month cannot be told apart.
+
+        The order of day and month is one per column, as one locale wrote the file: a first
+        number above 12 makes the column day first, a second above 12 month first. A column
+        with no such value is day first when written with dots (no locale writes month.day.year)
+        and otherwise unknown: its rows are quarantined as ambiguous unless day = month. Rows of
+        a column that shows both orders are all quarantined. Each date read this way is a
+        warning naming the convention, so the summary counts them."""
+        parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+        ambiguous = pd.Series(False, index=text.index)
+        ymd = text.str.extract(_YEAR_FIRST)
+        parsed = parsed.fillna(_from_parts(ymd["year"], ymd["month"], ymd["day"]))
+        dmy = text.str.extract(_YEAR_LAST)
+        written = dmy["year"].notna()
+        if written.any():
+            first, second = dmy["first"].astype("float"), dmy["second"].astype("float")
+            day_first, month_first = bool(first.gt(12).any()), bool(second.gt(12).any())
+            if not day_first and not month_first and dmy.loc[written, "sep"].eq(".").all():
+                day_first = True
+            if day_first != month_first:
+                day, month = ("first", "second") if day_first else ("second", "first")
+                read = _from_parts(dmy["year"], dmy[month], dmy[day])
+                parsed = parsed.fillna(read)
+                order = "day/month/year" if day_first else "month/day/year"
+                self.warnings_add(read.notna(), column, f"read as {order}, the order of the column", text)
+            else:
+                same = written & first.eq(second)
+                parsed = parsed.fillna(_from_parts(dmy["year"], dmy["first"], dmy["first"]).where(same))
+                ambiguous = written & ~same
+                why = "both day/month and month/day orders" if day_first else "no day above 12"
+                self.add(
+                    ambiguous,
+                    column,
+                    f"day and month order unknown ({why} in the column): write YYYY-MM-DD",
+                    text,
+                )
+        serial = pd.to_numeric(text.str.extract(_EXCEL_SERIAL)["serial"], errors="coerce")
+        serial = serial.where(serial.between(*_EXCEL_SERIALS))
+        excel = _EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")
+        self.warnings_add(
+            parsed.isna() & excel.notna(), column, "Excel day number read as a date", text.astype("str")
+        )
+        return parsed.fillna(excel.astype("datetime64[us]")), ambiguous
+
+    def warnings_add(self, rows: pd.Series, column: str, problem: str, value: pd.Series) -> None:
+        """Record a warning (a repair or a convention applied; the row is kept)."""
+        if self.warnings is not None:
+            self.warnings.add(rows, column, problem, value)
 
     def code(self, text: pd.Series, column: str, codes: dict[str, str]) -> pd.Series:
         """Map a coded column ('1' -> 'day'); a code not in `codes` is a problem."""
@@ -125,6 +195,12 @@ class Problems:
         mapped = clean.map(codes)
         self.add(clean.notna() & mapped.isna(), column, f"not one of {', '.join(codes)}", text)
         return mapped.astype("str")
+
+
+def _from_parts(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
+    """Dates from text parts; NaT where a part is missing or the date does not exist (02-30)."""
+    parts = pd.DataFrame({"year": year, "month": month, "day": day}).astype("float")
+    return pd.to_datetime(parts, errors="coerce").astype("datetime64[us]")
 
 
 def _tidy(rows: pd.Series, column: str, problem, value) -> pd.DataFrame | None:
@@ -158,6 +234,13 @@ class Format:
     # Rows that are not incidents in the package's sense: a reason per row (NA = in scope).
     out_of_scope: Callable[[pd.DataFrame], pd.Series] | None = None
     derive: Callable[[pd.DataFrame, Problems], dict[str, pd.Series]] = field(default=lambda raw, problems: {})
+    derive_reads: frozenset[str] = frozenset()  # columns `derive` or `out_of_scope` read beyond the above
+
+    def reads(self) -> set[str]:
+        """Every column of the source this format reads."""
+        named = {name for names in self.columns.values() for name in names}
+        named |= {name for options in self.required for name in options}
+        return named | self.markers | self.derive_reads | ({self.version} if self.version else set())
 
     def missing(self, present: set[str]) -> list[str]:
         """Required columns absent from `present`, as 'a' or 'a or b'."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import LoadError
@@ -26,10 +27,17 @@ def detect_format(path: Path, columns: set[str], source: str | None = None) -> F
         key = max(scores, key=scores.get)
         if scores[key] < _MIN_MARKERS:
             shown = ", ".join(sorted(columns)[:12]) + (", ..." if len(columns) > 12 else "")
+            # A header of numbers and dates is a first data row: the file was saved without its header.
+            numeric = sum(bool(re.fullmatch(r"[\d.,/:+-]+(?: [\d:.]+)?", name)) for name in columns)
+            headless = (
+                " The first row looks like data: is the header row missing?"
+                if 4 * numeric >= len(columns)
+                else ""
+            )
             raise LoadError(
                 path,
                 "unknown format: the columns match none of ACLED, UCDP GED, GTD or the casualtystats table "
-                f"(found: {shown})",
+                f"(found: {shown}).{headless}",
             )
         fmt = FORMATS[key]
     missing = fmt.missing(columns)

@@ -195,4 +195,5 @@ FORMAT = Format(
         "notes": ("summary",),
     },
     derive=_derive,
+    derive_reads=frozenset({"resolution", "gname2", "gname3", "guncertain1", "guncertain2", "guncertain3"}),
 )

@@ -30,13 +30,14 @@ from ..schema import COUNT_COLUMNS, INCIDENT_COLUMNS, IncidentSchema
 from . import native
 from .convert import Format, Problems
 from .detect import detect_format
-from .read import NOT_DATA, RawTable, read_table, table_from_frame
+from .read import NOT_DATA, RawTable, read_tables, table_from_frame
 
 if TYPE_CHECKING:
     from ..merge import MergeResult
 
 _DATE_COLUMNS = ("date_start", "date_end")
 _FLOAT_COLUMNS = ("latitude", "longitude")
+_SCIENTIFIC = r"[+-]?\d(?:[.,]\d+)?E[+-]?\d+"
 #: Region of an incident the source places no closer than the country.
 UNKNOWN_REGION = "Unknown"
 
@@ -114,7 +115,7 @@ class LoadResult:
             if len(counts) > 10:
                 lines.append(f"  ... and {len(counts) - 10} more kinds")
         if len(self.warnings):
-            lines.append("repaired, kept (rows):")
+            lines.append("read by a convention or repaired, kept (rows):")
             counts = (
                 self.warnings.groupby(["column", "problem"], sort=False).size().sort_values(ascending=False)
             )
@@ -203,15 +204,16 @@ def load_incidents(
     for number, one in enumerate(paths, start=1):
         started = time.perf_counter()
         if isinstance(one, pd.DataFrame):
-            table = table_from_frame(one, "DataFrame" if frames == 1 else f"DataFrame {number}")
+            read = [table_from_frame(one, "DataFrame" if frames == 1 else f"DataFrame {number}")]
         else:
             path = Path(one)
-            table = read_table(
+            read = read_tables(
                 path,
                 lambda found, path=path: _format_problem(path, {rename.get(c, c) for c in found}, source),
             )
-        tables.append(table)
-        reading.append(time.perf_counter() - started)
+        tables += read
+        # a workbook's sheets share its reading time
+        reading += [(time.perf_counter() - started) / len(read)] * len(read)
     if not tables:
         raise ValueError("load_incidents needs at least one path")
     headers = {str(c).strip().lower() for table in tables for c in table.frame.columns}
@@ -331,8 +333,9 @@ def _load_file(
     if clash:
         raise LoadError(path, f"columns= renames {', '.join(clash)}, but the file already has that column")
     lowered = lowered.rename(columns=rename)
-    lowered = lowered.loc[:, ~lowered.columns.duplicated()]
     fmt = detect_format(path, set(lowered.columns), source)
+    _check_same_names(table, fmt, rename)
+    lowered = lowered.loc[:, ~lowered.columns.duplicated()]
 
     problems = Problems(decimal_comma=table.decimal_comma)
     for position, problem in table.row_problems.items():
@@ -372,6 +375,24 @@ def _load_file(
     )
 
 
+def _check_same_names(table: RawTable, fmt: Format, rename: dict[str, str]) -> None:
+    """Two columns of one name (but for case) that the format reads must hold the same cells:
+    otherwise which one is meant cannot be known, and reading the first would lose the other."""
+    reads = fmt.reads()
+    for group in table.duplicates:
+        name = group[0].strip().lower()
+        if rename.get(name, name) not in reads:
+            continue
+        cells = table.frame[group].fillna("")
+        if not cells.eq(cells.iloc[:, 0], axis=0).all().all():
+            where = ", ".join(str(table.frame.columns.get_loc(one) + 1) for one in group)
+            raise LoadError(
+                table.path,
+                f"has {len(group)} columns named {group[0]!r} (columns {where}) with different cells: "
+                "delete or rename all but one",
+            )
+
+
 def _version_stamp(raw: pd.DataFrame, fmt: Format) -> pd.Series:
     """The source's version stamp of each row (ACLED `timestamp`, Unix seconds of the row's last
     change) as float; NaN where the format has none or the cell is not a number."""
@@ -403,7 +424,22 @@ def _canonical(raw: pd.DataFrame, fmt: Format, problems: Problems, renamed: dict
             columns[name] = problems.date(text, label)
         else:
             columns[name] = text.str.strip().replace("", pd.NA).astype("str")
+        if name == "date_precision":  # 'Day' as typed in a spreadsheet is the precision 'day'
+            columns[name] = columns[name].str.lower()
+        if name == "incident_id":
+            columns[name] = _excel_rounded_ids(columns[name], label, problems)
     return pd.DataFrame(columns, index=raw.index)
+
+
+def _excel_rounded_ids(ids: pd.Series, label: str, problems: Problems) -> pd.Series:
+    """Ids that Excel rewrote in scientific notation (GTD's 202101010001 saved as 2.02101E+11) have
+    lost their digits: many events share one, and each would supersede the others. They are
+    dropped, so each row gets a generated id, with a warning."""
+    rounded = ids.str.fullmatch(_SCIENTIFIC, case=False).fillna(False).astype(bool)
+    problems.warnings_add(
+        rounded, label, "in scientific notation, digits lost (Excel?); row id generated", ids
+    )
+    return ids.mask(rounded)
 
 
 def _missing(name: str, index: pd.Index) -> pd.Series:

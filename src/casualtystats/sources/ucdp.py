@@ -95,4 +95,5 @@ FORMAT = Format(
         "notes": ("source_headline",),
     },
     derive=_derive,
+    derive_reads=frozenset({"low", "high", "low_est", "high_est"}),
 )
