@@ -294,6 +294,7 @@ def build_assessment(
     """
     from .aggregate import imprecisely_dated, monthly_panel, weekly_panel
     from .normalize import involving
+    from .parallel import map_series
     from .resurgence import find_resurgence
 
     month = compose.parse_month(month)
@@ -322,10 +323,11 @@ def build_assessment(
         panels["weekly_total"], actor=actor, by=None, measure=compose.FLAG_MEASURES, as_of=as_of
     )
     listed = listed_regions(panels["monthly"], flags, month)
-    trends = {ALL_REGIONS: _direction_trend(panels["weekly_total"], as_of)}
     weekly = panels["weekly"]
-    for region in listed:
-        trends[region] = _direction_trend(weekly[weekly["region"] == region], as_of)
+    # one fit per series, independent of the others: on every core (same results as one by one)
+    series = [panels["weekly_total"]] + [weekly[weekly["region"] == region] for region in listed]
+    fits = map_series(_direction_trend, series, [as_of] * len(series))
+    trends = dict(zip([ALL_REGIONS, *listed], fits, strict=True))
     history = _alert_history(panels["weekly"], actor, as_of)
     outlook_problem = None
     if outlook is None and outlook_weekly is None:

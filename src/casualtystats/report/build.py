@@ -37,6 +37,7 @@ from ..changepoints import detect_change_points
 from ..errors import CasualtyStatsError
 from ..normalize import canonical_actor, involving
 from ..outputs import write_atomic
+from ..parallel import map_series
 from ..trend import fit_trend
 from .sections import ReportPage
 
@@ -157,16 +158,18 @@ def build_report(
         step.done()
 
         regions = _regions_to_chart(panels["weekly"], flags)
-        step.expect(2 + 1 + len(regions) + 1)
-        models = []
+        step.expect(4)
+        names, series = [], []
         for name, rows in [("all regions", panels["weekly_total"])] + [
             (region, panels["weekly"][panels["weekly"]["region"] == region]) for region in regions
         ]:
-            step(f"fitting: {name}"[:40])
             # a boundary week the data cover in part is not a week: its count would read as a fall
             whole = compose.week_days(rows["week"], first, last).to_numpy() == 7
-            models.append(_model(name, rows[whole]))
-            step.done()
+            names.append(name)
+            series.append(rows[whole])
+        step(f"fitting {len(series)} series")
+        models = map_series(_model, names, series)  # independent fits: on every core
+        step.done()
 
         step("rendering")
         report = ReportPage(
