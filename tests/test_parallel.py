@@ -109,3 +109,43 @@ def test_report_models_on_two_cores_equal_the_serial_models(two_workers):
             got.change_points.segments, want.change_points.segments, check_exact=True
         )
     assert parallel[1].trend is None and "no trend" in parallel[1].problem
+
+
+def test_the_assessment_on_two_cores_equals_the_serial_one(two_workers, monkeypatch):
+    # rules, alert history and direction trends run together: the assessment must not notice
+    from casualtystats import build_assessment, load_incidents, simulate_incidents
+
+    sim = simulate_incidents(
+        regions=["Anbar", "Basra", "Ninawa"],
+        actors={"ISIS": 1.5},
+        start="2013-01-07",
+        end="2014-06-29",
+        seed=5,
+    )
+    loaded = load_incidents(sim.incidents)
+    last = loaded.incidents["date_start"].max()
+
+    def assessed():
+        return build_assessment(
+            loaded, loaded.incidents, actor="ISIS", month=pd.Period(last, freq="M"), as_of=last
+        )
+
+    parallel = assessed()
+    monkeypatch.setenv(WORKERS_VARIABLE, "1")
+    serial = assessed()
+    pd.testing.assert_frame_equal(parallel.flags, serial.flags, check_exact=True)
+    assert parallel.flags.attrs.keys() == serial.flags.attrs.keys()
+    assert [r.region for r in parallel.regions] == [r.region for r in serial.regions]
+    assert list(parallel.trends) == list(serial.trends)
+    for name, want in serial.trends.items():
+        got = parallel.trends[name]
+        if isinstance(want, str):
+            assert got == want
+        else:
+            pd.testing.assert_frame_equal(got.fitted, want.fitted, check_exact=True)
+    assert [r.growth for r in parallel.regions] == [r.growth for r in serial.regions]
+    assert [(r.rules, r.since, r.previous_alert) for r in parallel.regions] == [
+        (r.rules, r.since, r.previous_alert) for r in serial.regions
+    ]
+    assert [j.sentence for j in parallel.key_judgments] == [j.sentence for j in serial.key_judgments]
+    assert parallel.caveats == serial.caveats
