@@ -65,7 +65,9 @@ Definitions (the defaults are module constants):
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -294,6 +296,7 @@ def build_assessment(
     """
     from .aggregate import imprecisely_dated, monthly_panel, weekly_panel
     from .normalize import involving
+    from .parallel import map_series
     from .resurgence import find_resurgence
 
     month = compose.parse_month(month)
@@ -315,18 +318,34 @@ def build_assessment(
         "monthly_total": monthly_panel(mine, by=None, start=first, end=as_of),
         "weekly_all": weekly_panel(incidents, by=None, start=first, end=as_of),
     }
-    flags = find_resurgence(
-        panels["weekly"], actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=as_of
-    )
-    overall_flags = find_resurgence(
-        panels["weekly_total"], actor=actor, by=None, measure=compose.FLAG_MEASURES, as_of=as_of
-    )
-    listed = listed_regions(panels["monthly"], flags, month)
-    trends = {ALL_REGIONS: _direction_trend(panels["weekly_total"], as_of)}
+    # The rules, the alert history and the direction trends do not depend on one another, so
+    # they run together on every core (`map_series`: the results of running them one by one).
+    # A trend needs only to know that its region is listed: the regions active in the last
+    # months are known now, the ones listed only for a flag are fitted once the flags are in.
     weekly = panels["weekly"]
-    for region in listed:
-        trends[region] = _direction_trend(weekly[weekly["region"] == region], as_of)
-    history = _alert_history(panels["weekly"], actor, as_of)
+    active = listed_regions(panels["monthly"], pd.DataFrame(), month)
+    tasks = [  # the longest first, so that the two cores finish together
+        functools.partial(
+            find_resurgence, weekly, actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=as_of
+        ),
+        functools.partial(_alert_history, weekly, actor, as_of),
+        functools.partial(
+            find_resurgence,
+            panels["weekly_total"],
+            actor=actor,
+            by=None,
+            measure=compose.FLAG_MEASURES,
+            as_of=as_of,
+        ),
+        functools.partial(_direction_trend, panels["weekly_total"], as_of),
+    ] + [functools.partial(_direction_trend, weekly[weekly["region"] == region], as_of) for region in active]
+    flags, history, overall_flags, *fits = map_series(operator.call, tasks)
+    fitted = dict(zip([ALL_REGIONS, *active], fits, strict=True))
+    listed = listed_regions(panels["monthly"], flags, month)
+    flagged_only = [region for region in listed if region not in fitted]
+    series = [weekly[weekly["region"] == region] for region in flagged_only]
+    fitted.update(zip(flagged_only, map_series(_direction_trend, series, [as_of] * len(series)), strict=True))
+    trends = {name: fitted[name] for name in [ALL_REGIONS, *listed]}
     outlook_problem = None
     if outlook is None and outlook_weekly is None:
         outlook, outlook_weekly, outlook_problem = _forecast(panels, listed, as_of)

@@ -134,7 +134,8 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, special, stats
+from scipy import optimize, special, stats
+from scipy.linalg import lapack
 
 from .errors import CasualtyStatsError
 from .values import float_values
@@ -502,7 +503,7 @@ class _Factor:
         self.border = border
         self.G = _solve_banded(self.cb, border)  # A^-1 B
         schur = corner - border.T @ self.G
-        self.schur_chol = linalg.cho_factor(schur) if schur.size else None
+        self.schur_chol = _cho_factor(schur) if schur.size else None
         self.logdet = 2 * np.sum(np.log(self.cb[0]))
         if schur.size:
             self.logdet += 2 * np.sum(np.log(np.abs(np.diag(self.schur_chol[0]))))
@@ -512,12 +513,32 @@ class _Factor:
         w = _solve_banded(self.cb, rhs[:n, None])[:, 0]
         if self.schur_chol is None:
             return w
-        b = linalg.cho_solve(self.schur_chol, rhs[n:] - self.border.T @ w)
-        return np.r_[w - self.G @ b, b]
+        b = _cho_solve(self.schur_chol, rhs[n:] - self.border.T @ w)
+        return np.concatenate([w - self.G @ b, b])
 
     def schur_inv(self):
         p = self.border.shape[1]
-        return linalg.cho_solve(self.schur_chol, np.eye(p)) if p else np.zeros((0, 0))
+        return _cho_solve(self.schur_chol, np.eye(p)) if p else np.zeros((0, 0))
+
+
+# scipy.linalg's cho_factor / cho_solve call these LAPACK routines after checks that cost more
+# than the routines on the few fixed effects (the mode search factors thousands of times a fit)
+def _cho_factor(a):
+    """Upper Cholesky factor of `a` (as `scipy.linalg.cho_factor(a)`)."""
+    c, info = lapack.dpotrf(np.asarray_chkfinite(a), lower=0, clean=0)
+    if info > 0:  # scipy's messages: a failed fit names its cause in the report
+        raise np.linalg.LinAlgError(f"{info}-th leading minor of the array is not positive definite")
+    if info < 0:
+        raise ValueError(f'LAPACK reported an illegal value in {-info}-th argument on entry to "POTRF".')
+    return c, False
+
+
+def _cho_solve(factor, b):
+    """Solve with `_cho_factor`'s factor (as `scipy.linalg.cho_solve`)."""
+    x, info = lapack.dpotrs(factor[0], np.asarray_chkfinite(b), lower=0)
+    if info:
+        raise ValueError(f"illegal value in {-info}th argument of internal potrs")
+    return x
 
 
 @numba.njit(cache=True)

@@ -1,0 +1,66 @@
+"""Independent per-series model work on every core the process may use.
+
+`map_series(function, items)` is ``[function(item) for item in items]`` (several
+iterables give several arguments, as with `map`), run in worker processes when that can help: the report fits the same models to a few
+dozen regional series one after another, and those fits share nothing. The
+results come back in the order of the items and are the ones the serial loop
+gives (every model here is deterministic given its series: no shared random
+state crosses from one series to the next).
+
+Workers are forked (Linux), so they inherit the parent's imports and numba's
+compiled kernels and start in milliseconds; where fork is not available
+(macOS spawns by default, Windows cannot fork) the map runs serially. It also
+runs serially with one core, with fewer than two calls, or when the environment
+variable ``CASUALTYSTATS_WORKERS`` is 1 (any integer >= 1 caps the workers;
+unset means one per core the process may use).
+
+`function` must be a module-level function (its name is sent to the workers)
+and it must handle each series' expected errors and warnings itself (return a
+reason, record warnings) as it would in a serial loop: an exception it raises
+propagates from `map_series`, as the serial loop's would, after the other
+series have finished.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+from .errors import CasualtyStatsError
+
+WORKERS_VARIABLE = "CASUALTYSTATS_WORKERS"
+
+Result = TypeVar("Result")
+
+
+def available_workers() -> int:
+    """Worker processes `map_series` may use: the cores this process may run on
+    (``os.sched_getaffinity``, else ``os.cpu_count()``), capped by the environment
+    variable ``CASUALTYSTATS_WORKERS`` when set (an integer >= 1)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    wanted = os.environ.get(WORKERS_VARIABLE, "").strip()
+    if not wanted:
+        return max(cores, 1)
+    if not wanted.isdigit() or int(wanted) < 1:
+        raise CasualtyStatsError(f"{WORKERS_VARIABLE} must be a whole number >= 1, got {wanted!r}")
+    return min(int(wanted), max(cores, 1))
+
+
+def map_series(function: Callable[..., Result], *iterables: Iterable) -> list[Result]:
+    """``[function(*args) for args in zip(*iterables, strict=True)]``, as the builtin `map`
+    takes arguments, on up to `available_workers()` forked processes (serially when there
+    is one worker, fewer than two calls, or no fork). Same results in the same order as
+    the serial loop; see the module docstring."""
+    calls = list(zip(*iterables, strict=True))
+    workers = min(available_workers(), len(calls))
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [function(*args) for args in calls]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        # one call per task: series differ a lot in cost, so small tasks balance the cores
+        return list(pool.map(function, *zip(*calls, strict=True)))
