@@ -59,6 +59,21 @@ def test_same_source_reports_are_never_merged():
     assert result.pairs.empty
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_half_coordinate_is_no_point():
+    events = _events(seed=5, weeks=4)
+    sim = simulate_sources(events, coverage=(0.9, 0.9), seed=6)
+    reports = sim.reports.copy()
+    half = reports.index[::3]
+    reports.loc[half, "longitude"] = np.nan  # a latitude without its longitude
+    result = cs.merge_incidents(reports)
+    assert len(result.links) == len(reports)
+    # ... matched as a report without coordinates is
+    reports.loc[half, "latitude"] = np.nan
+    unlocated = cs.merge_incidents(reports)
+    assert result.links["merged_id"].tolist() == unlocated.links["merged_id"].tolist()
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), coverage=st.lists(st.floats(0.2, 0.9), min_size=2, max_size=4))
 def test_every_report_ends_in_exactly_one_incident(seed, coverage):

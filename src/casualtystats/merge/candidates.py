@@ -50,7 +50,7 @@ def candidate_pairs(
         cells = _cell_copies(rows, max_km)
         dates_a = _bin_copies(rows, rows["lo"].to_numpy(), rows["hi"].to_numpy())
         dates_b = _bin_copies(rows, rows["lo"].to_numpy() - max_days, rows["hi"].to_numpy() + max_days)
-        has_xy = (rows["lat"].notna() & rows["lon"].notna()).to_numpy()  # a half coordinate is no point
+        has_xy = rows["lat"].notna().to_numpy()
         # Materialized once: a pandas scan of nullable columns is slow and each table is read twice.
         # Missing values arrive as -1 codes and NaN numbers (plain numpy columns scan fast) and
         # become SQL NULLs here.
@@ -141,7 +141,7 @@ def _own_cells(lat: np.ndarray, lon: np.ndarray, max_km: float) -> tuple[np.ndar
 def _cell_copies(rows: pd.DataFrame, max_km: float) -> pd.DataFrame:
     """Each located report in its own cell and in every cell of its band and the neighbouring
     bands that holds points within `max_km` of it."""
-    located = np.flatnonzero((rows["lat"].notna() & rows["lon"].notna()).to_numpy())
+    located = np.flatnonzero(rows["lat"].notna().to_numpy())
     lat = rows["lat"].to_numpy(dtype=float, na_value=np.nan)[located]
     lon = rows["lon"].to_numpy(dtype=float, na_value=np.nan)[located]
     height = max_km / _KM_PER_DEGREE

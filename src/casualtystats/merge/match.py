@@ -166,14 +166,18 @@ def _prepared(incidents: pd.DataFrame, src: np.ndarray, actor_aliases: AliasSour
     folded_names = pd.factorize(pd.Series(place_names, dtype="str").str.casefold().str.strip())[0]
     place_codes[place_codes >= 0] = folded_names[place_codes[place_codes >= 0]]
     span = end > start
+    lat = incidents["latitude"].to_numpy(dtype=float, na_value=np.nan)
+    lon = incidents["longitude"].to_numpy(dtype=float, na_value=np.nan)
+    half = np.isnan(lat) != np.isnan(lon)  # a latitude without its longitude (or the reverse) is no point
+    lat, lon = np.where(half, np.nan, lat), np.where(half, np.nan, lon)
     return pd.DataFrame(
         {
             "row": np.arange(len(incidents)),
             "src": src,
             "lo": start - widen,
             "hi": end + widen,
-            "lat": incidents["latitude"].to_numpy(dtype=float, na_value=np.nan),
-            "lon": incidents["longitude"].to_numpy(dtype=float, na_value=np.nan),
+            "lat": lat,
+            "lon": lon,
             "region_code": region_code,
             "admin2_code": _codes(incidents["country"], region, incidents["admin2"]),
             "actor": _codes(
