@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from . import compose
 from .assessment import (
@@ -291,15 +292,17 @@ def briefing(
             f"no incidents involving {actor!r} up to {as_of:%Y-%m-%d} in {', '.join(Path(p).name for p in paths)}"
             + compose.actor_hint(incidents, actor)
         )
-    assessed = build_assessment(
-        loaded,
-        incidents,
-        actor=actor,
-        month=month,
-        as_of=as_of,
-        outlook=outlook,
-        outlook_weekly=outlook_weekly,
-    )
+    # small matrices: BLAS threads on busy cores only wait (as in build_report)
+    with threadpool_limits(limits=1, user_api="blas"):
+        assessed = build_assessment(
+            loaded,
+            incidents,
+            actor=actor,
+            month=month,
+            as_of=as_of,
+            outlook=outlook,
+            outlook_weekly=outlook_weekly,
+        )
     return Briefing(assessed, paths)
 
 
