@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 
@@ -19,6 +20,7 @@ from .penalties import (
     COUNT_ROUNDS,
     COUNT_TOLERANCE,
     AutoPenalty,
+    Penalty,
     count_dependence,
     dependence_factor,
     resolve_penalty,
@@ -214,6 +216,26 @@ def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: i
         model.set_weights(factors)
         return observed, *pelt(model, pen.value, min_size, pen.length_weight)
 
+    def fit_part(j: int, factor: float) -> tuple[np.ndarray, list[int], np.ndarray, Penalty]:
+        """Part j alone (the others' weight 0) over the weeks that inform it (`Cost.informative`),
+        with the penalty of that many weeks; its cuts among all observed weeks (a change sits
+        at the first informative week of its segment) and its cost trace by observed week."""
+        observed = np.flatnonzero(keep)
+        model.fit(data[observed], times=observed)
+        weights = np.where(np.arange(model.parts) == j, factor, np.inf)  # weight 1 / inf = 0: left out
+        model.set_weights(weights)
+        informs = model.informative(j)
+        part_pen = resolve_penalty(rule, model, int(informs.sum()))[0]
+        if informs.all():
+            return observed, *pelt(model, part_pen.value, min_size, part_pen.length_weight), part_pen
+        # the weeks that carry no information on the part add nothing to its likelihood, so the
+        # search runs without them: segment lengths and n count only the weeks that inform it
+        sub = copy.copy(model).fit(data[observed[informs]], times=observed[informs])
+        sub.set_weights(weights)
+        cuts, trace = pelt(sub, part_pen.value, min_size, part_pen.length_weight)
+        rows = np.flatnonzero(informs)
+        return observed, [int(rows[c]) for c in cuts], trace[np.r_[0, np.cumsum(informs)]], part_pen
+
     # 1. isolated excursions under independence (an aggregated report) are set aside first:
     #    left in, a segment with a tiny dispersion absorbs them and can hide a real change,
     #    whose level shift then passes for strong dependence. Only the largest week of a short
@@ -238,18 +260,18 @@ def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: i
     #    aside and the rest segmented again
     for passes in range(1, EXCURSION_PASSES + 1):
         factors = np.ones(model.parts)
-        part_cuts, trace = [], 0.0
+        part_cuts, part_pens, trace = [], [], 0.0
         for j in range(model.parts):
-            only = np.arange(model.parts) == j  # weight 1 / inf = 0: the other parts are left out
-            observed, cuts, part_trace = fit(np.where(only, 1.0, np.inf))
+            observed, cuts, part_trace, part_pen = fit_part(j, 1.0)
             for _ in range(COUNT_ROUNDS if rule.rounds > 0 else 0):
                 residual = model.residuals(segment_bounds(cuts, model.n))[:, j]
                 found = count_dependence(residual, not model.robust_dispersion[j])[0]
                 if found <= factors[j] * (1 + COUNT_TOLERANCE):
                     break
                 factors[j] = found
-                observed, cuts, part_trace = fit(np.where(only, factors[j], np.inf))
+                observed, cuts, part_trace, part_pen = fit_part(j, factors[j])
             part_cuts.append(cuts)
+            part_pens.append(part_pen)
             trace = trace + part_trace
         cuts = merge_cuts(part_cuts, min_size)
         short = [seg for c in part_cuts for seg in short_segments(segment_bounds(c, model.n), min_size)]
@@ -258,7 +280,8 @@ def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: i
         for a, b in short:
             keep[observed[a:b]] = False
     model.set_weights(factors)
-    return model, pen, observed, cuts, trace, factors, np.flatnonzero(known & ~keep), part_cuts
+    aside = np.flatnonzero(known & ~keep)
+    return model, pen, observed, cuts, trace, factors, aside, part_cuts, tuple(part_pens)
 
 
 def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: int, season, labels):
@@ -476,10 +499,11 @@ def detect_change_points(
     aside = np.zeros(0, dtype=int)
     factors = np.ones(1)
     part_cuts: list[list[int]] = []
+    part_pens: tuple[Penalty, ...] = ()
     found_season = None
     if is_count_cost(model) and isinstance(rule, AutoPenalty):
-        (model, pen, observed, cuts, trace, factors, aside, part_cuts), found_season = seasonal_counts(
-            model, data, rule, min_size, season, labels
+        (model, pen, observed, cuts, trace, factors, aside, part_cuts, part_pens), found_season = (
+            seasonal_counts(model, data, rule, min_size, season, labels)
         )
     else:
         keep, start = rows.copy(), pen
@@ -531,4 +555,5 @@ def detect_change_points(
         }
         if len(part_cuts) > 1
         else {},
+        part_penalties=part_pens if len(part_cuts) > 1 else (),
     )

@@ -48,6 +48,9 @@ class ChangePoints:
     #: penalty "auto"), by the quantity it measures ("incident_rate", "deaths_per_incident",
     #: "median_deaths_per_incident"); `locations` is their union. Empty for one-part costs
     part_locations: dict[str, list[int]] = field(default_factory=dict)
+    #: the penalty each of those parts was searched with, in the same order: n and the segment
+    #: lengths count the weeks that inform the part (`Cost.informative`); empty for one-part costs
+    part_penalties: tuple[Penalty, ...] = ()
     #: the seasonal factor shared by all segments (count costs with penalty "auto", when its test
     #: finds one; see changepoints.season): segment levels are then de-seasonalised means
     season: Season | None = None
