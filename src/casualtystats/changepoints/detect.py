@@ -256,8 +256,9 @@ def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: i
     #    and each part gets its own changes (a change point is a change in either part), so a
     #    fall in incidents is not pulled to where deaths per incident change. Each change is
     #    charged the penalty of a change of the whole segment: searched separately at a one-part
-    #    penalty, two parts double the false alarms. Then any remaining short excursion is set
-    #    aside and the rest segmented again
+    #    penalty, two parts double the false alarms. Each part is searched over the weeks that
+    #    inform it (`fit_part`). Then any remaining short excursion is set aside and the rest
+    #    segmented again
     for passes in range(1, EXCURSION_PASSES + 1):
         factors = np.ones(model.parts)
         part_cuts, part_pens, trace = [], [], 0.0
@@ -274,11 +275,17 @@ def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: i
             part_pens.append(part_pen)
             trace = trace + part_trace
         cuts = merge_cuts(part_cuts, min_size)
-        short = [seg for c in part_cuts for seg in short_segments(segment_bounds(c, model.n), min_size)]
+        # short in the weeks that inform the part (its search's own lengths); those weeks go
+        short = []
+        for j, c in enumerate(part_cuts):
+            informs = model.informative(j)
+            counted = np.r_[0, np.cumsum(informs)]
+            bounds = segment_bounds(c, model.n)[:-1]
+            short += [observed[a:b][informs[a:b]] for a, b in bounds if counted[b] - counted[a] <= min_size]
         if not short or passes == EXCURSION_PASSES:
             break
-        for a, b in short:
-            keep[observed[a:b]] = False
+        for weeks in short:
+            keep[weeks] = False
     model.set_weights(factors)
     aside = np.flatnonzero(known & ~keep)
     return model, pen, observed, cuts, trace, factors, aside, part_cuts, tuple(part_pens)
@@ -436,7 +443,15 @@ def detect_change_points(
           charged the penalty of a change of the whole segment (p = 2, rate
           and severity: the log part tests the same severity parameter as the
           mean part, see costs.freqsev_log): at a one-part penalty the
-          searches double the false alarms; each part's own changes are
+          searches double the false alarms. Each part is searched over the
+          weeks that inform it (`Cost.informative`), so its penalty's n and
+          its segment lengths count those weeks: every week for the
+          incidents, the weeks with incidents for the severity parts (a week
+          without incidents is a factor 1 in their likelihood; MBIC's log n
+          terms are the Laplace approximation of parameters informed by n
+          observations, its location term a choice among n places, and the
+          part's answer does not change when empty weeks are added or taken
+          away; `ChangePoints.part_penalties`). Each part's own changes are
           kept (`ChangePoints.part_locations`) and `rate_ratios()` judges
           each on that part's quantity in that part's windows; (4) a segment
           no longer than `min_size` that is not the last one is set aside

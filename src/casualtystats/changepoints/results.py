@@ -199,6 +199,17 @@ class ChangePoints:
                 f"  found by {part}: {self._named(locations)}"
                 for part, locations in self.part_locations.items()
             ),
+            *(
+                [
+                    "penalty per part (n = the weeks that inform it): "
+                    + ", ".join(
+                        f"{part} {pen.value:.4g}"
+                        for part, pen in zip(self.part_locations, self.part_penalties, strict=True)
+                    )
+                ]
+                if self.part_penalties
+                else []
+            ),
             f"dependence (long-run variance factor): {', '.join(f'{f:.3g}' for f in self.dependence)}",
             f"set aside as isolated excursions: {self._named(self.outliers)}",
             f"season (shared by all segments): {self.season.describe() if self.season else 'none'}",
