@@ -17,8 +17,7 @@ from casualtystats.changepoints import detect_change_points
 from casualtystats.changepoints.costs import COSTS, FrequencyLogSeverity, FrequencySeverity, NegBin
 from casualtystats.changepoints.costs.freqsev_log import log_severity_variance
 from casualtystats.changepoints.detect import merge_cuts
-from casualtystats.changepoints.inference import selection_set, split_roots
-from casualtystats.changepoints.penalties import AutoPenalty, count_dependence, long_run_factor
+from casualtystats.changepoints.penalties import count_dependence, long_run_factor
 from casualtystats.errors import CasualtyStatsError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -259,78 +258,3 @@ def test_log_part_adds_changes_and_leaves_freqsev_ones_and_excursions_alone():
             nb.locations,
             log.locations,
         )
-
-
-def test_weeks_without_incidents_change_nothing_in_the_severity_parts():
-    # a week without incidents adds nothing to the severity parts' likelihood, so it must not
-    # change their search either: n and the segment lengths of their penalty count only the
-    # weeks with incidents. Padding a slice with empty weeks leaves the log part's changes (on
-    # the weeks with incidents) and its penalty as they were (no dependence correction, whose
-    # residual autocorrelations do see the spacing; no season)
-    rng = np.random.default_rng(113)
-    rule = AutoPenalty(rounds=0)
-    compared = 0
-    for _ in range(5):
-        compact = sim.simulate(rng, 3.0, sev=2.0).query("incidents > 0").reset_index(drop=True)
-        padded = pd.DataFrame(np.zeros((2 * len(compact), 2), dtype=int), columns=compact.columns)
-        padded.iloc[::2] = compact.to_numpy()  # an empty week after every week with incidents
-        a = detect_change_points(compact, penalty=rule, season=None)
-        b = detect_change_points(padded, penalty=rule, season=None)
-        if a.outliers or b.outliers:  # set aside by the incident-and-mean step: not comparable
-            continue
-        compared += 1
-        log_part = "median_deaths_per_incident"
-        assert [c // 2 for c in b.part_locations[log_part]] == a.part_locations[log_part]
-        assert all(c % 2 == 0 for c in b.part_locations[log_part])  # at a week with incidents
-        assert b.part_penalties[2] == a.part_penalties[2]
-        assert b.part_penalties[0].value > a.part_penalties[0].value  # twice the weeks of incidents
-    assert compared >= 3
-
-
-def test_severity_parts_are_charged_for_the_weeks_with_incidents():
-    rng = np.random.default_rng(114)
-    frame = sim.simulate(rng, 1.0, sev=2.0)
-    cp = detect_change_points(frame)
-    kept = np.setdiff1d(cp.observed_positions, cp.outliers)
-    with_incidents = int((frame["incidents"].to_numpy()[kept] > 0).sum())
-    assert with_incidents < 0.75 * len(kept)  # at 1 a week about 37% of weeks have none
-    # two parameters per segment (common sizes): (2 + 1) log n per change, log n_i per segment
-    assert cp.part_penalties[0].value == pytest.approx(3 * np.log(len(kept)))
-    for j in (1, 2):
-        assert cp.part_penalties[j].value == pytest.approx(3 * np.log(with_incidents))
-        assert cp.part_penalties[j].length_weight == 1.0
-    # each severity segment holds at least min_size weeks with incidents
-    active = np.r_[0, np.cumsum(frame["incidents"].to_numpy()[cp.observed_positions] > 0)]
-    for name in ("deaths_per_incident", "median_deaths_per_incident"):
-        cuts = [0, *np.searchsorted(cp.observed_positions, cp.part_locations[name]), kept.size]
-        assert all(active[b] - active[a] >= 2 for a, b in zip(cuts[:-1], cuts[1:], strict=True))
-
-
-@pytest.mark.parametrize("near_share", [0.5, 1.0])
-def test_selection_set_counts_the_weeks_the_part_searched(near_share):
-    # a severity part is searched over the weeks with incidents; its selective step, given the
-    # lengths that search counted, is the one on those weeks alone: an empty week only repeats
-    # its neighbour's split contrast
-    rng = np.random.default_rng(115)
-    incidents = rng.poisson(1.0, 120).astype(float)
-    deaths = rng.negative_binomial(incidents * 0.5 + 1e-9, np.where(np.arange(120) < 70, 0.2, 0.1))
-    deaths = np.where(incidents > 0, deaths, 0.0)
-    active = incidents > 0
-    k_full = int(np.flatnonzero(active)[int(active[:70].sum())])  # first active week from week 70
-    k_compact = int(active[:k_full].sum())
-    full = split_roots(deaths, 0.5, np.ones_like, incidents)
-    compact = split_roots(deaths[active], 0.5, np.ones_like, incidents[active])
-    assert full[k_full - 1] == pytest.approx(compact[k_compact - 1])
-    z = abs(float(compact[k_compact - 1]))
-    kwargs = {"length_weight": 0.3, "threshold": min(2.0, z), "near_share": near_share}
-    on_all_weeks = selection_set(
-        full,
-        k_full,
-        information=np.r_[0.0, np.cumsum(incidents)],
-        counted=np.r_[0.0, np.cumsum(active)],
-        **kwargs,
-    )
-    on_active_weeks = selection_set(
-        compact, k_compact, information=np.r_[0.0, np.cumsum(incidents[active])], **kwargs
-    )
-    np.testing.assert_allclose(on_all_weeks, on_active_weeks)

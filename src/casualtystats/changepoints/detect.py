@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import numbers
 
@@ -20,7 +19,6 @@ from .penalties import (
     COUNT_ROUNDS,
     COUNT_TOLERANCE,
     AutoPenalty,
-    Penalty,
     count_dependence,
     dependence_factor,
     resolve_penalty,
@@ -216,26 +214,6 @@ def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: i
         model.set_weights(factors)
         return observed, *pelt(model, pen.value, min_size, pen.length_weight)
 
-    def fit_part(j: int, factor: float) -> tuple[np.ndarray, list[int], np.ndarray, Penalty]:
-        """Part j alone (the others' weight 0) over the weeks that inform it (`Cost.informative`),
-        with the penalty of that many weeks; its cuts among all observed weeks (a change sits
-        at the first informative week of its segment) and its cost trace by observed week."""
-        observed = np.flatnonzero(keep)
-        model.fit(data[observed], times=observed)
-        weights = np.where(np.arange(model.parts) == j, factor, np.inf)  # weight 1 / inf = 0: left out
-        model.set_weights(weights)
-        informs = model.informative(j)
-        part_pen = resolve_penalty(rule, model, int(informs.sum()))[0]
-        if informs.all():
-            return observed, *pelt(model, part_pen.value, min_size, part_pen.length_weight), part_pen
-        # the weeks that carry no information on the part add nothing to its likelihood, so the
-        # search runs without them: segment lengths and n count only the weeks that inform it
-        sub = copy.copy(model).fit(data[observed[informs]], times=observed[informs])
-        sub.set_weights(weights)
-        cuts, trace = pelt(sub, part_pen.value, min_size, part_pen.length_weight)
-        rows = np.flatnonzero(informs)
-        return observed, [int(rows[c]) for c in cuts], trace[np.r_[0, np.cumsum(informs)]], part_pen
-
     # 1. isolated excursions under independence (an aggregated report) are set aside first:
     #    left in, a segment with a tiny dispersion absorbs them and can hide a real change,
     #    whose level shift then passes for strong dependence. Only the largest week of a short
@@ -256,39 +234,31 @@ def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: i
     #    and each part gets its own changes (a change point is a change in either part), so a
     #    fall in incidents is not pulled to where deaths per incident change. Each change is
     #    charged the penalty of a change of the whole segment: searched separately at a one-part
-    #    penalty, two parts double the false alarms. Each part is searched over the weeks that
-    #    inform it (`fit_part`). Then any remaining short excursion is set aside and the rest
-    #    segmented again
+    #    penalty, two parts double the false alarms. Then any remaining short excursion is set
+    #    aside and the rest segmented again
     for passes in range(1, EXCURSION_PASSES + 1):
         factors = np.ones(model.parts)
-        part_cuts, part_pens, trace = [], [], 0.0
+        part_cuts, trace = [], 0.0
         for j in range(model.parts):
-            observed, cuts, part_trace, part_pen = fit_part(j, 1.0)
+            only = np.arange(model.parts) == j  # weight 1 / inf = 0: the other parts are left out
+            observed, cuts, part_trace = fit(np.where(only, 1.0, np.inf))
             for _ in range(COUNT_ROUNDS if rule.rounds > 0 else 0):
                 residual = model.residuals(segment_bounds(cuts, model.n))[:, j]
                 found = count_dependence(residual, not model.robust_dispersion[j])[0]
                 if found <= factors[j] * (1 + COUNT_TOLERANCE):
                     break
                 factors[j] = found
-                observed, cuts, part_trace, part_pen = fit_part(j, factors[j])
+                observed, cuts, part_trace = fit(np.where(only, factors[j], np.inf))
             part_cuts.append(cuts)
-            part_pens.append(part_pen)
             trace = trace + part_trace
         cuts = merge_cuts(part_cuts, min_size)
-        # short in the weeks that inform the part (its search's own lengths); those weeks go
-        short = []
-        for j, c in enumerate(part_cuts):
-            informs = model.informative(j)
-            counted = np.r_[0, np.cumsum(informs)]
-            bounds = segment_bounds(c, model.n)[:-1]
-            short += [observed[a:b][informs[a:b]] for a, b in bounds if counted[b] - counted[a] <= min_size]
+        short = [seg for c in part_cuts for seg in short_segments(segment_bounds(c, model.n), min_size)]
         if not short or passes == EXCURSION_PASSES:
             break
-        for weeks in short:
-            keep[weeks] = False
+        for a, b in short:
+            keep[observed[a:b]] = False
     model.set_weights(factors)
-    aside = np.flatnonzero(known & ~keep)
-    return model, pen, observed, cuts, trace, factors, aside, part_cuts, tuple(part_pens)
+    return model, pen, observed, cuts, trace, factors, np.flatnonzero(known & ~keep), part_cuts
 
 
 def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: int, season, labels):
@@ -443,15 +413,7 @@ def detect_change_points(
           charged the penalty of a change of the whole segment (p = 2, rate
           and severity: the log part tests the same severity parameter as the
           mean part, see costs.freqsev_log): at a one-part penalty the
-          searches double the false alarms. Each part is searched over the
-          weeks that inform it (`Cost.informative`), so its penalty's n and
-          its segment lengths count those weeks: every week for the
-          incidents, the weeks with incidents for the severity parts (a week
-          without incidents is a factor 1 in their likelihood; MBIC's log n
-          terms are the Laplace approximation of parameters informed by n
-          observations, its location term a choice among n places, and the
-          part's answer does not change when empty weeks are added or taken
-          away; `ChangePoints.part_penalties`). Each part's own changes are
+          searches double the false alarms; each part's own changes are
           kept (`ChangePoints.part_locations`) and `rate_ratios()` judges
           each on that part's quantity in that part's windows; (4) a segment
           no longer than `min_size` that is not the last one is set aside
@@ -514,11 +476,10 @@ def detect_change_points(
     aside = np.zeros(0, dtype=int)
     factors = np.ones(1)
     part_cuts: list[list[int]] = []
-    part_pens: tuple[Penalty, ...] = ()
     found_season = None
     if is_count_cost(model) and isinstance(rule, AutoPenalty):
-        (model, pen, observed, cuts, trace, factors, aside, part_cuts, part_pens), found_season = (
-            seasonal_counts(model, data, rule, min_size, season, labels)
+        (model, pen, observed, cuts, trace, factors, aside, part_cuts), found_season = seasonal_counts(
+            model, data, rule, min_size, season, labels
         )
     else:
         keep, start = rows.copy(), pen
@@ -570,5 +531,4 @@ def detect_change_points(
         }
         if len(part_cuts) > 1
         else {},
-        part_penalties=part_pens if len(part_cuts) > 1 else (),
     )

@@ -71,9 +71,8 @@ Panel slices (costs "freqsev" and "freqsev_log" with penalty "auto", whose parts
 the detection segments apart, `ChangePoints.part_locations`): one row per change
 and part that found it, judged on that part's quantity, in the window between
 that part's own neighbouring changes, given that part's detection (its own gain,
-at its own long-run factor `ChangePoints.dependence[j]`, against the part's own
-penalty `ChangePoints.part_penalties[j]`, whose n and segment lengths count the
-weeks that inform the part: for the severity parts, the weeks with incidents). A change found in one part is then not judged on deaths per week in a
+at its own long-run factor `ChangePoints.dependence[j]`, against the common
+penalty). A change found in one part is then not judged on deaths per week in a
 window cut by the other parts' changes, where its gain falls below the
 threshold and the selective step reads it as barely selected.
 - `incident_rate` (incidents per week): the count machinery above, on the
@@ -587,18 +586,17 @@ class LongRunFactors:
         return math.inf if total > MAX_DOF else float(max(round(total), 2))
 
 
-def selection_threshold(penalty: Penalty, n_before: int, n_after: int) -> float:
-    """Deviance gain the detection needed to keep a change between segments of `n_before` and
-    `n_after` observations (those the part's search counted: `Cost.informative`), in its own
-    cost units.
+def selection_threshold(penalty: Penalty, bounds, k: int) -> float:
+    """Deviance gain the detection needed to keep change k between segments `bounds`, in its
+    own cost units.
 
     Splitting the merged segment adds one penalty and the length terms
     length_weight x (log n_before + log n_after - log n_both) (see
     detection.pelt). The global search is not exactly this local rule, so this
     is the selection event up to the other changes' positions.
     """
-    both = n_before + n_after
-    return penalty.value + penalty.length_weight * (math.log(n_before) + math.log(n_after) - math.log(both))
+    (a, b), (c, d) = bounds[k], bounds[k + 1]
+    return penalty.value + penalty.length_weight * (math.log(b - a) + math.log(d - c) - math.log(d - a))
 
 
 def selection_set(
@@ -608,7 +606,6 @@ def selection_set(
     threshold: float,
     near_share: float = NEAR_SHARE,
     information: np.ndarray | None = None,
-    counted: np.ndarray | None = None,
 ) -> np.ndarray:
     """The values of Z_k, rows (low, high) of disjoint intervals, for which the detection
     would still have put a change at split k of its window, the rest of the data held fixed.
@@ -636,16 +633,9 @@ def selection_set(
     many incidents tell more about deaths per incident); the correlations are then
     those of a CUSUM in information time, rho_jk^2 = I_j (I_n - I_k) / (I_k (I_n - I_j)),
     while the length terms stay in observations, as in the search.
-
-    `counted` (default: every observation) is the cumulative number C_0..C_n of observations
-    the search counted in its length terms (`Cost.informative`: for a severity part, the weeks
-    with incidents); then L_j = log C_j + log(C_n - C_j), and a split with no counted
-    observation on one side, which that search cannot make, rules nothing out.
     """
     n = roots.size + 1
     j = np.arange(1, n, dtype=float)
-    counts = np.arange(n + 1, dtype=float) if counted is None else np.asarray(counted, dtype=float)
-    left, right = counts[1:-1], counts[-1] - counts[1:-1]
     z = float(roots[k - 1])
     near, far = np.minimum(j, k), np.maximum(j, k)
     if information is None:
@@ -657,13 +647,11 @@ def selection_set(
             rho_sq = i_near * (total - i_far) / (i_far * (total - i_near))
         rho = np.sqrt(np.clip(np.nan_to_num(rho_sq, nan=0.0, posinf=1.0), 0.0, 1.0))  # no information: 0
     w = roots - rho * z
-    searched = (left > 0) & (right > 0)
-    with np.errstate(divide="ignore"):
-        length = np.where(searched, np.log(left) + np.log(right), 0.0)
+    length = np.log(j) + np.log(n - j)
     # (1 - rho^2) Z^2 - 2 rho w Z - w^2 + lw (L_j - L_k) >= 0: Z outside the roots
     qa, qb, qc = 1.0 - rho * rho, -2.0 * rho * w, length_weight * (length - length[k - 1]) - w * w
     disc = qb * qb - 4.0 * qa * qc
-    other = searched & (j != k) & (disc > 0) & (qa > 0) & (rho * rho < near_share)
+    other = (j != k) & (disc > 0) & (qa > 0) & (rho * rho < near_share)
     q = -0.5 * (qb[other] + np.copysign(np.sqrt(disc[other]), qb[other]))  # roots without cancellation
     with np.errstate(divide="ignore"):
         ends = np.sort(np.stack([q / qa[other], qc[other] / q]), axis=0)
@@ -777,16 +765,9 @@ class CountPart:
         info = None if exposure is None else np.r_[0.0, np.cumsum(exposure)]
         return split_roots(self.y[lo:hi], self.size, self.factors, exposure), info
 
-    def counted(self, lo: int, hi: int) -> np.ndarray:
-        """Cumulative number of observations in lo:hi that carry information (with exposure:
-        those with any), C_0..C_(hi - lo): what the detection's length terms count."""
-        if self.exposure is None:
-            return np.arange(hi - lo + 1, dtype=float)
-        return np.r_[0.0, np.cumsum(self.exposure[lo:hi] > 0)]
-
     def scan_length(self, lo: int, hi: int) -> int:
         """Observations in lo:hi that carry information (with exposure: those with any)."""
-        return int(self.counted(lo, hi)[-1])
+        return hi - lo if self.exposure is None else int(np.count_nonzero(self.exposure[lo:hi]))
 
     def variance_dof(self, lik: RatioLikelihood, lo: int, hi: int) -> float:
         return self.dof((lik.total0 + lik.total1) / (lik.n0 + lik.n1), hi - lo)
@@ -829,12 +810,8 @@ class GaussianPart:
             z = (s1 / w1 - s0 / w0) / np.sqrt(self.factor * (1.0 / w0 + 1.0 / w1))
         return np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0), info  # a side without weight: no contrast
 
-    def counted(self, lo: int, hi: int) -> np.ndarray:
-        """Cumulative number of weeks with incidents in lo:hi (see `CountPart.counted`)."""
-        return np.r_[0.0, np.cumsum(self.w[lo:hi] > 0)]
-
     def scan_length(self, lo: int, hi: int) -> int:
-        return int(self.counted(lo, hi)[-1])
+        return int(np.count_nonzero(self.w[lo:hi]))
 
     def variance_dof(self, lik, lo: int, hi: int) -> float:
         return self.dof_value
@@ -876,18 +853,11 @@ def _judged_row(part: CountPart | GaussianPart, k: int, alpha: float, penalty: P
     gain = part.error(lo, hi) - part.error(lo, mid) - part.error(mid, hi)
     roots, information = part.roots(lo, hi)
     z = float(roots[mid - lo - 1])
-    counted = part.counted(lo, hi)
     if gain > 0 and z != 0:
         scale = gain / (z * z)  # detection cost units per unit of Z^2
-        sides = int(counted[mid - lo]), int(counted[-1] - counted[mid - lo])
-        threshold = min(math.sqrt(selection_threshold(penalty, *sides) / scale), abs(z))
+        threshold = min(math.sqrt(selection_threshold(penalty, bounds, k) / scale), abs(z))
         allowed = selection_set(
-            roots,
-            mid - lo,
-            penalty.length_weight / scale,
-            threshold,
-            information=information,
-            counted=counted,
+            roots, mid - lo, penalty.length_weight / scale, threshold, information=information
         )
         mu_low, mu_high, selective_p = selective_bounds(z, allowed, alpha)
         low, high = min(low, lik.ratio_at(z - mu_low)), max(high, lik.ratio_at(z - mu_high))
@@ -1004,10 +974,8 @@ def _part_rows(cps: ChangePoints, alpha: float, method: str, n_boot: int, seed: 
             boot, used = (n_boot, seed), method
         else:
             boot, used = None, "scan"  # the bootstrap simulates counts per week: the others get the scan
-        # each part was searched with its own penalty (n = the weeks that inform it)
-        penalty = cps.part_penalties[j] if cps.part_penalties else cps.penalty_used
         for k, loc in enumerate(locations):
-            row = _judged_row(part, k, alpha, penalty, boot)
+            row = _judged_row(part, k, alpha, cps.penalty_used, boot)
             rows.append({"location": loc, "part": name, "method": used} | row)
     return sorted(rows, key=lambda row: row["location"])  # stable: parts in order at a shared week
 

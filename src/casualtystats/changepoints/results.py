@@ -48,9 +48,6 @@ class ChangePoints:
     #: penalty "auto"), by the quantity it measures ("incident_rate", "deaths_per_incident",
     #: "median_deaths_per_incident"); `locations` is their union. Empty for one-part costs
     part_locations: dict[str, list[int]] = field(default_factory=dict)
-    #: the penalty each of those parts was searched with, in the same order: n and the segment
-    #: lengths count the weeks that inform the part (`Cost.informative`); empty for one-part costs
-    part_penalties: tuple[Penalty, ...] = ()
     #: the seasonal factor shared by all segments (count costs with penalty "auto", when its test
     #: finds one; see changepoints.season): segment levels are then de-seasonalised means
     season: Season | None = None
@@ -198,17 +195,6 @@ class ChangePoints:
             *(
                 f"  found by {part}: {self._named(locations)}"
                 for part, locations in self.part_locations.items()
-            ),
-            *(
-                [
-                    "penalty per part (n = the weeks that inform it): "
-                    + ", ".join(
-                        f"{part} {pen.value:.4g}"
-                        for part, pen in zip(self.part_locations, self.part_penalties, strict=True)
-                    )
-                ]
-                if self.part_penalties
-                else []
             ),
             f"dependence (long-run variance factor): {', '.join(f'{f:.3g}' for f in self.dependence)}",
             f"set aside as isolated excursions: {self._named(self.outliers)}",

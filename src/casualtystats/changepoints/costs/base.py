@@ -147,13 +147,6 @@ class Cost:
     def _stats(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
-    def informative(self, part: int = 0) -> np.ndarray:
-        """Which observations carry information on part `part` of the cost (one flag each):
-        all of them, unless a cost says otherwise (costs.freqsev: a week without incidents says
-        nothing about deaths per incident). detect_change_points searches each part over these
-        only, so its penalty's n and segment lengths count them."""
-        return np.ones(self.n, dtype=bool)
-
     def error(self, start: int, end: int) -> float:
         """Cost of y[start:end] (from Python; PELT calls it through costs.kernel)."""
         return float(type(self).segment_cost(self.stats, self.params, start, end))

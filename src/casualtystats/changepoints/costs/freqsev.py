@@ -120,11 +120,6 @@ class FrequencySeverity(Cost):
     def parts(self) -> int:
         return 2
 
-    def informative(self, part: int = 0) -> np.ndarray:
-        """Every week informs the incident rate (part 0); only weeks with incidents inform the
-        severity parts: deaths given no incident are 0 for certain, a factor 1 in the likelihood."""
-        return np.ones(self.n, dtype=bool) if part == 0 else self.incidents > 0
-
     def _severity_offsets(self) -> tuple[int, int]:
         return PART_ROWS + self.grid.size, PART_HEADER + 2 * self.grid.size
 
