@@ -74,6 +74,28 @@ SEASONAL_ONSETS = pd.date_range("2021-01-04", periods=8, freq="70D")  # 10 weeks
 WEEKS_PER_YEAR = 365.25 / 7
 
 
+def replay(panel: pd.DataFrame, truth: pd.DataFrame, size: float, step: int, rules) -> pd.DataFrame:
+    """Every rule replayed on both measures of one simulated world, fixed vs budget thresholds."""
+    rows = []
+    for measure in ("fatalities_best", "incidents"):
+        for mode, budget in MODES.items():
+            result = cs.backtest(
+                panel,
+                truth,
+                rules=rules,
+                measure=measure,
+                start="2020-01-06",
+                step=step,
+                false_alarm_budget=budget,
+            )
+            table = result.summary_frame()
+            table.insert(0, "thresholds", mode)
+            table.insert(0, "rate_ratio", size)
+            table.insert(0, "measure", measure)
+            rows.append(table)
+    return pd.concat(rows, ignore_index=True)
+
+
 def simulated(step: int, rules=RULES) -> pd.DataFrame:
     rows = []
     for seed, size in enumerate(SIZES, start=1):
@@ -89,22 +111,7 @@ def simulated(step: int, rules=RULES) -> pd.DataFrame:
             seed=1000 + seed,
         )
         panel = cs.weekly_panel(sim.incidents, by=["actor", "region"], start="2019-01-07", end="2022-12-25")
-        for measure in ("fatalities_best", "incidents"):
-            for mode, budget in MODES.items():
-                result = cs.backtest(
-                    panel,
-                    sim.truth,
-                    rules=rules,
-                    measure=measure,
-                    start="2020-01-06",
-                    step=step,
-                    false_alarm_budget=budget,
-                )
-                table = result.summary_frame()
-                table.insert(0, "thresholds", mode)
-                table.insert(0, "rate_ratio", size)
-                table.insert(0, "measure", measure)
-                rows.append(table)
+        rows.append(replay(panel, sim.truth, size, step, rules))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -141,22 +148,7 @@ def seasonal(step: int, rules=RULES) -> pd.DataFrame:
     rows = []
     for seed, size in enumerate(SEASONAL_SIZES, start=1):
         panel, truth = seasonal_panel(size, 2000 + seed)
-        for measure in ("fatalities_best", "incidents"):
-            for mode, budget in MODES.items():
-                result = cs.backtest(
-                    panel,
-                    truth,
-                    rules=rules,
-                    measure=measure,
-                    start="2020-01-06",
-                    step=step,
-                    false_alarm_budget=budget,
-                )
-                table = result.summary_frame()
-                table.insert(0, "thresholds", mode)
-                table.insert(0, "rate_ratio", size)
-                table.insert(0, "measure", measure)
-                rows.append(table)
+        rows.append(replay(panel, truth, size, step, rules))
     return pd.concat(rows, ignore_index=True)
 
 
