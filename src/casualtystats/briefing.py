@@ -23,7 +23,6 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from . import compose
 from .assessment import (
@@ -39,6 +38,7 @@ from .assessment import (
 )
 from .errors import CasualtyStatsError
 from .normalize import canonical_actor, involving
+from .parallel import single_thread_blas
 
 #: Version of the JSON layout (`to_dict`), also in the shipped schema; bump on any change of it.
 SCHEMA_VERSION = "1.1"
@@ -292,8 +292,7 @@ def briefing(
             f"no incidents involving {actor!r} up to {as_of:%Y-%m-%d} in {', '.join(Path(p).name for p in paths)}"
             + compose.actor_hint(incidents, actor)
         )
-    # small matrices: BLAS threads on busy cores only wait (as in build_report)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_thread_blas():
         assessed = build_assessment(
             loaded,
             incidents,

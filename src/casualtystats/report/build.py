@@ -29,7 +29,6 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from threadpoolctl import threadpool_limits
 
 from .. import compose
 from ..aggregate import weekly_panel
@@ -38,7 +37,7 @@ from ..changepoints import detect_change_points
 from ..errors import CasualtyStatsError
 from ..normalize import canonical_actor, involving
 from ..outputs import write_atomic
-from ..parallel import map_series
+from ..parallel import map_series, single_thread_blas
 from ..trend import fit_trend
 from .sections import ReportPage
 
@@ -127,10 +126,7 @@ def build_report(
     if start is not None and end is not None and start > end:
         raise CasualtyStatsError(f"--from {start:%Y-%m-%d} is after --to {end:%Y-%m-%d}")
 
-    # The models' linear algebra is on small matrices, where BLAS threads cost more than they
-    # save (a trend fit takes 2.2 times the CPU with two OpenBLAS threads on two busy cores) and
-    # compete with map_series' workers for the cores: one thread (same results, bit for bit).
-    with threadpool_limits(limits=1, user_api="blas"), _Steps(progress) as step:
+    with single_thread_blas(), _Steps(progress) as step:
         step(f"loading {len(paths)} file{'s' * (len(paths) > 1)}")
         loaded = compose.load(paths, merge, columns)
         incidents = compose.select_dates(loaded.incidents, start, end)
