@@ -1164,7 +1164,13 @@ def _caveats(
     if unrecorded is not None and len(unrecorded):
         out.append(_unrecorded_caveat(unrecorded, actor, month, as_of))
     if has_outlook:
-        out.append("Outlook: " + coverage_statement() + " " + compose.outlook_coverage_note(files))
+        # the Outlook section quotes the whole statement; a caveat says what it means for a reader
+        incidents, killed = FORECAST_COVERAGE_80["incidents"], FORECAST_COVERAGE_80["killed"]
+        out.append(
+            f"Outlook: read the 80% ranges as at least 80% ranges (in the forecast benchmark they held "
+            f"{incidents:.0%} of monthly incident counts and {killed:.0%} of death tolls); their coverage "
+            f"was not checked on {compose.file_names(files)}."
+        )
     return out
 
 

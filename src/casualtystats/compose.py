@@ -143,12 +143,16 @@ def multiple_testing_note(tested: int, level: float = 0.95) -> str:
     )
 
 
+def file_names(files) -> str:
+    """The files' names without their folders, for a sentence ("these data" when none)."""
+    return ", ".join(os.path.basename(str(f)) for f in files) or "these data"
+
+
 def outlook_coverage_note(files) -> str:
     """The outlook's measured coverage (`assessment.coverage_statement`) was measured on one
     series set: this says it was not checked on the files at hand."""
-    names = ", ".join(os.path.basename(str(f)) for f in files) or "these data"
     return (
-        f"That coverage was not checked on {names}: on other countries, sources or actors the "
+        f"That coverage was not checked on {file_names(files)}: on other countries, sources or actors the "
         "ranges may hold less often."
     )
 
