@@ -53,3 +53,41 @@ def test_outliers_are_positions_in_the_input_with_missing_values():
     cp = detect_change_points(y, penalty=AutoPenalty())
     assert cp.outliers == [40, 100, 220, 270]
     assert cp.locations == [150]
+
+
+def pairs_of_spikes(seed: int) -> np.ndarray:
+    """No change: 400 Gaussian values with three pairs of 10-12 sd spikes, each pair 6-11
+    values apart (a pair makes a short segment between them when left in)."""
+    y = np.random.default_rng(seed).normal(0, 1, 400)
+    y[[60, 66, 200, 211, 300, 308]] += [10.0, 11.0, -12.0, -10.0, 12.0, 10.0]
+    return y
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pairs_of_spikes_a_few_values_apart_are_outliers_not_a_segment(seed):
+    # before: a change at each spike of a pair (4-6 changes on a series without any)
+    cp = detect_change_points(pairs_of_spikes(seed))
+    assert cp.locations == []
+    assert cp.outliers == [60, 66, 200, 211, 300, 308]
+
+
+def test_heavy_tailed_noise_makes_no_changes():
+    # Student t with 2 degrees of freedom: before, 1.1 changes per series on average (20 series)
+    found = [detect_change_points(np.random.default_rng(s).standard_t(2, 600)).n_changes for s in range(8)]
+    assert sum(found) <= 1
+
+
+def test_a_value_that_would_not_pay_for_two_changes_stays_in():
+    # a one-value dip of 4.5 sd: beyond the Bonferroni bound (3.7 at n = 150) but under
+    # sqrt(2 x penalty of a change), so it is data, not an outlier
+    y = np.random.default_rng(5).normal(0, 1, 150)
+    y[70] -= 4.5
+    cp = detect_change_points(y)
+    assert cp.outliers == []
+    assert cp.locations == []
+
+
+def test_the_last_value_is_never_set_aside_as_a_single_outlier():
+    y = np.random.default_rng(2).normal(0, 1, 200)
+    y[-1] += 15.0
+    assert detect_change_points(y).outliers == []

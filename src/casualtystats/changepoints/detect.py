@@ -147,7 +147,24 @@ def outlyingness(model: Cost, observed: np.ndarray, cuts: list[int], position: i
     return distance / sd if sd > 0 else math.inf
 
 
-def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, upward: bool = True):
+def isolated_outliers(values: np.ndarray, half_width: int, bound: float) -> np.ndarray:
+    """Positions of single values beyond `bound` robust sds from the running median of the
+    2 half_width + 1 values around them, whose neighbours are not: the running median follows
+    level shifts and trends but not a value alone, and the sd is the local MAD of the
+    deviations (4 half_width + 1 values), so a noisier stretch makes no outliers. Two or more
+    such values in a row are a burst, a short regime, not outliers; the last value is never
+    one (it may be the first of a new regime)."""
+    x = pd.Series(values)
+    deviation = (x - x.rolling(2 * half_width + 1, center=True, min_periods=1).median()).to_numpy()
+    scale = (
+        1.4826 * pd.Series(np.abs(deviation)).rolling(4 * half_width + 1, center=True, min_periods=1).median()
+    )
+    far = (np.abs(deviation) > bound * scale.to_numpy()) & (scale.to_numpy() > 0)
+    alone = far & ~np.r_[False, far[:-1]] & ~np.r_[far[1:], False]
+    return np.flatnonzero(alone[:-1])
+
+
+def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, single_bound=None):
     """Isolated excursions set aside, in up to EXCURSION_PASSES passes: segment (`fit()` returns
     the observed positions still kept, the cuts among them and the cost trace), then in each
     segment of at most max(EXCURSION_WEEKS, min_size) observations that is not the last, set
@@ -155,20 +172,42 @@ def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, upwa
     burst keeps its other values and so its changes. Returns the last fit, made after the last
     values were set aside.
 
-    `upward` False (Gaussian costs, symmetric noise): the value farthest from the median of the
-    neighbouring segments goes, and stays aside only if it was an isolated excursion: the next
-    fit has no segment there any more (no change within one position of its ends)
-    and the value is an outlier from the segment that now holds it (beyond the two-sided 5%
-    Bonferroni bound over the observations, in robust sds of that segment's residuals);
+    Gaussian costs (`single_bound` given: symmetric noise) first set aside single outliers
+    (`isolated_outliers`) beyond both the two-sided 5% Bonferroni bound over the observations
+    and `single_bound()`, the largest standardised deviation a value can have without paying,
+    as a one-value segment, for the two changes around it (sqrt of twice the penalty of a
+    change; called after the first fit, so the penalty is the one in use): left in, two such
+    values a few positions apart make a short segment with a change at each end, and one alone
+    inflates its segment's variance. Then, in the short segments, the value farthest from the
+    median of the neighbouring segments goes. Each value stays aside only if it was an isolated
+    excursion: it is an outlier from the segment that holds it in the next fit (beyond the
+    Bonferroni bound, in robust sds of that segment's residuals) and, for a short segment's
+    value, that fit has no segment there any more (no change within one position of its ends);
     otherwise (a short regime) it is put back and not tried again. Counts set their largest
     weeks aside unconfirmed: an aggregated report is the likelier reading there."""
     tried: set[int] = set()
     observed, cuts, trace = fit()
+    bound = stats.norm.isf(0.025 / (model.n + 1))
+    if single_bound is not None:
+        single = isolated_outliers(model.values, max(EXCURSION_WEEKS, min_size), max(bound, single_bound()))
+        if single.size:
+            values, positions = model.values[single], observed[single]
+            keep[positions] = False
+            tried.update(int(p) for p in positions)
+            observed, cuts, trace = fit()
+            back = [
+                p
+                for p, v in zip(positions, values, strict=True)
+                if outlyingness(model, observed, cuts, p, v) <= bound
+            ]
+            if back:
+                keep[back] = True
+                observed, cuts, trace = fit()
     for _ in range(EXCURSION_PASSES):
         bounds = segment_bounds(cuts, model.n)
         candidates = []  # (position set aside, its value, its segment's ends)
         for a, b in short_segments(bounds, max(EXCURSION_WEEKS, min_size)):
-            if upward:
+            if single_bound is None:
                 extreme = int(np.argmax(model.values[a:b]))
             else:
                 i = bounds.index((a, b))  # not the last, so a next segment exists
@@ -185,10 +224,9 @@ def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, upwa
             keep[position] = False
             tried.add(position)
         observed, cuts, trace = fit()
-        if upward:
+        if single_bound is None:
             continue
         found, restored = observed[cuts], False
-        bound = stats.norm.isf(0.025 / (model.n + 1))
         for position, value, ends in candidates:
             gone = not any(np.any(np.abs(found - end) <= 1) for end in ends)
             if not (gone and outlyingness(model, observed, cuts, position, value) > bound):
@@ -420,13 +458,18 @@ def detect_change_points(
           and the rest segmented again (at most 3 passes). A short last
           segment is kept: it is the newest data.
         - other costs: the penalty is multiplied by (1 + phi) / (1 - phi) from
-          the residuals' lag-1 autocorrelation, re-estimated twice. Isolated
-          excursions are then set aside by the count costs' rule (a segment of
-          at most 8 observations, not the last, loses its value farthest from
-          its neighbours; up to 3 passes), kept aside only when its segment
-          vanishes with it and it is a 5% Bonferroni outlier from the segment
-          that takes it back (`ChangePoints.outliers`): a spike is not cut out
-          as a 3-point segment, a short real regime keeps its values. With the
+          the residuals' lag-1 autocorrelation, re-estimated twice. Single
+          outliers are then set aside (a value alone, not the last, far from
+          the running median of the 17 around it: beyond the 5% Bonferroni
+          bound and beyond what would pay for a one-value segment's two
+          changes), then isolated excursions by the count costs' rule (a
+          segment of at most 8 observations, not the last, loses its value
+          farthest from its neighbours; up to 3 passes); each is kept aside
+          only when it is a 5% Bonferroni outlier from the segment that takes
+          it back and, for a short segment's value, that segment vanished
+          (`ChangePoints.outliers`): a spike is not cut out as a 3-point
+          segment, two spikes are not a segment, a short real regime keeps
+          its values. With the
           `normal_trend` cost, "auto" then keeps only abrupt breaks: each
           break is tested in its window (previous to next break) by BIC, with
           the same dependence factor, between a smooth curve (polynomial of
@@ -502,7 +545,9 @@ def detect_change_points(
             # isolated excursions set aside by the count costs' rule, but among the segments of the
             # dependence-corrected penalty: under independence a dependent series (most real ones)
             # is cut into short pieces that are not excursions
-            observed, cuts, trace = set_aside_excursions(segment, model, keep, min_size, upward=False)
+            observed, cuts, trace = set_aside_excursions(
+                segment, model, keep, min_size, single_bound=lambda: math.sqrt(2 * pen.value)
+            )
             aside = np.flatnonzero(rows & ~keep)
         else:
             observed, cuts, trace = segment()
