@@ -475,9 +475,12 @@ def detect_change_points(
         all segments, the weeks' exposure (segment levels are then
         de-seasonalised means), one or two Fourier pairs fitted given the
         segments, kept only when a test at 1% (dispersion and long-run factor
-        included) finds it given the segments found with it; the series is
-        segmented again with it until the segments repeat (`seasonal_counts`,
-        changepoints.season). "auto" takes the period from dated labels (the
+        included) finds it given the segments found with it (the series is
+        segmented again with it until the segments repeat) and when that
+        seasonal segmentation, the season charged its test's threshold, costs
+        less than the seasonless one by the penalised cost PELT minimises
+        (a season that mimics a step does not take its place;
+        `seasonal_counts`, changepoints.season). "auto" takes the period from dated labels (the
         year: 52.18 for weeks, 12 for months) or, without dates, from the
         periodogram's peak if Fisher's g test finds one (>= 3 cycles). The
         result's `season` is the factor found (None: none). A series without a

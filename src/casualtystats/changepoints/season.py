@@ -18,7 +18,11 @@ only when the likelihood-ratio statistic, divided by the long-run variance facto
 of the Pearson residuals under the seasonal model (`count_dependence`:
 dispersion and serial dependence), exceeds the chi^2(2) 99% point
 (`SEASON_LEVEL` = 1%), for the first pair against none and for the second
-against the first. The period P is:
+against the first. Tested only given segments it shaped, a season that mimics
+a step would take the step's place; so the seasonal model is then set against
+the seasonless one by the penalised cost PELT minimises (`penalised_cost`), the
+season charged its test's threshold (`season_penalty`), and kept only if it
+costs less (detect.seasonal_counts). The period P is:
 - from the labels when they are dates (a Series' DatetimeIndex, a panel
   slice's weeks): the year in the labels' median spacing (weekly: 52.18,
   monthly: 12, quarterly: 4, daily: 365.25);
