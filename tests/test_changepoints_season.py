@@ -2,8 +2,9 @@
 
 Fast versions of benchmarks/changepoint_sim.py's seasonal rows: a fighting
 season alone is not a change, a doubling inside one still is, a series
-without a season is segmented exactly as with season=None, and PELT stays
-exact with the seasonal exposures.
+without a season is segmented exactly as with season=None, a step is not
+taken by a season that mimics it, and PELT stays exact with the seasonal
+exposures.
 """
 
 from __future__ import annotations
@@ -19,8 +20,15 @@ from test_pelt_exact import check_exact, cost_matrix
 
 from casualtystats.changepoints import detect_change_points
 from casualtystats.changepoints.costs import FrequencyLogSeverity, NegBin
+from casualtystats.changepoints.detection.pelt import pelt
 from casualtystats.changepoints.errors import ChangePointError
-from casualtystats.changepoints.season import Season, period_from_labels, periodogram_period
+from casualtystats.changepoints.season import (
+    Season,
+    penalised_cost,
+    period_from_labels,
+    periodogram_period,
+    segment_index,
+)
 
 WEEKS = pd.date_range("2015-01-05", periods=260, freq="7D")
 YEAR = 365.25 / 7
@@ -104,6 +112,47 @@ def test_no_season_leaves_the_segmentation_as_it_was():
         cp = detect_change_points(y)
         assert cp.season is None
         assert cp.locations == detect_change_points(y, season=None).locations
+
+
+def test_a_step_the_season_can_mimic_stays_a_step():
+    # No season, a x4 rise at week 140 of 165 (mean 2 a week, NB size 1). An annual cycle
+    # rising into the last weeks mimics the step: estimated given no change it passes its test,
+    # then absorbs the step and passes again given the segments it shaped (p = 0.003), and no
+    # change was found. Judged against the seasonless segments by the same penalised cost, the
+    # season loses and the step stays.
+    n, onset = 165, 140
+    rng = np.random.default_rng(1)
+    lam = np.where(np.arange(n) < onset, 2.0, 8.0)
+    y = pd.Series(rng.negative_binomial(1.0, 1.0 / (1.0 + lam)).astype(float), index=WEEKS[:n])
+    cp = detect_change_points(y)
+    assert cp.season is None
+    assert cp.locations == detect_change_points(y, season=None).locations
+    assert [abs(c - onset) <= 8 for c in cp.locations] == [True], cp.locations
+    assert cp.rate_ratios().iloc[0]["ci_low"] > 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    size=hs.sampled_from([0.5, 3.0, math.inf]),
+    factor=hs.floats(1.0, 6.0),
+    seasonal=hs.booleans(),
+)
+def test_the_criterion_is_the_cost_pelt_minimises(seed, size, factor, seasonal):
+    """penalised_cost (how seasonal_counts judges a seasonless and a seasonal model) prices
+    PELT's optimum at exactly PELT's objective, season exposures and long-run factor included."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(10, 60))
+    y = rng.negative_binomial(2, 0.3, n).astype(float)
+    season = Season((12.0,), (0.6, -0.4), "given") if seasonal else None
+    model = NegBin(size=size).with_season(season)
+    model.fit(y, times=np.arange(n))
+    model.set_weights([factor])
+    change, length_weight = float(rng.uniform(1.0, 20.0)), float(rng.uniform(0.0, 2.0))
+    cuts, trace = pelt(model, change, 2, length_weight)
+    segment = segment_index(list(zip([0, *cuts], [*cuts, n], strict=True)), n)
+    value = penalised_cost(y, model.units, segment, size, factor, change, length_weight)
+    assert value == pytest.approx(trace[-1], rel=1e-9, abs=1e-7)
 
 
 def test_season_argument_is_checked():

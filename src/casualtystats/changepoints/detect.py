@@ -24,7 +24,15 @@ from .penalties import (
     resolve_penalty,
 )
 from .results import ChangePoints
-from .season import SEASON_ROUNDS, fit_season, period_from_labels, periodogram_period
+from .season import (
+    SEASON_ROUNDS,
+    fit_season,
+    penalised_cost,
+    period_from_labels,
+    periodogram_period,
+    season_penalty,
+    segment_index,
+)
 
 #: a non-negative integer series whose period-to-period noise is below this share of its median
 #: is a level that moves smoothly (population, money, production, passengers at scale), not
@@ -300,23 +308,29 @@ def segment_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: i
 
 
 def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: int, season, labels):
-    """segment_counts with a seasonal factor shared by all segments when a test finds one
+    """segment_counts with a seasonal factor shared by all segments when the data prefer one
     (`season`="auto"; see changepoints.season), or with the given period (a number), or none.
     Returns segment_counts' tuple and the Season (or None).
 
-    The season is first estimated as if there were no change (the seasonless segments follow
-    the cycle and would absorb it) and pursued only if its likelihood ratio passes the test
-    for independent weeks (the long-run factor of those residuals is inflated by the changes
-    left out); then the series is
-    segmented again with it, the season re-estimated and tested given the new segments
-    (dispersion and long-run factor included), and so on until the segments repeat (at most
-    SEASON_ROUNDS re-segmentations). A season that fails its test given the newest segments
-    is dropped and the seasonless answer stands: the season is used only where the data
-    show it beside the changes."""
+    A candidate season is first estimated as if there were no change (the seasonless segments
+    follow the cycle and would absorb it) and pursued only if its likelihood ratio passes the
+    test for independent weeks (the long-run factor of those residuals is inflated by the
+    changes left out); then the series is segmented again with it, the season re-estimated and
+    tested given the new segments (dispersion and long-run factor included), and so on until the
+    segments repeat (at most SEASON_ROUNDS re-segmentations); a season that fails given the
+    newest segments is dropped. A season that passes has been tested only given segments it
+    shaped: once it has absorbed a step, nothing competes with it. So the two complete models,
+    the seasonless segments and the seasonal ones with their season, are then judged by one
+    criterion, the penalised cost PELT minimises (`counts_objective`) plus the season's penalty
+    (its test's threshold, `season.season_penalty`), at one long-run factor: the smaller of the two
+    fits' (the model that leaves the least dependence, as quasi-AIC takes its factor from the
+    best-fitting model; the other's factor counts its misfit as dependence). The seasonal answer
+    is kept only if it costs less."""
     period, source = season_period(season, labels)
     plain = segment_counts(model, data, rule, min_size)
     if source is None or not getattr(model, "seasonal", False):
         return plain, None
+    size = None if model.profiled else fixed_count_size(model)
     fit, found, previous = plain, None, None
     for rounds in range(SEASON_ROUNDS + 1):
         fitted = fit[0]
@@ -328,7 +342,6 @@ def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: 
             period = periodogram_period(counts, fitted.times, int(labels.size))
             if period is None:
                 return plain, None
-        size = None if model.profiled else fixed_count_size(model)
         candidate = fit_season(
             counts, fitted.times, bounds, size, period, source, int(labels.size), dependence=rounds > 0
         )
@@ -338,7 +351,26 @@ def seasonal_counts(model: Cost, data: np.ndarray, rule: AutoPenalty, min_size: 
             break
         found, previous = candidate, list(fit[3])
         fit = segment_counts(model.with_season(found), data, rule, min_size)
-    return fit, found
+    # on the weeks both fits kept (each sets its own excursions aside)
+    weeks = np.intersect1d(plain[2], fit[2])
+    factor = min(float(plain[5][0]), float(fit[5][0]))
+    seasonless = counts_objective(plain, weeks, size, factor)
+    seasonal = counts_objective(fit, weeks, size, factor) + season_penalty(found)
+    return (fit, found) if seasonal < seasonless else (plain, None)
+
+
+def counts_objective(fit, weeks: np.ndarray, size: float | None, factor: float) -> float:
+    """The penalised cost of the counts' segments (the first part: for a panel slice the
+    incidents, which the season is of) of a `segment_counts` result `fit`, with its cost's
+    season, on the positions `weeks` among those it kept, at the long-run factor `factor`;
+    `size`: the cost's fixed NB size, or None for the ML common size given those segments."""
+    model, pen, observed, part_cuts = fit[0], fit[1], fit[2], fit[7]
+    counts = model.values if model.parts == 1 else model.incidents
+    common = np.isin(observed, weeks)
+    segment = segment_index(segment_bounds(part_cuts[0], observed.size), observed.size)[common]
+    return penalised_cost(
+        counts[common], model.units[common], segment, size, factor, pen.value, pen.length_weight
+    )
 
 
 def season_period(season, labels: pd.Index) -> tuple[float | None, str | None]:
@@ -486,9 +518,12 @@ def detect_change_points(
         all segments, the weeks' exposure (segment levels are then
         de-seasonalised means), one or two Fourier pairs fitted given the
         segments, kept only when a test at 1% (dispersion and long-run factor
-        included) finds it given the segments found with it; the series is
-        segmented again with it until the segments repeat (`seasonal_counts`,
-        changepoints.season). "auto" takes the period from dated labels (the
+        included) finds it given the segments found with it (the series is
+        segmented again with it until the segments repeat) and when that
+        seasonal segmentation, the season charged its test's threshold, costs
+        less than the seasonless one by the penalised cost PELT minimises
+        (a season that mimics a step does not take its place;
+        `seasonal_counts`, changepoints.season). "auto" takes the period from dated labels (the
         year: 52.18 for weeks, 12 for months) or, without dates, from the
         periodogram's peak if Fisher's g test finds one (>= 3 cycles). The
         result's `season` is the factor found (None: none). A series without a

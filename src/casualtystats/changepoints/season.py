@@ -18,7 +18,11 @@ only when the likelihood-ratio statistic, divided by the long-run variance facto
 of the Pearson residuals under the seasonal model (`count_dependence`:
 dispersion and serial dependence), exceeds the chi^2(2) 99% point
 (`SEASON_LEVEL` = 1%), for the first pair against none and for the second
-against the first. The period P is:
+against the first. Tested only given segments it shaped, a season that mimics
+a step would take the step's place; so the seasonal model is then set against
+the seasonless one by the penalised cost PELT minimises (`penalised_cost`), the
+season charged its test's threshold (`season_penalty`), and kept only if it
+costs less (detect.seasonal_counts). The period P is:
 - from the labels when they are dates (a Series' DatetimeIndex, a panel
   slice's weeks): the year in the labels' median spacing (weekly: 52.18,
   monthly: 12, quarterly: 4, daily: 365.25);
@@ -201,7 +205,8 @@ def _line_p_value(power: np.ndarray, peak: int, length: int) -> float:
     return float(st.f.sf(power[peak] / background, 2, 2 * kept)) if background > 0 else 1.0
 
 
-def _segment_index(bounds, n: int) -> np.ndarray:
+def segment_index(bounds, n: int) -> np.ndarray:
+    """Each position's segment number (0, 1, ...) for segments `bounds` covering 0..n."""
     index = np.empty(n, dtype=int)
     for j, (a, b) in enumerate(bounds):
         index[a:b] = j
@@ -254,6 +259,26 @@ def common_size(y, units, bounds, fixed: float | None) -> float:
     return common_part_size(part_stats(y, units, SIZE_GRID), 0, SIZE_GRID, True, bounds)
 
 
+def season_penalty(season: Season | None) -> float:
+    """A season's penalty in the units of the costs (-2 log-likelihood over the long-run factor):
+    its test's threshold, the chi^2(2) (1 - SEASON_LEVEL) point per Fourier pair; 0 for none. A
+    season whose likelihood gain given some segments exceeds it passes its test given them."""
+    return 0.0 if season is None else len(season.periods) * float(st.chi2.ppf(1 - SEASON_LEVEL, 2))
+
+
+def penalised_cost(y, units, segment, size: float | None, factor: float, change: float, length_weight: float):
+    """The objective PELT minimises for counts y with exposures `units` cut into the segments
+    numbered by `segment` (non-decreasing): -2 x log-likelihood (each segment's mean and the
+    common NB size at their ML values, or the size `size` when the cost fixes it) / `factor`,
+    plus `change` + `length_weight` x log(length) per segment."""
+    starts = np.flatnonzero(np.r_[True, np.diff(segment) != 0])
+    ends = np.r_[starts[1:], segment.size]
+    index = np.repeat(np.arange(starts.size), ends - starts)
+    r = common_size(y, units, list(zip(starts, ends, strict=True)), size)
+    value = loglik(y, units, index, r)[0]
+    return -2.0 * value / factor + float(np.sum(change + length_weight * np.log(ends - starts)))
+
+
 def fit_season(
     y, t, bounds, size: float | None, period: float, source: str, length: int, dependence: bool = True
 ) -> Season | None:
@@ -270,7 +295,7 @@ def fit_season(
     cycles = MIN_CYCLES if source == "periodogram" else KNOWN_CYCLES
     if (t[-1] - t[0] + 1) < cycles * period or y.sum() <= 0:
         return None
-    segment = _segment_index(bounds, n)
+    segment = segment_index(bounds, n)
     units = np.ones(n)
     r = common_size(y, units, bounds, size)
     base = loglik(y, units, segment, r)[0]
