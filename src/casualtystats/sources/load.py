@@ -505,13 +505,21 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
 
     # Rows holding no incident (empty, a repeated header) are quarantined with that reason alone.
     not_data = frame.index.isin(np.concatenate([p.not_data for p in parts]))
-    digest = pd.Series(pd.util.hash_pandas_object(frame[INCIDENT_COLUMNS], index=False), index=frame.index)
-    repeated = _exact_repeats(frame.loc[~not_data], digest.loc[~not_data], origin, problems)
+    # Exact copies and older versions share their source and id: only rows whose (source, id) occurs
+    # more than once can be either (a million rows of unique ids need no row hashes).
+    shared = frame.duplicated(["source", "incident_id"], keep=False).to_numpy()
+    digest = pd.Series(
+        pd.util.hash_pandas_object(frame.loc[shared, INCIDENT_COLUMNS], index=False),
+        index=frame.index[shared],
+    )
+    candidates = shared & ~not_data
+    repeated = _exact_repeats(frame.loc[candidates], digest.loc[frame.index[candidates]], origin, problems)
     repeated = repeated.reindex(frame.index, fill_value=False).to_numpy() | not_data
     # A kept row stands for its exact copies: it is as recent as the latest of them.
     copies = pd.DataFrame({"row": frame.index, "version": pd.concat([p.version for p in parts])})
-    copies = copies.groupby(digest.to_numpy()).transform("max")
-    superseded = _superseded(frame.loc[~repeated], copies.loc[~repeated], origin, problems)
+    copies.loc[shared] = copies.loc[shared].groupby(digest.to_numpy()).transform("max")
+    candidates = shared & ~repeated
+    superseded = _superseded(frame.loc[candidates], copies.loc[candidates], origin, problems)
     superseded = superseded.reindex(frame.index, fill_value=False)
     # The latest version of a row decides whether it is an incident; its cells are then moot.
     reason = pd.concat([p.out_of_scope for p in parts])
