@@ -792,24 +792,23 @@ class ChangepointReplay:
         return rows
 
 
-#: `evaluate` judges the series on every core (`map_series`) when they hold at least this many
-#: weeks in all (about 100 series-years): below that, starting the workers costs more than it saves.
-PARALLEL_WEEKS = 5000
-
-
 def evaluate(series_list: list[Series], rules, ctx: Context, positions_of, as_of=None) -> pd.DataFrame:
     """Flags of `rules` on each series at the week positions `positions_of(series)`;
-    `as_of` is the end of the flagged week unless a query date is given. The series are
-    independent: with `PARALLEL_WEEKS` weeks or more they are judged on every core, with the
-    rows of the serial loop in its order."""
-    from ..parallel import map_series
-
-    positions = [positions_of(series) for series in series_list]
-    count = len(series_list)
-    large = sum(len(series.values) for series in series_list) >= PARALLEL_WEEKS
-    run = map_series if large else lambda function, *args: list(map(function, *args))
-    parts = run(_series_flags, series_list, [rules] * count, [ctx] * count, positions)
-    rows = [row for part in parts for row in part]
+    `as_of` is the end of the flagged week unless a query date is given."""
+    rows = []
+    for series in series_list:
+        positions = positions_of(series)
+        if len(positions) == 0:
+            continue
+        # weeks after the last position judged play no part (no look-ahead, less work)
+        series = series.upto(int(np.max(positions)))
+        for rule in rules:
+            if rule == "changepoint":
+                replay = ChangepointReplay(series, ctx)
+                for pos in positions:
+                    rows += replay.flags(int(pos))
+            else:
+                rows += tracker_flags(rule, series, positions, ctx)
     frame = pd.DataFrame(rows, columns=ctx.columns)
     order = {rule: i for i, rule in enumerate(RULES)}
     frame = frame.sort_values(
@@ -826,23 +825,6 @@ def evaluate(series_list: list[Series], rules, ctx: Context, positions_of, as_of
     types |= ctx.by_dtypes
     frame = frame.astype({col: kind for col, kind in types.items() if col in frame.columns})
     return frame.reset_index(drop=True)
-
-
-def _series_flags(series: Series, rules, ctx: Context, positions) -> list[dict]:
-    """Flag rows of `rules` on one series at the week positions `positions` (see `evaluate`)."""
-    if len(positions) == 0:
-        return []
-    # weeks after the last position judged play no part (no look-ahead, less work)
-    series = series.upto(int(np.max(positions)))
-    rows = []
-    for rule in rules:
-        if rule == "changepoint":
-            replay = ChangepointReplay(series, ctx)
-            for pos in positions:
-                rows += replay.flags(int(pos))
-        else:
-            rows += tracker_flags(rule, series, positions, ctx)
-    return rows
 
 
 def check_rules(rules) -> tuple:
