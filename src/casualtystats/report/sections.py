@@ -32,7 +32,6 @@ from ..assessment import (
     rules_silence,
     source_line,
 )
-from ..parallel import map_series
 from ..resurgence import rules as resurgence_rules
 from . import figures
 from .html import SORT_SCRIPT, count, count_range, esc, figure, number, page, section, table
@@ -49,10 +48,6 @@ LARGEST = 12
 QUARANTINE_ROWS = 50
 #: Weeks-without-reports runs listed.
 GAP_ROWS = 40
-
-
-#: Sections with charts, the costly ones to draw, the costliest first.
-_CHARTED = ("trends", "outlook", "glance", "map", "overlap")
 
 
 @dataclass
@@ -87,37 +82,25 @@ class ReportPage:
 
     def chunks(self):
         """The page as chunks of text, for `write_atomic`."""
-        global _RENDERING
+        self._figures.clear()
         sections = [
-            ("judgments", "Key judgments"),
-            ("caveats", "Caveats"),
-            ("headline", "Headline"),
-            ("glance", "Regions at a glance"),
-            ("resurgence", "Regions"),
-            ("trends", "Weekly trends"),
+            ("judgments", "Key judgments", self.judgments()),
+            ("caveats", "Caveats", self.caveats()),
+            ("headline", "Headline", self.headline()),
+            ("glance", "Regions at a glance", self.glance()),
+            ("resurgence", "Regions", self.resurgence()),
+            ("trends", "Weekly trends", self.trends()),
         ]
         if self.assessment.outlook_weekly is not None or self.assessment.outlook is not None:
-            sections.append(("outlook", "Outlook"))
+            sections.append(("outlook", "Outlook", self.outlook()))
         if self.assessment.overlap is not None:
-            sections.append(("overlap", "Sources and overlap"))
+            sections.append(("overlap", "Sources and overlap", self.overlap()))
         sections += [
-            ("map", "Map"),
-            ("largest", "Largest incidents"),
-            ("quality", "Data quality"),
-            ("methods", "Methods"),
+            ("map", "Map", self.map()),
+            ("largest", "Largest incidents", self.largest()),
+            ("quality", "Data quality", self.quality()),
+            ("methods", "Methods", self.methods()),
         ]
-        # The sections share nothing but the page: drawn on every core (`map_series`), the ones
-        # with charts first so that the cores finish together.
-        order = sorted(
-            sections, key=lambda one: _CHARTED.index(one[0]) if one[0] in _CHARTED else len(_CHARTED)
-        )
-        _RENDERING = self
-        try:
-            drawn = dict(zip(order, map_series(_section, [anchor for anchor, _ in order]), strict=True))
-        finally:
-            _RENDERING = None
-        self._figures = [name for one in sections for name in drawn[one][1]]
-        sections = [(anchor, label, drawn[(anchor, label)][0]) for anchor, label in sections]
         title = f"{self.actor}: casualties, trends and resurgence"
         kinds = sorted(set(self.coverage.sources["kind"]))
         first = self.involved["date_start"].min()
@@ -1007,15 +990,3 @@ def _trend_details(model) -> str:
 def _doc(title: str, text: str | None) -> str:
     """A collapsed block of a result's or module's own text."""
     return f"<details><summary>{esc(title)}</summary><pre>{esc(inspect.cleandoc(text or ''))}</pre></details>"
-
-
-#: The page `_section` draws from: forked workers inherit it (its incidents are too many to send).
-_RENDERING: ReportPage | None = None
-
-
-def _section(anchor: str) -> tuple[str, list[str]]:
-    """The HTML of one section of `_RENDERING` (its method of that name) and the names of its
-    figures, in order."""
-    page = _RENDERING
-    page._figures = []
-    return getattr(page, anchor)(), page._figures
