@@ -80,6 +80,10 @@ class Problems:
 
         `unknown` lists numeric codes a source uses for "not known" (GTD: -99).
         """
+        if pd.api.types.is_integer_dtype(text.dtype) and _plain_numbers(text) is not None:
+            # a typed column of integers: whole numbers already, each exact in Int64 as in float64
+            counts = text.astype("Int64")
+            return counts.mask(counts.isin(unknown)) if unknown else counts
         number = self.number(text, column)
         whole = number.isna() | (number % 1 == 0)
         if not whole.all():
