@@ -157,24 +157,30 @@ class AliasTable:
         """(normalized names, matched mask); unmatched names are kept (as ``unmatched`` shows
         them), NA stays NA. `countries` / `regions` (aligned with `names`) select the scoped rows."""
         names = pd.Series(names)
-        if countries is None or not self.scoped:
-            places = pd.DataFrame({"name": names})
-        else:
+        columns = [names.array]
+        if countries is not None and self.scoped:
             # aligned by position, whatever the index of `countries` / `regions`
-            places = pd.DataFrame({"name": names, "country": pd.Series(countries).to_numpy()})
-            if regions is not None:
-                places["region"] = pd.Series(regions).to_numpy()
-        combos = places.dropna(subset=["name"]).drop_duplicates()
-        found = [self.lookup(*row) for row in combos.itertuples(index=False, name=None)]
-        combos = combos.assign(found=pd.Series(found, index=combos.index, dtype=object))
-        mapped = places.merge(combos, how="left", on=list(places.columns))["found"].to_numpy()
-        found = pd.Series(mapped, index=names.index, dtype=object)
-        matched = found.notna()
-        shown = names
-        if self.unmatched is not _identity:  # once per distinct name: a million rows hold a few hundred
-            distinct = names.dropna().unique()
-            shown = names.map(dict(zip(distinct, map(self.unmatched, distinct), strict=True)))
-        return found.where(matched, shown).astype("str"), matched
+            columns += [pd.Series(c).array for c in (countries, regions) if c is not None]
+        # Each distinct (name, country, region) is looked up once: a million rows hold a few
+        # hundred. `combo` numbers them by first appearance; rows without a name share one.
+        known = names.notna().to_numpy()
+        key = np.zeros(len(names), dtype=np.int64)
+        for column in columns:
+            codes, uniques = pd.factorize(column, use_na_sentinel=False)
+            key = pd.factorize(key * (len(uniques) + 1) + codes)[0]
+        combo = pd.factorize(np.where(known, key, -1))[0]
+        first = np.unique(combo, return_index=True)[1]
+        found = [
+            self.lookup(*row) if ok else None
+            for row, ok in zip(zip(*(c.take(first) for c in columns), strict=True), known[first], strict=True)
+        ]
+        matched = np.array([f is not None for f in found], dtype=bool)
+        shown = [
+            f if f is not None else (n if pd.isna(n) else self.unmatched(n))
+            for f, n in zip(found, names.array.take(first), strict=True)
+        ]
+        text = pd.Series(shown, dtype=object).astype("str").array.take(combo)
+        return pd.Series(text, index=names.index), pd.Series(matched[combo], index=names.index)
 
     def knows(self, names: pd.Series) -> pd.Series:
         """Whether each name is one the table knows (a row, a canonical name or the rule)."""

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .read import column_text, is_typed
+
 #: Cells that mean "not known" in a numeric column.
 MISSING_TOKENS = {"", "na", "n/a", "nan", "null", "none", "unknown", "-", "--", "?", "."}
 
@@ -78,16 +80,27 @@ class Problems:
 
         `unknown` lists numeric codes a source uses for "not known" (GTD: -99).
         """
+        if pd.api.types.is_integer_dtype(text.dtype) and _plain_numbers(text) is not None:
+            # a typed column of integers: whole numbers already, each exact in Int64 as in float64
+            counts = text.astype("Int64")
+            return counts.mask(counts.isin(unknown)) if unknown else counts
         number = self.number(text, column)
         whole = number.isna() | (number % 1 == 0)
-        self.add(~whole, column, "not a whole number", text)
+        if not whole.all():
+            self.add(~whole, column, "not a whole number", column_text(text[~whole]).reindex(text.index))
         number = number.where(whole)
         if unknown:
             number = number.where(~number.isin(unknown))
         return number.astype("Int64")
 
     def number(self, text: pd.Series, column: str) -> pd.Series:
-        """Decimal numbers as float64 (NaN = missing)."""
+        """Decimal numbers as float64 (NaN = missing). `text` may be a typed column (see
+        `casualtystats.sources.read.is_typed`): read as its text would be."""
+        if is_typed(text):
+            plain = _plain_numbers(text)
+            if plain is not None:
+                return plain
+            text = column_text(text)
         clean = text.str.strip()
         try:  # a column of plain numbers is read at once (float() would also take '1_000' and '١٢')
             if clean.str.contains(r"[^\x00-\x7f]|_", regex=True).any():
@@ -116,7 +129,14 @@ class Problems:
         return number.where(~bad)
 
     def date(self, text: pd.Series, column: str) -> pd.Series:
-        """Calendar dates (time of day dropped); unparseable or impossible dates are problems."""
+        """Calendar dates (time of day dropped); unparseable or impossible dates are problems.
+        `text` may be a typed column (see `casualtystats.sources.read.is_typed`): read as its
+        text would be."""
+        if is_typed(text):
+            plain = _plain_dates(text)
+            if plain is not None:
+                return plain
+            text = column_text(text)
         clean = text.str.strip()
         blank = clean.isna()
         iso = clean.str.match(_ISO_DATE).fillna(False)
@@ -197,6 +217,34 @@ class Problems:
         return mapped.astype("str")
 
 
+def _plain_numbers(column: pd.Series) -> pd.Series | None:
+    """A typed column of numbers as `Problems.number` reads its text, where that is certain
+    without the text: integers or float64, each finite and below 2**53 in size (exact as text
+    and back; the text of a whole float has no fraction, but 2.5 is written "2.5", which reads
+    back as 2.5). None for anything else (float32, nullable floats, inf, huge values), which
+    goes through its text."""
+    if not (pd.api.types.is_integer_dtype(column.dtype) or column.dtype == np.float64):
+        return None
+    values = column.to_numpy(dtype="float64", na_value=np.nan)
+    known = values[~np.isnan(values)]
+    if not np.all(np.abs(known) < 2**53):  # also False for inf
+        return None
+    # + 0.0 turns -0.0 into 0.0, as its text "0" reads
+    return pd.Series(values + 0.0, index=column.index, name=column.name)
+
+
+def _plain_dates(column: pd.Series) -> pd.Series | None:
+    """A typed column of date-times as `Problems.date` reads its text ("YYYY-MM-DD HH:MM:SS"),
+    where that is certain without the text: time zone naive, every date in 1678..2261 (four-digit
+    years, all within the range kept). None for anything else, which goes through its text."""
+    if not (pd.api.types.is_datetime64_dtype(column.dtype) and getattr(column.dtype, "tz", None) is None):
+        return None
+    known = column.dropna()
+    if len(known) and (known.min() < _EARLIEST or known.max() >= _LATEST):
+        return None
+    return column.astype("datetime64[us]").dt.normalize()
+
+
 def _from_parts(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
     """Dates from text parts; NaT where a part is missing or the date does not exist (02-30)."""
     parts = pd.DataFrame({"year": year, "month": month, "day": day}).astype("float")
@@ -235,6 +283,10 @@ class Format:
     out_of_scope: Callable[[pd.DataFrame], pd.Series] | None = None
     derive: Callable[[pd.DataFrame, Problems], dict[str, pd.Series]] = field(default=lambda raw, problems: {})
     derive_reads: frozenset[str] = frozenset()  # columns `derive` or `out_of_scope` read beyond the above
+    # Columns read only by the count, coordinate and date coercers (`Problems.integer`, `number`,
+    # `date`), which take a typed file's numbers and dates as they are; every other column of a
+    # typed file reaches the format as text.
+    typed_reads: frozenset[str] = frozenset()
 
     def reads(self) -> set[str]:
         """Every column of the source this format reads."""

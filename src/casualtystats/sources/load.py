@@ -30,7 +30,7 @@ from ..schema import COUNT_COLUMNS, INCIDENT_COLUMNS, IncidentSchema
 from . import native
 from .convert import Format, Problems
 from .detect import detect_format
-from .read import NOT_DATA, RawTable, read_tables, table_from_frame
+from .read import NOT_DATA, RawTable, read_tables, table_from_frame, text_cells
 
 if TYPE_CHECKING:
     from ..merge import MergeResult
@@ -336,6 +336,8 @@ def _load_file(
     fmt = detect_format(path, set(lowered.columns), source)
     _check_same_names(table, fmt, rename)
     lowered = lowered.loc[:, ~lowered.columns.duplicated()]
+    # A typed file's numbers and dates reach the coercers as they are; the format reads the rest as text.
+    lowered = text_cells(lowered, keep=fmt.typed_reads)
 
     problems = Problems(decimal_comma=table.decimal_comma)
     for position, problem in table.row_problems.items():
@@ -383,7 +385,7 @@ def _check_same_names(table: RawTable, fmt: Format, rename: dict[str, str]) -> N
         name = group[0].strip().lower()
         if rename.get(name, name) not in reads:
             continue
-        cells = table.frame[group].fillna("")
+        cells = text_cells(table.frame[group]).fillna("")
         if not cells.eq(cells.iloc[:, 0], axis=0).all().all():
             where = ", ".join(str(table.frame.columns.get_loc(one) + 1) for one in group)
             raise LoadError(
@@ -463,7 +465,7 @@ def _fill_defaults(frame: pd.DataFrame, raw: pd.DataFrame, lines: np.ndarray, fm
     missing_id = frame["incident_id"].isna()
     if missing_id.any():
         # Deterministic: the same row on the same line always gets the same id.
-        content = raw.loc[missing_id].assign(_line=lines[missing_id.to_numpy()])
+        content = text_cells(raw.loc[missing_id]).assign(_line=lines[missing_id.to_numpy()])
         digest = pd.util.hash_pandas_object(content, index=False).to_numpy()
         generated = pd.Series([f"row-{h:016x}" for h in digest], index=content.index, dtype="str")
         frame["incident_id"] = frame["incident_id"].fillna(generated)
@@ -503,13 +505,21 @@ def _validate(parts: list[_FileRows], timing: list[float], notes: list[str]) -> 
 
     # Rows holding no incident (empty, a repeated header) are quarantined with that reason alone.
     not_data = frame.index.isin(np.concatenate([p.not_data for p in parts]))
-    digest = pd.Series(pd.util.hash_pandas_object(frame[INCIDENT_COLUMNS], index=False), index=frame.index)
-    repeated = _exact_repeats(frame.loc[~not_data], digest.loc[~not_data], origin, problems)
+    # Exact copies and older versions share their source and id: only rows whose (source, id) occurs
+    # more than once can be either (a million rows of unique ids need no row hashes).
+    shared = frame.duplicated(["source", "incident_id"], keep=False).to_numpy()
+    digest = pd.Series(
+        pd.util.hash_pandas_object(frame.loc[shared, INCIDENT_COLUMNS], index=False),
+        index=frame.index[shared],
+    )
+    candidates = shared & ~not_data
+    repeated = _exact_repeats(frame.loc[candidates], digest.loc[frame.index[candidates]], origin, problems)
     repeated = repeated.reindex(frame.index, fill_value=False).to_numpy() | not_data
     # A kept row stands for its exact copies: it is as recent as the latest of them.
     copies = pd.DataFrame({"row": frame.index, "version": pd.concat([p.version for p in parts])})
-    copies = copies.groupby(digest.to_numpy()).transform("max")
-    superseded = _superseded(frame.loc[~repeated], copies.loc[~repeated], origin, problems)
+    copies.loc[shared] = copies.loc[shared].groupby(digest.to_numpy()).transform("max")
+    candidates = shared & ~repeated
+    superseded = _superseded(frame.loc[candidates], copies.loc[candidates], origin, problems)
     superseded = superseded.reindex(frame.index, fill_value=False)
     # The latest version of a row decides whether it is an incident; its cells are then moot.
     reason = pd.concat([p.out_of_scope for p in parts])
@@ -739,7 +749,7 @@ def _quarantine(parts: list[_FileRows], origin: pd.DataFrame, tidy: pd.DataFrame
         .groupby("row", sort=True)["text"]
         .agg("; ".join)
     )
-    raw = pd.concat([p.raw.loc[p.raw.index.isin(reasons.index)] for p in parts])
+    raw = pd.concat([text_cells(p.raw.loc[p.raw.index.isin(reasons.index)]) for p in parts])
     out = origin.loc[reasons.index].assign(reasons=reasons)
     out = out.join(raw, suffixes=("", "_raw")).reset_index(drop=True)
     return out

@@ -15,6 +15,9 @@ from __future__ import annotations
 from ..schema import COUNT_COLUMNS, INCIDENT_COLUMNS
 from .convert import Format
 
+#: Canonical columns the loader reads with the numeric and date coercers.
+_COERCED = [*COUNT_COLUMNS, "latitude", "longitude", "date_start", "date_end"]
+
 #: `source` of a native row whose file gives none.
 NATIVE_SOURCE = "native"
 SHORTHANDS = {"date_start": "date", "fatalities_best": "fatalities", "injuries_best": "injuries"}
@@ -43,4 +46,5 @@ FORMAT = Format(
         (*COUNT_COLUMNS, "fatalities", "injuries"),
     ),
     columns={name: (name, SHORTHANDS[name]) if name in SHORTHANDS else (name,) for name in INCIDENT_COLUMNS},
+    typed_reads=frozenset(name for name in _COERCED for name in (name, SHORTHANDS.get(name, name))),
 )

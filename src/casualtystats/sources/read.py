@@ -1,7 +1,10 @@
 """From bytes on disk to a raw table of text cells, each row tagged with its line.
 
 Every cell is kept as text (``str`` dtype, missing = NA) so the loader can
-coerce column by column and report exactly which cell failed and why. The
+coerce column by column and report exactly which cell failed and why; only the
+number and date columns of a typed table (Parquet, DataFrame) stay typed, so a
+million numbers need not be written out and parsed back (`text_cells` gives the
+text a CSV of them would hold, for whatever needs text). The
 line of a row is what a user sees in an editor or spreadsheet: CSV lines are
 physical lines (header, HXL tag row, blank lines and multi-line quoted cells
 all counted), XLSX lines are sheet row numbers, Parquet and DataFrame lines are
@@ -23,7 +26,7 @@ import itertools
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,7 +80,7 @@ class RawTable:
 
     path: Path
     kind: str  # "csv", "xlsx", "parquet" or "dataframe"
-    frame: pd.DataFrame  # str cells, NA for empty; RangeIndex
+    frame: pd.DataFrame  # str cells, NA for empty (typed tables: `is_typed` columns as they are); RangeIndex
     lines: np.ndarray  # int64, one per row of `frame`
     row_problems: dict[int, str] = field(default_factory=dict)  # row position -> structural problem
     notes: list[str] = field(default_factory=list)
@@ -398,17 +401,43 @@ def _unique_names(header: list) -> list[str]:
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Every column as text; empty or whitespace-only cells become NA."""
-    out = {}
-    for name, column in frame.items():
-        if pd.api.types.is_float_dtype(column):
-            # 2.0 -> "2": counts read from typed files must not look fractional.
-            whole = column.notna() & (column % 1 == 0) & column.abs().lt(2**53)
-            text = column.astype("str").where(~whole, column.where(whole).astype("Int64").astype("str"))
-        else:
-            text = column.astype("str")
-        text = text.where(text.str.strip().ne(""))
-        out[name] = text
-    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+    return pd.DataFrame(
+        {name: column_text(column) for name, column in frame.items()}, index=pd.RangeIndex(len(frame))
+    )
+
+
+def column_text(column: pd.Series) -> pd.Series:
+    """A column's cells as text, as a file would hold them: empty or whitespace-only cells are NA,
+    whole floats are written without a fraction (a count of 2.0 must not look fractional: "2"),
+    date-times as "YYYY-MM-DD HH:MM:SS". Cell by cell, so converting part of a column gives
+    the text of those cells in the whole one."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        column = column.dt.strftime("%Y-%m-%d %H:%M:%S")
+    if pd.api.types.is_float_dtype(column):
+        whole = column.notna() & (column % 1 == 0) & column.abs().lt(2**53)
+        text = column.astype("str").where(~whole, column.where(whole).astype("Int64").astype("str"))
+    else:
+        text = column.astype("str")
+    return text.where(text.str.strip().ne(""))
+
+
+def is_typed(column: pd.Series) -> bool:
+    """Whether a column of a typed table is kept as it is: numbers (not booleans) and date-times."""
+    dtype = column.dtype
+    return (
+        pd.api.types.is_integer_dtype(dtype)
+        or pd.api.types.is_float_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+    )
+
+
+def text_cells(frame: pd.DataFrame, keep: Collection[str] = ()) -> pd.DataFrame:
+    """`frame` with its typed columns (see `is_typed`) as text cells (`column_text`), but for those
+    named in `keep`; text columns are left as they are."""
+    typed = [name for name, column in frame.items() if is_typed(column) and name not in keep]
+    if not typed:
+        return frame
+    return frame.assign(**{name: column_text(frame[name]) for name in typed})
 
 
 def _check_workbook(path: Path, data: bytes) -> None:
@@ -532,14 +561,16 @@ def table_from_frame(frame: pd.DataFrame, label: str) -> RawTable:
 
 
 def _typed_table(path: Path, kind: str, frame: pd.DataFrame) -> RawTable:
-    """A table of typed columns (Parquet, DataFrame) as text cells; a line is a 1-based row position."""
+    """A table of typed columns (Parquet, DataFrame): text cells but for its numbers and date-times,
+    which stay typed (`is_typed`); a line is a 1-based row position."""
     frame = frame.reset_index(drop=True)
     header = list(frame.columns)
-    frame.columns = _unique_names(header)
-    for name, column in frame.items():
-        if pd.api.types.is_datetime64_any_dtype(column):
-            frame[name] = column.dt.strftime("%Y-%m-%d %H:%M:%S")
+    names = _unique_names(header)
+    cells = {
+        name: column if is_typed(column) else column_text(column)
+        for name, (_, column) in zip(names, frame.items(), strict=True)
+    }
     lines = np.arange(1, len(frame) + 1, dtype=np.int64)
-    table = RawTable(path, kind, _as_text(frame), lines)
-    table.duplicates = _same_names(header, list(frame.columns))
+    table = RawTable(path, kind, pd.DataFrame(cells, index=pd.RangeIndex(len(frame))), lines)
+    table.duplicates = _same_names(header, names)
     return table
