@@ -267,3 +267,50 @@ def test_a_file_saved_without_its_header_row_is_named_as_such(tmp_path):
     with pytest.raises(LoadError) as info:
         load_incidents(_write(tmp_path, "other.csv", "name,colour\nx,red\n"))
     assert "header row missing" not in str(info.value)
+
+
+def _with_saved_results(path: Path, results: dict[str, tuple[str, str]]) -> None:
+    """Rewrite the workbook as a spreadsheet program saves it: each formula cell in `results`
+    (reference -> (extra attributes, saved <v> element)) keeps its formula and gains its result."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    for reference, (attributes, saved) in results.items():
+        sheet, found = re.subn(
+            rf'<c r="{reference}"([^>]*)>(<f>[^<]*</f>)<v\s*/>',
+            rf'<c r="{reference}"\1{attributes}>\2{saved}',
+            sheet,
+        )
+        assert found == 1
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_formulas_never_calculated_quarantine_their_rows_not_blank_them(tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append([*HEADER.strip().split(","), "notes", "comment"])
+    sheet.append(["2023-01-01", "Iraq", "Anbar", "ISIS", 3, "a", "x"])
+    sheet.append(["2023-01-02", "Iraq", "Anbar", "ISIS", "=E2+1", "b", "x"])  # never calculated
+    sheet.append(["2023-01-03", "Iraq", "Anbar", "ISIS", "=E2*2", "c", "x"])  # calculated: 6
+    sheet.append(["2023-01-04", "Iraq", "Anbar", "ISIS", 2, '=IF(E5>5,"big","")', "x"])  # calculated: ""
+    sheet.append(["2023-01-05", "Iraq", "Anbar", "ISIS", 1, '=CONCAT("d","e")', "x"])  # never calculated
+    sheet.append(["2023-01-06", "Iraq", "Anbar", "ISIS", 4, "f", "=A7"])  # never calculated, not read
+    workbook.save(tmp_path / "log.xlsx")
+    _with_saved_results(tmp_path / "log.xlsx", {"E4": ("", "<v>6</v>"), "F5": (' t="str"', "<v></v>")})
+
+    result = load_incidents(tmp_path / "log.xlsx")
+    assert result.n_input == 6 and len(result.incidents) + len(result.quarantine) == 6
+    assert result.incidents["fatalities_best"].tolist() == [3, 6, 2, 4]
+    assert result.quarantine["line"].tolist() == [3, 6]
+    reasons = result.quarantine["reasons"].tolist()
+    assert reasons[0].startswith("fatalities: formula with no saved result") and "(=E2+1)" in reasons[0]
+    assert reasons[1].startswith("notes: formula with no saved result") and '=CONCAT("d","e")' in reasons[1]
+    assert any("3 cell(s) hold a formula with no saved result" in n for n in result.notes)

@@ -342,6 +342,15 @@ def _load_file(
     problems = Problems(decimal_comma=table.decimal_comma)
     for position, problem in table.row_problems.items():
         problems.add(pd.Series(True, index=[offset + position]), "", problem)
+    reads = fmt.reads()
+    for position, name, formula in table.formulas:
+        if rename.get(name.strip().lower(), name.strip().lower()) in reads:
+            problems.add(
+                pd.Series(True, index=[offset + position]),
+                name,
+                "formula with no saved result (the workbook was never calculated)",
+                pd.Series(formula, index=[offset + position], dtype="str"),
+            )
     own_names = {c.strip().lower(): c.strip() for c in raw.columns}
     frame = _canonical(lowered, fmt, problems, {v: own_names[k] for k, v in rename.items() if k in own_names})
     frame = _fill_defaults(frame, raw, table.lines, fmt)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import html
 import io
 import itertools
 import re
@@ -88,6 +89,8 @@ class RawTable:
     sheet: str | None = None  # the workbook sheet read (XLSX)
     # Columns whose names are the same but for case (`frame` has them as 'fatalities', 'fatalities.1').
     duplicates: list[list[str]] = field(default_factory=list)
+    # XLSX cells holding a formula with no saved result (read as blank): (row position, column, formula).
+    formulas: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def read_table(path: str | Path, problem: Callable[[set[str]], str | None] | None = None) -> RawTable:
@@ -478,9 +481,10 @@ def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None
     except (KeyError, ValueError, OSError) as err:
         raise LoadError(path, f"is a zip archive but not a readable Excel workbook ({err})") from None
     skipped: list[str] = []
-    sheets: list[tuple[str, list, list[list], list[int], list[str]]] = []
+    sheets: list[tuple[str, list, list[list], list[int], list[str], dict]] = []
     try:
         for sheet in workbook.worksheets:
+            formulas = _uncomputed_formulas(data, sheet._worksheet_path)
             rows = enumerate(sheet.iter_rows(values_only=True), start=1)
             first = []  # the first non-empty rows, where the header is looked for
             for number, row in rows:
@@ -510,7 +514,7 @@ def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None
                 if _has_values(row):
                     records.append([_cell_text(c) for c in row])
                     lines.append(number)
-            sheets.append((sheet.title, header, records, lines, notes))
+            sheets.append((sheet.title, header, records, lines, notes, formulas))
     except (zipfile.BadZipFile, OSError, EOFError) as err:
         raise LoadError(path, f"is a damaged or truncated XLSX file ({err})") from None
     finally:
@@ -520,7 +524,7 @@ def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None
     if not sheets:
         raise LoadError(path, "empty workbook (no header, no rows)")
     tables = []
-    for title, header, records, lines, notes in sheets:
+    for title, header, records, lines, notes, formulas in sheets:
         if skipped:
             notes.insert(0, f"sheet {title!r} read; skipped {'; '.join(skipped)}")
         if records and _is_hxl_tag_row(records[0]):
@@ -530,8 +534,67 @@ def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None
         label = path if len(sheets) == 1 else Path(f"{path} [sheet {title}]")
         table = _from_records(label, "xlsx", header, zip(records, lines, strict=True), notes)
         table.sheet = title
+        if formulas:
+            _mark_formulas(table, formulas)
         tables.append(table)
     return tables
+
+
+# A cell holding a formula: its attributes, the formula (<f .../> for a shared formula's other
+# cells) and the saved result, if any.
+_FORMULA_CELL = re.compile(
+    rb"<c\b([^>]*)>\s*(?:<f\b[^>]*/>|<f\b[^>]*>([^<]*)</f>)\s*(<v\s*/>|<v>\s*</v>|<v>[^<]*</v>)?\s*</c>"
+)
+_CELL_REFERENCE = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+
+
+def _uncomputed_formulas(data: bytes, sheet_path: str) -> dict[tuple[int, int], str]:
+    """Cells of the sheet whose formula has no saved result, as {(row, 0-based column): formula}.
+
+    A workbook written by a script (openpyxl, or a tool filling a template) holds formulas that no
+    spreadsheet program has calculated; they read as blank, which would pass for "unknown". An empty
+    result that was calculated (`t="str"` with an empty value) is a real blank and is not listed."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            xml = archive.read(sheet_path.lstrip("/"))
+        except KeyError:
+            return {}
+    if b"<f" not in xml:
+        return {}
+    found = {}
+    for cell in _FORMULA_CELL.finditer(xml):
+        attributes, formula, value = cell.groups()
+        computed = value is not None and (
+            not re.fullmatch(rb"<v\s*/>|<v>\s*</v>", value) or b't="str"' in attributes
+        )
+        reference = _CELL_REFERENCE.search(attributes)
+        if computed or reference is None:
+            continue
+        letters, row = reference.groups()
+        column = 0
+        for letter in letters:
+            column = column * 26 + letter - ord("A") + 1
+        text = html.unescape(formula.decode("utf-8", "replace")) if formula else "shared formula"
+        found[(int(row), column - 1)] = f"={text}" if formula else text
+    return found
+
+
+def _mark_formulas(table: RawTable, formulas: dict[tuple[int, int], str]) -> None:
+    """Record the table's cells that hold a formula with no saved result, with a note."""
+    positions = {int(line): i for i, line in enumerate(table.lines)}
+    names = list(table.frame.columns)
+    table.formulas = [
+        (positions[row], names[column], formula)
+        for (row, column), formula in sorted(formulas.items())
+        if row in positions and column < len(names) and names[column] != "extra_fields"
+    ]
+    if table.formulas:
+        table.notes.append(
+            f"{len(table.formulas):,} cell(s) hold a formula with no saved result (first: line "
+            f"{table.lines[table.formulas[0][0]]}, {table.formulas[0][1]!r} {table.formulas[0][2]}): the "
+            "workbook was written by a program that does not calculate; rows needing one are "
+            "quarantined. Open and save it in a spreadsheet program to calculate them"
+        )
 
 
 def _cell_text(value) -> str | None:
