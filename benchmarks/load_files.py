@@ -24,15 +24,18 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from _process import PEAK_GIB
 from report import simulated_table
 
 # Run in the child: the command, then its own CPU seconds and peak RSS as the last line.
-CHILD = """
-import json, resource, sys
+CHILD = (
+    PEAK_GIB.replace("{", "{{").replace("}", "}}")
+    + """
+import json, time
 {body}
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({{"cpu": usage.ru_utime + usage.ru_stime, "rss_gib": usage.ru_maxrss / 2**20}}))
+print(json.dumps({{"cpu": time.process_time(), "rss_gib": peak_gib()}}))
 """
+)
 VALIDATE = "from casualtystats.cli import main\nmain(['validate', {path!r}, '-o', {out!r}])"
 PANDAS = "import pandas as pd\npd.read_csv({path!r}, dtype=str, keep_default_na=False)"
 

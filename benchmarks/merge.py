@@ -16,27 +16,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _process import PEAK_GIB
 
 import casualtystats as cs
 from casualtystats.merge.combine import combine
 from casualtystats.merge.mse import chapman, loglinear
 from casualtystats.simulate import GOVERNORATES, perturbed_copy, simulate_incidents, simulate_sources
 
-#: The timed process: read the reports, merge them, report wall/CPU seconds and peak RSS (GiB). Peak memory
-#: is the VmHWM of /proc/self/status: ru_maxrss would carry over the parent's high-water mark across exec.
-MERGE_PROCESS = """
-import resource, sys, time
+#: The timed process: read the reports, merge them, report wall/CPU seconds and peak RSS (GiB).
+MERGE_PROCESS = (
+    PEAK_GIB
+    + """
+import sys, time
 from pathlib import Path
 import pandas as pd
 import casualtystats as cs
-
-def peak_gib():
-    try:
-        with open("/proc/self/status") as status:
-            line = next(x for x in status if x.startswith("VmHWM:"))
-        return int(line.split()[1]) / 2**20
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 path = Path(sys.argv[1])
 reports = pd.read_parquet(path)
@@ -48,6 +42,7 @@ peak = peak_gib()
 result.links.to_parquet(path.with_name("links.parquet"), index=False)
 print(seconds, cpu, peak, before, len(result.incidents))
 """
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw"
 UCDP = SHARED / "ucdp_ged_iraq_hdx" / "conflict_data_irq.csv"
