@@ -100,6 +100,11 @@ def as_multivariate(values) -> tuple[np.ndarray, pd.Index, tuple[str, ...]]:
     all but `week` (its labels when present); an array's columns are named 0..d-1."""
     if isinstance(values, pd.DataFrame):
         labels = frame_labels(values)
+        dated = [c for c in values.columns if c != "week" and pd.api.types.is_datetime64_any_dtype(values[c])]
+        if dated:
+            raise ChangePointError(
+                f"column {dated[0]!r} holds dates: put them in the index or a `week` column, not among the series"
+            )
         names = tuple(str(c) for c in values.columns if c != "week")
         columns = [as_series(values[c].reset_index(drop=True))[0] for c in values.columns if c != "week"]
     else:
@@ -246,14 +251,24 @@ def as_matrix(values: np.ndarray) -> np.ndarray:
     return values.reshape(values.shape[0], -1)
 
 
-def outlyingness(model: Cost, observed: np.ndarray, cuts: list[int], position: int, value) -> float:
+def gaussian_columns(model: Cost) -> list[int]:
+    """The columns the Gaussian excursion rule judges: one series' only column; a joint cost's
+    columns that are not counts (see detect_change_points)."""
+    if isinstance(model, Joint):
+        return [j for j, column in enumerate(model.columns) if not is_count_cost(column)]
+    return [0]
+
+
+def outlyingness(
+    model: Cost, observed: np.ndarray, cuts: list[int], position: int, value, columns: list[int]
+) -> float:
     """|value - fitted level| in robust sds (MAD of the residuals) of the segment that holds
     `position` (the level interpolated between the segment's fitted values); inf when those
-    residuals have no spread. For several columns `value` is a row and the largest of its
-    columns' distances counts."""
+    residuals have no spread. For several `columns` (of the model's values) `value` is a row
+    of them and the largest of their distances counts."""
     a, b = next((a, b) for a, b in segment_bounds(cuts, model.n) if b == model.n or observed[b] > position)
-    fitted = as_matrix(model.fitted(a, b))
-    sd = stats.median_abs_deviation(as_matrix(model.values[a:b]) - fitted, scale="normal", axis=0)
+    fitted = as_matrix(model.fitted(a, b))[:, columns]
+    sd = stats.median_abs_deviation(as_matrix(model.values[a:b])[:, columns] - fitted, scale="normal", axis=0)
     level = np.array([np.interp(position, observed[a:b], column) for column in fitted.T])
     distance = np.abs(np.atleast_1d(value) - level)
     return max(d / s if s > 0 else math.inf for d, s in zip(distance, sd, strict=True))
@@ -299,24 +314,30 @@ def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, sing
     Bonferroni bound, in robust sds of that segment's residuals) and, for a short segment's
     value, that fit has no segment there any more (no change within one position of its ends);
     otherwise (a short regime) it is put back and not tried again. Counts set their largest
-    weeks aside unconfirmed: an aggregated report is the likelier reading there."""
+    weeks aside unconfirmed: an aggregated report is the likelier reading there.
+
+    A joint cost (several columns): a row is set aside whole (its position is missing, as for a
+    panel slice), judged on the columns `gaussian_columns` names, each in its own noise units,
+    by its most outlying one, the bound over every value tested."""
     tried: set[int] = set()
     observed, cuts, trace = fit()
-    # several columns: a row is set aside whole (its position is missing, as for a panel slice), judged
-    # by its most outlying column in that column's noise units, the bound over every value tested
-    columns = as_matrix(model.values).shape[1]
-    bound = stats.norm.isf(0.025 / ((model.n + 1) * columns))
+    columns = gaussian_columns(model)
+
+    def judged() -> np.ndarray:
+        return as_matrix(model.values)[:, columns]  # the model's values change with each fit
+
+    bound = stats.norm.isf(0.025 / ((model.n + 1) * len(columns)))
     if single_bound is not None:
-        single = isolated_outliers(model.values, max(EXCURSION_WEEKS, min_size), max(bound, single_bound()))
+        single = isolated_outliers(judged(), max(EXCURSION_WEEKS, min_size), max(bound, single_bound()))
         if single.size:
-            values, positions = model.values[single], observed[single]
+            values, positions = judged()[single], observed[single]
             keep[positions] = False
             tried.update(int(p) for p in positions)
             observed, cuts, trace = fit()
             back = [
                 p
                 for p, v in zip(positions, values, strict=True)
-                if outlyingness(model, observed, cuts, p, v) <= bound
+                if outlyingness(model, observed, cuts, p, v, columns) <= bound
             ]
             if back:
                 keep[back] = True
@@ -325,8 +346,8 @@ def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, sing
         bounds = segment_bounds(cuts, model.n)
         candidates = []  # (position set aside, its value, its segment's ends)
         # several columns are compared in their own noise units (one column needs no common unit)
-        z = as_matrix(model.values)
-        if columns > 1:
+        z = judged()
+        if len(columns) > 1:
             z = z / [noise_scale(column) for column in z.T]
         for a, b in short_segments(bounds, max(EXCURSION_WEEKS, min_size)):
             if single_bound is None:
@@ -339,7 +360,7 @@ def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, sing
             if observed[a + extreme] in tried:
                 continue
             ends = [observed[a]] if a else []
-            candidates.append((observed[a + extreme], model.values[a + extreme], [*ends, observed[b]]))
+            candidates.append((observed[a + extreme], judged()[a + extreme], [*ends, observed[b]]))
         if not candidates:
             break
         for position, *_ in candidates:
@@ -351,7 +372,7 @@ def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, sing
         found, restored = observed[cuts], False
         for position, value, ends in candidates:
             gone = not any(np.any(np.abs(found - end) <= 1) for end in ends)
-            if not (gone and outlyingness(model, observed, cuts, position, value) > bound):
+            if not (gone and outlyingness(model, observed, cuts, position, value, columns) > bound):
                 keep[position] = restored = True
         if restored:
             observed, cuts, trace = fit()
@@ -547,10 +568,21 @@ def detect_change_points(
     ----------
     values : array-like or pandas Series of one measure; or a DataFrame, one
         weekly panel slice (one group, index or `week` column = week) with the
-        columns `incidents` and `fatalities_best`. Missing values (NaN/None/inf)
+        columns `incidents` and `fatalities_best`; or a multivariate series, d >= 2
+        numeric columns observed at the same times: a DataFrame without those two
+        columns (its columns but `week`; labels the `week` column or the index)
+        or a 2-D array (n, d), segmented jointly (one set of change points for all
+        columns; `ChangePoints.column(name)` gives one column's view). Only the
+        column names mark a panel slice: a bare 2-D array is always a
+        multivariate series, since two columns of non-negative integers may be
+        any two counts, and reading them as incidents and deaths given incidents
+        would impose a model the data never claimed (a DataFrame with only one of
+        the two names is an error). Missing values (NaN/None/inf)
         are skipped for the fit; locations and segments refer to positions in
         the input as given (a gap belongs to the segment before it), and the
-        `normal_trend` cost keeps the original time spacing.
+        `normal_trend` cost keeps the original time spacing. With several columns
+        a row with any value missing is missing (every column's cost needs the
+        row; as for a panel slice).
     cost : "auto", a name in COSTS ("l2", "normal_mean", "normal_meanvar",
         "normal_trend", "poisson", "negbin", "freqsev", "freqsev_log") or a
         Cost instance. "auto":
@@ -586,6 +618,13 @@ def detect_change_points(
         - any other series (non-integer or negative values, or an integer
           level as above) gets "normal_trend" (Gaussian, own level, slope and
           variance per segment).
+        - a multivariate series gets the joint cost (costs.Joint): each column
+          the cost the rule above gives it alone ("negbin" or "normal_trend",
+          each with its own robust scale), summed: the columns are taken as
+          independent given the segment. A change is a change of the whole
+          segment, charged for all its parameters (p = the columns' summed, e.g.
+          3 + 3 for two trend columns). A cost name of one series (e.g.
+          "normal_mean") is used for every column; a Joint instance as given.
     penalty : "auto", "bic", "mbic", an AutoPenalty or a number (cost units).
         "auto" (= AutoPenalty()) is MBIC, (p + 1) log n per change plus
         log(n_i) per segment (p = parameters per segment), corrected for
@@ -642,6 +681,29 @@ def detect_change_points(
           noise variance, and dropped if the curve does as well (see
           `abrupt`). On 16 TCPD series this scores mean F1 0.877, cover
           0.743; held-out estimates in the README.
+        - a multivariate series: as for "other costs", except that each
+          column's cost is divided by its own long-run factor (the penalty
+          itself stays MBIC with the summed p): a count column's by the count
+          costs' `count_dependence` of its Pearson residuals, another's
+          (1 + phi) / (1 - phi) of its residuals, re-estimated twice (for one
+          column, dividing its cost by the factor is the same as multiplying the
+          penalty). Outliers and excursions are judged on rows, by the
+          Gaussian rule above applied to the columns that are not counts: a
+          row is set aside whole (`ChangePoints.outliers`) when any of those
+          values is a single outlier in its own column (the Bonferroni bound
+          over all the values tested), or is the short segment's row farthest
+          from its neighbours in any of those columns (in each column's noise
+          units), and stays aside on the same confirmation as for one series
+          (its most outlying column). Count columns are not judged: a lone
+          large count is what heavy-tailed counts produce (the Gaussian rule
+          would set aside every tenth week of sparse deaths), and the count
+          path's own rule rests on its separate dispersion steps, which the
+          joint cost does not take (its count columns keep a size per
+          segment). With
+          every column "normal_trend", the abruptness test is applied to each
+          column at the joint breaks (each with its own dependence factor) and
+          a break abrupt in any column is kept; with any other column cost every
+          break is kept (a level model has no smooth alternative to test).
         AutoPenalty(rounds=0) turns the dependence correction off.
     method : "pelt" (the only offline search; see `bocpd` for the online one).
     min_size : minimum number of observations per segment.
@@ -708,7 +770,7 @@ def detect_change_points(
                 cuts, trace = pelt(model, pen.value, min_size, pen.length_weight)
             return kept, cuts, trace
 
-        if isinstance(rule, AutoPenalty):
+        if isinstance(rule, AutoPenalty) and gaussian_columns(model):
             # isolated excursions set aside by the count costs' rule, but among the segments of the
             # dependence-corrected penalty: under independence a dependent series (most real ones)
             # is cut into short pieces that are not excursions
