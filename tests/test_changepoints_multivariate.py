@@ -15,6 +15,7 @@ from hypothesis import strategies as hs
 
 from casualtystats.changepoints import detect_change_points
 from casualtystats.changepoints.costs import Joint, NegBin, NormalMean, NormalTrend
+from casualtystats.changepoints.detection.pelt import pelt
 from casualtystats.errors import CasualtyStatsError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -158,6 +159,26 @@ def test_results_are_given_per_column():
 def test_bad_multivariate_input_is_a_user_error(values, kwargs):
     with pytest.raises(CasualtyStatsError):
         detect_change_points(values, **kwargs)
+
+
+def test_an_error_in_one_column_names_the_column():
+    with pytest.raises(CasualtyStatsError, match="column 'b' must be numbers or missing: not a number at 0"):
+        detect_change_points(pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "2", "3"]}))
+    with pytest.raises(CasualtyStatsError, match="column 1 must be finite"):
+        detect_change_points(np.column_stack([np.arange(4.0), [0.0, np.inf, 1.0, 2.0]]))
+
+
+def test_dividing_a_columns_cost_by_its_factor_is_multiplying_the_penalty():
+    # a constant second column adds n log(floor) whatever the segments: the joint optimum at penalty P
+    # with the first column's cost divided by f is the univariate optimum at penalty f P
+    rng = np.random.default_rng(12)
+    for _ in range(20):
+        y = shifted(rng, n=120, d=1, shift=rng.uniform(0.5, 2.0))[:, 0]
+        factor, penalty = rng.uniform(1.0, 6.0), rng.uniform(2.0, 15.0)
+        joint = Joint([NormalTrend(), NormalTrend()]).fit(np.column_stack([y, np.full(y.size, 2.0)]))
+        joint.set_weights([factor, 1.0])
+        alone = NormalTrend().fit(y)
+        assert pelt(joint, penalty, 3)[0] == pelt(alone, factor * penalty, 3)[0]
 
 
 @pytest.mark.parametrize("scenario", ["none", "none_ar"])

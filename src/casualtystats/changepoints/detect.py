@@ -106,7 +106,11 @@ def as_multivariate(values) -> tuple[np.ndarray, pd.Index, tuple[str, ...]]:
                 f"column {dated[0]!r} holds dates: put them in the index or a `week` column, not among the series"
             )
         names = tuple(str(c) for c in values.columns if c != "week")
-        columns = [as_series(values[c].reset_index(drop=True))[0] for c in values.columns if c != "week"]
+        columns = [
+            float_values(values[c].reset_index(drop=True), ChangePointError, f"column {c!r}")[0]
+            for c in values.columns
+            if c != "week"
+        ]
     else:
         try:
             array = np.asarray(values, dtype=float)
@@ -115,7 +119,9 @@ def as_multivariate(values) -> tuple[np.ndarray, pd.Index, tuple[str, ...]]:
         if array.ndim != 2:
             raise ChangePointError(f"values must be one- or two-dimensional, got shape {array.shape}")
         labels, names = pd.RangeIndex(array.shape[0]), tuple(map(str, range(array.shape[1])))
-        columns = [as_series(array[:, j])[0] for j in range(array.shape[1])]
+        columns = [
+            float_values(array[:, j], ChangePointError, f"column {j}")[0] for j in range(array.shape[1])
+        ]
     if len(columns) < 2:
         raise ChangePointError(
             f"a multivariate series needs at least 2 columns, got {len(columns)}: for one measure pass a Series"
