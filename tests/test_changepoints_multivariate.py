@@ -235,3 +235,21 @@ def test_large_counts_in_count_columns_are_kept_not_set_aside():
     cp = detect_change_points(deaths)
     assert all(c.name == "negbin" for c in cp.cost_model.columns)
     assert cp.outliers == [] and cp.n_changes == 0
+
+
+def test_the_order_and_the_units_of_the_columns_change_nothing():
+    # the joint cost is a sum over columns, each in its own robust scale: permuting the columns or
+    # rescaling one (by a power of 2, exact in floating point) gives the same change points and
+    # sets the same rows aside
+    rng = np.random.default_rng(13)
+    aside = 0
+    for _ in range(15):
+        y = shifted(rng, n=150, d=3, shift=rng.uniform(0.0, 2.0, 3))
+        y[int(rng.integers(20, 130)), 0] += 12.0  # an outlying row (column 0 has sd 1)
+        order = rng.permutation(3)
+        rescaled = y[:, order] * 2.0 ** rng.integers(-8, 9, 3)
+        first, second = detect_change_points(y), detect_change_points(rescaled)
+        assert first.locations == second.locations and first.outliers == second.outliers
+        aside += bool(first.outliers)
+        assert np.allclose(np.array(first.dependence)[order], second.dependence)
+    assert aside >= 12  # the comparison covered the rows set aside
