@@ -103,7 +103,9 @@ class ChangePoints:
         CI `ci_low`, `ci_high`. The "freqsev" cost adds `incident_rate`
         (incidents per week), `deaths_per_incident`, each with its CI
         (`incident_ci_low`, `incident_ci_high`, `severity_ci_low`,
-        `severity_ci_high`)."""
+        `severity_ci_high`). A multivariate series has no single level
+        (`estimate` and its CI are NaN): each column's follows, by its own
+        cost (`<name>`, `<name>_ci_low`, `<name>_ci_high`)."""
         return self._segment_table(self.alpha)
 
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
