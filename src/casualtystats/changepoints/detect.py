@@ -551,13 +551,13 @@ def abrupt_breaks(model: Cost, observed: np.ndarray, cuts: list[int]) -> list[in
     residuals' dependence factor). A joint cost whose columns are all `normal_trend` keeps a
     break abrupt in any column (a change in any column is a change); other costs keep every
     break (a level model has no smooth alternative to test). The cost trace stays PELT's."""
-    resid = as_matrix(residuals(model, cuts))
     if model.name == "normal_trend":
         series = [(model.values, model)]
     elif isinstance(model, Joint) and all(c.name == "normal_trend" for c in model.columns):
         series = list(zip(model.values.T, model.columns, strict=True))
     else:
         return cuts
+    resid = as_matrix(residuals(model, cuts))
     kept = [
         keep_abrupt(values, observed.astype(float), cuts, dependence_factor(r), column.sigma**2)
         for (values, column), r in zip(series, resid.T, strict=True)
