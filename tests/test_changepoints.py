@@ -262,9 +262,12 @@ def test_bad_arguments_raise_a_user_error(kwargs):
         detect_change_points(np.linspace(0.5, 3, 20), **kwargs)
 
 
-def test_two_dimensional_input_rejected():
-    with pytest.raises(CasualtyStatsError):
-        detect_change_points(np.zeros((5, 2)))
+def test_input_of_more_than_two_dimensions_or_one_column_rejected():
+    # a 2-D array of two or more columns is a multivariate series (tests/test_changepoints_multivariate.py)
+    with pytest.raises(CasualtyStatsError, match="one- or two-dimensional"):
+        detect_change_points(np.zeros((5, 2, 2)))
+    with pytest.raises(CasualtyStatsError, match="at least 2 columns"):
+        detect_change_points(np.zeros((5, 1)))
 
 
 def test_a_series_without_any_observed_value_is_a_user_error():

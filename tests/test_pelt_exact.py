@@ -5,7 +5,9 @@ covered without touching this file) and every minimum segment length 1..5,
 PELT's optimum is compared with an O(n^2) dynamic programme over all
 partitions written here, with the same cost, penalty, per-segment log-length
 term and minimum segment length, on 1,000 short random series per cost
-(ties, constant stretches, zeros for counts) and a hypothesis property.
+(ties, constant stretches, zeros for counts) and a hypothesis property. The joint
+(multivariate) cost, a weighted sum of such costs over columns, is checked the same way
+with random mixes of the column costs and random weights.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from casualtystats.changepoints import detect_change_points
-from casualtystats.changepoints.costs import COSTS
+from casualtystats.changepoints.costs import COSTS, Joint
+from casualtystats.changepoints.costs.kernel import COLUMN_KINDS
 from casualtystats.changepoints.detection.pelt import pelt
 
 MIN_SIZES = (1, 2, 3, 4, 5)
@@ -153,3 +156,60 @@ def test_detect_change_points_returns_the_optimum_with_a_numeric_penalty():
         cp = detect_change_points(y, cost="poisson", penalty=3.0, min_size=3)
         c = cost_matrix(cp.cost_model)
         assert objective(c, cp.locations, 3.0, 0.0) == pytest.approx(brute_force(c, 3.0, 0.0, 3), abs=1e-9)
+
+
+#: the costs of one series that a joint cost can sum (a cost added to COSTS later is covered)
+COLUMN_COSTS = sorted(name for name, cls in COSTS.items() if cls.kind in COLUMN_KINDS)
+
+
+def random_joint(rng: np.random.Generator, n: int, names=None) -> Joint:
+    """A joint cost of 2-3 random column costs fitted to input of each one's kind, with random
+    weights (long-run factors 1-4): columns change at different places and on different scales."""
+    names = rng.choice(COLUMN_COSTS, size=int(rng.integers(2, 4))) if names is None else names
+    columns = [COSTS[name]() for name in names]
+    cost = Joint(columns).fit(np.column_stack([random_input(type(c), rng, n) for c in columns]))
+    cost.set_weights(rng.uniform(1.0, 4.0, len(columns)))
+    return cost
+
+
+def test_joint_cost_is_the_weighted_sum_of_its_columns_costs():
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        cost = random_joint(rng, 30)
+        a, b = sorted(rng.choice(np.arange(31), 2, replace=False))
+        b = max(b, a + cost.min_size)
+        expected = sum(c.error(a, b) / (c.scale * f) for c, f in zip(cost.columns, cost.factors, strict=True))
+        assert cost.error(a, b) == pytest.approx(expected, rel=1e-12, abs=1e-9)
+        assert cost.n_params == sum(c.n_params for c in cost.columns)
+        assert cost.min_size == max(c.min_size for c in cost.columns)
+
+
+@pytest.mark.parametrize("part", range(4))  # four parts of SERIES_PER_COST series, run in parallel
+def test_pelt_equals_brute_force_for_joint_costs_and_every_min_size(part):
+    rng = np.random.default_rng([part, 2026])
+    failures = []
+    for i in range(SERIES_PER_COST // 4):
+        cost = random_joint(rng, int(rng.integers(6, 22)))
+        c = cost_matrix(cost)
+        penalty = float(np.exp(rng.uniform(math.log(0.2), math.log(80.0))))
+        length_weight = float(rng.choice([0.0, 0.0, 1.0, 3.0]))
+        for min_size in MIN_SIZES:
+            if not check_exact(cost, penalty, length_weight, min_size, c):
+                failures.append((i, cost, min_size, penalty, length_weight))
+    assert not failures, (
+        f"joint: PELT differs from the brute force in {len(failures)} cases, e.g. {failures[:3]}"
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    names=hs.lists(hs.sampled_from(COLUMN_COSTS), min_size=2, max_size=3),
+    n=hs.integers(2, 20),
+    seed=hs.integers(0, 2**32 - 1),
+    min_size=hs.integers(1, 5),
+    penalty=hs.floats(0.0, 80.0),
+    length_weight=hs.sampled_from([0.0, 1.0]),
+)
+def test_pelt_equals_brute_force_property_for_joint_costs(names, n, seed, min_size, penalty, length_weight):
+    cost = random_joint(np.random.default_rng(seed), n, names)
+    assert check_exact(cost, penalty, length_weight, min_size, cost_matrix(cost))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 
@@ -11,8 +12,9 @@ from scipy import stats
 
 from ..values import float_values
 from .abrupt import keep_abrupt
-from .costs import COSTS, Cost, FrequencySeverity
+from .costs import COSTS, Cost, FrequencySeverity, Joint, NegBin
 from .costs.base import noise_scale
+from .costs.kernel import COLUMN_KINDS
 from .detection.pelt import pelt
 from .errors import ChangePointError
 from .penalties import (
@@ -51,6 +53,31 @@ def as_series(values) -> tuple[np.ndarray, pd.Index]:
     return float_values(values, ChangePointError)
 
 
+def is_casualty_frame(frame: pd.DataFrame) -> bool:
+    """A DataFrame with a column `incidents` or `fatalities_best` is read as a weekly panel slice
+    (and then needs both); any other DataFrame is a multivariate series."""
+    return any(c in frame.columns for c in FrequencySeverity.columns)
+
+
+def frame_labels(frame: pd.DataFrame) -> pd.Index:
+    """The `week` column when there is one, else the index; one row per label."""
+    labels = pd.Index(frame["week"]) if "week" in frame.columns else frame.index
+    if labels.has_duplicates:
+        raise ChangePointError(
+            "the DataFrame holds more than one series (repeated weeks): select one group first, "
+            "e.g. panel[panel['region'] == 'Anbar']"
+        )
+    return labels
+
+
+def as_columns(columns: list[np.ndarray]) -> np.ndarray:
+    """Columns as an (n, d) array in which a row with any value missing is missing: the costs
+    need every column at each time they use (the row-wise rule of a panel slice too)."""
+    data = np.column_stack(columns)
+    data[np.isnan(data).any(axis=1)] = np.nan
+    return data
+
+
 def as_casualty_frame(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
     """A weekly panel slice as an (n, 2) array [incidents, fatalities_best] and its week labels.
 
@@ -62,15 +89,60 @@ def as_casualty_frame(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
             f"a DataFrame needs the columns {list(FrequencySeverity.columns)} (a weekly panel slice); "
             f"missing {missing}. For one measure pass a Series, e.g. panel['fatalities_best']"
         )
-    labels = pd.Index(frame["week"]) if "week" in frame.columns else frame.index
-    if labels.has_duplicates:
-        raise ChangePointError(
-            "the DataFrame holds more than one series (repeated weeks): select one group first, "
-            "e.g. panel[panel['region'] == 'Anbar']"
-        )
-    data = np.column_stack([as_series(frame[c].reset_index(drop=True))[0] for c in FrequencySeverity.columns])
-    data[np.isnan(data).any(axis=1)] = np.nan
+    labels = frame_labels(frame)
+    data = as_columns([as_series(frame[c].reset_index(drop=True))[0] for c in FrequencySeverity.columns])
     return data, labels
+
+
+def as_multivariate(values) -> tuple[np.ndarray, pd.Index, tuple[str, ...]]:
+    """A multivariate series (a DataFrame that is not a panel slice, or a 2-D array) as an
+    (n, d) array (`as_columns`), its labels and its column names. A DataFrame's columns are
+    all but `week` (its labels when present); an array's columns are named 0..d-1."""
+    if isinstance(values, pd.DataFrame):
+        labels = frame_labels(values)
+        dated = [c for c in values.columns if c != "week" and pd.api.types.is_datetime64_any_dtype(values[c])]
+        if dated:
+            raise ChangePointError(
+                f"column {dated[0]!r} holds dates: put them in the index or a `week` column, not among the series"
+            )
+        names = tuple(str(c) for c in values.columns if c != "week")
+        columns = [
+            float_values(values[c].reset_index(drop=True), ChangePointError, f"column {c!r}")[0]
+            for c in values.columns
+            if c != "week"
+        ]
+    else:
+        try:
+            array = np.asarray(values, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ChangePointError(f"values must be numbers or missing: {exc}") from None
+        if array.ndim != 2:
+            raise ChangePointError(f"values must be one- or two-dimensional, got shape {array.shape}")
+        labels, names = pd.RangeIndex(array.shape[0]), tuple(map(str, range(array.shape[1])))
+        columns = [
+            float_values(array[:, j], ChangePointError, f"column {j}")[0] for j in range(array.shape[1])
+        ]
+    if len(columns) < 2:
+        raise ChangePointError(
+            f"a multivariate series needs at least 2 columns, got {len(columns)}: for one measure pass a Series"
+        )
+    return as_columns(columns), labels, names
+
+
+def as_input(values) -> tuple[np.ndarray, pd.Index, tuple[str, ...] | None]:
+    """`values` as data, labels and column names: a 1-D series (names None), a panel slice
+    (an (n, 2) array [incidents, fatalities_best], names FrequencySeverity.columns) or a
+    multivariate series ((n, d), names its columns). Only column names mark a panel slice:
+    a bare 2-D array is always a multivariate series (see detect_change_points)."""
+    if isinstance(values, pd.DataFrame):
+        if is_casualty_frame(values):
+            return *as_casualty_frame(values), FrequencySeverity.columns
+        return as_multivariate(values)
+    try:
+        columns = not isinstance(values, pd.Series) and np.ndim(values) >= 2
+    except ValueError:  # ragged nesting: as_series says what is wrong
+        columns = False
+    return as_multivariate(values) if columns else (*as_series(values), None)
 
 
 def is_count_series(y: np.ndarray) -> bool:
@@ -88,12 +160,26 @@ def relative_noise(y: np.ndarray) -> float:
 
 
 def choose_cost(y: np.ndarray) -> str:
-    """The cost="auto" rule (documented in detect_change_points)."""
-    if y.ndim == 2:
-        return "freqsev_log"
+    """The cost="auto" rule for one series (documented in detect_change_points)."""
     if is_count_series(y) and relative_noise(y) >= MIN_COUNT_NOISE:
         return "negbin"
     return "normal_trend"
+
+
+def column_dependence(model: Joint, cuts: list[int]) -> np.ndarray:
+    """Each column's long-run variance factor given the segments `cuts`, by the rule the "auto"
+    penalty applies to that column alone: count columns ("negbin", "poisson") the count costs'
+    `count_dependence` of their Pearson residuals, others the lag-1 factor of theirs."""
+    bounds = segment_bounds(cuts, model.n)
+    resid = residuals(model, cuts)
+    return np.array(
+        [
+            count_dependence(column.residuals(bounds))[0]
+            if is_count_cost(column)
+            else dependence_factor(resid[:, j])
+            for j, column in enumerate(model.columns)
+        ]
+    )
 
 
 def segment_bounds(cuts: list[int], n: int) -> list[tuple[int, int]]:
@@ -115,9 +201,25 @@ def make_cost(cost) -> Cost:
     return COSTS[cost]()
 
 
-def check_counts(model: Cost, data: np.ndarray) -> None:
+def chosen_cost(cost, data: np.ndarray, names: tuple[str, ...] | None) -> Cost:
+    """The cost for `data` (observed rows) with column `names` (None: one series): "auto" by the
+    rule in detect_change_points; a cost of one series given for a multivariate series is
+    used for every column (a joint cost)."""
+    if isinstance(cost, str) and cost == "auto":
+        if names == FrequencySeverity.columns:
+            return make_cost("freqsev_log")
+        if names is not None:
+            return Joint([make_cost(choose_cost(column)) for column in data.T], names)
+        return make_cost(choose_cost(data))
+    model = make_cost(cost)
+    if names is not None and names != FrequencySeverity.columns and model.kind in COLUMN_KINDS:
+        return Joint([copy.deepcopy(model) for _ in names], names)
+    return model
+
+
+def check_counts(model: Cost, data: np.ndarray, names: tuple[str, ...] | None) -> None:
     if isinstance(model, FrequencySeverity):
-        if data.ndim != 2:
+        if names != FrequencySeverity.columns:
             raise ChangePointError(
                 f"cost {model.name!r} needs a DataFrame with the columns incidents and fatalities_best"
             )
@@ -125,6 +227,13 @@ def check_counts(model: Cost, data: np.ndarray) -> None:
             raise ChangePointError("incidents and fatalities_best must be >= 0")
         if np.any((data[:, 0] <= 0) & (data[:, 1] > 0)):
             raise ChangePointError("a week has fatalities_best > 0 but no incidents")
+    elif isinstance(model, Joint):
+        if names is None or len(names) != model.d or names == FrequencySeverity.columns:
+            raise ChangePointError(
+                f"cost 'joint' of {model.d} columns needs a multivariate series of as many"
+            )
+        for column, values in zip(model.columns, data.T, strict=True):
+            check_counts(column, values, None)
     elif data.ndim == 2:
         raise ChangePointError(
             f"cost {model.name!r} takes one series: pass a Series (e.g. panel['fatalities_best']), "
@@ -135,7 +244,7 @@ def check_counts(model: Cost, data: np.ndarray) -> None:
 
 
 def is_count_cost(model: Cost) -> bool:
-    return hasattr(model, "set_weights")
+    return isinstance(model, NegBin | FrequencySeverity)
 
 
 def short_segments(bounds, length: int) -> list[tuple[int, int]]:
@@ -143,16 +252,32 @@ def short_segments(bounds, length: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in bounds[:-1] if b - a <= length]
 
 
-def outlyingness(model: Cost, observed: np.ndarray, cuts: list[int], position: int, value: float) -> float:
+def as_matrix(values: np.ndarray) -> np.ndarray:
+    """Values as an (n, d) array: one series is one column."""
+    return values.reshape(values.shape[0], -1)
+
+
+def gaussian_columns(model: Cost) -> list[int]:
+    """The columns the Gaussian excursion rule judges: one series' only column; a joint cost's
+    columns that are not counts (see detect_change_points)."""
+    if isinstance(model, Joint):
+        return [j for j, column in enumerate(model.columns) if not is_count_cost(column)]
+    return [0]
+
+
+def outlyingness(
+    model: Cost, observed: np.ndarray, cuts: list[int], position: int, value, columns: list[int]
+) -> float:
     """|value - fitted level| in robust sds (MAD of the residuals) of the segment that holds
     `position` (the level interpolated between the segment's fitted values); inf when those
-    residuals have no spread."""
+    residuals have no spread. For several `columns` (of the model's values) `value` is a row
+    of them and the largest of their distances counts."""
     a, b = next((a, b) for a, b in segment_bounds(cuts, model.n) if b == model.n or observed[b] > position)
-    fitted = model.fitted(a, b)
-    resid = model.values[a:b] - fitted
-    sd = float(stats.median_abs_deviation(resid, scale="normal"))
-    distance = abs(value - float(np.interp(position, observed[a:b], fitted)))
-    return distance / sd if sd > 0 else math.inf
+    fitted = as_matrix(model.fitted(a, b))[:, columns]
+    sd = stats.median_abs_deviation(as_matrix(model.values[a:b])[:, columns] - fitted, scale="normal", axis=0)
+    level = np.array([np.interp(position, observed[a:b], column) for column in fitted.T])
+    distance = np.abs(np.atleast_1d(value) - level)
+    return max(d / s if s > 0 else math.inf for d, s in zip(distance, sd, strict=True))
 
 
 def isolated_outliers(values: np.ndarray, half_width: int, bound: float) -> np.ndarray:
@@ -161,15 +286,18 @@ def isolated_outliers(values: np.ndarray, half_width: int, bound: float) -> np.n
     level shifts and trends but not a value alone, and the sd is the local MAD of the
     deviations (4 half_width + 1 values), so a noisier stretch makes no outliers. Two or more
     such values in a row are a burst, a short regime, not outliers; the last value is never
-    one (it may be the first of a new regime)."""
-    x = pd.Series(values)
+    one (it may be the first of a new regime). Several columns: each column by itself, and a
+    row is an outlier where any of its values is."""
+    x = pd.DataFrame(as_matrix(values))
     deviation = (x - x.rolling(2 * half_width + 1, center=True, min_periods=1).median()).to_numpy()
     scale = (
-        1.4826 * pd.Series(np.abs(deviation)).rolling(4 * half_width + 1, center=True, min_periods=1).median()
-    )
-    far = (np.abs(deviation) > bound * scale.to_numpy()) & (scale.to_numpy() > 0)
-    alone = far & ~np.r_[False, far[:-1]] & ~np.r_[far[1:], False]
-    return np.flatnonzero(alone[:-1])
+        1.4826
+        * pd.DataFrame(np.abs(deviation)).rolling(4 * half_width + 1, center=True, min_periods=1).median()
+    ).to_numpy()
+    far = (np.abs(deviation) > bound * scale) & (scale > 0)
+    calm = np.zeros((1, far.shape[1]), dtype=bool)
+    alone = far & ~np.vstack([calm, far[:-1]]) & ~np.vstack([far[1:], calm])
+    return np.flatnonzero(alone[:-1].any(axis=1))
 
 
 def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, single_bound=None):
@@ -192,21 +320,30 @@ def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, sing
     Bonferroni bound, in robust sds of that segment's residuals) and, for a short segment's
     value, that fit has no segment there any more (no change within one position of its ends);
     otherwise (a short regime) it is put back and not tried again. Counts set their largest
-    weeks aside unconfirmed: an aggregated report is the likelier reading there."""
+    weeks aside unconfirmed: an aggregated report is the likelier reading there.
+
+    A joint cost (several columns): a row is set aside whole (its position is missing, as for a
+    panel slice), judged on the columns `gaussian_columns` names, each in its own noise units,
+    by its most outlying one, the bound over every value tested."""
     tried: set[int] = set()
     observed, cuts, trace = fit()
-    bound = stats.norm.isf(0.025 / (model.n + 1))
+    columns = gaussian_columns(model)
+
+    def judged() -> np.ndarray:
+        return as_matrix(model.values)[:, columns]  # the model's values change with each fit
+
+    bound = stats.norm.isf(0.025 / ((model.n + 1) * len(columns)))
     if single_bound is not None:
-        single = isolated_outliers(model.values, max(EXCURSION_WEEKS, min_size), max(bound, single_bound()))
+        single = isolated_outliers(judged(), max(EXCURSION_WEEKS, min_size), max(bound, single_bound()))
         if single.size:
-            values, positions = model.values[single], observed[single]
+            values, positions = judged()[single], observed[single]
             keep[positions] = False
             tried.update(int(p) for p in positions)
             observed, cuts, trace = fit()
             back = [
                 p
                 for p, v in zip(positions, values, strict=True)
-                if outlyingness(model, observed, cuts, p, v) <= bound
+                if outlyingness(model, observed, cuts, p, v, columns) <= bound
             ]
             if back:
                 keep[back] = True
@@ -214,18 +351,22 @@ def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, sing
     for _ in range(EXCURSION_PASSES):
         bounds = segment_bounds(cuts, model.n)
         candidates = []  # (position set aside, its value, its segment's ends)
+        # several columns are compared in their own noise units (one column needs no common unit)
+        z = judged()
+        if len(columns) > 1:
+            z = z / [noise_scale(column) for column in z.T]
         for a, b in short_segments(bounds, max(EXCURSION_WEEKS, min_size)):
             if single_bound is None:
                 extreme = int(np.argmax(model.values[a:b]))
             else:
                 i = bounds.index((a, b))  # not the last, so a next segment exists
-                before = model.values[bounds[i - 1][0] : a] if i else np.zeros(0)
-                level = np.median(np.r_[before, model.values[b : bounds[i + 1][1]]])
-                extreme = int(np.argmax(np.abs(model.values[a:b] - level)))
+                before = z[bounds[i - 1][0] : a] if i else z[:0]
+                level = np.median(np.vstack([before, z[b : bounds[i + 1][1]]]), axis=0)
+                extreme = int(np.argmax(np.abs(z[a:b] - level).max(axis=1)))
             if observed[a + extreme] in tried:
                 continue
             ends = [observed[a]] if a else []
-            candidates.append((observed[a + extreme], model.values[a + extreme], [*ends, observed[b]]))
+            candidates.append((observed[a + extreme], judged()[a + extreme], [*ends, observed[b]]))
         if not candidates:
             break
         for position, *_ in candidates:
@@ -237,7 +378,7 @@ def set_aside_excursions(fit, model: Cost, keep: np.ndarray, min_size: int, sing
         found, restored = observed[cuts], False
         for position, value, ends in candidates:
             gone = not any(np.any(np.abs(found - end) <= 1) for end in ends)
-            if not (gone and outlyingness(model, observed, cuts, position, value) > bound):
+            if not (gone and outlyingness(model, observed, cuts, position, value, columns) > bound):
                 keep[position] = restored = True
         if restored:
             observed, cuts, trace = fit()
@@ -405,6 +546,25 @@ def merge_cuts(part_cuts: list[list[int]], min_size: int) -> list[int]:
     return merged
 
 
+def abrupt_breaks(model: Cost, observed: np.ndarray, cuts: list[int]) -> list[int]:
+    """The breaks `cuts` of a `normal_trend` fit that are abrupt (`abrupt.keep_abrupt`, at the
+    residuals' dependence factor). A joint cost whose columns are all `normal_trend` keeps a
+    break abrupt in any column (a change in any column is a change); other costs keep every
+    break (a level model has no smooth alternative to test). The cost trace stays PELT's."""
+    if model.name == "normal_trend":
+        series = [(model.values, model)]
+    elif isinstance(model, Joint) and all(c.name == "normal_trend" for c in model.columns):
+        series = list(zip(model.values.T, model.columns, strict=True))
+    else:
+        return cuts
+    resid = as_matrix(residuals(model, cuts))
+    kept = [
+        keep_abrupt(values, observed.astype(float), cuts, dependence_factor(r), column.sigma**2)
+        for (values, column), r in zip(series, resid.T, strict=True)
+    ]
+    return sorted(set().union(*kept))
+
+
 def detect_change_points(
     values, *, cost="auto", penalty="auto", method="pelt", min_size=2, season="auto"
 ) -> ChangePoints:
@@ -414,10 +574,21 @@ def detect_change_points(
     ----------
     values : array-like or pandas Series of one measure; or a DataFrame, one
         weekly panel slice (one group, index or `week` column = week) with the
-        columns `incidents` and `fatalities_best`. Missing values (NaN/None/inf)
+        columns `incidents` and `fatalities_best`; or a multivariate series, d >= 2
+        numeric columns observed at the same times: a DataFrame without those two
+        columns (its columns but `week`; labels the `week` column or the index)
+        or a 2-D array (n, d), segmented jointly (one set of change points for all
+        columns; `ChangePoints.column(name)` gives one column's view). Only the
+        column names mark a panel slice: a bare 2-D array is always a
+        multivariate series, since two columns of non-negative integers may be
+        any two counts, and reading them as incidents and deaths given incidents
+        would impose a model the data never claimed (a DataFrame with only one of
+        the two names is an error). Missing values (NaN/None/inf)
         are skipped for the fit; locations and segments refer to positions in
         the input as given (a gap belongs to the segment before it), and the
-        `normal_trend` cost keeps the original time spacing.
+        `normal_trend` cost keeps the original time spacing. With several columns
+        a row with any value missing is missing (every column's cost needs the
+        row; as for a panel slice).
     cost : "auto", a name in COSTS ("l2", "normal_mean", "normal_meanvar",
         "normal_trend", "poisson", "negbin", "freqsev", "freqsev_log") or a
         Cost instance. "auto":
@@ -453,6 +624,13 @@ def detect_change_points(
         - any other series (non-integer or negative values, or an integer
           level as above) gets "normal_trend" (Gaussian, own level, slope and
           variance per segment).
+        - a multivariate series gets the joint cost (costs.Joint): each column
+          the cost the rule above gives it alone ("negbin" or "normal_trend",
+          each with its own robust scale), summed: the columns are taken as
+          independent given the segment. A change is a change of the whole
+          segment, charged for all its parameters (p = the columns' summed, e.g.
+          3 + 3 for two trend columns). A cost name of one series (e.g.
+          "normal_mean") is used for every column; a Joint instance as given.
     penalty : "auto", "bic", "mbic", an AutoPenalty or a number (cost units).
         "auto" (= AutoPenalty()) is MBIC, (p + 1) log n per change plus
         log(n_i) per segment (p = parameters per segment), corrected for
@@ -509,6 +687,29 @@ def detect_change_points(
           noise variance, and dropped if the curve does as well (see
           `abrupt`). On 16 TCPD series this scores mean F1 0.877, cover
           0.743; held-out estimates in the README.
+        - a multivariate series: as for "other costs", except that each
+          column's cost is divided by its own long-run factor (the penalty
+          itself stays MBIC with the summed p): a count column's by the count
+          costs' `count_dependence` of its Pearson residuals, another's
+          (1 + phi) / (1 - phi) of its residuals, re-estimated twice (for one
+          column, dividing its cost by the factor is the same as multiplying the
+          penalty). Outliers and excursions are judged on rows, by the
+          Gaussian rule above applied to the columns that are not counts: a
+          row is set aside whole (`ChangePoints.outliers`) when any of those
+          values is a single outlier in its own column (the Bonferroni bound
+          over all the values tested), or is the short segment's row farthest
+          from its neighbours in any of those columns (in each column's noise
+          units), and stays aside on the same confirmation as for one series
+          (its most outlying column). Count columns are not judged: a lone
+          large count is what heavy-tailed counts produce (the Gaussian rule
+          would set aside every tenth week of sparse deaths), and the count
+          path's own rule rests on its separate dispersion steps, which the
+          joint cost does not take (its count columns keep a size per
+          segment). With
+          every column "normal_trend", the abruptness test is applied to each
+          column at the joint breaks (each with its own dependence factor) and
+          a break abrupt in any column is kept; with any other column cost every
+          break is kept (a level model has no smooth alternative to test).
         AutoPenalty(rounds=0) turns the dependence correction off.
     method : "pelt" (the only offline search; see `bocpd` for the online one).
     min_size : minimum number of observations per segment.
@@ -536,17 +737,13 @@ def detect_change_points(
     if int(min_size) < 1:
         raise ChangePointError(f"min_size must be >= 1, not {min_size!r}")
     min_size = int(min_size)
-    if isinstance(values, pd.DataFrame):
-        data, labels = as_casualty_frame(values)
-        shown = data[:, 1]
-    else:
-        data, labels = as_series(values)
-        shown = data
+    data, labels, names = as_input(values)
+    shown = data[:, 1] if names == FrequencySeverity.columns else data
     rows = ~np.isnan(data if data.ndim == 1 else data[:, 0])
     if not rows.any():
         raise ChangePointError("no observed value (every value is missing or not finite)")
-    model = make_cost(choose_cost(data[rows]) if cost == "auto" else cost)
-    check_counts(model, data[rows])
+    model = chosen_cost(cost, data[rows], names)
+    check_counts(model, data[rows], names)
     observed = np.flatnonzero(rows)
     model.fit(data[observed], times=observed)
     pen, rounds = resolve_penalty(penalty, model, int(rows.sum()))
@@ -572,11 +769,14 @@ def detect_change_points(
             pen = start
             cuts, trace = pelt(model, pen.value, min_size, pen.length_weight)
             for _ in range(rounds):
-                pen = pen.scaled(dependence_factor(residuals(model, cuts)))
+                if isinstance(model, Joint):
+                    model.set_weights(column_dependence(model, cuts))
+                else:
+                    pen = pen.scaled(dependence_factor(residuals(model, cuts)))
                 cuts, trace = pelt(model, pen.value, min_size, pen.length_weight)
             return kept, cuts, trace
 
-        if isinstance(rule, AutoPenalty):
+        if isinstance(rule, AutoPenalty) and gaussian_columns(model):
             # isolated excursions set aside by the count costs' rule, but among the segments of the
             # dependence-corrected penalty: under independence a dependent series (most real ones)
             # is cut into short pieces that are not excursions
@@ -586,11 +786,9 @@ def detect_change_points(
             aside = np.flatnonzero(rows & ~keep)
         else:
             observed, cuts, trace = segment()
-        if isinstance(rule, AutoPenalty) and rule.abrupt_only and model.name == "normal_trend" and cuts:
-            # trace stays PELT's; the test only removes breaks
-            factor = dependence_factor(residuals(model, cuts))
-            cuts = keep_abrupt(model.values, observed.astype(float), list(cuts), factor, model.sigma**2)
-        factors = np.array([pen.factor])
+        if isinstance(rule, AutoPenalty) and rule.abrupt_only and cuts:
+            cuts = abrupt_breaks(model, observed, list(cuts))
+        factors = model.factors if isinstance(model, Joint) else np.array([pen.factor])
     # a change's position is that of the first observed value of the new segment
     return ChangePoints(
         values=shown,

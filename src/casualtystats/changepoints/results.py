@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from .costs import Cost
+from .costs import Cost, Joint
 from .errors import ChangePointError
 from .inference import rate_ratio_table
 from .penalties import Penalty
@@ -29,6 +29,7 @@ class ChangePoints:
     including missing values, which were skipped for the fit.
     """
 
+    #: the series (a panel slice: its deaths; a multivariate series: (n, d), one column per series)
     values: np.ndarray
     labels: pd.Index
     locations: list[int]
@@ -40,7 +41,8 @@ class ChangePoints:
     #: positions of the observed values in the input
     observed_positions: np.ndarray = field(repr=False)
     #: long-run variance factor of each part of the cost (count costs: incidents[, deaths
-    #: given incidents]; other costs: the penalty's factor); 1 = independent weeks
+    #: given incidents]; a multivariate series: each column; other costs: the penalty's
+    #: factor); 1 = independent weeks
     dependence: tuple[float, ...] = (1.0,)
     #: positions set aside as isolated excursions (count costs with penalty "auto")
     outliers: list[int] = field(default_factory=list)
@@ -69,6 +71,29 @@ class ChangePoints:
     def n_changes(self) -> int:
         return len(self.locations)
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The names of a multivariate series' columns (empty for one series or a panel slice)."""
+        return self.cost_model.part_names if isinstance(self.cost_model, Joint) else ()
+
+    def column(self, name) -> ChangePoints:
+        """One column of a multivariate result as a result of its own: the same change points,
+        segments and positions set aside, that column's values, cost and long-run factor (the
+        penalty in that column's units: the joint penalty times its factor). Its segments,
+        rate ratios and intervals are that column's, judged as if it had been segmented alone
+        at these changes (the joint detection may have found a change mainly in another column)."""
+        if str(name) not in self.columns:
+            raise ChangePointError(f"no column {name!r}; the columns are {list(self.columns)}")
+        j = self.columns.index(str(name))
+        factor = self.dependence[j]
+        return replace(
+            self,
+            values=self.values[:, j],
+            cost_model=self.cost_model.columns[j],
+            penalty_used=self.penalty_used.scaled(factor),
+            dependence=(factor,),
+        )
+
     @cached_property
     def segments(self) -> pd.DataFrame:
         """One row per segment: `start`, `end` (exclusive, positions in the
@@ -78,7 +103,9 @@ class ChangePoints:
         CI `ci_low`, `ci_high`. The "freqsev" cost adds `incident_rate`
         (incidents per week), `deaths_per_incident`, each with its CI
         (`incident_ci_low`, `incident_ci_high`, `severity_ci_low`,
-        `severity_ci_high`)."""
+        `severity_ci_high`). A multivariate series has no single level
+        (`estimate` and its CI are NaN): each column's follows, by its own
+        cost (`<name>`, `<name>_ci_low`, `<name>_ci_high`)."""
         return self._segment_table(self.alpha)
 
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
@@ -144,8 +171,18 @@ class ChangePoints:
         part's own neighbouring changes and given that part's detection. Rows
         are sorted by location. Other results: one row per change, the level
         of the cost (deaths per week for a panel slice segmented jointly).
+        A multivariate series gets one row per change and column, with a `part` column
+        (the column's name): that column's level after / before, judged as in `column`.
         See `changepoints.inference` for the assumptions.
         """
+        if self.columns:
+            tables = [
+                self.column(name).rate_ratios(alpha, method, n_boot, seed).assign(part=name)
+                for name in self.columns
+            ]
+            table = pd.concat(tables, ignore_index=True).sort_values("location", kind="stable")
+            first = ["location", "label", "part"]
+            return table[first + [c for c in table.columns if c not in first]].reset_index(drop=True)
         return rate_ratio_table(self, alpha=alpha, method=method, n_boot=n_boot, seed=seed)
 
     def location_intervals(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -162,16 +199,24 @@ class ChangePoints:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per observation, indexed like the input: `value`, `segment`
-        (0, 1, ...), the segment's `estimate`, `ci_low`, `ci_high`, and
+        (0, 1, ...), the segment's `estimate`, `ci_low`, `ci_high` (a multivariate series:
+        each column's values and its segment's level and CI, named as in `segments`), and
         `change` (True at the first observation of each new segment) and
         `outlier` (True where the week was set aside as an isolated excursion);
         where the parts were segmented apart, `found_by`: the parts that put a
         change at that week, comma-separated ("" elsewhere)."""
         seg = self.segments
         segment = np.repeat(np.arange(len(seg)), (seg["end"] - seg["start"]).to_numpy())
-        frame = pd.DataFrame({"value": self.values, "segment": segment}, index=self.labels)
-        for col in ("estimate", "ci_low", "ci_high"):
-            frame[col] = seg[col].to_numpy()[segment]
+        if self.columns:
+            frame = pd.DataFrame(self.values, columns=list(self.columns), index=self.labels)
+            frame["segment"] = segment
+            levels = [f"{name}_{what}" for name in self.columns for what in ("level", "ci_low", "ci_high")]
+            shown = [c for name in self.columns for c in (name, f"{name}_ci_low", f"{name}_ci_high")]
+        else:
+            frame = pd.DataFrame({"value": self.values, "segment": segment}, index=self.labels)
+            levels = shown = ["estimate", "ci_low", "ci_high"]
+        for col, source in zip(levels, shown, strict=True):
+            frame[col] = seg[source].to_numpy()[segment]
         frame["change"] = False
         frame.iloc[self.locations, frame.columns.get_loc("change")] = True
         frame["outlier"] = False
@@ -204,7 +249,13 @@ class ChangePoints:
             _text_table(self.segments),
         ]
         if self.n_changes:
-            what = "each part's quantity, in its own windows" if self.part_locations else "after / before"
+            what = (
+                "each part's quantity, in its own windows"
+                if self.part_locations
+                else "each column's level, after / before"
+                if self.columns
+                else "after / before"
+            )
             head += ["-" * 60, f"rate ratios ({what})", _text_table(self.rate_ratios(self.alpha))]
         return "\n".join(head)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .base import Cost, robust_noise_sd
 from .freqsev import FrequencySeverity
 from .freqsev_log import FrequencyLogSeverity
+from .joint import Joint
 from .l2 import L2
 from .negbin import NegBin
 from .normal_mean import NormalMean
@@ -31,6 +32,7 @@ __all__ = [
     "Cost",
     "FrequencyLogSeverity",
     "FrequencySeverity",
+    "Joint",
     "L2",
     "NegBin",
     "NormalMean",

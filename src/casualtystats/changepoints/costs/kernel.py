@@ -22,7 +22,44 @@ from .normal_meanvar import normal_meanvar_segment_cost
 from .normal_trend import normal_trend_segment_cost
 from .poisson import poisson_segment_cost
 
-L2, L2_REFERENCE, NORMAL_MEAN, NORMAL_MEANVAR, NORMAL_TREND, POISSON, NEGBIN, FREQSEV, FREQSEV_LOG = range(9)
+L2, L2_REFERENCE, NORMAL_MEAN, NORMAL_MEANVAR, NORMAL_TREND, POISSON, NEGBIN, FREQSEV, FREQSEV_LOG, JOINT = (
+    range(10)
+)
+#: the costs of one column that a joint cost can sum (costs.joint)
+COLUMN_KINDS = (L2, NORMAL_MEAN, NORMAL_MEANVAR, NORMAL_TREND, POISSON, NEGBIN)
+#: layout of a joint cost's `params`: the number of columns, then per column its kind, its rows in
+#: `stats` (first, end), its slice of `params` (first, end) and its weight; then the columns' params
+JOINT_FIELDS = 6
+
+
+@nb.njit(cache=True)
+def column_cost(kind, stats, params, start, end):
+    """Cost of y[start:end] of one column's cost `kind` (one of COLUMN_KINDS)."""
+    if kind == L2:
+        return l2_segment_cost(stats, params, start, end)
+    if kind == NORMAL_MEAN:
+        return normal_mean_segment_cost(stats, params, start, end)
+    if kind == NORMAL_MEANVAR:
+        return normal_meanvar_segment_cost(stats, params, start, end)
+    if kind == NORMAL_TREND:
+        return normal_trend_segment_cost(stats, params, start, end)
+    if kind == POISSON:
+        return poisson_segment_cost(stats, params, start, end)
+    if kind == NEGBIN:
+        return negbin_segment_cost(stats, params, start, end)
+    return np.nan
+
+
+@nb.njit(cache=True)
+def joint_segment_cost(stats, params, start, end):
+    """Sum over the columns of each column's weighted cost of y[start:end] (see costs.joint)."""
+    total = 0.0
+    for j in range(int(params[0])):
+        at = 1 + JOINT_FIELDS * j
+        rows = stats[int(params[at + 1]) : int(params[at + 2])]
+        own = params[int(params[at + 3]) : int(params[at + 4])]
+        total += params[at + 5] * column_cost(int(params[at]), rows, own, start, end)
+    return total
 
 
 @nb.njit(cache=True, inline="always")
@@ -54,5 +91,7 @@ def segment_costs(kind, stats, params, starts, count, end, out):
         _fill(freqsev_segment_cost, stats, params, starts, count, end, out)
     elif kind == FREQSEV_LOG:
         _fill(freqsev_log_segment_cost, stats, params, starts, count, end, out)
+    elif kind == JOINT:
+        _fill(joint_segment_cost, stats, params, starts, count, end, out)
     else:
         out[:count] = np.nan
