@@ -583,7 +583,8 @@ def detect_change_points(
         multivariate series, since two columns of non-negative integers may be
         any two counts, and reading them as incidents and deaths given incidents
         would impose a model the data never claimed (a DataFrame with only one of
-        the two names is an error). Missing values (NaN/None/inf)
+        the two names is an error). Missing values (NaN/None; an infinite value
+        is an error)
         are skipped for the fit; locations and segments refer to positions in
         the input as given (a gap belongs to the segment before it), and the
         `normal_trend` cost keeps the original time spacing. With several columns
