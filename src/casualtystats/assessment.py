@@ -297,7 +297,7 @@ def build_assessment(
     from .aggregate import imprecisely_dated, monthly_panel, weekly_panel
     from .normalize import involving
     from .parallel import map_series
-    from .resurgence import find_resurgence
+    from .resurgence import find_resurgence, stack_measures
 
     month = compose.parse_month(month)
     as_of = pd.Timestamp(as_of).normalize()
@@ -324,10 +324,13 @@ def build_assessment(
     # months are known now, the ones listed only for a flag are fitted once the flags are in.
     weekly = panels["weekly"]
     active = listed_regions(panels["monthly"], pd.DataFrame(), month)
-    tasks = [  # the longest first, so that the two cores finish together
-        functools.partial(
-            find_resurgence, weekly, actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=as_of
-        ),
+    # the longest tasks first, so that the two cores finish together: the regions' rules, one task
+    # per measure (in one task they alone would bound the step)
+    by_measure = [
+        functools.partial(find_resurgence, weekly, actor=actor, by="region", measure=one, as_of=as_of)
+        for one in compose.FLAG_MEASURES
+    ]
+    others = [
         functools.partial(_alert_history, weekly, actor, as_of),
         functools.partial(
             find_resurgence,
@@ -339,7 +342,9 @@ def build_assessment(
         ),
         functools.partial(_direction_trend, panels["weekly_total"], as_of),
     ] + [functools.partial(_direction_trend, weekly[weekly["region"] == region], as_of) for region in active]
-    flags, history, overall_flags, *fits = map_series(operator.call, tasks)
+    done = map_series(operator.call, by_measure + others)
+    flags = stack_measures(done[: len(by_measure)])
+    history, overall_flags, *fits = done[len(by_measure) :]
     fitted = dict(zip([ALL_REGIONS, *active], fits, strict=True))
     listed = listed_regions(panels["monthly"], flags, month)
     flagged_only = [region for region in listed if region not in fitted]
