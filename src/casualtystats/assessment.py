@@ -282,9 +282,11 @@ def build_assessment(
     start=None,
     outlook: pd.DataFrame | None = None,
     outlook_weekly: pd.DataFrame | None = None,
+    involved: pd.DataFrame | None = None,
 ) -> Assessment:
     """The assessment of `actor` from a load result (`load_incidents`) and its incidents
-    already restricted to the dates wanted (at most `as_of`).
+    already restricted to the dates wanted (at most `as_of`). `involved` is
+    ``involving(incidents, actor)`` when the caller has it already (selected here otherwise).
 
     Composes `weekly_panel` / `monthly_panel` (by region), `find_resurgence` (both flag
     measures, as of `as_of`, with the resurgence stage's default thresholds), `fit_trend`
@@ -301,7 +303,7 @@ def build_assessment(
 
     month = compose.parse_month(month)
     as_of = pd.Timestamp(as_of).normalize()
-    mine = involving(incidents, actor)
+    mine = involving(incidents, actor) if involved is None else involved
     first = incidents["date_start"].min() if start is None else start
     actor_start = mine["date_start"].min() if start is None else start
     if start is None and pd.notna(actor_start):

@@ -150,6 +150,7 @@ def build_report(
             start=start,
             outlook=outlook,
             outlook_weekly=outlook_weekly,
+            involved=mine,
         )
         first = start if start is not None else incidents["date_start"].min()
         panels = dict(assessed.panels)
