@@ -5,7 +5,9 @@ iterables give several arguments, as with `map`), run in worker processes when t
 dozen regional series one after another, and those fits share nothing. The
 results come back in the order of the items and are the ones the serial loop
 gives (every model here is deterministic given its series: no shared random
-state crosses from one series to the next).
+state crosses from one series to the next). `start_series` starts the same work
+and returns at once, so that the caller can do other work meanwhile (the report
+draws the sections of its page that need no fit); its `result()` is the map's.
 
 Workers are forked (Linux), so they inherit the parent's imports and numba's
 compiled kernels and start in milliseconds; where fork is not available
