@@ -665,3 +665,26 @@ def test_a_national_jump_leads_and_a_part_month_is_not_compared():
     # ... and a change it does not compare does not put the whole first: the regions' trends lead
     assert judgments("2014-06-19")[0].region != ALL_REGIONS
     assert "in June 2014 (to 27 Jun) against 10 in May" in lead("2014-06-27")
+
+
+def test_the_actors_incidents_given_or_selected_give_the_same_assessment():
+    # the report and the briefing select the actor's incidents first and hand them over
+    from casualtystats import build_assessment, involving, load_incidents, simulate_incidents
+
+    sim = simulate_incidents(
+        regions=["Anbar", "Basra"],
+        actors={"ISIS": 1.0, "JAI": 0.5},
+        start="2013-01-07",
+        end="2014-03-30",
+        seed=8,
+    )
+    loaded = load_incidents(sim.incidents)
+    last = loaded.incidents["date_start"].max()
+    kwargs = dict(actor="ISIS", month=pd.Period(last, freq="M"), as_of=last)
+    selected = build_assessment(loaded, loaded.incidents, **kwargs)
+    handed = build_assessment(
+        loaded, loaded.incidents, involved=involving(loaded.incidents, "ISIS"), **kwargs
+    )
+    pd.testing.assert_frame_equal(handed.to_frame(), selected.to_frame(), check_exact=True)
+    pd.testing.assert_frame_equal(handed.flags, selected.flags, check_exact=True)
+    assert handed.summary() == selected.summary() and handed.caveats == selected.caveats

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import casualtystats as cs
 from casualtystats.forecast import QUANTILES, ForecastError
+from casualtystats.parallel import map_series
 
 QUANTILE_COLUMNS = [f"q{q:g}" for q in QUANTILES]
 
@@ -372,3 +373,56 @@ def test_a_partly_covered_last_week_is_left_out_not_read_as_a_quiet_week():
     assert result.to_frame()["q0.5"].iloc[0] == pytest.approx(21, abs=4)  # a whole week's 21, not 9
     series.attrs = {}
     assert cs.forecast(series, horizon=4).origin == panel["week"].iloc[-1]  # without the attrs, as given
+
+
+def _forecast_tables(fc) -> tuple:
+    return fc.to_frame(), fc.monthly(), fc.models, fc.distributions
+
+
+@pytest.mark.parametrize("measures", [("incidents", "fatalities_best"), ("fatalities_best", "incidents")])
+def test_a_panel_fitted_on_two_cores_is_forecast_as_on_one(sim_panel, monkeypatch, measures):
+    # the fits run in worker processes, the draws follow in the serial order: the same forecast
+    # (a series of zeros, unknown deaths and either order of the measures included)
+    import casualtystats.forecast as forecast_module
+
+    quiet = sim_panel[sim_panel["region"] == "Anbar"].assign(region="Quiet", incidents=0, fatalities_best=0)
+    panel = pd.concat([sim_panel, quiet], ignore_index=True)
+    panel["fatalities_best"] = panel["fatalities_best"].astype("Float64")
+    panel.loc[panel.index[::17], "fatalities_best"] = pd.NA
+    calls = []
+
+    def counted(function, *iterables):
+        calls.append(len(iterables[0]))
+        return map_series(function, *iterables)
+
+    monkeypatch.setattr(forecast_module, "map_series", counted)
+    monkeypatch.setattr("casualtystats.parallel.available_workers", lambda: 2)
+    parallel = _forecast_tables(cs.forecast(panel, horizon=6, measures=measures, seed=11))
+    monkeypatch.setattr("casualtystats.parallel.available_workers", lambda: 1)
+    serial = _forecast_tables(cs.forecast(panel, horizon=6, measures=measures, seed=11))
+    assert calls == [4, 4]  # one fit per region, on two workers, then on one
+    for got, want in zip(parallel[:3], serial[:3], strict=True):
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert parallel[3].keys() == serial[3].keys()
+    for key, want in serial[3].items():
+        got = parallel[3][key]
+        for part in ("size", "prob", "samples", "shift"):
+            np.testing.assert_array_equal(getattr(got, part), getattr(want, part))
+
+
+def test_the_first_series_that_cannot_be_forecast_is_named_on_two_cores_as_on_one(sim_panel, monkeypatch):
+    # two regions fail, for different reasons: the error is the first region's, as in the serial loop
+    panel = sim_panel.copy()
+    panel["fatalities_best"] = panel["fatalities_best"].astype("Float64")
+    unknown = (panel["region"] == "Basra") & (panel["incidents"] > 0)
+    panel.loc[unknown, "fatalities_best"] = pd.NA
+    short = panel[panel["region"] == "Ninawa"].iloc[:3]
+    panel = pd.concat([panel[panel["region"] != "Ninawa"], short], ignore_index=True)
+    messages = []
+    for workers in (2, 1):
+        monkeypatch.setattr("casualtystats.parallel.available_workers", lambda n=workers: n)
+        with pytest.raises(ForecastError) as raised:
+            cs.forecast(panel, horizon=3)
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]
+    assert "Basra" in messages[0] and "unknown in every week with incidents" in messages[0]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from casualtystats.assessment import _direction_trend
 from casualtystats.errors import CasualtyStatsError
-from casualtystats.parallel import WORKERS_VARIABLE, available_workers, map_series
+from casualtystats.parallel import WORKERS_VARIABLE, available_workers, map_series, start_series
 from casualtystats.report.build import _model
 
 
@@ -149,3 +149,20 @@ def test_the_assessment_on_two_cores_equals_the_serial_one(two_workers, monkeypa
     ]
     assert [j.sentence for j in parallel.key_judgments] == [j.sentence for j in serial.key_judgments]
     assert parallel.caveats == serial.caveats
+
+
+def test_started_series_give_the_serial_results_and_errors(two_workers):
+    with start_series(_square_minus, [3, 1, 2], [1, 1, 1]) as pending:
+        assert pending.result() == [8, 0, 3]
+        assert pending.result() is pending.result()  # computed once
+    with pytest.raises(ValueError, match="three"), start_series(_fail_on_three, [1, 2, 3, 4]) as failing:
+        failing.result()
+
+
+def test_started_series_run_serially_when_asked_for(monkeypatch):
+    # one worker: nothing runs until the result is wanted (the caller's other work comes first)
+    monkeypatch.setattr("casualtystats.parallel.available_workers", lambda: 1)
+    calls = []
+    with start_series(lambda x: calls.append(x) or -x, [1, 2]) as pending:
+        assert calls == []
+        assert pending.result() == [-1, -2] and calls == [1, 2]

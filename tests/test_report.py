@@ -706,3 +706,29 @@ def test_short_history_says_the_rules_were_not_evaluated(tmp_path):
     html = build_report([path], tmp_path / "r.html", progress=False).read_text(encoding="utf-8")
     assert "the resurgence rules were not evaluated: 29 weeks of history, the rules need 53-56" in html
     assert "no rule fired;" not in html
+
+
+def _without_ids_and_times(page: str) -> str:
+    """A page with plotly's random div ids, the load times and the build time left out."""
+    page = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "ID", page)
+    page = re.sub(r"\([0-9.]+ s\)", "(T s)", page)
+    return re.sub(r"built \d{4}-\d\d-\d\d \d\d:\d\d", "built T", page)
+
+
+def test_the_page_is_the_same_when_the_fits_run_beside_it_or_after_it(sample, tmp_path, monkeypatch):
+    # with two workers the fits run while the other sections are drawn; with one, the sections that do
+    # not draw them come first and the fits run when the trends need them: the same page
+    from casualtystats.report import build
+
+    monkeypatch.setattr("casualtystats.parallel.available_workers", lambda: 2)
+    beside = build_report(sample, tmp_path / "beside.html", progress=False).read_text(encoding="utf-8")
+    order = []
+    fit, draw_map = build._model, sections.figures.incident_map
+    monkeypatch.setattr(build, "_model", lambda *a: order.append("fit") or fit(*a))
+    monkeypatch.setattr(
+        sections.figures, "incident_map", lambda *a, **k: order.append("map") or draw_map(*a, **k)
+    )
+    monkeypatch.setattr("casualtystats.parallel.available_workers", lambda: 1)
+    after = build_report(sample, tmp_path / "after.html", progress=False).read_text(encoding="utf-8")
+    assert _without_ids_and_times(beside) == _without_ids_and_times(after)
+    assert order[0] == "map" and len(order) > 2 and set(order[1:]) == {"fit"}

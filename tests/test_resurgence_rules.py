@@ -301,3 +301,25 @@ def test_several_measures_are_judged_separately_and_thresholds_recorded():
     assert out.attrs["measures"] == ("incidents", "fatalities_best")
     assert out.attrs["thresholds"]["surge_ratio"] == 3
     assert out.attrs["as_of"] == START + pd.Timedelta(weeks=4, days=6)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    weeks=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 30)), min_size=5, max_size=40),
+    budget=st.sampled_from([None, 1.0]),
+)
+def test_measures_judged_apart_and_stacked_are_the_call_with_all_measures(weeks, budget):
+    # the report judges each measure in its own task: stacked, they must be the one call's flags
+    from casualtystats.resurgence import stack_measures
+
+    counts = {"R": [w[0] for w in weeks], "S": [w[1] for w in weeks]}
+    both = panel(counts).assign(
+        incidents=pd.array([min(v, 3) for region in counts.values() for v in region], dtype="Int64")
+    )
+    measures = ("incidents", "fatalities_best")
+    together = find_budgeted(both, measure=measures, false_alarm_budget=budget, surge_ratio=1.5)
+    apart = [find_budgeted(both, measure=m, false_alarm_budget=budget, surge_ratio=1.5) for m in measures]
+    stacked = stack_measures(apart)
+    pd.testing.assert_frame_equal(stacked, together, check_exact=True)
+    assert stacked.attrs == together.attrs
+    assert list(stacked.attrs) == list(together.attrs)

@@ -282,9 +282,11 @@ def build_assessment(
     start=None,
     outlook: pd.DataFrame | None = None,
     outlook_weekly: pd.DataFrame | None = None,
+    involved: pd.DataFrame | None = None,
 ) -> Assessment:
     """The assessment of `actor` from a load result (`load_incidents`) and its incidents
-    already restricted to the dates wanted (at most `as_of`).
+    already restricted to the dates wanted (at most `as_of`). `involved` is
+    ``involving(incidents, actor)`` when the caller has it already (selected here otherwise).
 
     Composes `weekly_panel` / `monthly_panel` (by region), `find_resurgence` (both flag
     measures, as of `as_of`, with the resurgence stage's default thresholds), `fit_trend`
@@ -297,11 +299,11 @@ def build_assessment(
     from .aggregate import imprecisely_dated, monthly_panel, weekly_panel
     from .normalize import involving
     from .parallel import map_series
-    from .resurgence import find_resurgence
+    from .resurgence import find_resurgence, stack_measures
 
     month = compose.parse_month(month)
     as_of = pd.Timestamp(as_of).normalize()
-    mine = involving(incidents, actor)
+    mine = involving(incidents, actor) if involved is None else involved
     first = incidents["date_start"].min() if start is None else start
     actor_start = mine["date_start"].min() if start is None else start
     if start is None and pd.notna(actor_start):
@@ -324,10 +326,13 @@ def build_assessment(
     # months are known now, the ones listed only for a flag are fitted once the flags are in.
     weekly = panels["weekly"]
     active = listed_regions(panels["monthly"], pd.DataFrame(), month)
-    tasks = [  # the longest first, so that the two cores finish together
-        functools.partial(
-            find_resurgence, weekly, actor=actor, by="region", measure=compose.FLAG_MEASURES, as_of=as_of
-        ),
+    # the longest tasks first, so that the two cores finish together: the regions' rules, one task
+    # per measure (in one task they alone would bound the step)
+    by_measure = [
+        functools.partial(find_resurgence, weekly, actor=actor, by="region", measure=one, as_of=as_of)
+        for one in compose.FLAG_MEASURES
+    ]
+    others = [
         functools.partial(_alert_history, weekly, actor, as_of),
         functools.partial(
             find_resurgence,
@@ -339,7 +344,9 @@ def build_assessment(
         ),
         functools.partial(_direction_trend, panels["weekly_total"], as_of),
     ] + [functools.partial(_direction_trend, weekly[weekly["region"] == region], as_of) for region in active]
-    flags, history, overall_flags, *fits = map_series(operator.call, tasks)
+    done = map_series(operator.call, by_measure + others)
+    flags = stack_measures(done[: len(by_measure)])
+    history, overall_flags, *fits = done[len(by_measure) :]
     fitted = dict(zip([ALL_REGIONS, *active], fits, strict=True))
     listed = listed_regions(panels["monthly"], flags, month)
     flagged_only = [region for region in listed if region not in fitted]

@@ -287,7 +287,8 @@ def briefing(
         raise CasualtyStatsError(
             f"no data covers {month}: the data runs from {dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"
         )
-    if involving(incidents, actor).empty:
+    involved = involving(incidents, actor)
+    if involved.empty:
         raise CasualtyStatsError(
             f"no incidents involving {actor!r} up to {as_of:%Y-%m-%d} in {', '.join(Path(p).name for p in paths)}"
             + compose.actor_hint(incidents, actor)
@@ -301,6 +302,7 @@ def briefing(
             as_of=as_of,
             outlook=outlook,
             outlook_weekly=outlook_weekly,
+            involved=involved,
         )
     return Briefing(assessed, paths)
 

@@ -98,6 +98,7 @@ from scipy import optimize, signal, special
 from .aggregate import GROUP_COLUMNS, complete_weeks
 from .changepoints.costs.freqsev_log import ZERO_DEATHS, log_severity, log_severity_variance
 from .errors import CasualtyStatsError
+from .parallel import map_series
 from .values import float_values
 
 QUANTILES = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
@@ -387,7 +388,7 @@ def forecast(
     series = _as_series(series_or_panel)
     weeks = _future_weeks(series.index, horizon)
     measure = series.name if isinstance(series.name, str) else "value"
-    dist, model = _forecast_counts(series.to_numpy(dtype=float), horizon, paths, rng)
+    dist, model = _draw_counts(_fit_counts(series.to_numpy(dtype=float)), horizon, paths, rng)
     return Forecast(
         by=[],
         measures=(measure,),
@@ -470,27 +471,32 @@ def _forecast_panel(panel, horizon, measures, by, paths, rng) -> Forecast:
     tidy = tidy.groupby([*by, "week"], sort=True, observed=True, dropna=False).sum(min_count=1)
     all_weeks = tidy.index.get_level_values("week").unique().sort_values()
     future = _future_weeks(all_weeks, horizon)
-    distributions, observed, models = {}, {}, []
     groups = tidy.groupby(level=list(range(len(by))), sort=True) if by else [((), tidy)]
+    keys, series = [], []
     for key, group in groups:
         key = key if isinstance(key, tuple) else (key,)
         group = group.droplevel(list(range(len(by)))) if by else group
         group = group.reindex(all_weeks)  # a group absent in some weeks: unknown there
-        where = f"series {dict(zip(by, key, strict=True))}" if by else "the series"
-        incidents = group["incidents"].to_numpy() if "incidents" in group else None
+        keys.append(key)
+        series.append({column: group[column].to_numpy() for column in group.columns})
+    wheres = [f"series {dict(zip(by, key, strict=True))}" if by else "the series" for key in keys]
+    # The fits are deterministic and independent: on every core. The draws share one random
+    # generator, so they follow in the serial order: the forecast is the serial loop's, exactly.
+    fits = map_series(_fit_group, series, [measures] * len(series), wheres)
+    distributions, observed, models = {}, {}, []
+    for key, values, fitted in zip(keys, series, fits, strict=True):
+        incidents = values.get("incidents")
         incident_paths = None
         for measure in measures:
-            y = group[measure].to_numpy()
-            _check_counts(y, f"{measure} of {where}", None if measure == "incidents" else incidents)
+            y = values[measure]
             if measure == "incidents" or incidents is None:
-                dist, model = _forecast_counts(y, horizon, paths, rng)
+                dist, model = _draw_counts(fitted[measure], horizon, paths, rng)
                 if measure == "incidents":
                     incident_paths = dist.samples
             else:
                 if incident_paths is None:
-                    _check_counts(incidents, f"incidents of {where}")
-                    incident_paths = _forecast_counts(incidents, horizon, paths, rng)[0].samples
-                dist, model = _forecast_compound(incidents, y, incident_paths, rng)
+                    incident_paths = _draw_counts(fitted["incidents"], horizon, paths, rng)[0].samples
+                dist, model = _draw_compound(fitted[measure], incident_paths, rng)
             distributions[(key, measure)] = dist
             observed[(key, measure)] = pd.Series(y, index=all_weeks)
             models.append({**dict(zip(by, key, strict=True)), "measure": measure, **model})
@@ -504,6 +510,26 @@ def _forecast_panel(panel, horizon, measures, by, paths, rng) -> Forecast:
         distributions=distributions,
         observed=observed,
     )
+
+
+def _fit_group(values: dict, measures: tuple, where: str) -> dict:
+    """The checks and fits of one series' `measures` (`values`: column -> weekly array), as
+    {measure: fit} plus "incidents" for the incident counts a casualty measure draws on. No
+    random draw: `_draw_counts` and `_draw_compound` make those, series after series."""
+    incidents = values.get("incidents")
+    fits = {}
+    for measure in measures:
+        y = values[measure]
+        _check_counts(y, f"{measure} of {where}", None if measure == "incidents" else incidents)
+        if measure == "incidents" or incidents is None:
+            if measure not in fits:
+                fits[measure] = _fit_counts(y)
+        else:
+            if "incidents" not in fits:
+                _check_counts(incidents, f"incidents of {where}")
+                fits["incidents"] = _fit_counts(incidents)
+            fits[measure] = _fit_compound(incidents, y)
+    return fits
 
 
 # --- incidents: NB INGARCH(1,1) reverting to a discounted mean -----------------------------------
@@ -630,11 +656,31 @@ def _covariance(u, x, y, known, start) -> np.ndarray:
     return (vectors / values) @ vectors.T
 
 
-def _forecast_counts(y: np.ndarray, horizon: int, paths: int, rng) -> tuple[PredictiveDistribution, dict]:
-    """Sample paths of the INGARCH model (or of a Jeffreys Gamma-Poisson for a series of zeros)."""
+@dataclass
+class _CountsFit:
+    """The fitted incidents model of one series: what its sample paths start from."""
+
+    weeks: int  # known weeks
+    u: np.ndarray | None = None  # INGARCH parameters (unconstrained); None: a series without events
+    cov: np.ndarray | None = None  # covariance of u0 and u1
+    run: _Filter | None = None  # the filter at u
+
+
+def _fit_counts(y: np.ndarray) -> _CountsFit:
+    """The INGARCH fit of `y` (none for a series of zeros, whose forecast needs none)."""
     known = ~np.isnan(y)
     n = int(known.sum())
     if y[known].sum() == 0:
+        return _CountsFit(n)
+    u, cov, run, _, _ = _fit_ingarch(y)
+    return _CountsFit(n, u, cov, run)
+
+
+def _draw_counts(fit: _CountsFit, horizon: int, paths: int, rng) -> tuple[PredictiveDistribution, dict]:
+    """Sample paths of a fitted incidents model (`_fit_counts`): the INGARCH model, or a Jeffreys
+    Gamma-Poisson for a series of zeros."""
+    n = fit.weeks
+    if fit.u is None:
         # No event yet: the rate is only bounded by the number of quiet weeks (Gamma(1/2, n)
         # posterior); one rate per path, so the weeks of a path are dependent.
         rate = rng.gamma(_ZERO_SERIES_PRIOR, 1.0 / n, size=paths)
@@ -642,7 +688,7 @@ def _forecast_counts(y: np.ndarray, horizon: int, paths: int, rng) -> tuple[Pred
         prob = np.full((paths, horizon), n / (n + 1.0))
         samples = rng.poisson(np.repeat(rate[:, None], horizon, axis=1))
         return PredictiveDistribution(size, prob, samples), {"model": "gamma-poisson (no events)", "weeks": n}
-    u, cov, run, x, start = _fit_ingarch(y)
+    u, cov, run = fit.u, fit.cov, fit.run
     alpha_hat, beta_hat, size_hat, discount = _unpack(u)
     draws = np.repeat(u[None, :], paths, axis=0)
     draws[:, :2] += rng.multivariate_normal(np.zeros(2), cov, size=paths, method="eigh")
@@ -718,7 +764,22 @@ def _log_severity_filter(y, v, weeks, end, discount, prior_mean, prior_weight) -
     return _LogSeverityFilter(before, z, total / weight, square / weight**2, loss)
 
 
-def _forecast_compound(incidents, casualties, incident_paths, rng) -> tuple[PredictiveDistribution, dict]:
+@dataclass
+class _SeverityFit:
+    """The fitted casualties-per-incident model of one series: what its sample paths start from."""
+
+    weeks: int  # weeks with both counts known
+    s2: float  # variance of the log deaths per incident
+    half_life: float  # of the discounted log-mean, chosen by the Huber predictive loss
+    run: _LogSeverityFilter  # the filter at that half-life
+    scale: float  # rescaling of the lognormal mean over the whole history
+    excess: np.ndarray  # deaths of the observed mass-casualty incidents beyond their weeks' others
+    mass_weeks: np.integer  # weeks holding a mass-casualty incident
+    incidents_seen: np.floating  # incidents in the active weeks
+
+
+def _fit_compound(incidents, casualties) -> _SeverityFit:
+    """The casualties model of one series given its incidents (no random draw: `_draw_compound`)."""
     known = ~(np.isnan(incidents) | np.isnan(casualties))
     active = known & (incidents > 0)
     weeks = np.flatnonzero(active)
@@ -741,31 +802,40 @@ def _forecast_compound(incidents, casualties, incident_paths, rng) -> tuple[Pred
     # share) all of them: rare events need the long record.
     expected = n * np.exp(run.before + s2 / 2)
     scale = (f[~mass].sum() + ZERO_DEATHS) / (expected[~mass].sum() + ZERO_DEATHS)
+    # mass-casualty incidents: one in each week far above the body, killing what the week's other
+    # incidents would not have
+    excess = np.maximum(np.round(f[mass] - scale * (expected[mass] / n[mass]) * (n[mass] - 1)), 1)
+    return _SeverityFit(int(known.sum()), s2, half_life, run, scale, excess, mass.sum(), n.sum())
+
+
+def _draw_compound(fit: _SeverityFit, incident_paths, rng) -> tuple[PredictiveDistribution, dict]:
+    """Sample paths of a fitted casualties model (`_fit_compound`) given the incidents' paths."""
+    s2, run, scale, excess = fit.s2, fit.run, fit.scale, fit.excess
     # the body: each path's log-mean from its posterior; the week's sum of N lognormal incidents as a
     # negative binomial of the same mean m N and variance (Fenton-Wilkinson), NB(r N, r / (r + m)),
     # 1 / r = e^{s^2} - 1 - 1 / m
     mu = rng.normal(run.mu, np.sqrt(run.variance), size=incident_paths.shape[0])[:, None]
     per_incident = scale * np.exp(mu + s2 / 2)
     r = 1.0 / np.maximum(np.expm1(s2) - 1.0 / per_incident, np.exp(-_MAX_U))
-    # mass-casualty incidents: one in each week far above the body, killing what the week's other
-    # incidents would not have
-    excess = np.maximum(np.round(f[mass] - scale * (expected[mass] / n[mass]) * (n[mass] - 1)), 1)
-    shift, count = _mass_casualties(excess.astype(np.int64), mass.sum(), n.sum(), incident_paths, rng)
+    shift, count = _mass_casualties(
+        excess.astype(np.int64), fit.mass_weeks, fit.incidents_seen, incident_paths, rng
+    )
     size = r * (incident_paths - count)
     prob = np.broadcast_to(r / (r + per_incident), size.shape).copy()
     safe = np.where(size > 0, size, 1.0)
     samples = shift + np.where(size > 0, rng.negative_binomial(safe, prob), 0)
-    share = (mass.sum() + 0.5) / (n.sum() + 1.0) if mass.any() else 0.0
+    mass = fit.mass_weeks > 0
+    share = (fit.mass_weeks + 0.5) / (fit.incidents_seen + 1.0) if mass else 0.0
     body_mean = scale * float(np.exp(run.mu + s2 / 2))
     model = {
         "model": "compound: incidents x lognormal deaths per incident + mass-casualty incidents",
-        "weeks": int(known.sum()),
-        "severity_half_life": half_life,
+        "weeks": fit.weeks,
+        "severity_half_life": fit.half_life,
         "median_per_incident": scale * float(np.exp(run.mu)),
         "log_sd_per_incident": float(np.sqrt(s2)),
-        "mass_casualty_weeks": int(mass.sum()),
+        "mass_casualty_weeks": int(fit.mass_weeks),
         "mass_casualty_share": share,
-        "per_incident_mean": body_mean + (share * (excess.mean() - body_mean) if mass.any() else 0.0),
+        "per_incident_mean": body_mean + (share * (excess.mean() - body_mean) if mass else 0.0),
     }
     return PredictiveDistribution(size, prob, samples, shift), model
 

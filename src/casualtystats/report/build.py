@@ -37,7 +37,7 @@ from ..changepoints import detect_change_points
 from ..errors import CasualtyStatsError
 from ..normalize import canonical_actor, involving
 from ..outputs import write_atomic
-from ..parallel import map_series, single_thread_blas
+from ..parallel import single_thread_blas, start_series
 from ..trend import fit_trend
 from .sections import ReportPage
 
@@ -150,6 +150,7 @@ def build_report(
             start=start,
             outlook=outlook,
             outlook_weekly=outlook_weekly,
+            involved=mine,
         )
         first = start if start is not None else incidents["date_start"].min()
         panels = dict(assessed.panels)
@@ -158,7 +159,7 @@ def build_report(
         step.done()
 
         regions = _regions_to_chart(panels["weekly"], flags)
-        step.expect(4)
+        step.expect(3)
         names, series = [], []
         for name, rows in [("all regions", panels["weekly_total"])] + [
             (region, panels["weekly"][panels["weekly"]["region"] == region]) for region in regions
@@ -167,25 +168,23 @@ def build_report(
             whole = compose.week_days(rows["week"], first, last).to_numpy() == 7
             names.append(name)
             series.append(rows[whole])
-        step(f"fitting {len(series)} series")
-        models = map_series(_model, names, series)  # independent fits: on every core
-        step.done()
-
-        step("rendering")
-        report = ReportPage(
-            actor=actor,
-            paths=paths,
-            start=first,
-            end=last,
-            loaded=loaded,
-            incidents=incidents,
-            involved=mine,
-            panels=panels,
-            assessment=assessed,
-            models=models,
-        )
-        step("writing")
-        written = write_atomic(output, report.chunks())
+        step(f"fitting {len(series)} series, drawing the page")
+        # independent fits, on the other cores while the page's sections that do not draw them are drawn
+        with start_series(_model, names, series) as fits:
+            report = ReportPage(
+                actor=actor,
+                paths=paths,
+                start=first,
+                end=last,
+                loaded=loaded,
+                incidents=incidents,
+                involved=mine,
+                panels=panels,
+                assessment=assessed,
+                names=names,
+                fits=fits,
+            )
+            written = write_atomic(output, report.chunks())
         step.done()
 
     if progress:

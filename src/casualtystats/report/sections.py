@@ -32,6 +32,7 @@ from ..assessment import (
     rules_silence,
     source_line,
 )
+from ..parallel import SeriesInProgress
 from ..resurgence import rules as resurgence_rules
 from . import figures
 from .html import SORT_SCRIPT, count, count_range, esc, figure, number, page, section, table
@@ -48,6 +49,8 @@ LARGEST = 12
 QUARANTINE_ROWS = 50
 #: Weeks-without-reports runs listed.
 GAP_ROWS = 40
+#: The sections that draw the fitted series models (`ReportPage.models`).
+DRAW_FITS = frozenset({"trends", "methods"})
 
 
 @dataclass
@@ -61,8 +64,16 @@ class ReportPage:
     involved: pd.DataFrame
     panels: dict[str, pd.DataFrame]
     assessment: Assessment
-    models: list
+    #: the modelled series ("all regions" first, then the charted regions) and their fits
+    #: (`build.SeriesModel`s), which may still be running in worker processes (`start_series`)
+    names: list[str]
+    fits: SeriesInProgress
     _figures: list[str] = field(default_factory=list, init=False)
+
+    @property
+    def models(self) -> list:
+        """The fitted `names` (waiting for the fits if they are still running)."""
+        return self.fits.result()
 
     @property
     def flags(self) -> pd.DataFrame:
@@ -83,24 +94,28 @@ class ReportPage:
     def chunks(self):
         """The page as chunks of text, for `write_atomic`."""
         self._figures.clear()
-        sections = [
-            ("judgments", "Key judgments", self.judgments()),
-            ("caveats", "Caveats", self.caveats()),
-            ("headline", "Headline", self.headline()),
-            ("glance", "Regions at a glance", self.glance()),
-            ("resurgence", "Regions", self.resurgence()),
-            ("trends", "Weekly trends", self.trends()),
+        order = [
+            ("judgments", "Key judgments", self.judgments),
+            ("caveats", "Caveats", self.caveats),
+            ("headline", "Headline", self.headline),
+            ("glance", "Regions at a glance", self.glance),
+            ("resurgence", "Regions", self.resurgence),
+            ("trends", "Weekly trends", self.trends),
         ]
         if self.assessment.outlook_weekly is not None or self.assessment.outlook is not None:
-            sections.append(("outlook", "Outlook", self.outlook()))
+            order.append(("outlook", "Outlook", self.outlook))
         if self.assessment.overlap is not None:
-            sections.append(("overlap", "Sources and overlap", self.overlap()))
-        sections += [
-            ("map", "Map", self.map()),
-            ("largest", "Largest incidents", self.largest()),
-            ("quality", "Data quality", self.quality()),
-            ("methods", "Methods", self.methods()),
+            order.append(("overlap", "Sources and overlap", self.overlap))
+        order += [
+            ("map", "Map", self.map),
+            ("largest", "Largest incidents", self.largest),
+            ("quality", "Data quality", self.quality),
+            ("methods", "Methods", self.methods),
         ]
+        # the sections that draw the fits last: until then the fits run on the other cores
+        drawn = {anchor: draw() for anchor, _, draw in order if anchor not in DRAW_FITS}
+        drawn |= {anchor: draw() for anchor, _, draw in order if anchor in DRAW_FITS}
+        sections = [(anchor, label, drawn[anchor]) for anchor, label, _ in order]
         title = f"{self.actor}: casualties, trends and resurgence"
         kinds = sorted(set(self.coverage.sources["kind"]))
         first = self.involved["date_start"].min()
@@ -364,8 +379,8 @@ class ReportPage:
         if weekly_fc is not None and len(weekly_fc):
             series = [(ALL_REGIONS, None, self._whole_weeks(self.panels["weekly_total"]))]
             weekly = self._whole_weeks(self.panels["weekly"])
-            for model in self.models[1:]:
-                series.append((model.name, model.name, weekly[weekly["region"] == model.name]))
+            for name in self.names[1:]:
+                series.append((name, name, weekly[weekly["region"] == name]))
             for name, key, observed in series:
                 if "region" in weekly_fc.columns:
                     rows = (

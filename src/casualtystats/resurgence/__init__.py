@@ -7,7 +7,7 @@ are defined in `rules`."""
 from .backtest import BacktestResult, backtest
 from .calibrate import DEFAULT_FALSE_ALARM_BUDGET
 from .history import alert_history
-from .rules import RULES, ResurgenceError, Thresholds, find_resurgence
+from .rules import RULES, ResurgenceError, Thresholds, find_resurgence, stack_measures
 
 __all__ = [
     "DEFAULT_FALSE_ALARM_BUDGET",
@@ -18,4 +18,5 @@ __all__ = [
     "alert_history",
     "backtest",
     "find_resurgence",
+    "stack_measures",
 ]

@@ -898,19 +898,31 @@ def find_resurgence(
     rules the series is too short for: their silence is no evidence)."""
     measures = (measure,) if isinstance(measure, str) else tuple(measure)
     rules = check_rules(rules)
-    frames = [
-        _find_one(panel, actor, by, one, as_of, rules, direction, thresholds, false_alarm_budget)
-        for one in measures
-    ]
-    flags = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    flags.attrs = {
-        "thresholds": dataclasses.asdict(Thresholds.from_kwargs(thresholds)),
-        "false_alarm_budget": check_budget(false_alarm_budget),
-        **{key: frames[0].attrs[key] for key in ("as_of", "history_weeks", "weeks_needed", "not_evaluated")},
-        "measures": measures,
-        "rules": rules,
+    frames = []
+    for one in measures:
+        frame = _find_one(panel, actor, by, one, as_of, rules, direction, thresholds, false_alarm_budget)
+        frame.attrs = {
+            "thresholds": dataclasses.asdict(Thresholds.from_kwargs(thresholds)),
+            "false_alarm_budget": check_budget(false_alarm_budget),
+            **{key: frame.attrs[key] for key in ("as_of", "history_weeks", "weeks_needed", "not_evaluated")},
+            "measures": (one,),
+            "rules": rules,
+        }
+        frames.append(frame)
+    return stack_measures(frames)
+
+
+def stack_measures(flags: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The flags of `find_resurgence` calls that differ only in their measures, as the one call
+    with all those measures (in that order) gives them: stacked, with the first call's attrs
+    (the history, thresholds and date of the panel) and every measure. The measures can so be
+    judged apart, e.g. on two cores."""
+    stacked = pd.concat(flags, ignore_index=True) if len(flags) > 1 else flags[0]
+    stacked.attrs = {
+        **flags[0].attrs,
+        "measures": tuple(m for frame in flags for m in frame.attrs["measures"]),
     }
-    return flags
+    return stacked
 
 
 def resolve_as_of(series_list: list[Series], as_of, data_end=None) -> pd.Timestamp | None:
