@@ -1,8 +1,10 @@
 """Wall time and peak memory of `casualtystats report`, end to end, as a user runs it.
 
-Each run is a separate `casualtystats report FILE -o OUT` process; its peak
-memory is the maximum resident set size the kernel reports for that process
-(`os.wait4`), so nothing of this script's own memory is counted.
+Each run is a separate process running `casualtystats report FILE -o OUT` (the CLI's
+`main`); its peak memory is that process's own high-water mark (VmHWM, read by it at the
+end), so nothing of this script's memory is counted: `os.wait4`'s ru_maxrss would carry
+this script's resident set across fork and exec. The fits' forked workers share the
+process's pages and are not added.
 
 Data sets:
 - the real UCDP GED Iraq file in ../shared/data/raw (skipped if absent);
@@ -32,6 +34,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _process import PEAK_GIB
 
 ROOT = Path(__file__).resolve().parents[1]
 UCDP_IRAQ = ROOT.parent / "shared" / "data" / "raw" / "ucdp_ged_iraq_hdx" / "conflict_data_irq.csv"
@@ -86,24 +90,44 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
+#: The timed process: the CLI's report command, then its peak memory on stderr.
+REPORT_PROCESS = (
+    PEAK_GIB
+    + """
+import sys
+from casualtystats.cli import main
+
+code = main(sys.argv[1:])
+sys.stdout.flush()
+print(f"peak_gib {peak_gib()}", file=sys.stderr)
+sys.exit(code)
+"""
+)
+
+
 def run_report(data: Path, out: Path) -> dict:
-    """One `casualtystats report` process: wall time, peak RSS, exit status, output size."""
-    exe = Path(sys.executable).with_name("casualtystats")
-    began = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(exe), "report", str(data), "-o", str(out)], stdout=subprocess.PIPE, text=True
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - began
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    summary = proc.stdout.read().strip().splitlines()
-    proc.stdout.close()
+    """One `casualtystats report` process: wall time, CPU time, peak RSS, exit status, output size."""
+    with tempfile.TemporaryFile("w+") as printed, tempfile.TemporaryFile("w+") as errors:
+        began = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", REPORT_PROCESS, "report", str(data), "-o", str(out)],
+            stdout=printed,
+            stderr=errors,
+            text=True,
+        )
+        # wait4's usage is the process's and its workers' (children it waited for)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - began
+        printed.seek(0)
+        errors.seek(0)
+        summary = printed.read().strip().splitlines()
+        peak = [line.split()[1] for line in errors.read().splitlines() if line.startswith("peak_gib ")]
     return {
         "seconds": round(seconds, 2),
-        # CPU time of the process: on a shared machine, wall time also counts waiting for a core
+        # CPU time: on a shared machine, wall time also counts waiting for a core
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
-        "peak_rss_gib": round(usage.ru_maxrss / 2**20, 3),  # ru_maxrss is in KiB on Linux
-        "exit": proc.returncode,
+        "peak_rss_gib": round(float(peak[-1]), 3) if peak else float("nan"),
+        "exit": os.waitstatus_to_exitcode(status),
         "report_mib": round(out.stat().st_size / 2**20, 2) if out.exists() else None,
         "summary": summary[-1] if summary else "",
     }
