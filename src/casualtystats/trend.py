@@ -1171,10 +1171,11 @@ def _integrate_smoothing(lm, theta, logml, contrast):
     return trend_eta, trend_var, float(change), float(change_var), b_hat, b_var, edf
 
 
-def _optimise(lm, y_fit):
+def _optimise(lm, y_fit, start=None):
     """Hyperparameters maximising the Laplace log marginal likelihood, within the search
     box on the transformed scale: L-BFGS-B with the analytic gradient (`_Model.gradient`),
-    then Newton steps on that gradient (`_newton_polish`). Returns theta, the log marginal
+    then Newton steps on that gradient (`_newton_polish`), from `start` (transformed
+    sigma_f, s, phi, alpha; default `_default_start`). Returns theta, the log marginal
     likelihood and a list of problems met.
 
     Why the polish: the likelihood is nearly flat along the AR sd / NB dispersion ridge (a
@@ -1186,10 +1187,7 @@ def _optimise(lm, y_fit):
     entries up to 1/sigma_f^2 while the posterior variance of slow trends in long all-zero
     stretches is large), too coarse for a line search to place the optimum on a ridge,
     but the gradient is accurate enough to find its root."""
-    obs = y_fit[np.isfinite(y_fit)]
-    mean, var = obs.mean(), obs.var()
-    alpha0 = float(np.clip((var - mean) / max(mean, 1e-6) ** 2, 0.05, 10.0))
-    theta0 = np.array([np.log(1e-3), np.log(0.2), 0.0, np.log(alpha0)])
+    theta0 = _default_start(y_fit) if start is None else np.asarray(start, dtype=float)
     bounds = [_LOG_SIGMA_F, _LOG_S, _LOGIT_PHI, _LOG_ALPHA]
     if lm.poisson:
         theta0, bounds = theta0[:3], bounds[:3]
@@ -1223,6 +1221,18 @@ def _optimise(lm, y_fit):
             "with a few bursts, intervals are rough"
         )
     return (np.append(theta, 0.0) if lm.poisson else theta), -value, problems
+
+
+def _default_start(y_fit):
+    """The search's start: a smooth trend (sigma_f 1e-3), AR sd 0.2, phi half its bound, and
+    the NB dispersion of the counts' moments (within 0.05-10).
+
+    One start, not several: the likelihood has other local optima in some series (the module
+    docstring says what the best of several starts would change; `benchmarks/trend.py --starts`)."""
+    obs = y_fit[np.isfinite(y_fit)]
+    mean, var = obs.mean(), obs.var()
+    alpha0 = float(np.clip((var - mean) / max(mean, 1e-6) ** 2, 0.05, 10.0))
+    return np.array([np.log(1e-3), np.log(0.2), 0.0, np.log(alpha0)])
 
 
 def _newton_polish(negative, theta, lower, upper):
