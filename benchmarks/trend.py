@@ -39,6 +39,11 @@ limit on how often any fit can find it (and so include it in the intervals).
 
     .venv/bin/python benchmarks/trend.py            # 200 series per cell
     .venv/bin/python benchmarks/trend.py --reps 20  # a quick look
+    .venv/bin/python benchmarks/trend.py --starts --reps 100 --scenarios ar0.5  # search or model?
+
+`--starts` (`start_diagnosis`, `start_summary`) asks of a cell's under-coverage whether it is a
+search failure: on the same series it compares the fit from the default start with the best of
+nine starts and with the fit at the true AR sd, phi and dispersion (never given to the model).
 """
 
 from __future__ import annotations
