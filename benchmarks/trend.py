@@ -49,6 +49,7 @@ nine starts and with the fit at the true AR sd, phi and dispersion (never given 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from unittest import mock
@@ -321,11 +322,13 @@ def _multi_start(lm, y_fit):
     return best
 
 
-def _at_truth(lm, y_fit):
+def _at_truth(lm, y_fit, phi):
     """The true AR sd, phi and NB dispersion with sigma_f maximising the marginal likelihood
-    (the simulated trend is no integrated random walk: it has no true sigma_f)."""
-    phi_share = 0.5 / lm.phi_max
-    fixed = [np.log(AR_SD), np.log(phi_share / (1 - phi_share)), np.log(NB_ALPHA)]
+    (the simulated trend is no integrated random walk: it has no true sigma_f). Without an AR
+    term (phi 0) the AR sd is the search box's lower end."""
+    phi_share = phi / lm.phi_max
+    log_s = np.log(AR_SD) if phi else trend_module._LOG_S[0]
+    fixed = [log_s, np.log(phi_share / (1 - phi_share)) if phi else 0.0, np.log(NB_ALPHA)]
 
     def minus_logml(log_sigma_f):
         return -lm.mode(np.array([log_sigma_f, *fixed]))[2]
@@ -350,7 +353,7 @@ def start_diagnosis(scenario: str, rate: float, reps: int, seed: int) -> pd.Data
     trend_mean, growth, phi = truth(scenario, rate)
     rng = np.random.default_rng(seed)
     idx = pd.date_range("2015-01-05", periods=N_WEEKS, freq="7D")
-    searches = {"default": _optimise, "multi": _multi_start, "truth": _at_truth}
+    searches = {"default": _optimise, "multi": _multi_start, "truth": functools.partial(_at_truth, phi=phi)}
     rows = []
     for i in range(reps):
         counts, mean = simulate(rng, trend_mean, phi)
