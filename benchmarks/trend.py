@@ -39,17 +39,26 @@ limit on how often any fit can find it (and so include it in the intervals).
 
     .venv/bin/python benchmarks/trend.py            # 200 series per cell
     .venv/bin/python benchmarks/trend.py --reps 20  # a quick look
+    .venv/bin/python benchmarks/trend.py --starts --reps 100 --scenarios ar0.5  # search or model?
+
+`--starts` (`start_diagnosis`, `start_summary`) asks of a cell's under-coverage whether it is a
+search failure: on the same series it compares the fit from the default start with the best of
+nine starts and with the fit at the true AR sd, phi and dispersion (never given to the model).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
+from unittest import mock
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
 
+import casualtystats.trend as trend_module
 from casualtystats import fit_trend
 
 N_WEEKS = 260
@@ -282,6 +291,131 @@ def detectability(reps: int = 2000, phi: float = 0.5, lags: int = 8, seed: int =
     return pd.DataFrame(rows)
 
 
+# starts of the multi-start search in `start_diagnosis`: the default start, and each corner of
+# AR sd {0.03, 0.3} x phi {0.16, 0.74} (logit -1.5, +1.5) x sigma_f {1e-4, 1e-2} (NB dispersion
+# at the default start's): both sides of the AR sd / dispersion ridge and of phi's middle
+MULTI_STARTS = [
+    (np.log(sigma_f), np.log(s), logit_phi)
+    for sigma_f in (1e-4, 1e-2)
+    for s in (0.03, 0.3)
+    for logit_phi in (-1.5, 1.5)
+]
+
+
+NO_AR_SD = 0.05  # an AR sd below this (the search box ends at 0.001) counts as no AR term found
+_optimise = trend_module._optimise  # fit_trend's search: `start_diagnosis` replaces it while fitting
+
+
+def _multi_start(lm, y_fit):
+    """`_optimise` from its default start and from each of MULTI_STARTS, keeping the highest log
+    marginal likelihood (a start whose fit fails is skipped)."""
+    best = _optimise(lm, y_fit)
+    log_alpha = trend_module._default_start(y_fit)[3]
+    for start in MULTI_STARTS:
+        try:
+            found = _optimise(lm, y_fit, start=np.array([*start, log_alpha]))
+        except trend_module.TrendError:
+            continue
+        if found[1] > best[1]:
+            best = found
+    lm.mode(best[0])  # the mode search continues from the kept optimum
+    return best
+
+
+def _at_truth(lm, y_fit, phi):
+    """The true AR sd, phi and NB dispersion with sigma_f maximising the marginal likelihood
+    (the simulated trend is no integrated random walk: it has no true sigma_f). Without an AR
+    term (phi 0) the AR sd is the search box's lower end."""
+    phi_share = phi / lm.phi_max
+    log_s = np.log(AR_SD) if phi else trend_module._LOG_S[0]
+    fixed = [log_s, np.log(phi_share / (1 - phi_share)) if phi else 0.0, np.log(NB_ALPHA)]
+
+    def minus_logml(log_sigma_f):
+        return -lm.mode(np.array([log_sigma_f, *fixed]))[2]
+
+    low, high = trend_module._LOG_SIGMA_F
+    grid = np.arange(low, high + 1e-9, np.log(10) / 4)
+    best = grid[np.argmin([minus_logml(v) for v in grid])]
+    step = np.log(10) / 4
+    found = optimize.minimize_scalar(
+        minus_logml, bounds=(max(best - step, low), min(best + step, high)), method="bounded"
+    )
+    theta = np.array([found.x, *fixed])
+    return theta, lm.mode(theta)[2], []
+
+
+def start_diagnosis(scenario: str, rate: float, reps: int, seed: int) -> pd.DataFrame:
+    """Is a cell's under-coverage a search failure or the model's? Per series (the study's
+    series: same seed), the fit from the default start, from the best of several starts
+    (`_multi_start`), and at the true AR sd, phi and dispersion (`_at_truth`; a diagnosis only:
+    the model is never given them): coverage, growth coverage, log marginal likelihood,
+    hyperparameters and seconds."""
+    trend_mean, growth, phi = truth(scenario, rate)
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2015-01-05", periods=N_WEEKS, freq="7D")
+    searches = {"default": _optimise, "multi": _multi_start, "truth": functools.partial(_at_truth, phi=phi)}
+    rows = []
+    for i in range(reps):
+        counts, mean = simulate(rng, trend_mean, phi)
+        if counts.sum() == 0:
+            continue
+        row = {"scenario": scenario, "rate": rate, "series": i}
+        for name, search in searches.items():
+            found = {}
+
+            def recorded(lm, y_fit, search=search, found=found):
+                found["theta"], found["logml"], problems = search(lm, y_fit)
+                return found["theta"], found["logml"], problems
+
+            with mock.patch.object(trend_module, "_optimise", recorded):
+                t0 = time.perf_counter()
+                res = fit_trend(pd.Series(counts, index=idx))
+                row[f"{name}_seconds"] = time.perf_counter() - t0
+            f, g = res.fitted, res.growth_per_month
+            row[f"{name}_coverage"] = float(np.mean((f["ci_low"] <= mean) & (mean <= f["ci_high"])))
+            row[f"{name}_growth_cov"] = bool(g["ci_low"] <= growth <= g["ci_high"])
+            row[f"{name}_logml"] = found["logml"]
+            row[f"{name}_s"], row[f"{name}_phi"] = res.params["ar_sd"], res.params["ar_phi"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def start_summary(series: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell of `start_diagnosis`: coverage (mean and growth) from the default start,
+    the best of the starts and the truth's AR sd / phi / dispersion; how often and by how much the
+    multi-start found a higher optimum (and the coverage of those series both ways); how far the
+    truth lies below the best optimum; the default fit's coverage by where its AR term ended
+    (sd below NO_AR_SD, phi at its upper bound, neither); the multi-start's cost ratio."""
+    rows = []
+    for (scenario, rate), cell in series.groupby(["scenario", "rate"], sort=False):
+        gain = cell["multi_logml"] - cell["default_logml"]
+        higher = gain > 1e-3
+        s_low = cell["default_s"] < NO_AR_SD
+        phi_high = cell["default_phi"] > 0.99 * trend_module._PHI_MAX_WEEKLY
+        rows.append(
+            {
+                "scenario": scenario,
+                "rate": rate,
+                "fits": len(cell),
+                **{f"cov_{k}": cell[f"{k}_coverage"].mean() for k in ("default", "multi", "truth")},
+                **{f"gcov_{k}": cell[f"{k}_growth_cov"].mean() for k in ("default", "multi", "truth")},
+                "multi_higher": higher.mean(),
+                "gain_median": gain[higher].median() if higher.any() else 0.0,
+                "cov_default_higher": cell["default_coverage"][higher].mean(),
+                "cov_multi_higher": cell["multi_coverage"][higher].mean(),
+                "truth_above_best": (cell["truth_logml"] > cell["multi_logml"]).mean(),
+                "truth_gap_median": (cell["multi_logml"] - cell["truth_logml"]).median(),
+                "s_low": s_low.mean(),
+                "cov_s_low": cell["default_coverage"][s_low].mean(),
+                "phi_high": (phi_high & ~s_low).mean(),
+                "cov_phi_high": cell["default_coverage"][phi_high & ~s_low].mean(),
+                "cov_rest": cell["default_coverage"][~s_low & ~phi_high].mean(),
+                "multi_cost": cell["multi_seconds"].sum() / cell["default_seconds"].sum(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=200)
@@ -289,7 +423,15 @@ def main() -> int:
     parser.add_argument("--rates", nargs="*", type=int, default=list(RATES))
     parser.add_argument("--speed-only", action="store_true", help="only the 800-week timing")
     parser.add_argument("--quiet-only", action="store_true", help="only the quiet-series tables")
+    parser.add_argument(
+        "--starts",
+        action="store_true",
+        help="only the search diagnosis (default start, best of starts, truth)",
+    )
     args = parser.parse_args()
+    if args.starts:
+        starts(args.reps, args.scenarios, args.rates)
+        return 0
     if args.quiet_only:
         quiet(args.reps)
         return 0
@@ -305,6 +447,17 @@ def main() -> int:
         quiet(args.reps)
     speed()
     return 0
+
+
+def starts(reps: int, scenarios, rates, seed: int = 2026) -> None:
+    series = pd.concat(
+        [start_diagnosis(s, r, reps, seed + 1000 * SCENARIOS.index(s) + r) for s in scenarios for r in rates]
+    )
+    print(f"search diagnosis: {reps} series per cell (the study's series), coverage from the default start,")
+    print(
+        f"the best of {len(MULTI_STARTS) + 1} starts and the true AR sd / phi / NB dispersion (sigma_f fitted)"
+    )
+    print(start_summary(series).T.to_string(float_format=lambda v: f"{v:.3f}"))
 
 
 def quiet(reps: int) -> None:

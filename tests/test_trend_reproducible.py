@@ -188,3 +188,29 @@ def test_square_root_factor_is_exact_where_cholesky_is_not(seed, p, log_sigma_f,
         idx = np.arange(n - d)
         lower[idx + d, idx] = fac.cb[d, : n - d]
     np.testing.assert_allclose(lower @ lower.T, dense[:n, :n], rtol=1e-12, atol=1e-12 * tau)
+
+
+def test_start_diagnosis_keeps_the_best_optimum_and_fits_the_truth_where_told():
+    # benchmarks/trend.py --starts (is a cell's under-coverage a search failure?): the best of
+    # several starts is never below the default start's optimum, the truth's row is fitted at
+    # the true AR sd, phi and NB dispersion, and the default row is fit_trend's own fit
+    series = bench.start_diagnosis("ar0.5", 5, reps=1, seed=1)
+    row = series.iloc[0]
+    assert row["multi_logml"] >= row["default_logml"] - 1e-9
+    assert row["truth_s"] == pytest.approx(bench.AR_SD) and row["truth_phi"] == pytest.approx(0.5)
+    mean, _, phi = bench.truth("ar0.5", 5)
+    counts, truth_mean = bench.simulate(np.random.default_rng(1), mean, phi)
+    own = fit_trend(pd.Series(counts, index=pd.date_range("2015-01-05", periods=len(counts), freq="7D")))
+    inside = (own.fitted["ci_low"] <= truth_mean) & (truth_mean <= own.fitted["ci_high"])
+    assert row["default_coverage"] == pytest.approx(inside.mean(), abs=1e-12)
+    summary = bench.start_summary(series).iloc[0]
+    assert summary["fits"] == 1 and summary["multi_cost"] > 1
+
+
+def test_search_from_its_default_start_given_explicitly_is_the_default_search():
+    lm = _small_model(5, 1)
+    theta, logml, _ = trend_module._optimise(lm, lm.y)
+    lm_again = _small_model(5, 1)
+    given_start = trend_module._optimise(lm_again, lm_again.y, start=trend_module._default_start(lm_again.y))
+    np.testing.assert_array_equal(given_start[0], theta)
+    assert given_start[1] == logml
