@@ -110,21 +110,27 @@ def check_exact(cost, penalty: float, length_weight: float, min_size: int, c: np
     return abs(trace[-1] - best) <= tol and abs(objective(c, cuts, penalty, length_weight) - best) <= tol
 
 
+def exactness_failures(costs, rng, largest_penalty: float) -> list[tuple]:
+    """(series, n, min_size, penalty, length weight) wherever PELT misses the brute force's optimum,
+    over `costs` (each drawn before its penalties) and every min_size; penalties from tiny (many
+    changes) to `largest_penalty` (none), on each cost's own scale."""
+    failures = []
+    for i, cost in enumerate(costs):
+        c = cost_matrix(cost)
+        penalty = cost.scale * float(np.exp(rng.uniform(math.log(0.2), math.log(largest_penalty))))
+        length_weight = cost.scale * float(rng.choice([0.0, 0.0, 1.0, 3.0]))
+        for min_size in MIN_SIZES:
+            if not check_exact(cost, penalty, length_weight, min_size, c):
+                failures.append((i, cost.n, min_size, penalty, length_weight))
+    return failures
+
+
 @pytest.mark.parametrize("name", sorted(COSTS))
 def test_pelt_equals_brute_force_for_every_cost_and_min_size(name):
     cls = COSTS[name]
     rng = np.random.default_rng(sum(map(ord, name)))
-    failures = []
-    for i in range(SERIES_PER_COST):
-        n = int(rng.integers(6, 22))
-        cost = cls().fit(random_input(cls, rng, n))
-        c = cost_matrix(cost)
-        # penalties from tiny (many changes) to large (none), on the cost's own scale
-        penalty = cost.scale * float(np.exp(rng.uniform(math.log(0.2), math.log(40.0))))
-        length_weight = cost.scale * float(rng.choice([0.0, 0.0, 1.0, 3.0]))
-        for min_size in MIN_SIZES:
-            if not check_exact(cost, penalty, length_weight, min_size, c):
-                failures.append((i, n, min_size, penalty, length_weight))
+    costs = (cls().fit(random_input(cls, rng, int(rng.integers(6, 22)))) for _ in range(SERIES_PER_COST))
+    failures = exactness_failures(costs, rng, 40.0)
     assert not failures, (
         f"{name}: PELT differs from the brute force in {len(failures)} cases, e.g. {failures[:5]}"
     )
@@ -187,15 +193,8 @@ def test_joint_cost_is_the_weighted_sum_of_its_columns_costs():
 @pytest.mark.parametrize("part", range(4))  # four parts of SERIES_PER_COST series, run in parallel
 def test_pelt_equals_brute_force_for_joint_costs_and_every_min_size(part):
     rng = np.random.default_rng([part, 2026])
-    failures = []
-    for i in range(SERIES_PER_COST // 4):
-        cost = random_joint(rng, int(rng.integers(6, 22)))
-        c = cost_matrix(cost)
-        penalty = float(np.exp(rng.uniform(math.log(0.2), math.log(80.0))))
-        length_weight = float(rng.choice([0.0, 0.0, 1.0, 3.0]))
-        for min_size in MIN_SIZES:
-            if not check_exact(cost, penalty, length_weight, min_size, c):
-                failures.append((i, cost, min_size, penalty, length_weight))
+    costs = (random_joint(rng, int(rng.integers(6, 22))) for _ in range(SERIES_PER_COST // 4))
+    failures = exactness_failures(costs, rng, 80.0)  # a joint cost's scale is 1
     assert not failures, (
         f"joint: PELT differs from the brute force in {len(failures)} cases, e.g. {failures[:3]}"
     )
