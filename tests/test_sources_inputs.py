@@ -314,3 +314,21 @@ def test_formulas_never_calculated_quarantine_their_rows_not_blank_them(tmp_path
     assert reasons[0].startswith("fatalities: formula with no saved result") and "(=E2+1)" in reasons[0]
     assert reasons[1].startswith("notes: formula with no saved result") and '=CONCAT("d","e")' in reasons[1]
     assert any("3 cell(s) hold a formula with no saved result" in n for n in result.notes)
+
+
+def test_latitude_and_longitude_the_wrong_way_round_are_swapped_back_with_a_warning(tmp_path):
+    header = "date,country,region,actor,fatalities,latitude,longitude\n"
+    rows = [
+        "2023-01-01,Iraq,Baghdad,ISIS,1,33.31,44.36",  # right
+        "2023-01-02,Iraq,Baghdad,ISIS,2,44.36,33.31",  # swapped: 780 km north of Iraq as given
+        "2023-01-03,Syria,Deir ez-Zor,ISIS,3,40.14,35.33",  # swapped (Deir ez-Zor)
+        "2023-01-04,Syria,Aleppo,ISIS,4,37.60,36.90",  # just over the Turkish border: kept as given
+        "2023-01-05,Nigeria,Borno,ISWAP,5,13.2,11.8",  # no shipped boundaries: nothing can tell
+    ]
+    result = load_incidents(_write(tmp_path, "events.csv", header + "\n".join(rows) + "\n"))
+    points = result.incidents[["latitude", "longitude"]].values.tolist()
+    assert points == [[33.31, 44.36], [33.31, 44.36], [35.33, 40.14], [37.6, 36.9], [13.2, 11.8]]
+    assert result.quarantine.empty
+    swapped = result.warnings.loc[result.warnings["problem"].str.startswith("swapped")]
+    assert swapped["line"].tolist() == [3, 4]
+    assert "outside Iraq, swapped it lies inside" in swapped["problem"].iloc[0]

@@ -16,23 +16,15 @@ Halabja get 'Sulaymaniyah'.
 from __future__ import annotations
 
 import functools
-from importlib import resources
 
 import numba
 import numpy as np
 import pandas as pd
 
+from ..boundaries import KM_PER_DEGREE, admin1_boundaries
+
 #: Points this close (km) to a region's boundary but outside every polygon still get that region.
 DEFAULT_TOLERANCE_KM = 5.0
-BOUNDARIES_FILE = "admin1_iraq_syria.csv"
-_KM_PER_DEGREE = 111.32
-
-
-@functools.cache
-def admin1_boundaries() -> pd.DataFrame:
-    """The shipped boundaries: country, region, name_ne, hasc, ring, longitude, latitude (one row a vertex)."""
-    with resources.files("casualtystats").joinpath("data", BOUNDARIES_FILE).open("r", encoding="utf-8") as fh:
-        return pd.read_csv(fh, comment="#")
 
 
 @functools.cache
@@ -114,7 +106,7 @@ def region_from_coordinates(
     lat = np.asarray(latitude, dtype="float64")
     lon = np.asarray(longitude, dtype="float64")
     regions, x0, y0, x1, y1, starts, bbox = _edges()
-    found = _locate(lon, lat, x0, y0, x1, y1, starts, bbox, tolerance_km / _KM_PER_DEGREE)
+    found = _locate(lon, lat, x0, y0, x1, y1, starts, bbox, tolerance_km / KM_PER_DEGREE)
     known = found >= 0
     out = pd.DataFrame(
         {

@@ -354,6 +354,7 @@ def _load_file(
     own_names = {c.strip().lower(): c.strip() for c in raw.columns}
     frame = _canonical(lowered, fmt, problems, {v: own_names[k] for k, v in rename.items() if k in own_names})
     frame = _fill_defaults(frame, raw, table.lines, fmt)
+    _swap_reversed_coordinates(frame, problems)
     # Only a file with no region column at all: a blank region in a file that has one means the
     # source placed the event no closer than the country (its coordinates are then a centroid).
     has_region = any(c in lowered for c in fmt.columns.get("region", ()))
@@ -479,6 +480,54 @@ def _fill_defaults(frame: pd.DataFrame, raw: pd.DataFrame, lines: np.ndarray, fm
         generated = pd.Series([f"row-{h:016x}" for h in digest], index=content.index, dtype="str")
         frame["incident_id"] = frame["incident_id"].fillna(generated)
     return frame
+
+
+#: A point this far (km) outside its stated country's box, whose swap lies inside the country,
+#: has its latitude and longitude the wrong way round: no geocoding error lands a point there
+#: by chance, while an event just over a border is nearer than this.
+SWAPPED_KM = 100.0
+
+
+def _swap_reversed_coordinates(frame: pd.DataFrame, problems: Problems) -> None:
+    """Swap latitude and longitude where they are the wrong way round, with a warning per row
+    (a repair, kept): the point lies at least SWAPPED_KM outside its stated country and the
+    swapped point inside it (point-in-polygon). Only for the countries whose boundaries are
+    shipped (Iraq, Syria): elsewhere nothing can tell, and nothing is changed."""
+    from ..boundaries import country_extents, km_outside
+
+    extents = country_extents()
+    todo = frame["country"].isin(extents.index) & frame["latitude"].notna() & frame["longitude"].notna()
+    if not todo.any():
+        return
+    rows = frame.loc[todo, ["country", "latitude", "longitude"]]
+    boxes = extents.loc[rows["country"]]
+    far = km_outside(rows["latitude"], rows["longitude"], boxes) >= SWAPPED_KM
+    swapped_near = km_outside(rows["longitude"], rows["latitude"], boxes) == 0
+    rows = rows.loc[far & swapped_near]
+    if rows.empty:
+        return
+    from ..merge.region import region_from_coordinates  # compiled point-in-polygon: only when needed
+
+    where = region_from_coordinates(rows["longitude"], rows["latitude"], tolerance_km=0.0)
+    swap = where["country"].eq(rows["country"]).fillna(False)
+    rows = rows.loc[swap]
+    if rows.empty:
+        return
+    distance = km_outside(rows["latitude"], rows["longitude"], extents.loc[rows["country"]])
+    frame.loc[rows.index, ["latitude", "longitude"]] = rows[["longitude", "latitude"]].to_numpy()
+    problems.warnings.add(
+        pd.Series(True, index=rows.index),
+        "latitude, longitude",
+        pd.Series(
+            [
+                f"swapped: as given the point lies {km:,.0f} km outside {country}, swapped it lies inside"
+                for km, country in zip(distance, rows["country"], strict=True)
+            ],
+            index=rows.index,
+            dtype="str",
+        ),
+        rows["latitude"].astype(str) + ", " + rows["longitude"].astype(str),
+    )
 
 
 def _region_from_coordinates(frame: pd.DataFrame) -> int:
