@@ -501,9 +501,9 @@ def _swap_reversed_coordinates(frame: pd.DataFrame, problems: Problems) -> None:
         return
     rows = frame.loc[todo, ["country", "latitude", "longitude"]]
     boxes = extents.loc[rows["country"]]
-    far = km_outside(rows["latitude"], rows["longitude"], boxes) >= SWAPPED_KM
+    outside = pd.Series(km_outside(rows["latitude"], rows["longitude"], boxes), index=rows.index)
     swapped_near = km_outside(rows["longitude"], rows["latitude"], boxes) == 0
-    rows = rows.loc[far & swapped_near]
+    rows = rows.loc[(outside >= SWAPPED_KM).to_numpy() & swapped_near]
     if rows.empty:
         return
     from ..merge.region import region_from_coordinates  # compiled point-in-polygon: only when needed
@@ -513,7 +513,6 @@ def _swap_reversed_coordinates(frame: pd.DataFrame, problems: Problems) -> None:
     rows = rows.loc[swap]
     if rows.empty:
         return
-    distance = km_outside(rows["latitude"], rows["longitude"], extents.loc[rows["country"]])
     frame.loc[rows.index, ["latitude", "longitude"]] = rows[["longitude", "latitude"]].to_numpy()
     problems.warnings.add(
         pd.Series(True, index=rows.index),
@@ -521,7 +520,7 @@ def _swap_reversed_coordinates(frame: pd.DataFrame, problems: Problems) -> None:
         pd.Series(
             [
                 f"swapped: as given the point lies {km:,.0f} km outside {country}, swapped it lies inside"
-                for km, country in zip(distance, rows["country"], strict=True)
+                for km, country in zip(outside.loc[rows.index], rows["country"], strict=True)
             ],
             index=rows.index,
             dtype="str",

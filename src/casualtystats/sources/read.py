@@ -484,7 +484,8 @@ def _read_xlsx(path: Path, data: bytes, problem: Callable[[set[str]], str | None
     sheets: list[tuple[str, list, list[list], list[int], list[str], dict]] = []
     try:
         for sheet in workbook.worksheets:
-            formulas = _uncomputed_formulas(data, sheet._worksheet_path)
+            # openpyxl's read-only workbook holds the archive open: its sheet XML is read from there
+            formulas = _uncomputed_formulas(workbook._archive, sheet._worksheet_path)
             rows = enumerate(sheet.iter_rows(values_only=True), start=1)
             first = []  # the first non-empty rows, where the header is looked for
             for number, row in rows:
@@ -548,17 +549,16 @@ _FORMULA_CELL = re.compile(
 _CELL_REFERENCE = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 
 
-def _uncomputed_formulas(data: bytes, sheet_path: str) -> dict[tuple[int, int], str]:
+def _uncomputed_formulas(archive: zipfile.ZipFile, sheet_path: str) -> dict[tuple[int, int], str]:
     """Cells of the sheet whose formula has no saved result, as {(row, 0-based column): formula}.
 
     A workbook written by a script (openpyxl, or a tool filling a template) holds formulas that no
     spreadsheet program has calculated; they read as blank, which would pass for "unknown". An empty
     result that was calculated (`t="str"` with an empty value) is a real blank and is not listed."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        try:
-            xml = archive.read(sheet_path.lstrip("/"))
-        except KeyError:
-            return {}
+    try:
+        xml = archive.read(sheet_path.lstrip("/"))
+    except KeyError:
+        return {}
     if b"<f" not in xml:
         return {}
     found = {}
